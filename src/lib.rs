@@ -1,0 +1,10 @@
+//! The Sightline server: configuration, storage, the web server and the CLI commands.
+
+pub mod config;
+pub mod error;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+
+pub use error::Error;

@@ -1,0 +1,32 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use sightline::config::{Cli, Command};
+use sightline::{Error, server, store::Store, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line a person can act on, never a panic trace.
+            eprintln!("sightline: {}", e.to_string().replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command.unwrap_or_default() {
+        Command::Serve => server::serve(&cli.config).await,
+        Command::Migrate => {
+            let store = Store::connect(&cli.config.database_url).await?;
+            store.migrate().await?;
+            store.close().await;
+            println!("database is up to date");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! `sightline serve`: opens the database, applies migrations and serves the web app
+//! until SIGTERM or Ctrl-C, then finishes the requests in flight and exits.
+
+use leptos::config::Env;
+use leptos::prelude::LeptosOptions;
+
+use crate::Error;
+use crate::config::Config;
+use crate::store::Store;
+use crate::web::{AppState, router};
+
+pub async fn serve(config: &Config) -> Result<(), Error> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    tracing::info!(database = %crate::store::redact_url(&config.database_url), "database ready");
+
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(Error::Serve)?;
+
+    let leptos_options = leptos_options(config, addr);
+    warn_if_site_missing(config);
+    let app = router(AppState {
+        leptos_options,
+        store: store.clone(),
+    });
+
+    // Printed on stdout, whatever the log format, so scripts and tests can find the port.
+    println!("Sightline listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(Error::Serve)?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Leptos' settings, from Sightline's own configuration rather than `LEPTOS_*`
+/// variables, so the release binary runs from the repository root as it is.
+fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("sightline")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(Env::PROD)
+        .build()
+}
+
+fn warn_if_site_missing(config: &Config) {
+    let bundle = config.site_root.join("pkg").join("sightline.js");
+    if !bundle.exists() {
+        tracing::warn!(
+            site_root = %config.site_root.display(),
+            "front-end bundle not found: pages will not hydrate; build it with `cargo leptos build --release`"
+        );
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received, finishing requests in flight");
+}

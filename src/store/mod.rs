@@ -1,0 +1,66 @@
+//! The store: the one place that talks SQL. Every statement of Sightline lives in a
+//! module of this folder (one per table family) and runs unchanged on SQLite and on
+//! PostgreSQL through sqlx's `Any` driver: instants are BIGINT epoch milliseconds and
+//! money BIGINT micro-dollars, and placeholders are `$N`, which both databases accept.
+
+mod connect;
+mod requests;
+
+use sqlx::AnyPool;
+
+pub use connect::{DbKind, StoreError, redact_url};
+pub use requests::{BucketCounts, NewRequest};
+
+/// A handle on Sightline's database; cheap to clone (it wraps a connection pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    kind: DbKind,
+}
+
+impl Store {
+    /// Which database this store runs on.
+    pub fn kind(&self) -> DbKind {
+        self.kind
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Waits for open connections to finish and closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `($1, $2, …), ($k, …)` for a multi-row insert of `rows` rows of `columns` values.
+fn values_placeholders(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for col in 0..columns {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * columns + col + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(
+            super::values_placeholders(2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(super::values_placeholders(1, 1), "($1)");
+    }
+}

@@ -1,0 +1,133 @@
+//! `request_log`: one row per request the platform served or made.
+
+use sightline_tracker::wire::RequestKind;
+use sqlx::Row;
+
+use super::{Store, StoreError, values_placeholders};
+
+/// A request row about to be stored, already validated and normalised.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRequest {
+    pub request_id: String,
+    pub created_at: i64,
+    pub kind: RequestKind,
+    pub service: Option<String>,
+    pub endpoint: String,
+    pub method: String,
+    pub status_code: i32,
+    pub latency_ms: f64,
+    pub ttft_ms: Option<f64>,
+    pub model_name: Option<String>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_micros: i64,
+    pub finish_reason: Option<String>,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub is_authenticated: bool,
+    pub ip: Option<String>,
+    pub country: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_bytes: Option<i64>,
+    pub response_bytes: Option<i64>,
+    pub error: Option<String>,
+    pub metadata: Option<String>,
+}
+
+/// Requests of one time bucket, split by outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BucketCounts {
+    pub bucket_start: i64,
+    /// Status below 400.
+    pub ok: i64,
+    /// Status 400 or more.
+    pub errors: i64,
+}
+
+const REQUEST_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, method, \
+    status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
+    cost_micros, finish_reason, user_id, session_id, is_authenticated, ip, country, \
+    user_agent, request_bytes, response_bytes, error, metadata";
+const REQUEST_COLUMN_COUNT: usize = 24;
+/// Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl Store {
+    /// Stores `rows` in one transaction and returns how many were new: a row whose
+    /// `request_id` is already stored is skipped, so retries never count twice.
+    pub async fn insert_requests(&self, rows: &[NewRequest]) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut inserted = 0;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO request_log ({REQUEST_COLUMNS}) VALUES {} \
+                 ON CONFLICT (request_id) DO NOTHING",
+                values_placeholders(chunk.len(), REQUEST_COLUMN_COUNT)
+            );
+            let mut query = sqlx::query(&sql);
+            for r in chunk {
+                query = query
+                    .bind(&r.request_id)
+                    .bind(r.created_at)
+                    .bind(r.kind.as_str())
+                    .bind(&r.service)
+                    .bind(&r.endpoint)
+                    .bind(&r.method)
+                    .bind(r.status_code)
+                    .bind(r.latency_ms)
+                    .bind(r.ttft_ms)
+                    .bind(&r.model_name)
+                    .bind(r.prompt_tokens)
+                    .bind(r.completion_tokens)
+                    .bind(r.cost_micros)
+                    .bind(&r.finish_reason)
+                    .bind(&r.user_id)
+                    .bind(&r.session_id)
+                    .bind(r.is_authenticated)
+                    .bind(&r.ip)
+                    .bind(&r.country)
+                    .bind(&r.user_agent)
+                    .bind(r.request_bytes)
+                    .bind(r.response_bytes)
+                    .bind(&r.error)
+                    .bind(&r.metadata);
+            }
+            inserted += query.execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    /// Requests per bucket of `bucket_ms` in `[start, end)`, oldest first; buckets
+    /// without requests are left out. Bucket starts are multiples of `bucket_ms`.
+    pub async fn request_counts(
+        &self,
+        start: i64,
+        end: i64,
+        bucket_ms: i64,
+    ) -> Result<Vec<BucketCounts>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT (created_at / $3) * $3 AS bucket, \
+                    CAST(SUM(CASE WHEN status_code < 400 THEN 1 ELSE 0 END) AS BIGINT) AS ok, \
+                    CAST(SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END) AS BIGINT) AS errors \
+             FROM request_log \
+             WHERE created_at >= $1 AND created_at < $2 \
+             GROUP BY bucket ORDER BY bucket",
+        )
+        .bind(start)
+        .bind(end)
+        .bind(bucket_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BucketCounts {
+                    bucket_start: row.try_get("bucket")?,
+                    ok: row.try_get("ok")?,
+                    errors: row.try_get("errors")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
