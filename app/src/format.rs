@@ -1,0 +1,80 @@
+//! Number formatting for the dashboard: short, readable, and the same everywhere.
+
+/// A count in compact form: `950`, `1.2k`, `3.4M`, `1.1B`.
+pub fn compact_count(n: i64) -> String {
+    let abs = n.unsigned_abs() as f64;
+    let sign = if n < 0 { "-" } else { "" };
+    let (value, suffix) = match abs {
+        a if a >= 1e9 => (a / 1e9, "B"),
+        a if a >= 1e6 => (a / 1e6, "M"),
+        a if a >= 1e3 => (a / 1e3, "k"),
+        a => return format!("{sign}{a}"),
+    };
+    // One decimal below 100 (1.2k, 12.5k), none above (125k), and no trailing ".0".
+    let text = if value < 100.0 {
+        let rounded = (value * 10.0).round() / 10.0;
+        if rounded >= 100.0 {
+            format!("{rounded:.0}")
+        } else {
+            format!("{rounded:.1}")
+        }
+    } else {
+        format!("{value:.0}")
+    };
+    format!("{sign}{}{suffix}", text.trim_end_matches(".0"))
+}
+
+/// A share in `0.0..=1.0` as a percentage: `0.0123` → `1.23%`.
+pub fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if p == 0.0 || p >= 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+/// How long ago something happened, for "updated N s ago".
+pub fn ago(seconds: i64) -> String {
+    match seconds {
+        s if s < 5 => "just now".to_string(),
+        s if s < 60 => format!("{s} s ago"),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s => format!("{} h ago", s / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_compact() {
+        assert_eq!(compact_count(0), "0");
+        assert_eq!(compact_count(950), "950");
+        assert_eq!(compact_count(1_000), "1k");
+        assert_eq!(compact_count(1_234), "1.2k");
+        assert_eq!(compact_count(12_549), "12.5k");
+        assert_eq!(compact_count(99_960), "100k");
+        assert_eq!(compact_count(125_000), "125k");
+        assert_eq!(compact_count(3_400_000), "3.4M");
+        assert_eq!(compact_count(1_100_000_000), "1.1B");
+        assert_eq!(compact_count(-1_500), "-1.5k");
+    }
+
+    #[test]
+    fn percentages_keep_small_rates_readable() {
+        assert_eq!(percent(0.0), "0.0%");
+        assert_eq!(percent(0.0123), "1.23%");
+        assert_eq!(percent(0.25), "25.0%");
+        assert_eq!(percent(1.0), "100.0%");
+    }
+
+    #[test]
+    fn ago_reads_naturally() {
+        assert_eq!(ago(0), "just now");
+        assert_eq!(ago(31), "31 s ago");
+        assert_eq!(ago(125), "2 min ago");
+        assert_eq!(ago(7300), "2 h ago");
+    }
+}

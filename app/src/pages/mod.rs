@@ -1,0 +1,4 @@
+//! One module a page.
+
+pub mod dashboard;
+pub mod not_found;
