@@ -1,0 +1,118 @@
+//! Fresh databases for tests: a SQLite file in a temporary folder, or a PostgreSQL
+//! database created for the test on the server named by `SIGHTLINE_TEST_POSTGRES_URL`
+//! (default: the local server, trust auth) and dropped afterwards.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sightline::store::Store;
+use sqlx::{Connection, Executor, PgConnection};
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A migrated database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    pub store: Store,
+    backend: Backend,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The server that holds the test databases (its maintenance database).
+pub fn postgres_admin_url() -> String {
+    std::env::var("SIGHTLINE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
+}
+
+fn unique_pg_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "sightline_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// The URL of database `name` on the same server as `admin_url`.
+fn with_database(admin_url: &str, name: &str) -> String {
+    let mut url = url::Url::parse(admin_url).expect("SIGHTLINE_TEST_POSTGRES_URL is a URL");
+    url.set_path(name);
+    url.to_string()
+}
+
+impl TestDb {
+    /// A fresh, empty, migrated database.
+    pub async fn new(backend: Backend) -> TestDb {
+        let db = TestDb::unmigrated(backend).await;
+        db.store.migrate().await.expect("migrations apply");
+        db
+    }
+
+    /// A fresh database without Sightline's tables (for the server to migrate itself).
+    pub async fn unmigrated(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary folder");
+                let url = format!("sqlite://{}", dir.path().join("sightline.db").display());
+                let store = Store::connect(&url).await.expect("SQLite opens");
+                TestDb {
+                    url,
+                    store,
+                    backend,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = unique_pg_name();
+                let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL for tests is not reachable at {admin} ({e}); start it or set \
+                         SIGHTLINE_TEST_POSTGRES_URL"
+                    )
+                });
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("test database is created");
+                conn.close().await.ok();
+                let url = with_database(&admin, &name);
+                let store = Store::connect(&url).await.expect("PostgreSQL opens");
+                TestDb {
+                    url,
+                    store,
+                    backend,
+                    pg_name: Some(name),
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool and removes the database (the SQLite folder goes with `self`).
+    pub async fn drop_database(self) {
+        self.store.close().await;
+        if let Some(name) = &self.pg_name
+            && let Ok(mut conn) = PgConnection::connect(&postgres_admin_url()).await
+        {
+            let _ = conn
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await;
+            conn.close().await.ok();
+        }
+    }
+}

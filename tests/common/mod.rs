@@ -1,0 +1,48 @@
+//! Shared test support: a fresh database of either kind, and the real server binary
+//! started on a random port against it.
+#![allow(dead_code)] // each test binary uses a different part of it
+
+pub mod db;
+pub mod fixture;
+pub mod server;
+
+#[allow(unused_imports)]
+pub use db::{Backend, TestDb};
+#[allow(unused_imports)]
+pub use server::TestServer;
+
+/// Runs a storage test once on SQLite and once on PostgreSQL, each with a fresh,
+/// migrated database:
+///
+/// ```ignore
+/// storage_test!(counts_requests, |db| async move { … });
+/// ```
+#[macro_export]
+macro_rules! storage_test {
+    ($name:ident, |$db:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let test_db = $crate::common::TestDb::new($crate::common::Backend::Sqlite).await;
+                {
+                    let $db = &test_db;
+                    $body.await;
+                }
+                test_db.drop_database().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let test_db = $crate::common::TestDb::new($crate::common::Backend::Postgres).await;
+                {
+                    let $db = &test_db;
+                    $body.await;
+                }
+                test_db.drop_database().await;
+            }
+        }
+    };
+}

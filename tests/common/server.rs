@@ -1,0 +1,67 @@
+//! The real `sightline` binary, started on a random loopback port.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running server; killed when dropped.
+pub struct TestServer {
+    pub base_url: String,
+    child: Child,
+}
+
+impl TestServer {
+    /// Starts `sightline serve` on `database_url` and waits until it listens.
+    pub fn start(database_url: &str) -> TestServer {
+        TestServer::start_with(database_url, &[])
+    }
+
+    pub fn start_with(database_url: &str, env: &[(&str, &str)]) -> TestServer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sightline"))
+            .arg("serve")
+            .env("SIGHTLINE_DATABASE_URL", database_url)
+            .env("SIGHTLINE_ADDR", "127.0.0.1:0")
+            .env("SIGHTLINE_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the sightline binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if let Some(url) = line.strip_prefix("Sightline listening on ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let base_url = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("sightline did not report its address within 60 s");
+            }
+        };
+        TestServer { base_url, child }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.child.wait().expect("server exits")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,140 @@
+//! The real server binary on a random port, against each database.
+
+mod common;
+
+use std::process::Command;
+
+use common::fixture::{now_ms, request};
+use common::{Backend, TestDb, TestServer};
+
+async fn serves_the_dashboard_from_the_database(backend: Backend) {
+    // The server migrates a fresh database itself.
+    let db = TestDb::unmigrated(backend).await;
+    let server = TestServer::start(&db.url);
+    let client = reqwest::Client::new();
+
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let ready = client.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    // 7 requests in the last hour, 2 of them failed.
+    let now = now_ms();
+    let rows: Vec<_> = (0..7)
+        .map(|i| {
+            request(
+                &format!("req-{i}"),
+                now - 60_000 - i,
+                if i < 2 { 500 } else { 200 },
+            )
+        })
+        .collect();
+    db.store.insert_requests(&rows).await.unwrap();
+
+    // Server-rendered HTML already carries the numbers (readable before hydration).
+    let page = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"data-testid="total-requests" title="7""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span data-testid="total-errors">2</span>"#),
+        "{html}"
+    );
+    assert!(html.contains("/vendor/echarts.min.js"));
+
+    // The server function the page calls to refresh.
+    let reply = client
+        .post(server.url("/api/ui/request_overview"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let overview: serde_json::Value = reply.json().await.unwrap();
+    let buckets = overview["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 24);
+    let ok: i64 = buckets.iter().map(|b| b["ok"].as_i64().unwrap()).sum();
+    let errors: i64 = buckets.iter().map(|b| b["errors"].as_i64().unwrap()).sum();
+    assert_eq!((ok, errors), (5, 2));
+
+    // Unknown pages are a real 404.
+    let missing = client
+        .get(server.url("/no-such-page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // SIGTERM ends it cleanly.
+    assert!(server.terminate().success());
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_the_dashboard_on_sqlite() {
+    serves_the_dashboard_from_the_database(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_the_dashboard_on_postgres() {
+    serves_the_dashboard_from_the_database(Backend::Postgres).await;
+}
+
+/// Runs `sightline migrate` against `url`, returning (status ok, stderr).
+fn migrate(url: &str) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .arg("migrate")
+        .env("SIGHTLINE_DATABASE_URL", url)
+        .output()
+        .expect("sightline runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_database_url_is_one_line_and_non_zero() {
+    let (ok, stderr) = migrate("mysql://root@localhost/sightline");
+    assert!(!ok);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr
+            .starts_with("sightline: unsupported database URL `mysql://root@localhost/sightline`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_one_line_and_non_zero() {
+    // Nothing listens on port 1; the password must not be shown.
+    let (ok, stderr) = migrate("postgres://app:s3cret@127.0.0.1:1/sightline");
+    assert!(!ok);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "sightline: cannot open database postgres://app:****@127.0.0.1:1/sightline"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"));
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn an_unwritable_sqlite_path_is_one_line_and_non_zero() {
+    let (ok, stderr) = migrate("sqlite:///nonexistent-folder/sub/sightline.db");
+    assert!(!ok);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "sightline: cannot open database sqlite:///nonexistent-folder/sub/sightline.db"
+        ),
+        "{stderr}"
+    );
+}

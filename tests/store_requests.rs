@@ -1,0 +1,56 @@
+//! The request log on both databases: idempotent inserts and bucketed counts.
+
+mod common;
+
+const HOUR: i64 = 3_600_000;
+const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+use common::fixture::request;
+
+storage_test!(inserts_are_idempotent_on_request_id, |db| async move {
+    let rows = vec![request("a", T0, 200), request("b", T0 + 1, 500)];
+    assert_eq!(db.store.insert_requests(&rows).await.unwrap(), 2);
+    // A retry of the same batch plus one new row: only the new row is stored.
+    let retry = vec![
+        request("a", T0, 200),
+        request("b", T0 + 1, 500),
+        request("c", T0 + 2, 200),
+    ];
+    assert_eq!(db.store.insert_requests(&retry).await.unwrap(), 1);
+    let counts = db.store.request_counts(T0, T0 + HOUR, HOUR).await.unwrap();
+    assert_eq!(counts.len(), 1);
+    assert_eq!((counts[0].ok, counts[0].errors), (2, 1));
+});
+
+storage_test!(counts_are_bucketed_by_hour_and_outcome, |db| async move {
+    let rows = vec![
+        request("1", T0, 200),
+        request("2", T0 + HOUR - 1, 404),
+        request("3", T0 + HOUR, 200),
+        request("4", T0 + HOUR + 10, 399),
+        request("5", T0 + 3 * HOUR, 503),
+        request("outside", T0 + 5 * HOUR, 200),
+    ];
+    db.store.insert_requests(&rows).await.unwrap();
+    let counts = db
+        .store
+        .request_counts(T0, T0 + 4 * HOUR, HOUR)
+        .await
+        .unwrap();
+    let got: Vec<_> = counts
+        .iter()
+        .map(|c| (c.bucket_start - T0, c.ok, c.errors))
+        .collect();
+    assert_eq!(got, vec![(0, 1, 1), (HOUR, 2, 0), (3 * HOUR, 0, 1)]);
+});
+
+storage_test!(large_batches_span_several_statements, |db| async move {
+    // More rows than one INSERT statement carries, with a duplicate across chunks.
+    let mut rows: Vec<_> = (0..1203)
+        .map(|i| request(&format!("r{i}"), T0 + i, 200))
+        .collect();
+    rows.push(request("r7", T0 + 7, 200));
+    assert_eq!(db.store.insert_requests(&rows).await.unwrap(), 1203);
+    let counts = db.store.request_counts(T0, T0 + HOUR, HOUR).await.unwrap();
+    assert_eq!(counts[0].ok, 1203);
+});
