@@ -1,0 +1,16 @@
+# The two commands of the README, and the steps they are made of.
+.PHONY: run test tools build e2e bench
+
+# Install what is missing, build the release site, and start Sightline on SQLite.
+run: build
+	./target/release/sightline serve
+
+# Every test: cargo tests on SQLite and PostgreSQL, then the browser tests.
+test:
+	scripts/test.sh
+
+tools:
+	scripts/install-tools.sh
+
+build: tools
+	scripts/build.sh

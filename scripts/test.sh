@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of Sightline: the README's test command, and what CI runs.
+#   1. installs missing tools (idempotent);
+#   2. starts the local PostgreSQL if it is down;
+#   3. cargo test for the whole workspace (each storage test on SQLite and PostgreSQL);
+#   4. builds the release site once;
+#   5. runs the Playwright tests in end2end/ against it in Debian's Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '\033[1;34m[test]\033[0m %s\n' "$*" >&2; }
+
+scripts/install-tools.sh
+
+export SIGHTLINE_TEST_POSTGRES_URL="${SIGHTLINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  log "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
+log "cargo test --workspace"
+cargo test --workspace --locked
+
+log "building the release site"
+scripts/build.sh
+
+log "end-to-end tests in Chromium"
+(cd end2end && npx playwright test)
