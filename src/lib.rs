@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod error;
+pub mod rollup;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -30,7 +30,7 @@ async fn serves_the_dashboard_from_the_database(backend: Backend) {
             )
         })
         .collect();
-    db.store.insert_requests(&rows).await.unwrap();
+    db.store.record_requests(&rows).await.unwrap();
 
     // Server-rendered HTML already carries the numbers (readable before hydration).
     let page = client.get(server.url("/")).send().await.unwrap();

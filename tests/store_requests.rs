@@ -9,14 +9,14 @@ use common::fixture::request;
 
 storage_test!(inserts_are_idempotent_on_request_id, |db| async move {
     let rows = vec![request("a", T0, 200), request("b", T0 + 1, 500)];
-    assert_eq!(db.store.insert_requests(&rows).await.unwrap(), 2);
+    assert_eq!(db.store.record_requests(&rows).await.unwrap(), vec![true, true]);
     // A retry of the same batch plus one new row: only the new row is stored.
     let retry = vec![
         request("a", T0, 200),
         request("b", T0 + 1, 500),
         request("c", T0 + 2, 200),
     ];
-    assert_eq!(db.store.insert_requests(&retry).await.unwrap(), 1);
+    assert_eq!(db.store.record_requests(&retry).await.unwrap(), vec![false, false, true]);
     let counts = db.store.request_counts(T0, T0 + HOUR, HOUR).await.unwrap();
     assert_eq!(counts.len(), 1);
     assert_eq!((counts[0].ok, counts[0].errors), (2, 1));
@@ -31,7 +31,7 @@ storage_test!(counts_are_bucketed_by_hour_and_outcome, |db| async move {
         request("5", T0 + 3 * HOUR, 503),
         request("outside", T0 + 5 * HOUR, 200),
     ];
-    db.store.insert_requests(&rows).await.unwrap();
+    db.store.record_requests(&rows).await.unwrap();
     let counts = db
         .store
         .request_counts(T0, T0 + 4 * HOUR, HOUR)
@@ -50,7 +50,9 @@ storage_test!(large_batches_span_several_statements, |db| async move {
         .map(|i| request(&format!("r{i}"), T0 + i, 200))
         .collect();
     rows.push(request("r7", T0 + 7, 200));
-    assert_eq!(db.store.insert_requests(&rows).await.unwrap(), 1203);
+    let fresh = db.store.record_requests(&rows).await.unwrap();
+    assert_eq!(fresh.iter().filter(|f| **f).count(), 1203);
+    assert!(!fresh[1203]);
     let counts = db.store.request_counts(T0, T0 + HOUR, HOUR).await.unwrap();
     assert_eq!(counts[0].ok, 1203);
 });

@@ -5,11 +5,15 @@
 
 mod connect;
 mod requests;
+mod rollups;
 
 use sqlx::AnyPool;
 
 pub use connect::{DbKind, StoreError, redact_url};
 pub use requests::{BucketCounts, NewRequest};
+
+/// The advisory lock key of the write path ("SIGHTLIN" in ASCII).
+const WRITER_LOCK: i64 = 0x5349_4748_544c_494e;
 
 /// A handle on Sightline's database; cheap to clone (it wraps a connection pool).
 #[derive(Clone, Debug)]
@@ -28,6 +32,18 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Opens a write transaction. On PostgreSQL it first takes a transaction-scoped
+    /// advisory lock, so writers of several replicas apply their batches one after the
+    /// other (session inference reads what the previous batch wrote); SQLite has a
+    /// single writer anyway.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.kind == DbKind::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITER_LOCK).execute(&mut *tx).await?;
+        }
+        Ok(tx)
     }
 
     /// Waits for open connections to finish and closes the pool.

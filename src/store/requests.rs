@@ -1,7 +1,10 @@
 //! `request_log`: one row per request the platform served or made.
 
 use sightline_tracker::wire::RequestKind;
-use sqlx::Row;
+use std::collections::HashSet;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError, values_placeholders};
 
@@ -44,7 +47,7 @@ pub struct BucketCounts {
     pub errors: i64,
 }
 
-const REQUEST_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, method, \
+pub(super) const REQUEST_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, method, \
     status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
     cost_micros, finish_reason, user_id, session_id, is_authenticated, ip, country, \
     user_agent, request_bytes, response_bytes, error, metadata";
@@ -53,49 +56,17 @@ const REQUEST_COLUMN_COUNT: usize = 24;
 const ROWS_PER_STATEMENT: usize = 500;
 
 impl Store {
-    /// Stores `rows` in one transaction and returns how many were new: a row whose
-    /// `request_id` is already stored is skipped, so retries never count twice.
-    pub async fn insert_requests(&self, rows: &[NewRequest]) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut inserted = 0;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO request_log ({REQUEST_COLUMNS}) VALUES {} \
-                 ON CONFLICT (request_id) DO NOTHING",
-                values_placeholders(chunk.len(), REQUEST_COLUMN_COUNT)
-            );
-            let mut query = sqlx::query(&sql);
-            for r in chunk {
-                query = query
-                    .bind(&r.request_id)
-                    .bind(r.created_at)
-                    .bind(r.kind.as_str())
-                    .bind(&r.service)
-                    .bind(&r.endpoint)
-                    .bind(&r.method)
-                    .bind(r.status_code)
-                    .bind(r.latency_ms)
-                    .bind(r.ttft_ms)
-                    .bind(&r.model_name)
-                    .bind(r.prompt_tokens)
-                    .bind(r.completion_tokens)
-                    .bind(r.cost_micros)
-                    .bind(&r.finish_reason)
-                    .bind(&r.user_id)
-                    .bind(&r.session_id)
-                    .bind(r.is_authenticated)
-                    .bind(&r.ip)
-                    .bind(&r.country)
-                    .bind(&r.user_agent)
-                    .bind(r.request_bytes)
-                    .bind(r.response_bytes)
-                    .bind(&r.error)
-                    .bind(&r.metadata);
-            }
-            inserted += query.execute(&mut *tx).await?.rows_affected();
-        }
+    /// Stores `rows` and everything derived from them (rollups, sessions, users, model
+    /// stats) in one transaction. Returns, for each row, whether it was new: a row whose
+    /// `request_id` is already stored (or repeats an earlier row of the batch) is a
+    /// duplicate and is counted nowhere, so retries are safe.
+    pub async fn record_requests(&self, rows: &[NewRequest]) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let fresh = insert_new(&mut tx, rows).await?;
+        let new_rows: Vec<&NewRequest> = rows.iter().zip(&fresh).filter(|(_, f)| **f).map(|(r, _)| r).collect();
+        super::rollups::apply_requests(&mut tx, &new_rows).await?;
         tx.commit().await?;
-        Ok(inserted)
+        Ok(fresh)
     }
 
     /// Requests per bucket of `bucket_ms` in `[start, end)`, oldest first; buckets
@@ -130,4 +101,80 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
+}
+
+/// Inserts the rows whose `request_id` is not stored yet; says which rows were new.
+async fn insert_new(conn: &mut AnyConnection, rows: &[NewRequest]) -> Result<Vec<bool>, StoreError> {
+    let mut inserted: HashSet<String> = HashSet::new();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO request_log ({REQUEST_COLUMNS}) VALUES {} \
+             ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
+            values_placeholders(chunk.len(), REQUEST_COLUMN_COUNT)
+        );
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query
+                .bind(&r.request_id)
+                .bind(r.created_at)
+                .bind(r.kind.as_str())
+                .bind(&r.service)
+                .bind(&r.endpoint)
+                .bind(&r.method)
+                .bind(r.status_code)
+                .bind(r.latency_ms)
+                .bind(r.ttft_ms)
+                .bind(&r.model_name)
+                .bind(r.prompt_tokens)
+                .bind(r.completion_tokens)
+                .bind(r.cost_micros)
+                .bind(&r.finish_reason)
+                .bind(&r.user_id)
+                .bind(&r.session_id)
+                .bind(r.is_authenticated)
+                .bind(&r.ip)
+                .bind(&r.country)
+                .bind(&r.user_agent)
+                .bind(r.request_bytes)
+                .bind(r.response_bytes)
+                .bind(&r.error)
+                .bind(&r.metadata);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            inserted.insert(row.try_get(0)?);
+        }
+    }
+    // The first row of each inserted id is the new one; any repeat in the batch is a duplicate.
+    Ok(rows.iter().map(|r| inserted.remove(&r.request_id)).collect())
+}
+
+/// A stored request row (selected with [`REQUEST_COLUMNS`]) back as a [`NewRequest`].
+pub(super) fn request_from_row(row: &AnyRow) -> Result<NewRequest, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    Ok(NewRequest {
+        request_id: row.try_get("request_id")?,
+        created_at: row.try_get("created_at")?,
+        kind: RequestKind::parse(&kind).unwrap_or_default(),
+        service: row.try_get("service")?,
+        endpoint: row.try_get("endpoint")?,
+        method: row.try_get("method")?,
+        status_code: row.try_get("status_code")?,
+        latency_ms: row.try_get("latency_ms")?,
+        ttft_ms: row.try_get("ttft_ms")?,
+        model_name: row.try_get("model_name")?,
+        prompt_tokens: row.try_get("prompt_tokens")?,
+        completion_tokens: row.try_get("completion_tokens")?,
+        cost_micros: row.try_get("cost_micros")?,
+        finish_reason: row.try_get("finish_reason")?,
+        user_id: row.try_get("user_id")?,
+        session_id: row.try_get("session_id")?,
+        is_authenticated: row.try_get("is_authenticated")?,
+        ip: row.try_get("ip")?,
+        country: row.try_get("country")?,
+        user_agent: row.try_get("user_agent")?,
+        request_bytes: row.try_get("request_bytes")?,
+        response_bytes: row.try_get("response_bytes")?,
+        error: row.try_get("error")?,
+        metadata: row.try_get("metadata")?,
+    })
 }

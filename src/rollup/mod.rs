@@ -1,0 +1,206 @@
+//! What a batch of new requests adds to the dashboard's rollups, computed in memory
+//! before the store writes it: raw rows in, per-bucket sums out. The same code runs at
+//! ingest and in `sightline rollup --rebuild`, so both produce the same tables.
+//!
+//! Only requests the platform served (`kind = api`) feed the dashboard's cards, the
+//! platform's users and sessions and the per-day model stats; calls the platform made
+//! to providers (`kind = external`) are summed per provider in their own rollup.
+
+pub mod histogram;
+pub mod sessions;
+
+use std::collections::BTreeMap;
+
+use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_tracker::wire::RequestKind;
+
+use crate::store::NewRequest;
+
+/// The two grains every rollup is kept at: hourly buckets serve ranges up to 7 days,
+/// daily buckets the longer ones.
+pub const GRAINS: [i64; 2] = [HOUR_MS, DAY_MS];
+
+/// A status of 400 or more is an error in every card.
+pub fn is_error(status_code: i32) -> bool {
+    status_code >= 400
+}
+
+/// Latency in whole microseconds: integer sums are exact and independent of order.
+pub fn latency_us(latency_ms: f64) -> i64 {
+    (latency_ms * 1000.0).round() as i64
+}
+
+/// The additive figures of a group of requests; each rollup table keeps those it needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sums {
+    pub requests: i64,
+    pub errors: i64,
+    pub latency_sum_us: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_micros: i64,
+}
+
+impl Sums {
+    pub fn add(&mut self, r: &NewRequest) {
+        self.requests += 1;
+        self.errors += i64::from(is_error(r.status_code));
+        self.latency_sum_us += latency_us(r.latency_ms);
+        self.prompt_tokens += r.prompt_tokens;
+        self.completion_tokens += r.completion_tokens;
+        self.cost_micros += r.cost_micros;
+    }
+
+    pub fn tokens(&self) -> i64 {
+        self.prompt_tokens + self.completion_tokens
+    }
+}
+
+/// `(bucket_ms, bucket_start)`.
+pub type Bucket = (i64, i64);
+
+/// Everything a batch adds to the rollups, keyed as the tables are.
+#[derive(Debug, Default, PartialEq)]
+pub struct RollupDelta {
+    pub traffic: BTreeMap<Bucket, Sums>,
+    pub sessions_started: BTreeMap<Bucket, i64>,
+    pub new_users: BTreeMap<Bucket, i64>,
+    pub latency: BTreeMap<(Bucket, i32), i64>,
+    pub status: BTreeMap<(Bucket, i32), i64>,
+    pub model: BTreeMap<(Bucket, String), Sums>,
+    pub country: BTreeMap<(Bucket, String), Sums>,
+    pub user: BTreeMap<(Bucket, String), Sums>,
+    pub endpoint: BTreeMap<(Bucket, String), Sums>,
+    pub service: BTreeMap<(Bucket, String), Sums>,
+    /// `model_usage_stats`: per UTC day and model (requests with a model only).
+    pub model_day: BTreeMap<(i64, String), Sums>,
+}
+
+fn buckets(t: i64) -> impl Iterator<Item = Bucket> {
+    GRAINS.into_iter().map(move |g| (g, floor_to(t, g)))
+}
+
+impl RollupDelta {
+    /// Adds one newly stored request.
+    pub fn add_request(&mut self, r: &NewRequest) {
+        match r.kind {
+            RequestKind::External => {
+                let service = r.service.clone().unwrap_or_default();
+                for b in buckets(r.created_at) {
+                    self.service.entry((b, service.clone())).or_default().add(r);
+                }
+            }
+            RequestKind::Api => {
+                let model = r.model_name.clone().unwrap_or_default();
+                let country = r.country.clone().unwrap_or_default();
+                let bin = histogram::bin_of(r.latency_ms);
+                for b in buckets(r.created_at) {
+                    self.traffic.entry(b).or_default().add(r);
+                    *self.latency.entry((b, bin)).or_default() += 1;
+                    *self.status.entry((b, r.status_code)).or_default() += 1;
+                    self.model.entry((b, model.clone())).or_default().add(r);
+                    self.country.entry((b, country.clone())).or_default().add(r);
+                    self.endpoint.entry((b, r.endpoint.clone())).or_default().add(r);
+                    if let Some(user) = &r.user_id {
+                        self.user.entry((b, user.clone())).or_default().add(r);
+                    }
+                }
+                if let Some(model) = &r.model_name {
+                    self.model_day.entry((floor_to(r.created_at, DAY_MS), model.clone())).or_default().add(r);
+                }
+            }
+        }
+    }
+
+    /// Counts a session that started at `t`.
+    pub fn add_session_start(&mut self, t: i64) {
+        for b in buckets(t) {
+            *self.sessions_started.entry(b).or_default() += 1;
+        }
+    }
+
+    /// Counts a user first seen at `t`.
+    pub fn add_new_user(&mut self, t: i64) {
+        for b in buckets(t) {
+            *self.new_users.entry(b).or_default() += 1;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.traffic.is_empty() && self.service.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, t: i64, status: i32, model: Option<&str>, kind: RequestKind) -> NewRequest {
+        let mut r = tests_support::request(id, t);
+        r.kind = kind;
+        r.service = (kind == RequestKind::External).then(|| "openai".into());
+        r.status_code = status;
+        r.model_name = model.map(Into::into);
+        r.user_id = Some("u".into());
+        r
+    }
+
+    #[test]
+    fn a_request_counts_once_per_grain() {
+        let mut d = RollupDelta::default();
+        let t = 1_767_225_600_000 + 90 * 60_000; // 01:30 on a UTC day
+        d.add_request(&row("a", t, 200, Some("m"), RequestKind::Api));
+        d.add_request(&row("b", t + 1, 502, None, RequestKind::Api));
+        d.add_request(&row("c", t + 2, 200, Some("m"), RequestKind::External));
+
+        let hour = (HOUR_MS, floor_to(t, HOUR_MS));
+        let day = (DAY_MS, floor_to(t, DAY_MS));
+        let expected = Sums { requests: 2, errors: 1, latency_sum_us: 200_500, prompt_tokens: 20, completion_tokens: 10, cost_micros: 14 };
+        assert_eq!(d.traffic[&hour], expected);
+        assert_eq!(d.traffic[&day], expected);
+        assert_eq!(d.status[&(hour, 502)], 1);
+        assert_eq!(d.model[&(hour, String::new())].requests, 1);
+        assert_eq!(d.model[&(day, "m".to_string())].requests, 1);
+        assert_eq!(d.country[&(hour, String::new())].requests, 2);
+        assert_eq!(d.user[&(hour, "u".to_string())].requests, 2);
+        // The provider call is summed apart, and not in the model stats.
+        assert_eq!(d.service[&(hour, "openai".to_string())].requests, 1);
+        assert_eq!(d.model_day.len(), 1);
+        assert_eq!(d.model_day[&(day.1, "m".to_string())].requests, 1);
+    }
+}
+
+/// Request rows for the unit tests of the rollup modules.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub fn request(id: &str, t: i64) -> NewRequest {
+        NewRequest {
+            request_id: id.into(),
+            created_at: t,
+            kind: RequestKind::Api,
+            service: None,
+            endpoint: "/v1/chat".into(),
+            method: "POST".into(),
+            status_code: 200,
+            latency_ms: 100.25,
+            ttft_ms: None,
+            model_name: None,
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            cost_micros: 7,
+            finish_reason: None,
+            user_id: None,
+            session_id: None,
+            is_authenticated: true,
+            ip: None,
+            country: None,
+            user_agent: None,
+            request_bytes: None,
+            response_bytes: None,
+            error: None,
+            metadata: None,
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! Writing the rollups, sessions, users and model stats that new requests add, and
+//! rebuilding them all from the raw rows. Every write here runs inside the caller's
+//! transaction, together with the raw rows it derives from.
+
+use std::collections::{HashMap, HashSet};
+
+use sightline_tracker::wire::RequestKind;
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreError, values_placeholders};
+use crate::rollup::sessions::{self, KnownSession, KnownUser, SessionPlan};
+use crate::rollup::{Bucket, RollupDelta, Sums};
+use crate::store::NewRequest;
+
+/// Most values bound in one statement: below SQLite's (32 766) and PostgreSQL's (65 535) limits.
+const MAX_BINDS: usize = 16_000;
+
+/// A key column's value.
+enum Key {
+    Int(i64),
+    Text(String),
+}
+
+/// `INSERT … ON CONFLICT (keys) DO UPDATE SET v = v + excluded.v` for every row.
+async fn upsert_adding(
+    conn: &mut AnyConnection,
+    table: &str,
+    key_cols: &[&str],
+    add_cols: &[&str],
+    rows: Vec<(Vec<Key>, Vec<i64>)>,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let columns = key_cols.len() + add_cols.len();
+    let set = add_cols.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect::<Vec<_>>().join(", ");
+    for chunk in rows.chunks(MAX_BINDS / columns) {
+        let sql = format!(
+            "INSERT INTO {table} ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {set}",
+            key_cols.join(", "),
+            add_cols.join(", "),
+            values_placeholders(chunk.len(), columns),
+            key_cols.join(", "),
+        );
+        let mut query = sqlx::query(&sql);
+        for (keys, values) in chunk {
+            for k in keys {
+                query = match k {
+                    Key::Int(v) => query.bind(*v),
+                    Key::Text(v) => query.bind(v.as_str()),
+                };
+            }
+            for v in values {
+                query = query.bind(*v);
+            }
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+fn bucket_keys((bucket_ms, bucket_start): Bucket) -> Vec<Key> {
+    vec![Key::Int(bucket_ms), Key::Int(bucket_start)]
+}
+
+const BUCKET: [&str; 2] = ["bucket_ms", "bucket_start"];
+
+fn with_bucket<const N: usize>(extra: [&'static str; N]) -> Vec<&'static str> {
+    BUCKET.iter().copied().chain(extra).collect()
+}
+
+/// Per-dimension sums (`model`, `country`, …) as upsert rows of `cols`.
+fn dimension_rows(
+    map: &std::collections::BTreeMap<(Bucket, String), Sums>,
+    values: impl Fn(&Sums) -> Vec<i64>,
+) -> Vec<(Vec<Key>, Vec<i64>)> {
+    map.iter()
+        .map(|((b, name), s)| {
+            let mut keys = bucket_keys(*b);
+            keys.push(Key::Text(name.clone()));
+            (keys, values(s))
+        })
+        .collect()
+}
+
+/// Applies newly stored requests (each stored once, never a duplicate) to the rollups,
+/// sessions, users and model stats, on the caller's transaction.
+pub(super) async fn apply_requests(conn: &mut AnyConnection, rows: &[&NewRequest]) -> Result<(), StoreError> {
+    let mut delta = RollupDelta::default();
+    let mut served: Vec<&NewRequest> = Vec::with_capacity(rows.len());
+    for r in rows {
+        delta.add_request(r);
+        if r.kind == RequestKind::Api {
+            served.push(r);
+        }
+    }
+    // Sessions are inferred in time order; the sort is stable, so ties keep arrival order.
+    served.sort_by_key(|r| r.created_at);
+    let plan = plan_sessions(conn, &served).await?;
+    for &t in &plan.session_starts {
+        delta.add_session_start(t);
+    }
+    for &t in &plan.new_users {
+        delta.add_new_user(t);
+    }
+    write_sessions(conn, &plan).await?;
+    write_delta(conn, &delta).await
+}
+
+async fn plan_sessions(conn: &mut AnyConnection, served: &[&NewRequest]) -> Result<SessionPlan, StoreError> {
+    let explicit: Vec<String> = served
+        .iter()
+        .filter_map(|r| r.session_id.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let users: Vec<String> =
+        served.iter().filter_map(|r| r.user_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+
+    let mut known_sessions = HashSet::new();
+    for chunk in explicit.chunks(MAX_BINDS) {
+        let sql = format!(
+            "SELECT session_key FROM user_session WHERE session_key IN {}",
+            values_placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for key in chunk {
+            query = query.bind(key.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            known_sessions.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+
+    let mut known_users = HashMap::new();
+    for chunk in users.chunks(MAX_BINDS) {
+        let sql = format!(
+            "SELECT t.user_id, t.first_seen_at, s.session_key, s.started_at, s.last_seen_at \
+             FROM tracked_user t LEFT JOIN user_session s ON s.session_key = t.open_session_key \
+             WHERE t.user_id IN {}",
+            values_placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for user in chunk {
+            query = query.bind(user.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let open_session = match row.try_get::<Option<String>, _>(2)? {
+                Some(key) => Some(KnownSession { key, started_at: row.try_get(3)?, last_seen_at: row.try_get(4)? }),
+                None => None,
+            };
+            known_users.insert(row.try_get(0)?, KnownUser { first_seen_at: row.try_get(1)?, open_session });
+        }
+    }
+    Ok(sessions::plan(served, &known_sessions, &known_users))
+}
+
+async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<(), StoreError> {
+    const SESSION_COLS: usize = 11;
+    for chunk in plan.sessions.chunks(MAX_BINDS / SESSION_COLS) {
+        let sql = format!(
+            "INSERT INTO user_session (session_key, user_id, inferred, started_at, last_seen_at, \
+                request_count, error_count, tokens, cost_micros, ip, user_agent) VALUES {} \
+             ON CONFLICT (session_key) DO UPDATE SET \
+                user_id = COALESCE(user_session.user_id, excluded.user_id), \
+                started_at = CASE WHEN excluded.started_at < user_session.started_at \
+                    THEN excluded.started_at ELSE user_session.started_at END, \
+                last_seen_at = CASE WHEN excluded.last_seen_at > user_session.last_seen_at \
+                    THEN excluded.last_seen_at ELSE user_session.last_seen_at END, \
+                request_count = user_session.request_count + excluded.request_count, \
+                error_count = user_session.error_count + excluded.error_count, \
+                tokens = user_session.tokens + excluded.tokens, \
+                cost_micros = user_session.cost_micros + excluded.cost_micros, \
+                ip = COALESCE(user_session.ip, excluded.ip), \
+                user_agent = COALESCE(user_session.user_agent, excluded.user_agent)",
+            values_placeholders(chunk.len(), SESSION_COLS)
+        );
+        let mut query = sqlx::query(&sql);
+        for s in chunk {
+            query = query
+                .bind(s.key.as_str())
+                .bind(s.user_id.as_deref())
+                .bind(s.inferred)
+                .bind(s.started_at)
+                .bind(s.last_seen_at)
+                .bind(s.sums.requests)
+                .bind(s.sums.errors)
+                .bind(s.sums.tokens())
+                .bind(s.sums.cost_micros)
+                .bind(s.ip.as_deref())
+                .bind(s.user_agent.as_deref());
+        }
+        query.execute(&mut *conn).await?;
+    }
+
+    const USER_COLS: usize = 8;
+    for chunk in plan.users.chunks(MAX_BINDS / USER_COLS) {
+        let sql = format!(
+            "INSERT INTO tracked_user (user_id, first_seen_at, last_seen_at, requests, errors, tokens, \
+                cost_micros, open_session_key) VALUES {} \
+             ON CONFLICT (user_id) DO UPDATE SET \
+                first_seen_at = CASE WHEN excluded.first_seen_at < tracked_user.first_seen_at \
+                    THEN excluded.first_seen_at ELSE tracked_user.first_seen_at END, \
+                last_seen_at = CASE WHEN excluded.last_seen_at > tracked_user.last_seen_at \
+                    THEN excluded.last_seen_at ELSE tracked_user.last_seen_at END, \
+                requests = tracked_user.requests + excluded.requests, \
+                errors = tracked_user.errors + excluded.errors, \
+                tokens = tracked_user.tokens + excluded.tokens, \
+                cost_micros = tracked_user.cost_micros + excluded.cost_micros, \
+                open_session_key = COALESCE(excluded.open_session_key, tracked_user.open_session_key)",
+            values_placeholders(chunk.len(), USER_COLS)
+        );
+        let mut query = sqlx::query(&sql);
+        for u in chunk {
+            query = query
+                .bind(u.user_id.as_str())
+                .bind(u.first_seen_at)
+                .bind(u.last_seen_at)
+                .bind(u.sums.requests)
+                .bind(u.sums.errors)
+                .bind(u.sums.tokens())
+                .bind(u.sums.cost_micros)
+                .bind(u.open_session_key.as_deref());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), StoreError> {
+    let all = |s: &Sums| vec![s.requests, s.errors, s.latency_sum_us, s.prompt_tokens, s.completion_tokens, s.cost_micros];
+    const ALL: [&str; 6] = ["requests", "errors", "latency_sum_us", "prompt_tokens", "completion_tokens", "cost_micros"];
+
+    let mut buckets: Vec<Bucket> = d.traffic.keys().copied().collect();
+    buckets.extend(d.sessions_started.keys().chain(d.new_users.keys()));
+    buckets.sort_unstable();
+    buckets.dedup();
+    let traffic = buckets
+        .into_iter()
+        .map(|b| {
+            let mut values = all(&d.traffic.get(&b).copied().unwrap_or_default());
+            values.push(d.sessions_started.get(&b).copied().unwrap_or(0));
+            values.push(d.new_users.get(&b).copied().unwrap_or(0));
+            (bucket_keys(b), values)
+        })
+        .collect();
+    let traffic_cols: Vec<&str> = ALL.iter().copied().chain(["sessions_started", "new_users"]).collect();
+    upsert_adding(conn, "rollup_traffic", &BUCKET, &traffic_cols, traffic).await?;
+
+    let binned = |map: &std::collections::BTreeMap<(Bucket, i32), i64>| {
+        map.iter()
+            .map(|((b, k), n)| {
+                let mut keys = bucket_keys(*b);
+                keys.push(Key::Int(i64::from(*k)));
+                (keys, vec![*n])
+            })
+            .collect::<Vec<_>>()
+    };
+    upsert_adding(conn, "rollup_latency", &with_bucket(["bin"]), &["requests"], binned(&d.latency)).await?;
+    upsert_adding(conn, "rollup_status", &with_bucket(["status_code"]), &["requests"], binned(&d.status)).await?;
+    upsert_adding(conn, "rollup_model", &with_bucket(["model_name"]), &ALL, dimension_rows(&d.model, all)).await?;
+    upsert_adding(
+        conn,
+        "rollup_country",
+        &with_bucket(["country"]),
+        &["requests", "errors"],
+        dimension_rows(&d.country, |s| vec![s.requests, s.errors]),
+    )
+    .await?;
+    upsert_adding(
+        conn,
+        "rollup_user",
+        &with_bucket(["user_id"]),
+        &["requests", "errors", "tokens", "cost_micros"],
+        dimension_rows(&d.user, |s| vec![s.requests, s.errors, s.tokens(), s.cost_micros]),
+    )
+    .await?;
+    upsert_adding(
+        conn,
+        "rollup_endpoint",
+        &with_bucket(["endpoint"]),
+        &["requests", "errors", "latency_sum_us"],
+        dimension_rows(&d.endpoint, |s| vec![s.requests, s.errors, s.latency_sum_us]),
+    )
+    .await?;
+    upsert_adding(
+        conn,
+        "rollup_service",
+        &with_bucket(["service"]),
+        &["requests", "errors", "latency_sum_us", "cost_micros"],
+        dimension_rows(&d.service, |s| vec![s.requests, s.errors, s.latency_sum_us, s.cost_micros]),
+    )
+    .await?;
+    let model_days = d
+        .model_day
+        .iter()
+        .map(|((day, model), s)| {
+            (
+                vec![Key::Int(*day), Key::Text(model.clone())],
+                vec![
+                    s.requests,
+                    s.requests - s.errors,
+                    s.errors,
+                    s.latency_sum_us,
+                    s.prompt_tokens,
+                    s.completion_tokens,
+                    s.cost_micros,
+                ],
+            )
+        })
+        .collect();
+    upsert_adding(
+        conn,
+        "model_usage_stats",
+        &["day", "model_name"],
+        &["requests", "successes", "failures", "latency_sum_us", "prompt_tokens", "completion_tokens", "cost_micros"],
+        model_days,
+    )
+    .await
+}
+
+/// Changes one rating's count in the feedback rollup, at both grains.
+pub(super) async fn add_feedback_rating(
+    conn: &mut AnyConnection,
+    created_at: i64,
+    rating: i32,
+    delta: i64,
+) -> Result<(), StoreError> {
+    let rows = crate::rollup::GRAINS
+        .iter()
+        .map(|&g| {
+            let mut keys = bucket_keys((g, sightline_app::time::floor_to(created_at, g)));
+            keys.push(Key::Int(i64::from(rating)));
+            (keys, vec![delta])
+        })
+        .collect();
+    upsert_adding(conn, "rollup_feedback", &with_bucket(["rating"]), &["ratings"], rows).await
+}
+
+/// Tables derived from `request_log` (and `feedback_log`): emptied and recomputed by a rebuild.
+pub const DERIVED_TABLES: [&str; 12] = [
+    "rollup_traffic",
+    "rollup_latency",
+    "rollup_status",
+    "rollup_model",
+    "rollup_country",
+    "rollup_user",
+    "rollup_endpoint",
+    "rollup_service",
+    "rollup_feedback",
+    "model_usage_stats",
+    "user_session",
+    "tracked_user",
+];
+
+impl Store {
+    /// Recomputes every rollup, session, user and model stat from the raw rows, in
+    /// arrival order, through the same code the ingest uses. `progress` is told how
+    /// many requests are done out of how many. Returns the number of requests replayed.
+    pub async fn rebuild_rollups(&self, mut progress: impl FnMut(u64, u64)) -> Result<u64, StoreError> {
+        const PAGE: i64 = 5_000;
+        let mut tx = self.begin_write().await?;
+        for table in DERIVED_TABLES {
+            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        }
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM request_log").fetch_one(&mut *tx).await?;
+        let mut done = 0u64;
+        let mut after = i64::MIN;
+        loop {
+            let sql = format!(
+                "SELECT id, {} FROM request_log WHERE id > $1 ORDER BY id LIMIT $2",
+                super::requests::REQUEST_COLUMNS
+            );
+            let rows = sqlx::query(&sql).bind(after).bind(PAGE).fetch_all(&mut *tx).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("id")?;
+            let requests = rows.iter().map(super::requests::request_from_row).collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<&NewRequest> = requests.iter().collect();
+            apply_requests(&mut tx, &refs).await?;
+            done += requests.len() as u64;
+            progress(done, total as u64);
+        }
+        let ratings = sqlx::query("SELECT created_at, rating FROM feedback_log").fetch_all(&mut *tx).await?;
+        for row in ratings {
+            add_feedback_rating(&mut tx, row.try_get(0)?, row.try_get(1)?, 1).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+}
