@@ -19,10 +19,18 @@ pub fn DashboardPage() -> impl IntoView {
             .and_then(Result::ok)
             .map(|o| charts::requests_over_time(&o))
     });
+    // When the shown data was computed; set in the browser only (effects do not run on
+    // the server), so the server-rendered text and the hydrated one agree.
+    let generated_at = RwSignal::new(None::<i64>);
+    Effect::new(move |_| {
+        if let Some(Ok(o)) = overview.get() {
+            generated_at.set(Some(o.generated_at));
+        }
+    });
     let now = clock();
     let updated = move || {
-        overview.get().and_then(Result::ok).map(|o| {
-            let seconds = (now.get() - o.generated_at).max(0) / 1000;
+        generated_at.get().map(|at| {
+            let seconds = (now.get() - at).max(0) / 1000;
             format!("Updated {}", ago(seconds))
         })
     };
