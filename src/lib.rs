@@ -1,7 +1,10 @@
 //! The Sightline server: configuration, storage, the web server and the CLI commands.
 
+pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod error;
+pub mod pricing;
 pub mod rollup;
 pub mod server;
 pub mod store;

@@ -9,14 +9,20 @@ use common::fixture::request;
 
 storage_test!(inserts_are_idempotent_on_request_id, |db| async move {
     let rows = vec![request("a", T0, 200), request("b", T0 + 1, 500)];
-    assert_eq!(db.store.record_requests(&rows).await.unwrap(), vec![true, true]);
+    assert_eq!(
+        db.store.record_requests(&rows).await.unwrap(),
+        vec![true, true]
+    );
     // A retry of the same batch plus one new row: only the new row is stored.
     let retry = vec![
         request("a", T0, 200),
         request("b", T0 + 1, 500),
         request("c", T0 + 2, 200),
     ];
-    assert_eq!(db.store.record_requests(&retry).await.unwrap(), vec![false, false, true]);
+    assert_eq!(
+        db.store.record_requests(&retry).await.unwrap(),
+        vec![false, false, true]
+    );
     let counts = db.store.request_counts(T0, T0 + HOUR, HOUR).await.unwrap();
     assert_eq!(counts.len(), 1);
     assert_eq!((counts[0].ok, counts[0].errors), (2, 1));

@@ -3,14 +3,22 @@
 //! PostgreSQL through sqlx's `Any` driver: instants are BIGINT epoch milliseconds and
 //! money BIGINT micro-dollars, and placeholders are `$N`, which both databases accept.
 
+mod auth_events;
 mod connect;
+mod dashboard;
+mod feedback;
 mod requests;
 mod rollups;
+mod threats;
 
 use sqlx::AnyPool;
 
+pub use auth_events::NewAuthEvent;
 pub use connect::{DbKind, StoreError, redact_url};
+pub use dashboard::{ModelUsage, TrafficBucket};
+pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use requests::{BucketCounts, NewRequest};
+pub use threats::NewThreat;
 
 /// The advisory lock key of the write path ("SIGHTLIN" in ASCII).
 const WRITER_LOCK: i64 = 0x5349_4748_544c_494e;
@@ -38,10 +46,15 @@ impl Store {
     /// advisory lock, so writers of several replicas apply their batches one after the
     /// other (session inference reads what the previous batch wrote); SQLite has a
     /// single writer anyway.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         let mut tx = self.pool.begin().await?;
         if self.kind == DbKind::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITER_LOCK).execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITER_LOCK)
+                .execute(&mut *tx)
+                .await?;
         }
         Ok(tx)
     }
@@ -69,6 +82,23 @@ fn values_placeholders(rows: usize, columns: usize) -> String {
     sql
 }
 
+/// Decodes every row with `decode`; the first failure is the error.
+fn map_rows<T>(
+    rows: &[sqlx::any::AnyRow],
+    decode: impl Fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter()
+        .map(decode)
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::from)
+}
+
+/// `($k+1, $k+2, …)`: a list of `n` placeholders after the first `k` parameters.
+fn placeholder_list(k: usize, n: usize) -> String {
+    let items: Vec<String> = (k + 1..=k + n).map(|i| format!("${i}")).collect();
+    format!("({})", items.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -78,5 +108,6 @@ mod tests {
             "($1, $2, $3), ($4, $5, $6)"
         );
         assert_eq!(super::values_placeholders(1, 1), "($1)");
+        assert_eq!(super::placeholder_list(2, 3), "($3, $4, $5)");
     }
 }

@@ -47,11 +47,18 @@ pub struct BucketCounts {
     pub errors: i64,
 }
 
-pub(super) const REQUEST_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, method, \
+const REQUEST_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, method, \
     status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
     cost_micros, finish_reason, user_id, session_id, is_authenticated, ip, country, \
     user_agent, request_bytes, response_bytes, error, metadata";
 const REQUEST_COLUMN_COUNT: usize = 24;
+/// [`REQUEST_COLUMNS`] to read back: `is_authenticated` as 0/1, since sqlx's `Any`
+/// driver cannot decode SQLite's BOOLEAN.
+pub(super) const REQUEST_SELECT: &str = "request_id, created_at, kind, service, endpoint, method, \
+    status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
+    cost_micros, finish_reason, user_id, session_id, \
+    CAST(CASE WHEN is_authenticated THEN 1 ELSE 0 END AS BIGINT) AS is_authenticated, ip, country, \
+    user_agent, request_bytes, response_bytes, error, metadata";
 /// Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound values.
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -63,7 +70,12 @@ impl Store {
     pub async fn record_requests(&self, rows: &[NewRequest]) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.begin_write().await?;
         let fresh = insert_new(&mut tx, rows).await?;
-        let new_rows: Vec<&NewRequest> = rows.iter().zip(&fresh).filter(|(_, f)| **f).map(|(r, _)| r).collect();
+        let new_rows: Vec<&NewRequest> = rows
+            .iter()
+            .zip(&fresh)
+            .filter(|(_, f)| **f)
+            .map(|(r, _)| r)
+            .collect();
         super::rollups::apply_requests(&mut tx, &new_rows).await?;
         tx.commit().await?;
         Ok(fresh)
@@ -90,21 +102,21 @@ impl Store {
         .bind(bucket_ms)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(BucketCounts {
-                    bucket_start: row.try_get("bucket")?,
-                    ok: row.try_get("ok")?,
-                    errors: row.try_get("errors")?,
-                })
+        super::map_rows(&rows, |row| {
+            Ok(BucketCounts {
+                bucket_start: row.try_get("bucket")?,
+                ok: row.try_get("ok")?,
+                errors: row.try_get("errors")?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        })
     }
 }
 
 /// Inserts the rows whose `request_id` is not stored yet; says which rows were new.
-async fn insert_new(conn: &mut AnyConnection, rows: &[NewRequest]) -> Result<Vec<bool>, StoreError> {
+async fn insert_new(
+    conn: &mut AnyConnection,
+    rows: &[NewRequest],
+) -> Result<Vec<bool>, StoreError> {
     let mut inserted: HashSet<String> = HashSet::new();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
@@ -145,10 +157,13 @@ async fn insert_new(conn: &mut AnyConnection, rows: &[NewRequest]) -> Result<Vec
         }
     }
     // The first row of each inserted id is the new one; any repeat in the batch is a duplicate.
-    Ok(rows.iter().map(|r| inserted.remove(&r.request_id)).collect())
+    Ok(rows
+        .iter()
+        .map(|r| inserted.remove(&r.request_id))
+        .collect())
 }
 
-/// A stored request row (selected with [`REQUEST_COLUMNS`]) back as a [`NewRequest`].
+/// A stored request row (selected with [`REQUEST_SELECT`]) back as a [`NewRequest`].
 pub(super) fn request_from_row(row: &AnyRow) -> Result<NewRequest, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     Ok(NewRequest {
@@ -168,7 +183,7 @@ pub(super) fn request_from_row(row: &AnyRow) -> Result<NewRequest, sqlx::Error> 
         finish_reason: row.try_get("finish_reason")?,
         user_id: row.try_get("user_id")?,
         session_id: row.try_get("session_id")?,
-        is_authenticated: row.try_get("is_authenticated")?,
+        is_authenticated: row.try_get::<i64, _>("is_authenticated")? != 0,
         ip: row.try_get("ip")?,
         country: row.try_get("country")?,
         user_agent: row.try_get("user_agent")?,

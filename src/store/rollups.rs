@@ -33,7 +33,11 @@ async fn upsert_adding(
         return Ok(());
     }
     let columns = key_cols.len() + add_cols.len();
-    let set = add_cols.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect::<Vec<_>>().join(", ");
+    let set = add_cols
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     for chunk in rows.chunks(MAX_BINDS / columns) {
         let sql = format!(
             "INSERT INTO {table} ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {set}",
@@ -85,7 +89,10 @@ fn dimension_rows(
 
 /// Applies newly stored requests (each stored once, never a duplicate) to the rollups,
 /// sessions, users and model stats, on the caller's transaction.
-pub(super) async fn apply_requests(conn: &mut AnyConnection, rows: &[&NewRequest]) -> Result<(), StoreError> {
+pub(super) async fn apply_requests(
+    conn: &mut AnyConnection,
+    rows: &[&NewRequest],
+) -> Result<(), StoreError> {
     let mut delta = RollupDelta::default();
     let mut served: Vec<&NewRequest> = Vec::with_capacity(rows.len());
     for r in rows {
@@ -107,15 +114,22 @@ pub(super) async fn apply_requests(conn: &mut AnyConnection, rows: &[&NewRequest
     write_delta(conn, &delta).await
 }
 
-async fn plan_sessions(conn: &mut AnyConnection, served: &[&NewRequest]) -> Result<SessionPlan, StoreError> {
+async fn plan_sessions(
+    conn: &mut AnyConnection,
+    served: &[&NewRequest],
+) -> Result<SessionPlan, StoreError> {
     let explicit: Vec<String> = served
         .iter()
         .filter_map(|r| r.session_id.clone())
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let users: Vec<String> =
-        served.iter().filter_map(|r| r.user_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let users: Vec<String> = served
+        .iter()
+        .filter_map(|r| r.user_id.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
 
     let mut known_sessions = HashSet::new();
     for chunk in explicit.chunks(MAX_BINDS) {
@@ -146,10 +160,20 @@ async fn plan_sessions(conn: &mut AnyConnection, served: &[&NewRequest]) -> Resu
         }
         for row in query.fetch_all(&mut *conn).await? {
             let open_session = match row.try_get::<Option<String>, _>(2)? {
-                Some(key) => Some(KnownSession { key, started_at: row.try_get(3)?, last_seen_at: row.try_get(4)? }),
+                Some(key) => Some(KnownSession {
+                    key,
+                    started_at: row.try_get(3)?,
+                    last_seen_at: row.try_get(4)?,
+                }),
                 None => None,
             };
-            known_users.insert(row.try_get(0)?, KnownUser { first_seen_at: row.try_get(1)?, open_session });
+            known_users.insert(
+                row.try_get(0)?,
+                KnownUser {
+                    first_seen_at: row.try_get(1)?,
+                    open_session,
+                },
+            );
         }
     }
     Ok(sessions::plan(served, &known_sessions, &known_users))
@@ -228,8 +252,16 @@ async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<
 }
 
 async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), StoreError> {
-    let all = |s: &Sums| vec![s.requests, s.errors, s.latency_sum_us, s.prompt_tokens, s.completion_tokens, s.cost_micros];
-    const ALL: [&str; 6] = ["requests", "errors", "latency_sum_us", "prompt_tokens", "completion_tokens", "cost_micros"];
+    let all = |s: &Sums| {
+        vec![
+            s.requests,
+            s.errors,
+            s.latency_sum_us,
+            s.prompt_tokens,
+            s.completion_tokens,
+            s.cost_micros,
+        ]
+    };
 
     let mut buckets: Vec<Bucket> = d.traffic.keys().copied().collect();
     buckets.extend(d.sessions_started.keys().chain(d.new_users.keys()));
@@ -244,7 +276,11 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
             (bucket_keys(b), values)
         })
         .collect();
-    let traffic_cols: Vec<&str> = ALL.iter().copied().chain(["sessions_started", "new_users"]).collect();
+    let traffic_cols: Vec<&str> = SUMS
+        .iter()
+        .copied()
+        .chain(["sessions_started", "new_users"])
+        .collect();
     upsert_adding(conn, "rollup_traffic", &BUCKET, &traffic_cols, traffic).await?;
 
     let binned = |map: &std::collections::BTreeMap<(Bucket, i32), i64>| {
@@ -256,9 +292,30 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
             })
             .collect::<Vec<_>>()
     };
-    upsert_adding(conn, "rollup_latency", &with_bucket(["bin"]), &["requests"], binned(&d.latency)).await?;
-    upsert_adding(conn, "rollup_status", &with_bucket(["status_code"]), &["requests"], binned(&d.status)).await?;
-    upsert_adding(conn, "rollup_model", &with_bucket(["model_name"]), &ALL, dimension_rows(&d.model, all)).await?;
+    upsert_adding(
+        conn,
+        "rollup_latency",
+        &with_bucket(["bin"]),
+        &["requests"],
+        binned(&d.latency),
+    )
+    .await?;
+    upsert_adding(
+        conn,
+        "rollup_status",
+        &with_bucket(["status_code"]),
+        &["requests"],
+        binned(&d.status),
+    )
+    .await?;
+    upsert_adding(
+        conn,
+        "rollup_model",
+        &with_bucket(["model_name"]),
+        SUMS,
+        dimension_rows(&d.model, all),
+    )
+    .await?;
     upsert_adding(
         conn,
         "rollup_country",
@@ -272,7 +329,9 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
         "rollup_user",
         &with_bucket(["user_id"]),
         &["requests", "errors", "tokens", "cost_micros"],
-        dimension_rows(&d.user, |s| vec![s.requests, s.errors, s.tokens(), s.cost_micros]),
+        dimension_rows(&d.user, |s| {
+            vec![s.requests, s.errors, s.tokens(), s.cost_micros]
+        }),
     )
     .await?;
     upsert_adding(
@@ -280,7 +339,9 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
         "rollup_endpoint",
         &with_bucket(["endpoint"]),
         &["requests", "errors", "latency_sum_us"],
-        dimension_rows(&d.endpoint, |s| vec![s.requests, s.errors, s.latency_sum_us]),
+        dimension_rows(&d.endpoint, |s| {
+            vec![s.requests, s.errors, s.latency_sum_us]
+        }),
     )
     .await?;
     upsert_adding(
@@ -288,7 +349,9 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
         "rollup_service",
         &with_bucket(["service"]),
         &["requests", "errors", "latency_sum_us", "cost_micros"],
-        dimension_rows(&d.service, |s| vec![s.requests, s.errors, s.latency_sum_us, s.cost_micros]),
+        dimension_rows(&d.service, |s| {
+            vec![s.requests, s.errors, s.latency_sum_us, s.cost_micros]
+        }),
     )
     .await?;
     let model_days = d
@@ -313,7 +376,15 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
         conn,
         "model_usage_stats",
         &["day", "model_name"],
-        &["requests", "successes", "failures", "latency_sum_us", "prompt_tokens", "completion_tokens", "cost_micros"],
+        &[
+            "requests",
+            "successes",
+            "failures",
+            "latency_sum_us",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_micros",
+        ],
         model_days,
     )
     .await
@@ -334,53 +405,227 @@ pub(super) async fn add_feedback_rating(
             (keys, vec![delta])
         })
         .collect();
-    upsert_adding(conn, "rollup_feedback", &with_bucket(["rating"]), &["ratings"], rows).await
+    upsert_adding(
+        conn,
+        "rollup_feedback",
+        &with_bucket(["rating"]),
+        &["ratings"],
+        rows,
+    )
+    .await
 }
 
-/// Tables derived from `request_log` (and `feedback_log`): emptied and recomputed by a rebuild.
-pub const DERIVED_TABLES: [&str; 12] = [
-    "rollup_traffic",
-    "rollup_latency",
-    "rollup_status",
-    "rollup_model",
-    "rollup_country",
-    "rollup_user",
-    "rollup_endpoint",
-    "rollup_service",
-    "rollup_feedback",
-    "model_usage_stats",
-    "user_session",
-    "tracked_user",
+const SUMS: &[&str] = &[
+    "requests",
+    "errors",
+    "latency_sum_us",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_micros",
+];
+
+/// Tables derived from `request_log` (and `feedback_log`), each with its columns but
+/// the surrogate id: emptied and recomputed by a rebuild, compared by tests.
+pub const DERIVED_TABLES: [(&str, &[&str]); 12] = [
+    (
+        "rollup_traffic",
+        &[
+            "bucket_ms",
+            "bucket_start",
+            "requests",
+            "errors",
+            "latency_sum_us",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_micros",
+            "sessions_started",
+            "new_users",
+        ],
+    ),
+    (
+        "rollup_latency",
+        &["bucket_ms", "bucket_start", "bin", "requests"],
+    ),
+    (
+        "rollup_status",
+        &["bucket_ms", "bucket_start", "status_code", "requests"],
+    ),
+    (
+        "rollup_model",
+        &[
+            "bucket_ms",
+            "bucket_start",
+            "model_name",
+            "requests",
+            "errors",
+            "latency_sum_us",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_micros",
+        ],
+    ),
+    (
+        "rollup_country",
+        &["bucket_ms", "bucket_start", "country", "requests", "errors"],
+    ),
+    (
+        "rollup_user",
+        &[
+            "bucket_ms",
+            "bucket_start",
+            "user_id",
+            "requests",
+            "errors",
+            "tokens",
+            "cost_micros",
+        ],
+    ),
+    (
+        "rollup_endpoint",
+        &[
+            "bucket_ms",
+            "bucket_start",
+            "endpoint",
+            "requests",
+            "errors",
+            "latency_sum_us",
+        ],
+    ),
+    (
+        "rollup_service",
+        &[
+            "bucket_ms",
+            "bucket_start",
+            "service",
+            "requests",
+            "errors",
+            "latency_sum_us",
+            "cost_micros",
+        ],
+    ),
+    (
+        "rollup_feedback",
+        &["bucket_ms", "bucket_start", "rating", "ratings"],
+    ),
+    (
+        "model_usage_stats",
+        &[
+            "day",
+            "model_name",
+            "requests",
+            "successes",
+            "failures",
+            "latency_sum_us",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_micros",
+        ],
+    ),
+    (
+        "user_session",
+        &[
+            "session_key",
+            "user_id",
+            "inferred",
+            "started_at",
+            "last_seen_at",
+            "request_count",
+            "error_count",
+            "tokens",
+            "cost_micros",
+            "ip",
+            "user_agent",
+        ],
+    ),
+    (
+        "tracked_user",
+        &[
+            "user_id",
+            "first_seen_at",
+            "last_seen_at",
+            "requests",
+            "errors",
+            "tokens",
+            "cost_micros",
+            "open_session_key",
+        ],
+    ),
 ];
 
 impl Store {
+    /// Deletes all traffic data: requests, feedback, threats, auth events, alerts and
+    /// everything derived from them. Accounts, API keys, prices and settings stay.
+    pub async fn clear_traffic_data(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for table in [
+            "request_log",
+            "feedback_log",
+            "threat_log",
+            "auth_event",
+            "alerts",
+        ]
+        .into_iter()
+        .chain(DERIVED_TABLES.iter().map(|(t, _)| *t))
+        {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether no request has been stored yet.
+    pub async fn has_no_requests(&self) -> Result<bool, StoreError> {
+        let any = sqlx::query("SELECT 1 FROM request_log LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(any.is_none())
+    }
+
     /// Recomputes every rollup, session, user and model stat from the raw rows, in
     /// arrival order, through the same code the ingest uses. `progress` is told how
     /// many requests are done out of how many. Returns the number of requests replayed.
-    pub async fn rebuild_rollups(&self, mut progress: impl FnMut(u64, u64)) -> Result<u64, StoreError> {
+    pub async fn rebuild_rollups(
+        &self,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<u64, StoreError> {
         const PAGE: i64 = 5_000;
         let mut tx = self.begin_write().await?;
-        for table in DERIVED_TABLES {
-            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        for (table, _) in DERIVED_TABLES {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
         }
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM request_log").fetch_one(&mut *tx).await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM request_log")
+            .fetch_one(&mut *tx)
+            .await?;
         let mut done = 0u64;
         let mut after = i64::MIN;
         loop {
             let sql = format!(
                 "SELECT id, {} FROM request_log WHERE id > $1 ORDER BY id LIMIT $2",
-                super::requests::REQUEST_COLUMNS
+                super::requests::REQUEST_SELECT
             );
-            let rows = sqlx::query(&sql).bind(after).bind(PAGE).fetch_all(&mut *tx).await?;
+            let rows = sqlx::query(&sql)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(&mut *tx)
+                .await?;
             let Some(last) = rows.last() else { break };
             after = last.try_get("id")?;
-            let requests = rows.iter().map(super::requests::request_from_row).collect::<Result<Vec<_>, _>>()?;
+            let requests = rows
+                .iter()
+                .map(super::requests::request_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
             let refs: Vec<&NewRequest> = requests.iter().collect();
             apply_requests(&mut tx, &refs).await?;
             done += requests.len() as u64;
             progress(done, total as u64);
         }
-        let ratings = sqlx::query("SELECT created_at, rating FROM feedback_log").fetch_all(&mut *tx).await?;
+        let ratings = sqlx::query("SELECT created_at, rating FROM feedback_log")
+            .fetch_all(&mut *tx)
+            .await?;
         for row in ratings {
             add_feedback_rating(&mut tx, row.try_get(0)?, row.try_get(1)?, 1).await?;
         }

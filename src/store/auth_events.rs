@@ -1,0 +1,50 @@
+//! `auth_event`: sign-ups, logins and their failures, token refreshes… of the tracked
+//! platform, and of Sightline's own dashboard.
+
+use sightline_tracker::wire::AuthEventType;
+
+use super::{Store, StoreError, values_placeholders};
+
+/// An authentication event about to be stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAuthEvent {
+    pub created_at: i64,
+    pub event_type: AuthEventType,
+    pub user_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub success: bool,
+    pub error: Option<String>,
+    pub metadata: Option<String>,
+}
+
+const COLUMNS: usize = 8;
+
+impl Store {
+    /// Stores auth events in one transaction.
+    pub async fn record_auth_events(&self, events: &[NewAuthEvent]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for chunk in events.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO auth_event (created_at, event_type, user_id, ip, user_agent, success, error, metadata) \
+                 VALUES {}",
+                values_placeholders(chunk.len(), COLUMNS)
+            );
+            let mut query = sqlx::query(&sql);
+            for e in chunk {
+                query = query
+                    .bind(e.created_at)
+                    .bind(e.event_type.as_str())
+                    .bind(&e.user_id)
+                    .bind(&e.ip)
+                    .bind(&e.user_agent)
+                    .bind(e.success)
+                    .bind(&e.error)
+                    .bind(&e.metadata);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

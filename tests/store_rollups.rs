@@ -1,0 +1,347 @@
+//! Rollups, sessions, users and model stats kept at ingest, on both databases: exact
+//! values for a fixture of known rows, percentiles within their stated error, and a
+//! rebuild from raw rows that reproduces the incremental tables exactly.
+
+mod common;
+
+use common::fixture::request;
+use sightline::rollup::Sums;
+use sightline::rollup::histogram::{self, RELATIVE_ACCURACY};
+use sightline::store::{ModelUsage, NewRequest, TrafficBucket};
+use sightline_tracker::wire::RequestKind;
+
+const MIN: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    id: &str,
+    t: i64,
+    status: i32,
+    model: Option<&str>,
+    latency_ms: f64,
+    tokens: (i64, i64),
+    cost_micros: i64,
+    user: Option<&str>,
+) -> NewRequest {
+    let mut r = request(id, t, status);
+    r.model_name = model.map(Into::into);
+    r.latency_ms = latency_ms;
+    (r.prompt_tokens, r.completion_tokens) = tokens;
+    r.cost_micros = cost_micros;
+    r.user_id = user.map(Into::into);
+    r
+}
+
+/// Four served requests over two days, a provider call, and (in a second batch) a retry.
+fn fixture() -> (Vec<NewRequest>, Vec<NewRequest>) {
+    let mut r3 = row(
+        "r3",
+        T0 + 70 * MIN,
+        200,
+        Some("claude-sonnet"),
+        50.5,
+        (10, 20),
+        30,
+        Some("b"),
+    );
+    r3.session_id = Some("s-1".into());
+    let mut r4 = row("r4", T0 + 26 * HOUR, 404, None, 2.0, (0, 0), 0, None);
+    r4.country = None;
+    let mut r5 = row(
+        "r5",
+        T0 + 15 * MIN,
+        200,
+        Some("gpt-4o"),
+        800.0,
+        (900, 400),
+        9_999,
+        None,
+    );
+    r5.kind = RequestKind::External;
+    r5.service = Some("openai".into());
+    let first = vec![
+        row(
+            "r1",
+            T0 + 10 * MIN,
+            200,
+            Some("gpt-4o"),
+            100.0,
+            (1000, 500),
+            7_500,
+            Some("a"),
+        ),
+        r5,
+        row(
+            "r2",
+            T0 + 20 * MIN,
+            500,
+            Some("gpt-4o"),
+            300.0,
+            (200, 0),
+            500,
+            Some("a"),
+        ),
+        r3,
+    ];
+    let second = vec![
+        row(
+            "r1",
+            T0 + 10 * MIN,
+            200,
+            Some("gpt-4o"),
+            100.0,
+            (1000, 500),
+            7_500,
+            Some("a"),
+        ),
+        r4,
+    ];
+    (first, second)
+}
+
+fn sums(
+    requests: i64,
+    errors: i64,
+    latency_sum_us: i64,
+    tokens: (i64, i64),
+    cost_micros: i64,
+) -> Sums {
+    Sums {
+        requests,
+        errors,
+        latency_sum_us,
+        prompt_tokens: tokens.0,
+        completion_tokens: tokens.1,
+        cost_micros,
+    }
+}
+
+storage_test!(
+    fixture_gives_exact_buckets_and_model_stats,
+    |db| async move {
+        let (first, second) = fixture();
+        assert_eq!(
+            db.store.record_requests(&first).await.unwrap(),
+            vec![true; 4]
+        );
+        assert_eq!(
+            db.store.record_requests(&second).await.unwrap(),
+            vec![false, true]
+        );
+
+        let hourly = db.store.traffic(HOUR, T0, T0 + 2 * DAY).await.unwrap();
+        assert_eq!(
+            hourly,
+            vec![
+                // r1 + r2 (user a: one inferred session, a new user); the provider call r5 is not here.
+                TrafficBucket {
+                    bucket_start: T0,
+                    sums: sums(2, 1, 400_000, (1200, 500), 8_000),
+                    sessions_started: 1,
+                    new_users: 1
+                },
+                // r3: session s-1, user b.
+                TrafficBucket {
+                    bucket_start: T0 + HOUR,
+                    sums: sums(1, 0, 50_500, (10, 20), 30),
+                    sessions_started: 1,
+                    new_users: 1
+                },
+                // r4: anonymous, no session.
+                TrafficBucket {
+                    bucket_start: T0 + 26 * HOUR,
+                    sums: sums(1, 1, 2_000, (0, 0), 0),
+                    sessions_started: 0,
+                    new_users: 0
+                },
+            ]
+        );
+        let daily = db.store.traffic(DAY, T0, T0 + 2 * DAY).await.unwrap();
+        assert_eq!(
+            daily,
+            vec![
+                TrafficBucket {
+                    bucket_start: T0,
+                    sums: sums(3, 1, 450_500, (1210, 520), 8_030),
+                    sessions_started: 2,
+                    new_users: 2
+                },
+                TrafficBucket {
+                    bucket_start: T0 + DAY,
+                    sums: sums(1, 1, 2_000, (0, 0), 0),
+                    sessions_started: 0,
+                    new_users: 0
+                },
+            ]
+        );
+        // Ranges select whole buckets.
+        assert_eq!(
+            db.store
+                .traffic(HOUR, T0 + HOUR, T0 + 2 * HOUR)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        let stats = db.store.model_usage(T0, T0 + 2 * DAY).await.unwrap();
+        let usage = |model: &str,
+                     requests,
+                     successes,
+                     failures,
+                     latency_sum_us,
+                     prompt_tokens,
+                     completion_tokens,
+                     cost_micros| ModelUsage {
+            day: T0,
+            model_name: model.into(),
+            requests,
+            successes,
+            failures,
+            latency_sum_us,
+            prompt_tokens,
+            completion_tokens,
+            cost_micros,
+        };
+        assert_eq!(
+            stats,
+            vec![
+                usage("claude-sonnet", 1, 1, 0, 50_500, 10, 20, 30),
+                usage("gpt-4o", 2, 1, 1, 400_000, 1200, 500, 8_000)
+            ]
+        );
+
+        let snapshot = db.store.derived_snapshot().await.unwrap();
+        let sessions = &snapshot["user_session"];
+        assert_eq!(sessions.len(), 2, "{sessions:?}");
+        let inferred = format!("a@{}", T0 + 10 * MIN);
+        assert!(
+            sessions
+                .iter()
+                .any(|s| s.starts_with(&format!("{inferred}|a|"))
+                    && s.contains(&format!(
+                        "|{}|{}|2|1|1700|8000|",
+                        T0 + 10 * MIN,
+                        T0 + 20 * MIN
+                    ))),
+            "{sessions:?}"
+        );
+        assert!(
+            sessions.iter().any(|s| s.starts_with("s-1|b|")),
+            "{sessions:?}"
+        );
+        let services = &snapshot["rollup_service"];
+        assert_eq!(
+            services,
+            &vec![
+                format!("{HOUR}|{T0}|openai|1|0|800000|9999"),
+                format!("{DAY}|{T0}|openai|1|0|800000|9999")
+            ]
+        );
+    }
+);
+
+storage_test!(
+    percentiles_are_within_the_stated_error_of_exact,
+    |db| async move {
+        // 6 000 latencies over 30 hours with a long tail, ingested in batches of 500.
+        let mut seed = 42u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let rows: Vec<NewRequest> = (0..6000)
+            .map(|i| {
+                let u = next();
+                let latency = if i % 20 == 0 {
+                    5_000.0 + 60_000.0 * u
+                } else {
+                    20.0 + 1_500.0 * u * u
+                };
+                row(
+                    &format!("p{i}"),
+                    T0 + i * 18_000,
+                    200,
+                    Some("m"),
+                    latency,
+                    (1, 1),
+                    1,
+                    Some("u"),
+                )
+            })
+            .collect();
+        for batch in rows.chunks(500) {
+            db.store.record_requests(batch).await.unwrap();
+        }
+        let mut exact: Vec<f64> = rows.iter().map(|r| r.latency_ms).collect();
+        exact.sort_by(f64::total_cmp);
+        let nearest_rank = |q: f64| exact[((q * exact.len() as f64).ceil() as usize).max(1) - 1];
+
+        for grain in [HOUR, DAY] {
+            let bins = db
+                .store
+                .latency_bins(grain, T0, T0 + 2 * DAY)
+                .await
+                .unwrap();
+            let merged: Vec<(i32, i64)> = bins.iter().map(|&(_, bin, n)| (bin, n)).collect();
+            let qs = [0.5, 0.95, 0.99];
+            let got = histogram::quantiles(&merged, &qs).unwrap();
+            for (q, g) in qs.iter().zip(got) {
+                let e = nearest_rank(*q);
+                assert!(
+                    (g - e).abs() / e <= RELATIVE_ACCURACY + 1e-9,
+                    "grain {grain} q{q}: {g} vs exact {e}"
+                );
+            }
+        }
+    }
+);
+
+storage_test!(rebuilt_rollups_equal_incremental_ones, |db| async move {
+    // A busier fixture: three users with gaps longer than a session, explicit sessions,
+    // anonymous traffic, provider calls, errors, and retries of earlier batches.
+    let mut rows = Vec::new();
+    for i in 0..900i64 {
+        let user = ["alice", "bob", "carol", ""][(i % 4) as usize];
+        let t = T0 + i * 3 * MIN + if i > 450 { 2 * HOUR } else { 0 };
+        let mut r = row(
+            &format!("q{i}"),
+            t,
+            [200, 200, 200, 429, 500, 201][(i % 6) as usize],
+            [Some("gpt-4o"), Some("claude-sonnet"), None][(i % 3) as usize],
+            10.0 + (i % 97) as f64 * 13.7,
+            (i % 50, i % 30),
+            i % 1000,
+            (!user.is_empty()).then_some(user),
+        );
+        if i % 11 == 0 {
+            r.session_id = Some(format!("explicit-{}", i / 100));
+        }
+        if i % 13 == 0 {
+            r.kind = RequestKind::External;
+            r.service = Some(["openai", "gemini"][(i % 2) as usize].into());
+        }
+        r.country = [Some("US"), Some("DE"), None][(i % 3) as usize].map(Into::into);
+        rows.push(r);
+    }
+    for (n, batch) in rows.chunks(64).enumerate() {
+        db.store.record_requests(batch).await.unwrap();
+        if n % 3 == 0 {
+            db.store.record_requests(batch).await.unwrap(); // a retry: all duplicates
+        }
+    }
+    let incremental = db.store.derived_snapshot().await.unwrap();
+    assert!(incremental["user_session"].len() > 10);
+
+    let replayed = db.store.rebuild_rollups(|_, _| {}).await.unwrap();
+    assert_eq!(replayed, 900);
+    let rebuilt = db.store.derived_snapshot().await.unwrap();
+    for (table, rows) in &incremental {
+        assert_eq!(rows, &rebuilt[table], "{table} differs after the rebuild");
+    }
+});
