@@ -3,7 +3,7 @@
 
 # Install what is missing, build the release site, and start Sightline on SQLite.
 run: build
-	./target/release/sightline serve
+	./target/release/sightline serve --demo
 
 # Every test: cargo tests on SQLite and PostgreSQL, then the browser tests.
 test:

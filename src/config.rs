@@ -19,13 +19,57 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Default, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Run the web server: dashboard, ingest API and health endpoints (the default).
-    #[default]
-    Serve,
+    Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Fill the database with realistic demo traffic.
+    Demo(DemoArgs),
+    /// Maintain the rollups.
+    Rollup(RollupArgs),
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        Command::Serve(ServeArgs::default())
+    }
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Seed an empty database with 14 days of demo traffic and keep a light live
+    /// traffic going, so the dashboard has something to show.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Days of history to generate, ending now.
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+    /// Users of the demo platform.
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub users: u32,
+    /// Average requests per day.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub per_day: u32,
+    /// Seed of the random generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Delete all traffic data (requests, sessions, feedback, threats, auth events,
+    /// alerts, rollups) first. Accounts, API keys and settings are kept.
+    #[arg(long)]
+    pub clear: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollupArgs {
+    /// Recompute every rollup, session, user and model stat from the raw rows.
+    #[arg(long, required = true)]
+    pub rebuild: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sightline::config::{Cli, Command};
-use sightline::{Error, server, store::Store, telemetry};
+use sightline::{Error, commands, server, store::Store, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,7 +20,9 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Error> {
     match cli.command.unwrap_or_default() {
-        Command::Serve => server::serve(&cli.config).await,
+        Command::Serve(args) => server::serve(&cli.config, &args).await,
+        Command::Demo(args) => commands::demo(&cli.config, &args).await,
+        Command::Rollup(_) => commands::rebuild_rollups(&cli.config).await,
         Command::Migrate => {
             let store = Store::connect(&cli.config.database_url).await?;
             store.migrate().await?;

@@ -5,14 +5,18 @@ use leptos::config::Env;
 use leptos::prelude::LeptosOptions;
 
 use crate::Error;
-use crate::config::Config;
+use crate::config::{Config, ServeArgs};
+use crate::demo::{self, DemoOptions, Generator};
 use crate::store::Store;
 use crate::web::{AppState, router};
 
-pub async fn serve(config: &Config) -> Result<(), Error> {
+pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await?;
     tracing::info!(database = %crate::store::redact_url(&config.database_url), "database ready");
+    if args.demo {
+        start_demo(&store).await?;
+    }
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -37,6 +41,41 @@ pub async fn serve(config: &Config) -> Result<(), Error> {
         .map_err(Error::Serve)?;
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Seeds an empty database with two weeks of demo traffic, then keeps a light live
+/// traffic going in the background.
+async fn start_demo(store: &Store) -> Result<(), Error> {
+    let options = DemoOptions {
+        days: 14,
+        users: 250,
+        per_day: 8_000,
+        seed: 42,
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let generator = if store.has_no_requests().await? {
+        println!("Seeding 14 days of demo traffic…");
+        let (generator, report) = demo::seed(store, &options, now, false).await?;
+        println!(
+            "Seeded {} demo requests in {:.1} s",
+            report.requests,
+            report.elapsed_ms as f64 / 1000.0
+        );
+        generator
+    } else {
+        println!(
+            "The database already holds requests: not seeding demo data, live demo traffic only"
+        );
+        Generator::new(
+            options.seed ^ now as u64,
+            options.users,
+            options.per_day,
+            now - 14 * 86_400_000,
+            now,
+        )
+    };
+    tokio::spawn(demo::live(store.clone(), generator, now));
     Ok(())
 }
 
