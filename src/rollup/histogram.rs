@@ -22,7 +22,11 @@ pub fn bin_of(latency_ms: f64) -> i32 {
 
 /// The representative latency of a bin: within [`RELATIVE_ACCURACY`] of every value in it.
 pub fn value_of(bin: i32) -> f64 {
-    if bin == ZERO_BIN { 0.0 } else { 2.0 * GAMMA.powi(bin) / (GAMMA + 1.0) }
+    if bin == ZERO_BIN {
+        0.0
+    } else {
+        2.0 * GAMMA.powi(bin) / (GAMMA + 1.0)
+    }
 }
 
 /// Quantiles of a histogram given as `(bin, count)` pairs in any order (bins may
@@ -79,7 +83,9 @@ mod tests {
         let mut values = Vec::new();
         let mut seed = 7u64;
         for i in 0..20_000 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let u = (seed >> 11) as f64 / (1u64 << 53) as f64;
             values.push(match i % 10 {
                 0 => 2.0 + u * 8.0,
@@ -101,7 +107,10 @@ mod tests {
         values.sort_by(f64::total_cmp);
         for (q, g) in qs.iter().zip(got) {
             let e = exact(&values, *q);
-            assert!((g - e).abs() / e <= RELATIVE_ACCURACY + 1e-12, "q{q}: {g} vs {e}");
+            assert!(
+                (g - e).abs() / e <= RELATIVE_ACCURACY + 1e-12,
+                "q{q}: {g} vs {e}"
+            );
         }
     }
 
@@ -109,6 +118,9 @@ mod tests {
     fn empty_histograms_have_no_quantiles() {
         assert_eq!(quantiles(&[], &[0.5]), None);
         assert_eq!(quantiles(&[(3, 0)], &[0.5]), None);
-        assert_eq!(quantiles(&[(bin_of(100.0), 1)], &[0.0, 1.0]).unwrap().len(), 2);
+        assert_eq!(
+            quantiles(&[(bin_of(100.0), 1)], &[0.0, 1.0]).unwrap().len(),
+            2
+        );
     }
 }

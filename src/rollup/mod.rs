@@ -100,13 +100,19 @@ impl RollupDelta {
                     *self.status.entry((b, r.status_code)).or_default() += 1;
                     self.model.entry((b, model.clone())).or_default().add(r);
                     self.country.entry((b, country.clone())).or_default().add(r);
-                    self.endpoint.entry((b, r.endpoint.clone())).or_default().add(r);
+                    self.endpoint
+                        .entry((b, r.endpoint.clone()))
+                        .or_default()
+                        .add(r);
                     if let Some(user) = &r.user_id {
                         self.user.entry((b, user.clone())).or_default().add(r);
                     }
                 }
                 if let Some(model) = &r.model_name {
-                    self.model_day.entry((floor_to(r.created_at, DAY_MS), model.clone())).or_default().add(r);
+                    self.model_day
+                        .entry((floor_to(r.created_at, DAY_MS), model.clone()))
+                        .or_default()
+                        .add(r);
                 }
             }
         }
@@ -155,7 +161,14 @@ mod tests {
 
         let hour = (HOUR_MS, floor_to(t, HOUR_MS));
         let day = (DAY_MS, floor_to(t, DAY_MS));
-        let expected = Sums { requests: 2, errors: 1, latency_sum_us: 200_500, prompt_tokens: 20, completion_tokens: 10, cost_micros: 14 };
+        let expected = Sums {
+            requests: 2,
+            errors: 1,
+            latency_sum_us: 200_500,
+            prompt_tokens: 20,
+            completion_tokens: 10,
+            cost_micros: 14,
+        };
         assert_eq!(d.traffic[&hour], expected);
         assert_eq!(d.traffic[&day], expected);
         assert_eq!(d.status[&(hour, 502)], 1);

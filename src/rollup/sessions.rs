@@ -106,7 +106,10 @@ pub fn plan(
             (sid.clone(), false)
         } else if let Some(user) = &r.user_id {
             match open.get_mut(user) {
-                Some(s) if t <= s.last_seen_at + SESSION_GAP_MS && t + SESSION_GAP_MS >= s.started_at => {
+                Some(s)
+                    if t <= s.last_seen_at + SESSION_GAP_MS
+                        && t + SESSION_GAP_MS >= s.started_at =>
+                {
                     s.started_at = s.started_at.min(t);
                     s.last_seen_at = s.last_seen_at.max(t);
                     (s.key.clone(), true)
@@ -116,7 +119,14 @@ pub fn plan(
                     plan.session_starts.push(t);
                     // An older, out-of-order request opens a past session, not the current one.
                     if current.as_ref().is_none_or(|s| t > s.started_at) {
-                        open.insert(user.clone(), KnownSession { key: key.clone(), started_at: t, last_seen_at: t });
+                        open.insert(
+                            user.clone(),
+                            KnownSession {
+                                key: key.clone(),
+                                started_at: t,
+                                last_seen_at: t,
+                            },
+                        );
                         if let Some(u) = users.get_mut(user) {
                             u.open_session_key = Some(key.clone());
                         }
@@ -128,16 +138,18 @@ pub fn plan(
             continue;
         };
 
-        let s = sessions.entry(key.clone()).or_insert_with(|| SessionChange {
-            key,
-            user_id: r.user_id.clone(),
-            inferred,
-            started_at: t,
-            last_seen_at: t,
-            sums: Sums::default(),
-            ip: r.ip.clone(),
-            user_agent: r.user_agent.clone(),
-        });
+        let s = sessions
+            .entry(key.clone())
+            .or_insert_with(|| SessionChange {
+                key,
+                user_id: r.user_id.clone(),
+                inferred,
+                started_at: t,
+                last_seen_at: t,
+                sums: Sums::default(),
+                ip: r.ip.clone(),
+                user_agent: r.user_agent.clone(),
+            });
         s.started_at = s.started_at.min(t);
         s.last_seen_at = s.last_seen_at.max(t);
         s.sums.add(r);
@@ -166,13 +178,34 @@ mod tests {
 
     #[test]
     fn a_gap_of_more_than_thirty_minutes_starts_a_new_inferred_session() {
-        let rows = [req(0, Some("u"), None), req(29 * MIN, Some("u"), None), req(60 * MIN, Some("u"), None)];
+        let rows = [
+            req(0, Some("u"), None),
+            req(29 * MIN, Some("u"), None),
+            req(60 * MIN, Some("u"), None),
+        ];
         let refs: Vec<_> = rows.iter().collect();
         let p = plan(&refs, &HashSet::new(), &HashMap::new());
         assert_eq!(p.session_starts, vec![0, 60 * MIN]);
         assert_eq!(p.new_users, vec![0]);
-        let spans: Vec<_> = p.sessions.iter().map(|s| (s.key.as_str(), s.started_at, s.last_seen_at, s.sums.requests)).collect();
-        assert_eq!(spans, vec![("u@0", 0, 29 * MIN, 2), ("u@3600000", 60 * MIN, 60 * MIN, 1)]);
+        let spans: Vec<_> = p
+            .sessions
+            .iter()
+            .map(|s| {
+                (
+                    s.key.as_str(),
+                    s.started_at,
+                    s.last_seen_at,
+                    s.sums.requests,
+                )
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                ("u@0", 0, 29 * MIN, 2),
+                ("u@3600000", 60 * MIN, 60 * MIN, 1)
+            ]
+        );
         assert_eq!(p.users[0].open_session_key.as_deref(), Some("u@3600000"));
         assert_eq!(p.users[0].sums.requests, 3);
     }
@@ -181,17 +214,30 @@ mod tests {
     fn a_stored_open_session_is_extended_and_explicit_sessions_are_kept() {
         let known_user = KnownUser {
             first_seen_at: -100 * MIN,
-            open_session: Some(KnownSession { key: "u@old".into(), started_at: -40 * MIN, last_seen_at: -10 * MIN }),
+            open_session: Some(KnownSession {
+                key: "u@old".into(),
+                started_at: -40 * MIN,
+                last_seen_at: -10 * MIN,
+            }),
         };
         let users = HashMap::from([("u".to_string(), known_user)]);
         let known_sessions = HashSet::from(["s1".to_string()]);
-        let rows = [req(0, Some("u"), None), req(1, Some("u"), Some("s1")), req(2, None, Some("s2")), req(3, None, None)];
+        let rows = [
+            req(0, Some("u"), None),
+            req(1, Some("u"), Some("s1")),
+            req(2, None, Some("s2")),
+            req(3, None, None),
+        ];
         let refs: Vec<_> = rows.iter().collect();
         let p = plan(&refs, &known_sessions, &users);
         // u@old extended; s1 stored already; s2 new; the anonymous request has no session.
         assert_eq!(p.session_starts, vec![2]);
         assert!(p.new_users.is_empty());
-        let keys: Vec<_> = p.sessions.iter().map(|s| (s.key.as_str(), s.inferred)).collect();
+        let keys: Vec<_> = p
+            .sessions
+            .iter()
+            .map(|s| (s.key.as_str(), s.inferred))
+            .collect();
         assert_eq!(keys, vec![("s1", false), ("s2", false), ("u@old", true)]);
         assert_eq!(p.users[0].first_seen_at, -100 * MIN);
         assert_eq!(p.users[0].open_session_key, None);
