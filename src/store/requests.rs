@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Store, StoreError, values_placeholders};
+use super::{DbKind, Store, StoreError, values_placeholders};
 
 /// A request row about to be stored, already validated and normalised.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,7 +69,7 @@ impl Store {
     /// duplicate and is counted nowhere, so retries are safe.
     pub async fn record_requests(&self, rows: &[NewRequest]) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let fresh = insert_new(&mut tx, rows).await?;
+        let fresh = insert_new(&mut tx, rows, self.kind).await?;
         let new_rows: Vec<&NewRequest> = rows
             .iter()
             .zip(&fresh)
@@ -116,6 +116,7 @@ impl Store {
 async fn insert_new(
     conn: &mut AnyConnection,
     rows: &[NewRequest],
+    kind: DbKind,
 ) -> Result<Vec<bool>, StoreError> {
     let mut inserted: HashSet<String> = HashSet::new();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -124,7 +125,10 @@ async fn insert_new(
              ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
             values_placeholders(chunk.len(), REQUEST_COLUMN_COUNT)
         );
-        let mut query = sqlx::query(&sql);
+        // sqlx's Any driver declares a NULL f64 (`ttft_ms`) as float4 on PostgreSQL; a
+        // cached statement would then reject a later non-NULL float8, so PostgreSQL
+        // prepares this statement afresh each time.
+        let mut query = sqlx::query(&sql).persistent(kind == DbKind::Sqlite);
         for r in chunk {
             query = query
                 .bind(&r.request_id)
