@@ -37,12 +37,24 @@ impl Default for Command {
     }
 }
 
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Seed an empty database with 14 days of demo traffic and keep a light live
-    /// traffic going, so the dashboard has something to show.
+    /// Seed an empty database with demo traffic and keep a light live traffic going,
+    /// so the dashboard has something to show.
     #[arg(long)]
     pub demo: bool,
+    /// Days of history `--demo` seeds.
+    #[arg(long, default_value_t = 14, requires = "demo", value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub demo_days: u32,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            demo: false,
+            demo_days: 14,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

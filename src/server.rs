@@ -15,7 +15,7 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     store.migrate().await?;
     tracing::info!(database = %crate::store::redact_url(&config.database_url), "database ready");
     if args.demo {
-        start_demo(&store).await?;
+        start_demo(&store, args.demo_days).await?;
     }
 
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -44,18 +44,18 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Seeds an empty database with two weeks of demo traffic, then keeps a light live
+/// Seeds an empty database with `days` days of demo traffic, then keeps a light live
 /// traffic going in the background.
-async fn start_demo(store: &Store) -> Result<(), Error> {
+async fn start_demo(store: &Store, days: u32) -> Result<(), Error> {
     let options = DemoOptions {
-        days: 14,
+        days,
         users: 250,
         per_day: 8_000,
         seed: 42,
     };
     let now = chrono::Utc::now().timestamp_millis();
     let generator = if store.has_no_requests().await? {
-        println!("Seeding 14 days of demo traffic…");
+        println!("Seeding {days} days of demo traffic…");
         let (generator, report) = demo::seed(store, &options, now, false).await?;
         println!(
             "Seeded {} demo requests in {:.1} s",
@@ -71,7 +71,7 @@ async fn start_demo(store: &Store) -> Result<(), Error> {
             options.seed ^ now as u64,
             options.users,
             options.per_day,
-            now - 14 * 86_400_000,
+            now - i64::from(days) * 86_400_000,
             now,
         )
     };

@@ -138,3 +138,55 @@ fn an_unwritable_sqlite_path_is_one_line_and_non_zero() {
         "{stderr}"
     );
 }
+
+/// `serve --demo` seeds an empty database, then keeps live traffic flowing.
+async fn demo_mode_seeds_and_keeps_traffic_going(backend: Backend) {
+    let db = TestDb::unmigrated(backend).await;
+    let server = TestServer::start_args(&db.url, &["serve", "--demo", "--demo-days", "1"]);
+    let client = reqwest::Client::new();
+    let overview = || async {
+        let reply = client
+            .post(server.url("/api/ui/request_overview"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        let o: serde_json::Value = reply.json().await.unwrap();
+        o["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["ok"].as_i64().unwrap() + b["errors"].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    let seeded = overview().await;
+    assert!(
+        seeded > 1_000,
+        "a day of demo traffic holds thousands of requests, got {seeded}"
+    );
+    // Live traffic arrives every few seconds.
+    let mut grown = seeded;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        grown = overview().await;
+        if grown > seeded {
+            break;
+        }
+    }
+    assert!(
+        grown > seeded,
+        "live demo traffic did not arrive: {seeded} -> {grown}"
+    );
+    drop(server);
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_on_sqlite() {
+    demo_mode_seeds_and_keeps_traffic_going(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_on_postgres() {
+    demo_mode_seeds_and_keeps_traffic_going(Backend::Postgres).await;
+}

@@ -67,20 +67,36 @@ pub async fn seed(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
 
+    // Generating and writing overlap: a thread makes the next hours while this task
+    // writes the last one.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(i64, DemoBatch)>(4);
+    let generating = tokio::task::spawn_blocking(move || {
+        let mut t = start;
+        while t < now {
+            let end = traffic::next_hour(t).min(now);
+            if tx.blocking_send((end, generator.window(t, end))).is_err() {
+                break;
+            }
+            t = end;
+        }
+        generator
+    });
+
     let mut report = DemoReport::default();
     let mut open_threats: Vec<(i64, i64)> = Vec::new();
-    let mut t = start;
-    while t < now {
-        let end = traffic::next_hour(t).min(now);
-        let batch = generator.window(t, end);
+    let mut resolver = random::Dice::new(options.seed.wrapping_add(1));
+    while let Some((end, batch)) = rx.recv().await {
         write(store, batch, now, &mut report, &mut open_threats).await?;
         if end % DAY_MS == 0 || end == now {
-            resolve_old_threats(store, &mut generator, &mut open_threats, end, now).await?;
+            resolve_old_threats(store, &mut resolver, &mut open_threats, end, now).await?;
         }
-        t = end;
         bar.inc(1);
         bar.set_message(format!("{} requests", report.requests));
     }
+    // The generator thread only ends by finishing or by a bug (a panic, passed on here).
+    let generator = generating
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     bar.finish_and_clear();
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok((generator, report))
@@ -115,7 +131,7 @@ async fn write(
 /// Resolves most threats older than a day, some hours after they were seen.
 async fn resolve_old_threats(
     store: &Store,
-    generator: &mut Generator,
+    dice: &mut random::Dice,
     open_threats: &mut Vec<(i64, i64)>,
     sim_now: i64,
     now: i64,
@@ -126,8 +142,8 @@ async fn resolve_old_threats(
             still_open.push((id, created_at));
             continue;
         }
-        if generator.dice.chance(RESOLVED_SHARE) {
-            let at = (created_at + generator.dice.between(10 * 60_000, 20 * HOUR_MS)).min(now);
+        if dice.chance(RESOLVED_SHARE) {
+            let at = (created_at + dice.between(10 * 60_000, 20 * HOUR_MS)).min(now);
             store.set_threats_resolved(&[id], true, "admin", at).await?;
         }
     }
@@ -136,7 +152,8 @@ async fn resolve_old_threats(
 }
 
 /// Keeps a light live traffic going: every few seconds, what happened since the last tick.
-pub async fn live(store: Store, mut generator: Generator, mut last: i64) {
+pub async fn live(store: Store, generator: Generator, mut last: i64) {
+    let mut generator = generator.live();
     let mut report = DemoReport::default();
     let mut open_threats = Vec::new();
     loop {

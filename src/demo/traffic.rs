@@ -41,6 +41,8 @@ pub struct Generator {
     /// An upstream incident in progress: `[start, end)`.
     incident: Option<(i64, i64)>,
     pub(super) attackers: Vec<(String, &'static str)>,
+    /// Least requests per millisecond, whatever the hour (see [`Generator::live`]).
+    min_rate: f64,
 }
 
 /// Mean requests of a session, and mean pause between them.
@@ -98,7 +100,15 @@ impl Generator {
             prices: PriceTable::defaults(),
             incident: None,
             attackers,
+            min_rate: 0.0,
         }
+    }
+
+    /// For live traffic: at least one request every two seconds, even at night, so a
+    /// dashboard left open visibly moves.
+    pub fn live(mut self) -> Generator {
+        self.min_rate = 0.5 / 1000.0;
+        self
     }
 
     /// Expected requests per millisecond at instant `t`.
@@ -141,7 +151,9 @@ impl Generator {
         }
         let span = (end - start) as f64;
         self.maybe_start_incident(start, end);
-        let wanted = (self.rate(start) * span * (0.9 + 0.2 * self.dice.u())).round() as usize;
+        let expected = self.rate(start).max(self.min_rate) * span * (0.9 + 0.2 * self.dice.u());
+        // Rounded up or down at random, so short windows still see their share.
+        let wanted = expected.floor() as usize + usize::from(self.dice.chance(expected.fract()));
 
         while batch.requests.len() < wanted {
             self.session(start, end, &mut batch);

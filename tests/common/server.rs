@@ -17,8 +17,17 @@ impl TestServer {
     }
 
     pub fn start_with(database_url: &str, env: &[(&str, &str)]) -> TestServer {
+        TestServer::spawn(database_url, &["serve"], env)
+    }
+
+    /// Starts `sightline` with `args` (e.g. `["serve", "--demo"]`).
+    pub fn start_args(database_url: &str, args: &[&str]) -> TestServer {
+        TestServer::spawn(database_url, args, &[])
+    }
+
+    fn spawn(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> TestServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sightline"))
-            .arg("serve")
+            .args(args)
             .env("SIGHTLINE_DATABASE_URL", database_url)
             .env("SIGHTLINE_ADDR", "127.0.0.1:0")
             .env("SIGHTLINE_LOG", "warn")
@@ -37,11 +46,11 @@ impl TestServer {
                 }
             }
         });
-        let base_url = match rx.recv_timeout(Duration::from_secs(60)) {
+        let base_url = match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                panic!("sightline did not report its address within 60 s");
+                panic!("sightline did not report its address within 120 s");
             }
         };
         TestServer { base_url, child }
