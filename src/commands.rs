@@ -6,9 +6,9 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Error;
-use crate::config::{Config, DemoArgs};
+use crate::config::{ApiKeyCommand, Config, DemoArgs};
 use crate::demo::{self, DemoOptions};
-use crate::store::Store;
+use crate::store::{Scope, Store};
 
 async fn open(config: &Config) -> Result<Store, Error> {
     let store = Store::connect(&config.database_url).await?;
@@ -69,4 +69,56 @@ pub async fn rebuild_rollups(config: &Config) -> Result<(), Error> {
     );
     store.close().await;
     Ok(())
+}
+
+pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Error> {
+    let store = open(config).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    match command {
+        ApiKeyCommand::Create { name, scopes } => {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(Error::Usage("--name must not be empty".into()));
+            }
+            let scopes = Scope::parse_list(&scopes).map_err(Error::Usage)?;
+            let (key, secret) = store.create_api_key(name, &scopes, Some("cli"), now).await?;
+            println!(
+                "Created API key {} ({}) with scopes {}. It is shown only now:",
+                key.prefix,
+                key.name,
+                scope_list(&key.scopes)
+            );
+            println!("{secret}");
+        }
+        ApiKeyCommand::List => {
+            let keys = store.list_api_keys().await?;
+            println!("{:<6} {:<12} {:<24} {:<12} {:<20} {:<20}", "ID", "PREFIX", "NAME", "SCOPES", "LAST USED", "STATE");
+            for k in keys {
+                println!(
+                    "{:<6} {:<12} {:<24} {:<12} {:<20} {:<20}",
+                    k.id,
+                    k.prefix,
+                    k.name,
+                    scope_list(&k.scopes),
+                    k.last_used_at.map_or("never".to_string(), format_instant),
+                    k.revoked_at.map_or("active".to_string(), |t| format!("revoked {}", format_instant(t)))
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { key } => match store.revoke_api_key(&key, now).await? {
+            Some(k) => println!("Revoked API key {} ({})", k.prefix, k.name),
+            None => return Err(Error::Usage(format!("no API key with id or prefix `{key}`"))),
+        },
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn scope_list(scopes: &[Scope]) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn format_instant(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
 }

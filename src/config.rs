@@ -29,6 +29,29 @@ pub enum Command {
     Demo(DemoArgs),
     /// Maintain the rollups.
     Rollup(RollupArgs),
+    /// Manage API keys for the ingest and read APIs.
+    #[command(name = "api-key", subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key; it is printed once, alone on the last line of stdout.
+    Create {
+        /// What the key is for (shown in lists).
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: ingest, read.
+        #[arg(long, default_value = "ingest")]
+        scopes: String,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key by its id or prefix.
+    Revoke {
+        /// The key's id or prefix (`sl_…`), as `list` shows them.
+        key: String,
+    },
 }
 
 impl Default for Command {
@@ -113,4 +136,8 @@ pub struct Config {
         default_value = "target/site"
     )]
     pub site_root: PathBuf,
+
+    /// Ingest batches that may wait for the database; beyond, the API answers 503.
+    #[arg(long, global = true, env = "SIGHTLINE_INGEST_QUEUE", default_value_t = 256)]
+    pub ingest_queue: usize,
 }

@@ -12,4 +12,7 @@ pub enum Error {
     Bind { addr: SocketAddr, source: io::Error },
     #[error("web server failed: {0}")]
     Serve(io::Error),
+    /// The command was asked for something it cannot do.
+    #[error("{0}")]
+    Usage(String),
 }

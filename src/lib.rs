@@ -4,6 +4,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod ingest;
 pub mod pricing;
 pub mod rollup;
 pub mod server;

@@ -23,6 +23,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Serve(args) => server::serve(&cli.config, &args).await,
         Command::Demo(args) => commands::demo(&cli.config, &args).await,
         Command::Rollup(_) => commands::rebuild_rollups(&cli.config).await,
+        Command::ApiKey(command) => commands::api_key(&cli.config, command).await,
         Command::Migrate => {
             let store = Store::connect(&cli.config.database_url).await?;
             store.migrate().await?;

@@ -5,7 +5,10 @@ use leptos::config::Env;
 use leptos::prelude::LeptosOptions;
 
 use crate::Error;
+use std::sync::Arc;
+
 use crate::config::{Config, ServeArgs};
+use crate::ingest::{IngestQueue, Prices};
 use crate::demo::{self, DemoOptions, Generator};
 use crate::store::Store;
 use crate::web::{AppState, router};
@@ -28,9 +31,13 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
 
     let leptos_options = leptos_options(config, addr);
     warn_if_site_missing(config);
+    let (ingest, writer) = IngestQueue::start(store.clone(), config.ingest_queue);
+    let prices = Arc::new(Prices::new(store.clone()));
     let app = router(AppState {
         leptos_options,
         store: store.clone(),
+        ingest,
+        prices,
     });
 
     // Printed on stdout, whatever the log format, so scripts and tests can find the port.
@@ -39,6 +46,11 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(Error::Serve)?;
+    // Every handler has answered and dropped its queue handle: the writer drains what is
+    // queued, commits it, and ends.
+    if let Err(e) = writer.await {
+        tracing::error!(error = %e, "ingest writer failed");
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

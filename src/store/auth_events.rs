@@ -3,6 +3,8 @@
 
 use sightline_tracker::wire::AuthEventType;
 
+use sqlx::AnyConnection;
+
 use super::{Store, StoreError, values_placeholders};
 
 /// An authentication event about to be stored.
@@ -24,27 +26,36 @@ impl Store {
     /// Stores auth events in one transaction.
     pub async fn record_auth_events(&self, events: &[NewAuthEvent]) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        for chunk in events.chunks(1000) {
-            let sql = format!(
-                "INSERT INTO auth_event (created_at, event_type, user_id, ip, user_agent, success, error, metadata) \
-                 VALUES {}",
-                values_placeholders(chunk.len(), COLUMNS)
-            );
-            let mut query = sqlx::query(&sql);
-            for e in chunk {
-                query = query
-                    .bind(e.created_at)
-                    .bind(e.event_type.as_str())
-                    .bind(&e.user_id)
-                    .bind(&e.ip)
-                    .bind(&e.user_agent)
-                    .bind(e.success)
-                    .bind(&e.error)
-                    .bind(&e.metadata);
-            }
-            query.execute(&mut *tx).await?;
-        }
+        let out = record_auth_events_in(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(out)
     }
+}
+
+/// The same on the caller's write transaction.
+pub(super) async fn record_auth_events_in(
+    conn: &mut AnyConnection,
+    events: &[NewAuthEvent],
+) -> Result<(), StoreError> {
+    for chunk in events.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO auth_event (created_at, event_type, user_id, ip, user_agent, success, error, metadata) \
+                 VALUES {}",
+            values_placeholders(chunk.len(), COLUMNS)
+        );
+        let mut query = sqlx::query(&sql);
+        for e in chunk {
+            query = query
+                .bind(e.created_at)
+                .bind(e.event_type.as_str())
+                .bind(&e.user_id)
+                .bind(&e.ip)
+                .bind(&e.user_agent)
+                .bind(e.success)
+                .bind(&e.error)
+                .bind(&e.metadata);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `feedback_log`: ratings of responses. Rating a request again changes the rating
 //! (and moves its count in the feedback rollup) instead of adding one.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError, rollups};
 
@@ -30,35 +30,48 @@ impl Store {
         items: &[NewFeedback],
     ) -> Result<Vec<FeedbackOutcome>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        for f in items {
-            let existing = sqlx::query("SELECT rating, created_at FROM feedback_log WHERE request_id = $1 AND user_id = $2")
+        let out = record_feedback_in(&mut tx, items).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+/// The same on the caller's write transaction.
+pub(super) async fn record_feedback_in(
+    conn: &mut AnyConnection,
+    items: &[NewFeedback],
+) -> Result<Vec<FeedbackOutcome>, StoreError> {
+    let mut outcomes = Vec::with_capacity(items.len());
+    for f in items {
+        let existing = sqlx::query(
+            "SELECT rating, created_at FROM feedback_log WHERE request_id = $1 AND user_id = $2",
+        )
+        .bind(&f.request_id)
+        .bind(&f.user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match existing {
+            Some(row) => {
+                let (old_rating, created_at): (i32, i64) = (row.try_get(0)?, row.try_get(1)?);
+                sqlx::query(
+                    "UPDATE feedback_log SET rating = $1, comment = $2, updated_at = $3 \
+                         WHERE request_id = $4 AND user_id = $5",
+                )
+                .bind(f.rating)
+                .bind(&f.comment)
+                .bind(f.created_at)
                 .bind(&f.request_id)
                 .bind(&f.user_id)
-                .fetch_optional(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-            match existing {
-                Some(row) => {
-                    let (old_rating, created_at): (i32, i64) = (row.try_get(0)?, row.try_get(1)?);
-                    sqlx::query(
-                        "UPDATE feedback_log SET rating = $1, comment = $2, updated_at = $3 \
-                         WHERE request_id = $4 AND user_id = $5",
-                    )
-                    .bind(f.rating)
-                    .bind(&f.comment)
-                    .bind(f.created_at)
-                    .bind(&f.request_id)
-                    .bind(&f.user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    if old_rating != f.rating {
-                        rollups::add_feedback_rating(&mut tx, created_at, old_rating, -1).await?;
-                        rollups::add_feedback_rating(&mut tx, created_at, f.rating, 1).await?;
-                    }
-                    outcomes.push(FeedbackOutcome::Updated);
+                if old_rating != f.rating {
+                    rollups::add_feedback_rating(conn, created_at, old_rating, -1).await?;
+                    rollups::add_feedback_rating(conn, created_at, f.rating, 1).await?;
                 }
-                None => {
-                    sqlx::query(
+                outcomes.push(FeedbackOutcome::Updated);
+            }
+            None => {
+                sqlx::query(
                         "INSERT INTO feedback_log (request_id, user_id, rating, comment, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $5)",
                     )
@@ -67,14 +80,12 @@ impl Store {
                     .bind(f.rating)
                     .bind(&f.comment)
                     .bind(f.created_at)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
-                    rollups::add_feedback_rating(&mut tx, f.created_at, f.rating, 1).await?;
-                    outcomes.push(FeedbackOutcome::Created);
-                }
+                rollups::add_feedback_rating(conn, f.created_at, f.rating, 1).await?;
+                outcomes.push(FeedbackOutcome::Created);
             }
         }
-        tx.commit().await?;
-        Ok(outcomes)
     }
+    Ok(outcomes)
 }

@@ -4,19 +4,24 @@
 //! money BIGINT micro-dollars, and placeholders are `$N`, which both databases accept.
 
 mod auth_events;
+mod api_keys;
 mod connect;
 mod dashboard;
 mod feedback;
+mod ingest;
 mod requests;
 mod rollups;
+mod settings;
 mod threats;
 
 use sqlx::AnyPool;
 
+pub use api_keys::{ApiKey, Scope, hash_key};
 pub use auth_events::NewAuthEvent;
 pub use connect::{DbKind, StoreError, redact_url};
 pub use dashboard::{ModelUsage, TrafficBucket};
 pub use feedback::{FeedbackOutcome, NewFeedback};
+pub use ingest::{IngestWrite, IngestWritten};
 pub use requests::{BucketCounts, NewRequest};
 pub use threats::NewThreat;
 

@@ -69,14 +69,7 @@ impl Store {
     /// duplicate and is counted nowhere, so retries are safe.
     pub async fn record_requests(&self, rows: &[NewRequest]) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let fresh = insert_new(&mut tx, rows, self.kind).await?;
-        let new_rows: Vec<&NewRequest> = rows
-            .iter()
-            .zip(&fresh)
-            .filter(|(_, f)| **f)
-            .map(|(r, _)| r)
-            .collect();
-        super::rollups::apply_requests(&mut tx, &new_rows).await?;
+        let fresh = record_requests_in(&mut tx, rows, self.kind).await?;
         tx.commit().await?;
         Ok(fresh)
     }
@@ -110,6 +103,23 @@ impl Store {
             })
         })
     }
+}
+
+/// [`Store::record_requests`] on the caller's write transaction.
+pub(super) async fn record_requests_in(
+    conn: &mut AnyConnection,
+    rows: &[NewRequest],
+    kind: DbKind,
+) -> Result<Vec<bool>, StoreError> {
+    let fresh = insert_new(conn, rows, kind).await?;
+    let new_rows: Vec<&NewRequest> = rows
+        .iter()
+        .zip(&fresh)
+        .filter(|(_, f)| **f)
+        .map(|(r, _)| r)
+        .collect();
+    super::rollups::apply_requests(conn, &new_rows).await?;
+    Ok(fresh)
 }
 
 /// Inserts the rows whose `request_id` is not stored yet; says which rows were new.

@@ -3,7 +3,7 @@
 //! higher severity) instead of adding a row.
 
 use sightline_tracker::wire::{Severity, ThreatType};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError};
 
@@ -40,38 +40,10 @@ const OLD_SEVERITY_RANK: &str = "CASE threat_log.severity WHEN 'critical' THEN 4
 impl Store {
     /// Stores threats in one transaction; returns the id each was stored or folded into.
     pub async fn record_threats(&self, threats: &[NewThreat]) -> Result<Vec<i64>, StoreError> {
-        let sql = format!(
-            "INSERT INTO threat_log (created_at, last_seen_at, occurrences, threat_type, severity, ip, user_id, \
-                country, endpoint, request_id, description, dedup_key) \
-             VALUES ($1, $1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (dedup_key) WHERE resolved = FALSE DO UPDATE SET \
-                occurrences = threat_log.occurrences + 1, \
-                last_seen_at = CASE WHEN excluded.last_seen_at > threat_log.last_seen_at \
-                    THEN excluded.last_seen_at ELSE threat_log.last_seen_at END, \
-                severity = CASE WHEN {} > {} THEN excluded.severity ELSE threat_log.severity END \
-             RETURNING id",
-            NEW_SEVERITY_RANK, OLD_SEVERITY_RANK,
-        );
         let mut tx = self.begin_write().await?;
-        let mut ids = Vec::with_capacity(threats.len());
-        for t in threats {
-            let row = sqlx::query(&sql)
-                .bind(t.created_at)
-                .bind(t.threat_type.as_str())
-                .bind(t.severity.as_str())
-                .bind(&t.ip)
-                .bind(&t.user_id)
-                .bind(&t.country)
-                .bind(&t.endpoint)
-                .bind(&t.request_id)
-                .bind(&t.description)
-                .bind(t.dedup_key())
-                .fetch_one(&mut *tx)
-                .await?;
-            ids.push(row.try_get(0)?);
-        }
+        let out = record_threats_in(&mut tx, threats).await?;
         tx.commit().await?;
-        Ok(ids)
+        Ok(out)
     }
 
     /// Marks threats resolved (by `who`, at `at`) or open again; returns how many changed.
@@ -112,4 +84,41 @@ impl Store {
         tx.commit().await?;
         Ok(changed)
     }
+}
+
+/// The same on the caller's write transaction.
+pub(super) async fn record_threats_in(
+    conn: &mut AnyConnection,
+    threats: &[NewThreat],
+) -> Result<Vec<i64>, StoreError> {
+    let sql = format!(
+        "INSERT INTO threat_log (created_at, last_seen_at, occurrences, threat_type, severity, ip, \
+            user_id, country, endpoint, request_id, description, dedup_key) \
+         VALUES ($1, $1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (dedup_key) WHERE resolved = FALSE DO UPDATE SET \
+            occurrences = threat_log.occurrences + 1, \
+            last_seen_at = CASE WHEN excluded.last_seen_at > threat_log.last_seen_at \
+                THEN excluded.last_seen_at ELSE threat_log.last_seen_at END, \
+            severity = CASE WHEN {NEW_SEVERITY_RANK} > {OLD_SEVERITY_RANK} \
+                THEN excluded.severity ELSE threat_log.severity END \
+         RETURNING id"
+    );
+    let mut ids = Vec::with_capacity(threats.len());
+    for t in threats {
+        let row = sqlx::query(&sql)
+            .bind(t.created_at)
+            .bind(t.threat_type.as_str())
+            .bind(t.severity.as_str())
+            .bind(&t.ip)
+            .bind(&t.user_id)
+            .bind(&t.country)
+            .bind(&t.endpoint)
+            .bind(&t.request_id)
+            .bind(&t.description)
+            .bind(t.dedup_key())
+            .fetch_one(&mut *conn)
+            .await?;
+        ids.push(row.try_get(0)?);
+    }
+    Ok(ids)
 }

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
+use crate::ingest::IngestQueue;
 use crate::store::Store;
 
 /// Liveness: the process answers HTTP.
@@ -8,8 +9,11 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers, so requests can be served.
-pub async fn readyz(State(store): State<Store>) -> (StatusCode, String) {
+/// Readiness: the database answers and the write queue has room, so requests can be served.
+pub async fn readyz(State(store): State<Store>, State(queue): State<IngestQueue>) -> (StatusCode, String) {
+    if queue.is_saturated() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the ingest write queue is full".into());
+    }
     match store.ping().await {
         Ok(()) => (StatusCode::OK, "ready".into()),
         Err(e) => {

@@ -108,6 +108,173 @@ wire_enum! {
     }
 }
 
+/// An instant on the wire: epoch milliseconds, or an RFC 3339 string.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Timestamp {
+    /// Milliseconds since the Unix epoch (UTC).
+    Millis(i64),
+    /// An RFC 3339 date-time such as `2026-11-22T18:33:16.120Z`.
+    Rfc3339(String),
+}
+
+/// One request the platform served (`kind` `api`, the default) or made to a provider
+/// (`external`). `endpoint`, `method`, `status_code` and `latency_ms` are required.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestEvent {
+    /// Idempotency key: a retried event with the same id is stored once. Generated
+    /// (UUIDv7) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// When the request started; now when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RequestKind>,
+    /// Provider of an external call (`openai`, `gemini`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Route template preferred (`/v1/items/{id}`), else the path.
+    pub endpoint: String,
+    pub method: String,
+    pub status_code: i64,
+    pub latency_ms: f64,
+    /// Time to first token of a streamed response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_tokens: Option<i64>,
+    /// Cost in USD; when absent the server prices the tokens from its price table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_authenticated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_bytes: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_bytes: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Any JSON; stored as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+    /// The prompt, checked for prompt injection and not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+}
+
+/// A 1–5 rating of a response; rating the same request again (same user) changes it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeedbackEvent {
+    pub request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub rating: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+}
+
+/// An authentication event of the platform (sign-up, login, failed login, …).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthEvent {
+    pub event_type: AuthEventType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Defaults to true, except for `login_failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+}
+
+/// A security threat the platform detected itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreatEvent {
+    pub threat_type: ThreatType,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+}
+
+/// The JSON body of `POST /api/v1/ingest`; every list is optional.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IngestBatch {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<RequestEvent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auth_events: Vec<AuthEvent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feedback: Vec<FeedbackEvent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threats: Vec<ThreatEvent>,
+}
+
+/// The reply of `POST /api/v1/ingest`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestReply {
+    /// Events stored by this call.
+    pub accepted: u64,
+    /// Requests whose `request_id` was already stored: not stored or counted again.
+    pub duplicates: u64,
+    /// Events refused; each has an entry in `errors`.
+    pub rejected: u64,
+    pub errors: Vec<EventIssue>,
+    /// Events stored with a remark (a long string truncated, a model without a price).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<EventIssue>,
+}
+
+/// What was wrong (or remarkable) with one event of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventIssue {
+    /// Position of the event in its list (JSON) or line (NDJSON, from 0).
+    pub index: usize,
+    /// `request`, `auth_event`, `feedback` or `threat`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(alias = "warning")]
+    pub error: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,344 @@
+//! The per-event rules of the ingest API: what makes an event invalid (it is rejected
+//! with a reason), what is only remarkable (it is stored, with a warning), and how
+//! wire events become rows.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sightline_tracker::wire::{
+    AuthEvent, AuthEventType, FeedbackEvent, RequestEvent, RequestKind, ThreatEvent, Timestamp,
+};
+
+use crate::pricing::PriceTable;
+use crate::store::{NewAuthEvent, NewFeedback, NewRequest, NewThreat};
+
+/// An event may be stamped up to this far in the future (clock skew); beyond, rejected.
+const MAX_FUTURE_MS: i64 = 86_400_000;
+/// The most a single request may cost, in USD: anything above is a unit mistake.
+const MAX_COST_USD: f64 = 1_000_000.0;
+/// Metadata larger than this (as JSON text) is dropped, with a warning.
+const MAX_METADATA_BYTES: usize = 8 * 1024;
+const MAX_REQUEST_ID: usize = 128;
+
+/// Remarks on a stored event.
+pub type Warnings = Vec<String>;
+
+/// Decodes a wire event, naming the field at fault.
+pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+/// The instant of an event: given, or now. Errors for bad dates and the far future.
+fn instant(ts: Option<Timestamp>, now: i64) -> Result<i64, String> {
+    let t = match ts {
+        None => return Ok(now),
+        Some(Timestamp::Millis(ms)) => ms,
+        Some(Timestamp::Rfc3339(s)) => chrono::DateTime::parse_from_rfc3339(&s)
+            .map_err(|e| format!("timestamp `{s}` is not RFC 3339 or epoch milliseconds: {e}"))?
+            .timestamp_millis(),
+    };
+    if t > now + MAX_FUTURE_MS {
+        return Err("timestamp is more than 1 day in the future".into());
+    }
+    if t < 0 {
+        return Err("timestamp is before 1970".into());
+    }
+    Ok(t)
+}
+
+/// `value` cut to `max` characters (on a character boundary), with a warning if cut.
+fn fit(field: &str, value: String, max: usize, warnings: &mut Warnings) -> String {
+    match value.char_indices().nth(max) {
+        None => value,
+        Some((cut, _)) => {
+            warnings.push(format!("{field} truncated to {max} characters"));
+            value[..cut].to_string()
+        }
+    }
+}
+
+fn fit_opt(field: &str, value: Option<String>, max: usize, w: &mut Warnings) -> Option<String> {
+    value.filter(|v| !v.is_empty()).map(|v| fit(field, v, max, w))
+}
+
+fn non_negative(field: &str, value: Option<i64>) -> Result<i64, String> {
+    match value {
+        Some(v) if v < 0 => Err(format!("{field} must not be negative (got {v})")),
+        v => Ok(v.unwrap_or(0)),
+    }
+}
+
+fn duration(field: &str, value: f64) -> Result<f64, String> {
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("{field} must be a non-negative number of milliseconds (got {value})"));
+    }
+    Ok(value)
+}
+
+/// An IP address, or `None` with a warning when it is not one.
+fn ip(value: Option<String>, w: &mut Warnings) -> Option<String> {
+    let v = value.filter(|v| !v.is_empty())?;
+    match v.trim().parse::<std::net::IpAddr>() {
+        Ok(addr) => Some(addr.to_string()),
+        Err(_) => {
+            w.push("ip is not an IP address: dropped".into());
+            None
+        }
+    }
+}
+
+/// An ISO 3166-1 alpha-2 code in capitals, or `None` with a warning.
+fn country(value: Option<String>, w: &mut Warnings) -> Option<String> {
+    let v = value.filter(|v| !v.is_empty())?;
+    if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Some(v.to_ascii_uppercase())
+    } else {
+        w.push(format!("country `{}` is not an ISO 3166-1 alpha-2 code: dropped", v.chars().take(16).collect::<String>()));
+        None
+    }
+}
+
+fn metadata(value: Option<Value>, w: &mut Warnings) -> Option<String> {
+    let text = value.filter(|v| !v.is_null())?.to_string();
+    if text.len() > MAX_METADATA_BYTES {
+        w.push(format!("metadata larger than {} KiB: dropped", MAX_METADATA_BYTES / 1024));
+        return None;
+    }
+    Some(text)
+}
+
+/// A request event as a row. `new_id` makes an id when the client sent none.
+pub fn request(
+    e: RequestEvent,
+    now: i64,
+    prices: &PriceTable,
+    new_id: impl FnOnce(i64) -> String,
+) -> Result<(NewRequest, Warnings), String> {
+    let mut w = Warnings::new();
+    if !(100..=599).contains(&e.status_code) {
+        return Err(format!("status_code must be between 100 and 599 (got {})", e.status_code));
+    }
+    if e.endpoint.trim().is_empty() {
+        return Err("endpoint must not be empty".into());
+    }
+    if e.method.trim().is_empty() {
+        return Err("method must not be empty".into());
+    }
+    let latency_ms = duration("latency_ms", e.latency_ms)?;
+    let ttft_ms = e.ttft_ms.map(|v| duration("ttft_ms", v)).transpose()?;
+    let prompt_tokens = non_negative("prompt_tokens", e.prompt_tokens)?;
+    let completion_tokens = non_negative("completion_tokens", e.completion_tokens)?;
+    let request_bytes = e.request_bytes.map(|v| non_negative("request_bytes", Some(v))).transpose()?;
+    let response_bytes = e.response_bytes.map(|v| non_negative("response_bytes", Some(v))).transpose()?;
+    let created_at = instant(e.timestamp, now)?;
+    let request_id = match e.request_id.filter(|id| !id.is_empty()) {
+        Some(id) if id.chars().count() > MAX_REQUEST_ID => {
+            return Err(format!("request_id is longer than {MAX_REQUEST_ID} characters"));
+        }
+        Some(id) => id,
+        None => new_id(created_at),
+    };
+    let model_name = fit_opt("model", e.model, 128, &mut w);
+    let cost_micros = match e.cost_usd {
+        Some(usd) if !usd.is_finite() || usd < 0.0 => {
+            return Err(format!("cost_usd must be a non-negative amount (got {usd})"));
+        }
+        Some(usd) if usd > MAX_COST_USD => {
+            return Err(format!("cost_usd of {usd} for one request is not plausible"));
+        }
+        Some(usd) => (usd * 1_000_000.0).round() as i64,
+        None => match &model_name {
+            Some(m) => prices.cost_micros(m, prompt_tokens, completion_tokens).unwrap_or_else(|| {
+                w.push(format!("no price for model `{m}`: cost recorded as 0"));
+                0
+            }),
+            None => 0,
+        },
+    };
+    let user_id = fit_opt("user_id", e.user_id, 255, &mut w);
+    let row = NewRequest {
+        request_id,
+        created_at,
+        kind: e.kind.unwrap_or(RequestKind::Api),
+        service: fit_opt("service", e.service, 128, &mut w),
+        endpoint: fit("endpoint", e.endpoint, 255, &mut w),
+        method: fit("method", e.method.trim().to_ascii_uppercase(), 16, &mut w),
+        status_code: e.status_code as i32,
+        latency_ms,
+        ttft_ms,
+        model_name,
+        prompt_tokens,
+        completion_tokens,
+        cost_micros,
+        finish_reason: fit_opt("finish_reason", e.finish_reason, 64, &mut w),
+        is_authenticated: e.is_authenticated.unwrap_or(user_id.is_some()),
+        user_id,
+        session_id: fit_opt("session_id", e.session_id, 255, &mut w),
+        ip: ip(e.ip, &mut w),
+        country: country(e.country, &mut w),
+        user_agent: fit_opt("user_agent", e.user_agent, 512, &mut w),
+        request_bytes,
+        response_bytes,
+        error: fit_opt("error", e.error, 2000, &mut w),
+        metadata: metadata(e.metadata, &mut w),
+    };
+    Ok((row, w))
+}
+
+pub fn feedback(e: FeedbackEvent, now: i64) -> Result<(NewFeedback, Warnings), String> {
+    let mut w = Warnings::new();
+    if !(1..=5).contains(&e.rating) {
+        return Err(format!("rating must be between 1 and 5 (got {})", e.rating));
+    }
+    if e.request_id.is_empty() {
+        return Err("request_id must not be empty".into());
+    }
+    if e.request_id.chars().count() > MAX_REQUEST_ID {
+        return Err(format!("request_id is longer than {MAX_REQUEST_ID} characters"));
+    }
+    let row = NewFeedback {
+        request_id: e.request_id,
+        user_id: fit_opt("user_id", e.user_id, 255, &mut w).unwrap_or_default(),
+        rating: e.rating as i32,
+        comment: fit_opt("comment", e.comment, 4000, &mut w),
+        created_at: instant(e.timestamp, now)?,
+    };
+    Ok((row, w))
+}
+
+pub fn auth_event(e: AuthEvent, now: i64) -> Result<(NewAuthEvent, Warnings), String> {
+    let mut w = Warnings::new();
+    let row = NewAuthEvent {
+        created_at: instant(e.timestamp, now)?,
+        event_type: e.event_type,
+        user_id: fit_opt("user_id", e.user_id, 255, &mut w),
+        ip: ip(e.ip, &mut w),
+        user_agent: fit_opt("user_agent", e.user_agent, 512, &mut w),
+        success: e.success.unwrap_or(e.event_type != AuthEventType::LoginFailed),
+        error: fit_opt("error", e.error, 2000, &mut w),
+        metadata: metadata(e.metadata, &mut w),
+    };
+    Ok((row, w))
+}
+
+pub fn threat(e: ThreatEvent, now: i64) -> Result<(NewThreat, Warnings), String> {
+    let mut w = Warnings::new();
+    let row = NewThreat {
+        created_at: instant(e.timestamp, now)?,
+        threat_type: e.threat_type,
+        severity: e.severity,
+        ip: ip(e.ip, &mut w),
+        user_id: fit_opt("user_id", e.user_id, 255, &mut w),
+        country: country(e.country, &mut w),
+        endpoint: fit_opt("endpoint", e.endpoint, 255, &mut w),
+        request_id: fit_opt("request_id", e.request_id, MAX_REQUEST_ID, &mut w),
+        description: fit_opt("description", e.description, 2000, &mut w).unwrap_or_default(),
+    };
+    Ok((row, w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_795_372_396_000;
+
+    fn req(v: Value) -> Result<(NewRequest, Warnings), String> {
+        let e: RequestEvent = decode(v)?;
+        request(e, NOW, &PriceTable::defaults(), |_| "generated".into())
+    }
+
+    fn minimal() -> Value {
+        json!({"endpoint": "/v1/chat", "method": "post", "status_code": 200, "latency_ms": 12.5})
+    }
+
+    #[test]
+    fn a_minimal_request_gets_defaults() {
+        let (r, w) = req(minimal()).unwrap();
+        assert!(w.is_empty());
+        assert_eq!(r.request_id, "generated");
+        assert_eq!(r.created_at, NOW);
+        assert_eq!(r.method, "POST");
+        assert_eq!((r.prompt_tokens, r.completion_tokens, r.cost_micros), (0, 0, 0));
+        assert!(!r.is_authenticated);
+        assert_eq!(r.kind, RequestKind::Api);
+    }
+
+    #[test]
+    fn each_rule_rejects_with_a_reason() {
+        let with = |k: &str, v: Value| {
+            let mut m = minimal();
+            m[k] = v;
+            req(m).unwrap_err()
+        };
+        assert_eq!(with("status_code", json!(600)), "status_code must be between 100 and 599 (got 600)");
+        assert_eq!(with("status_code", json!(99)), "status_code must be between 100 and 599 (got 99)");
+        assert_eq!(with("latency_ms", json!(-1.0)), "latency_ms must be a non-negative number of milliseconds (got -1)");
+        assert_eq!(with("prompt_tokens", json!(-5)), "prompt_tokens must not be negative (got -5)");
+        assert_eq!(with("cost_usd", json!(-0.5)), "cost_usd must be a non-negative amount (got -0.5)");
+        assert_eq!(with("kind", json!("internal")), "unknown variant `internal`, expected `api` or `external`");
+        assert_eq!(with("timestamp", json!(NOW + 86_400_001)), "timestamp is more than 1 day in the future");
+        assert!(with("timestamp", json!("yesterday")).starts_with("timestamp `yesterday` is not RFC 3339"));
+        assert_eq!(with("status_code", json!("200")), "invalid type: string \"200\", expected i64");
+        let mut m = minimal();
+        m.as_object_mut().unwrap().remove("latency_ms");
+        assert_eq!(req(m).unwrap_err(), "missing field `latency_ms`");
+    }
+
+    #[test]
+    fn rfc3339_and_millis_timestamps_agree() {
+        let mut a = minimal();
+        a["timestamp"] = json!("2026-11-22T18:33:16.120Z");
+        let mut b = minimal();
+        b["timestamp"] = json!(1_795_372_396_120i64);
+        assert_eq!(req(a).unwrap().0.created_at, req(b).unwrap().0.created_at);
+    }
+
+    #[test]
+    fn cost_is_given_or_priced_and_unknown_models_are_flagged() {
+        let mut m = minimal();
+        m["cost_usd"] = json!(0.0123456);
+        assert_eq!(req(m).unwrap().0.cost_micros, 12_346);
+        let mut m = minimal();
+        m["model"] = json!("gpt-4o");
+        m["prompt_tokens"] = json!(1000);
+        m["completion_tokens"] = json!(500);
+        assert_eq!(req(m).unwrap().0.cost_micros, 7_500);
+        let mut m = minimal();
+        m["model"] = json!("my-finetune");
+        m["prompt_tokens"] = json!(1000);
+        let (r, w) = req(m).unwrap();
+        assert_eq!(r.cost_micros, 0);
+        assert_eq!(w, vec!["no price for model `my-finetune`: cost recorded as 0"]);
+    }
+
+    #[test]
+    fn long_strings_are_truncated_and_odd_fields_dropped() {
+        let mut m = minimal();
+        m["user_agent"] = json!("é".repeat(600));
+        m["endpoint"] = json!(format!("/{}", "a".repeat(300)));
+        m["country"] = json!("Germany");
+        m["ip"] = json!("not-an-ip");
+        let (r, w) = req(m).unwrap();
+        assert_eq!(r.user_agent.unwrap().chars().count(), 512);
+        assert_eq!(r.endpoint.len(), 255);
+        assert_eq!(r.country, None);
+        assert_eq!(r.ip, None);
+        assert_eq!(w.len(), 4, "{w:?}");
+        let mut m = minimal();
+        m["country"] = json!("de");
+        m["ip"] = json!(" 2001:db8::1 ");
+        let (r, _) = req(m).unwrap();
+        assert_eq!((r.country.as_deref(), r.ip.as_deref()), (Some("DE"), Some("2001:db8::1")));
+    }
+
+    #[test]
+    fn ratings_must_be_one_to_five() {
+        let f = |rating: i64| {
+            feedback(FeedbackEvent { request_id: "r".into(), rating, ..Default::default() }, NOW)
+        };
+        assert_eq!(f(0).unwrap_err(), "rating must be between 1 and 5 (got 0)");
+        assert_eq!(f(6).unwrap_err(), "rating must be between 1 and 5 (got 6)");
+        assert_eq!(f(5).unwrap().0.user_id, "");
+    }
+}

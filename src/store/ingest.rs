@@ -1,0 +1,65 @@
+//! Writing what the ingest API accepted: several batches (from concurrent API calls)
+//! share one transaction, so one commit acknowledges them all.
+
+use super::{
+    FeedbackOutcome, NewAuthEvent, NewFeedback, NewRequest, NewThreat, Store, StoreError, auth_events, feedback,
+    requests, threats,
+};
+
+/// The valid events of one API call, ready to store.
+#[derive(Clone, Debug, Default)]
+pub struct IngestWrite {
+    pub requests: Vec<NewRequest>,
+    pub feedback: Vec<NewFeedback>,
+    pub threats: Vec<NewThreat>,
+    pub auth_events: Vec<NewAuthEvent>,
+}
+
+impl IngestWrite {
+    pub fn len(&self) -> usize {
+        self.requests.len() + self.feedback.len() + self.threats.len() + self.auth_events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What storing one [`IngestWrite`] did: for each request, whether it was new (else a
+/// duplicate of a stored `request_id`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IngestWritten {
+    pub fresh_requests: Vec<bool>,
+    pub feedback: Vec<FeedbackOutcome>,
+}
+
+impl Store {
+    /// Stores every write of `group` in one transaction, requests first (as one batch,
+    /// in order), then each write's feedback, threats and auth events. All or nothing.
+    pub async fn write_ingest_group(
+        &self,
+        group: &[&IngestWrite],
+    ) -> Result<Vec<IngestWritten>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let all: Vec<NewRequest> = group
+            .iter()
+            .flat_map(|w| w.requests.iter().cloned())
+            .collect();
+        let fresh = requests::record_requests_in(&mut tx, &all, self.kind).await?;
+        let mut written = Vec::with_capacity(group.len());
+        let mut offset = 0;
+        for w in group {
+            let n = w.requests.len();
+            let feedback = feedback::record_feedback_in(&mut tx, &w.feedback).await?;
+            written.push(IngestWritten {
+                fresh_requests: fresh[offset..offset + n].to_vec(),
+                feedback,
+            });
+            offset += n;
+            threats::record_threats_in(&mut tx, &w.threats).await?;
+            auth_events::record_auth_events_in(&mut tx, &w.auth_events).await?;
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+}
