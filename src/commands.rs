@@ -81,7 +81,9 @@ pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Erro
                 return Err(Error::Usage("--name must not be empty".into()));
             }
             let scopes = Scope::parse_list(&scopes).map_err(Error::Usage)?;
-            let (key, secret) = store.create_api_key(name, &scopes, Some("cli"), now).await?;
+            let (key, secret) = store
+                .create_api_key(name, &scopes, Some("cli"), now)
+                .await?;
             println!(
                 "Created API key {} ({}) with scopes {}. It is shown only now:",
                 key.prefix,
@@ -92,7 +94,10 @@ pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Erro
         }
         ApiKeyCommand::List => {
             let keys = store.list_api_keys().await?;
-            println!("{:<6} {:<12} {:<24} {:<12} {:<20} {:<20}", "ID", "PREFIX", "NAME", "SCOPES", "LAST USED", "STATE");
+            println!(
+                "{:<6} {:<12} {:<24} {:<12} {:<20} {:<20}",
+                "ID", "PREFIX", "NAME", "SCOPES", "LAST USED", "STATE"
+            );
             for k in keys {
                 println!(
                     "{:<6} {:<12} {:<24} {:<12} {:<20} {:<20}",
@@ -101,13 +106,20 @@ pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Erro
                     k.name,
                     scope_list(&k.scopes),
                     k.last_used_at.map_or("never".to_string(), format_instant),
-                    k.revoked_at.map_or("active".to_string(), |t| format!("revoked {}", format_instant(t)))
+                    k.revoked_at.map_or("active".to_string(), |t| format!(
+                        "revoked {}",
+                        format_instant(t)
+                    ))
                 );
             }
         }
         ApiKeyCommand::Revoke { key } => match store.revoke_api_key(&key, now).await? {
             Some(k) => println!("Revoked API key {} ({})", k.prefix, k.name),
-            None => return Err(Error::Usage(format!("no API key with id or prefix `{key}`"))),
+            None => {
+                return Err(Error::Usage(format!(
+                    "no API key with id or prefix `{key}`"
+                )));
+            }
         },
     }
     store.close().await;
@@ -115,10 +127,16 @@ pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Erro
 }
 
 fn scope_list(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn format_instant(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }

@@ -138,6 +138,11 @@ pub struct Config {
     pub site_root: PathBuf,
 
     /// Ingest batches that may wait for the database; beyond, the API answers 503.
-    #[arg(long, global = true, env = "SIGHTLINE_INGEST_QUEUE", default_value_t = 256)]
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_INGEST_QUEUE",
+        default_value_t = 256
+    )]
     pub ingest_queue: usize,
 }

@@ -8,8 +8,8 @@ use crate::Error;
 use std::sync::Arc;
 
 use crate::config::{Config, ServeArgs};
-use crate::ingest::{IngestQueue, Prices};
 use crate::demo::{self, DemoOptions, Generator};
+use crate::ingest::{IngestQueue, Prices};
 use crate::store::Store;
 use crate::web::{AppState, router};
 

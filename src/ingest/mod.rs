@@ -38,8 +38,13 @@ const PRICES_TTL: Duration = Duration::from_secs(30);
 
 impl Prices {
     pub fn new(store: Store) -> Prices {
-        let stale = Instant::now().checked_sub(PRICES_TTL * 2).unwrap_or_else(Instant::now);
-        Prices { store, cached: RwLock::new((stale, Arc::new(PriceTable::defaults()))) }
+        let stale = Instant::now()
+            .checked_sub(PRICES_TTL * 2)
+            .unwrap_or_else(Instant::now);
+        Prices {
+            store,
+            cached: RwLock::new((stale, Arc::new(PriceTable::defaults()))),
+        }
     }
 
     pub async fn current(&self) -> Arc<PriceTable> {
@@ -72,26 +77,41 @@ fn submit_error(e: SubmitError) -> ApiError {
             retry_after: 1,
         },
         SubmitError::Closed => ApiError::Unavailable {
-            message: "the server is shutting down; nothing was stored, retry on another instance".into(),
+            message: "the server is shutting down; nothing was stored, retry on another instance"
+                .into(),
             retry_after: 5,
         },
         SubmitError::Failed(reason) => {
             tracing::error!(%reason, "ingest batch not stored");
-            ApiError::Unavailable { message: "the database refused the batch; nothing was stored, retry later".into(), retry_after: 5 }
+            ApiError::Unavailable {
+                message: "the database refused the batch; nothing was stored, retry later".into(),
+                retry_after: 5,
+            }
         }
     }
 }
 
 async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        ApiError::TooLarge(format!("body larger than {} MiB", MAX_BODY_BYTES / (1024 * 1024)))
-    })
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::TooLarge(format!(
+                "body larger than {} MiB",
+                MAX_BODY_BYTES / (1024 * 1024)
+            ))
+        })
 }
 
 /// `POST /api/v1/ingest`.
-pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Json<IngestReply>, ApiError> {
+pub async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<IngestReply>, ApiError> {
     require_key(&state.store, &headers, &[Scope::Ingest]).await?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let format = BodyFormat::from_content_type(content_type).ok_or_else(|| {
         ApiError::UnsupportedMediaType(format!(
             "unsupported Content-Type `{}`: send application/json or application/x-ndjson",
@@ -99,9 +119,13 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Bod
         ))
     })?;
     let bytes = read_body(body).await?;
-    let events = parse::parse(format, &bytes).map_err(|BodyError::Malformed(m)| ApiError::BadRequest(m))?;
+    let events =
+        parse::parse(format, &bytes).map_err(|BodyError::Malformed(m)| ApiError::BadRequest(m))?;
     if events.len() > MAX_EVENTS {
-        return Err(ApiError::TooLarge(format!("{} events in one body; the limit is {MAX_EVENTS}", events.len())));
+        return Err(ApiError::TooLarge(format!(
+            "{} events in one body; the limit is {MAX_EVENTS}",
+            events.len()
+        )));
     }
 
     let now = chrono::Utc::now().timestamp_millis();
@@ -148,7 +172,9 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Bod
                 }),
         };
         match outcome {
-            Ok(w) => reply.warnings.extend(w.into_iter().map(|w| issue(raw.index, Some(kind), w))),
+            Ok(w) => reply
+                .warnings
+                .extend(w.into_iter().map(|w| issue(raw.index, Some(kind), w))),
             Err(error) => reply.errors.push(issue(raw.index, Some(kind), error)),
         }
     }
@@ -165,7 +191,9 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Bod
 /// A fresh request id: a UUIDv7 for the request's instant.
 fn new_request_id(t: i64) -> String {
     let random: [u8; 10] = rand::random();
-    uuid::Builder::from_unix_timestamp_millis(t.max(0) as u64, &random).into_uuid().to_string()
+    uuid::Builder::from_unix_timestamp_millis(t.max(0) as u64, &random)
+        .into_uuid()
+        .to_string()
 }
 
 /// `POST /api/v1/feedback`: one rating, from a key with the ingest or read scope.
@@ -183,7 +211,10 @@ pub async fn feedback(
     let (request_id, rating) = (row.request_id.clone(), row.rating);
     let written = state
         .ingest
-        .submit(IngestWrite { feedback: vec![row], ..Default::default() })
+        .submit(IngestWrite {
+            feedback: vec![row],
+            ..Default::default()
+        })
         .await
         .map_err(submit_error)?;
     let status = match written.feedback.first() {

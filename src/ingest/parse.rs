@@ -54,7 +54,9 @@ impl BodyFormat {
             .to_ascii_lowercase();
         match media.as_str() {
             "application/json" | "" => Some(BodyFormat::Json),
-            "application/x-ndjson" | "application/ndjson" | "application/jsonl"
+            "application/x-ndjson"
+            | "application/ndjson"
+            | "application/jsonl"
             | "application/x-jsonlines" => Some(BodyFormat::Ndjson),
             _ => None,
         }
@@ -124,10 +126,13 @@ fn parse_json(text: &str) -> Result<Vec<RawEvent>, BodyError> {
     Ok(lists
         .into_iter()
         .flat_map(|(kind, values)| {
-            values.into_iter().enumerate().map(move |(index, value)| RawEvent {
-                index,
-                event: Ok((kind, value)),
-            })
+            values
+                .into_iter()
+                .enumerate()
+                .map(move |(index, value)| RawEvent {
+                    index,
+                    event: Ok((kind, value)),
+                })
         })
         .collect())
 }
@@ -151,7 +156,9 @@ fn parse_ndjson(text: &str) -> Result<Vec<RawEvent>, BodyError> {
                 Some(kind) => Ok((kind, value)),
                 None => Err((
                     None,
-                    format!("unknown event type `{t}`: use request, auth_event, feedback or threat"),
+                    format!(
+                        "unknown event type `{t}`: use request, auth_event, feedback or threat"
+                    ),
                 )),
             },
             None => Err((
@@ -159,7 +166,10 @@ fn parse_ndjson(text: &str) -> Result<Vec<RawEvent>, BodyError> {
                 "each line needs a \"type\": request, auth_event, feedback or threat".to_string(),
             )),
         };
-        events.push(RawEvent { index: line_no, event });
+        events.push(RawEvent {
+            index: line_no,
+            event,
+        });
     }
     Ok(events)
 }
@@ -187,7 +197,11 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            vec![(0, EventKind::Request), (1, EventKind::Request), (0, EventKind::Feedback)]
+            vec![
+                (0, EventKind::Request),
+                (1, EventKind::Request),
+                (0, EventKind::Feedback)
+            ]
         );
     }
 
@@ -199,24 +213,40 @@ mod tests {
             BodyError::Malformed("malformed JSON: expected value (line 2, column 9)".into())
         );
         let err = parse(BodyFormat::Json, b"[1,2]").unwrap_err();
-        assert!(matches!(&err, BodyError::Malformed(m) if m.starts_with("body must be a JSON object")), "{err:?}");
+        assert!(
+            matches!(&err, BodyError::Malformed(m) if m.starts_with("body must be a JSON object")),
+            "{err:?}"
+        );
         let err = parse(BodyFormat::Ndjson, b"{\"type\":\"request\"}\n{oops}\n").unwrap_err();
         assert_eq!(
             err,
-            BodyError::Malformed("malformed NDJSON: key must be a string (line 2, column 2)".into())
+            BodyError::Malformed(
+                "malformed NDJSON: key must be a string (line 2, column 2)".into()
+            )
         );
         let err = parse(BodyFormat::Json, b"{\"requests\":[\"\xff\"]}").unwrap_err();
-        assert_eq!(err, BodyError::Malformed("body is not valid UTF-8 (at byte 14)".into()));
+        assert_eq!(
+            err,
+            BodyError::Malformed("body is not valid UTF-8 (at byte 14)".into())
+        );
     }
 
     #[test]
     fn ndjson_lines_name_their_type() {
-        let body = b"{\"type\":\"request\"}\n\n{\"type\":\"nope\"}\n{\"x\":1}\n{\"type\":\"threat\"}";
+        let body =
+            b"{\"type\":\"request\"}\n\n{\"type\":\"nope\"}\n{\"x\":1}\n{\"type\":\"threat\"}";
         let events = parse(BodyFormat::Ndjson, body).unwrap();
         assert_eq!(events.len(), 4);
         assert_eq!(events[0].event.as_ref().unwrap().0, EventKind::Request);
         assert_eq!(events[1].index, 2);
-        assert!(events[1].event.as_ref().unwrap_err().1.contains("unknown event type `nope`"));
+        assert!(
+            events[1]
+                .event
+                .as_ref()
+                .unwrap_err()
+                .1
+                .contains("unknown event type `nope`")
+        );
         assert!(events[2].event.is_err());
         assert_eq!(events[3].index, 4);
     }

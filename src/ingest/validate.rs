@@ -57,7 +57,9 @@ fn fit(field: &str, value: String, max: usize, warnings: &mut Warnings) -> Strin
 }
 
 fn fit_opt(field: &str, value: Option<String>, max: usize, w: &mut Warnings) -> Option<String> {
-    value.filter(|v| !v.is_empty()).map(|v| fit(field, v, max, w))
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| fit(field, v, max, w))
 }
 
 fn non_negative(field: &str, value: Option<i64>) -> Result<i64, String> {
@@ -69,7 +71,9 @@ fn non_negative(field: &str, value: Option<i64>) -> Result<i64, String> {
 
 fn duration(field: &str, value: f64) -> Result<f64, String> {
     if !value.is_finite() || value < 0.0 {
-        return Err(format!("{field} must be a non-negative number of milliseconds (got {value})"));
+        return Err(format!(
+            "{field} must be a non-negative number of milliseconds (got {value})"
+        ));
     }
     Ok(value)
 }
@@ -92,7 +96,10 @@ fn country(value: Option<String>, w: &mut Warnings) -> Option<String> {
     if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
         Some(v.to_ascii_uppercase())
     } else {
-        w.push(format!("country `{}` is not an ISO 3166-1 alpha-2 code: dropped", v.chars().take(16).collect::<String>()));
+        w.push(format!(
+            "country `{}` is not an ISO 3166-1 alpha-2 code: dropped",
+            v.chars().take(16).collect::<String>()
+        ));
         None
     }
 }
@@ -100,7 +107,10 @@ fn country(value: Option<String>, w: &mut Warnings) -> Option<String> {
 fn metadata(value: Option<Value>, w: &mut Warnings) -> Option<String> {
     let text = value.filter(|v| !v.is_null())?.to_string();
     if text.len() > MAX_METADATA_BYTES {
-        w.push(format!("metadata larger than {} KiB: dropped", MAX_METADATA_BYTES / 1024));
+        w.push(format!(
+            "metadata larger than {} KiB: dropped",
+            MAX_METADATA_BYTES / 1024
+        ));
         return None;
     }
     Some(text)
@@ -115,7 +125,10 @@ pub fn request(
 ) -> Result<(NewRequest, Warnings), String> {
     let mut w = Warnings::new();
     if !(100..=599).contains(&e.status_code) {
-        return Err(format!("status_code must be between 100 and 599 (got {})", e.status_code));
+        return Err(format!(
+            "status_code must be between 100 and 599 (got {})",
+            e.status_code
+        ));
     }
     if e.endpoint.trim().is_empty() {
         return Err("endpoint must not be empty".into());
@@ -127,12 +140,20 @@ pub fn request(
     let ttft_ms = e.ttft_ms.map(|v| duration("ttft_ms", v)).transpose()?;
     let prompt_tokens = non_negative("prompt_tokens", e.prompt_tokens)?;
     let completion_tokens = non_negative("completion_tokens", e.completion_tokens)?;
-    let request_bytes = e.request_bytes.map(|v| non_negative("request_bytes", Some(v))).transpose()?;
-    let response_bytes = e.response_bytes.map(|v| non_negative("response_bytes", Some(v))).transpose()?;
+    let request_bytes = e
+        .request_bytes
+        .map(|v| non_negative("request_bytes", Some(v)))
+        .transpose()?;
+    let response_bytes = e
+        .response_bytes
+        .map(|v| non_negative("response_bytes", Some(v)))
+        .transpose()?;
     let created_at = instant(e.timestamp, now)?;
     let request_id = match e.request_id.filter(|id| !id.is_empty()) {
         Some(id) if id.chars().count() > MAX_REQUEST_ID => {
-            return Err(format!("request_id is longer than {MAX_REQUEST_ID} characters"));
+            return Err(format!(
+                "request_id is longer than {MAX_REQUEST_ID} characters"
+            ));
         }
         Some(id) => id,
         None => new_id(created_at),
@@ -140,17 +161,23 @@ pub fn request(
     let model_name = fit_opt("model", e.model, 128, &mut w);
     let cost_micros = match e.cost_usd {
         Some(usd) if !usd.is_finite() || usd < 0.0 => {
-            return Err(format!("cost_usd must be a non-negative amount (got {usd})"));
+            return Err(format!(
+                "cost_usd must be a non-negative amount (got {usd})"
+            ));
         }
         Some(usd) if usd > MAX_COST_USD => {
-            return Err(format!("cost_usd of {usd} for one request is not plausible"));
+            return Err(format!(
+                "cost_usd of {usd} for one request is not plausible"
+            ));
         }
         Some(usd) => (usd * 1_000_000.0).round() as i64,
         None => match &model_name {
-            Some(m) => prices.cost_micros(m, prompt_tokens, completion_tokens).unwrap_or_else(|| {
-                w.push(format!("no price for model `{m}`: cost recorded as 0"));
-                0
-            }),
+            Some(m) => prices
+                .cost_micros(m, prompt_tokens, completion_tokens)
+                .unwrap_or_else(|| {
+                    w.push(format!("no price for model `{m}`: cost recorded as 0"));
+                    0
+                }),
             None => 0,
         },
     };
@@ -193,7 +220,9 @@ pub fn feedback(e: FeedbackEvent, now: i64) -> Result<(NewFeedback, Warnings), S
         return Err("request_id must not be empty".into());
     }
     if e.request_id.chars().count() > MAX_REQUEST_ID {
-        return Err(format!("request_id is longer than {MAX_REQUEST_ID} characters"));
+        return Err(format!(
+            "request_id is longer than {MAX_REQUEST_ID} characters"
+        ));
     }
     let row = NewFeedback {
         request_id: e.request_id,
@@ -213,7 +242,9 @@ pub fn auth_event(e: AuthEvent, now: i64) -> Result<(NewAuthEvent, Warnings), St
         user_id: fit_opt("user_id", e.user_id, 255, &mut w),
         ip: ip(e.ip, &mut w),
         user_agent: fit_opt("user_agent", e.user_agent, 512, &mut w),
-        success: e.success.unwrap_or(e.event_type != AuthEventType::LoginFailed),
+        success: e
+            .success
+            .unwrap_or(e.event_type != AuthEventType::LoginFailed),
         error: fit_opt("error", e.error, 2000, &mut w),
         metadata: metadata(e.metadata, &mut w),
     };
@@ -259,7 +290,10 @@ mod tests {
         assert_eq!(r.request_id, "generated");
         assert_eq!(r.created_at, NOW);
         assert_eq!(r.method, "POST");
-        assert_eq!((r.prompt_tokens, r.completion_tokens, r.cost_micros), (0, 0, 0));
+        assert_eq!(
+            (r.prompt_tokens, r.completion_tokens, r.cost_micros),
+            (0, 0, 0)
+        );
         assert!(!r.is_authenticated);
         assert_eq!(r.kind, RequestKind::Api);
     }
@@ -271,15 +305,42 @@ mod tests {
             m[k] = v;
             req(m).unwrap_err()
         };
-        assert_eq!(with("status_code", json!(600)), "status_code must be between 100 and 599 (got 600)");
-        assert_eq!(with("status_code", json!(99)), "status_code must be between 100 and 599 (got 99)");
-        assert_eq!(with("latency_ms", json!(-1.0)), "latency_ms must be a non-negative number of milliseconds (got -1)");
-        assert_eq!(with("prompt_tokens", json!(-5)), "prompt_tokens must not be negative (got -5)");
-        assert_eq!(with("cost_usd", json!(-0.5)), "cost_usd must be a non-negative amount (got -0.5)");
-        assert_eq!(with("kind", json!("internal")), "unknown variant `internal`, expected `api` or `external`");
-        assert_eq!(with("timestamp", json!(NOW + 86_400_001)), "timestamp is more than 1 day in the future");
-        assert!(with("timestamp", json!("yesterday")).starts_with("timestamp `yesterday` is not RFC 3339"));
-        assert_eq!(with("status_code", json!("200")), "invalid type: string \"200\", expected i64");
+        assert_eq!(
+            with("status_code", json!(600)),
+            "status_code must be between 100 and 599 (got 600)"
+        );
+        assert_eq!(
+            with("status_code", json!(99)),
+            "status_code must be between 100 and 599 (got 99)"
+        );
+        assert_eq!(
+            with("latency_ms", json!(-1.0)),
+            "latency_ms must be a non-negative number of milliseconds (got -1)"
+        );
+        assert_eq!(
+            with("prompt_tokens", json!(-5)),
+            "prompt_tokens must not be negative (got -5)"
+        );
+        assert_eq!(
+            with("cost_usd", json!(-0.5)),
+            "cost_usd must be a non-negative amount (got -0.5)"
+        );
+        assert_eq!(
+            with("kind", json!("internal")),
+            "unknown variant `internal`, expected `api` or `external`"
+        );
+        assert_eq!(
+            with("timestamp", json!(NOW + 86_400_001)),
+            "timestamp is more than 1 day in the future"
+        );
+        assert!(
+            with("timestamp", json!("yesterday"))
+                .starts_with("timestamp `yesterday` is not RFC 3339")
+        );
+        assert_eq!(
+            with("status_code", json!("200")),
+            "invalid type: string \"200\", expected i64"
+        );
         let mut m = minimal();
         m.as_object_mut().unwrap().remove("latency_ms");
         assert_eq!(req(m).unwrap_err(), "missing field `latency_ms`");
@@ -309,7 +370,10 @@ mod tests {
         m["prompt_tokens"] = json!(1000);
         let (r, w) = req(m).unwrap();
         assert_eq!(r.cost_micros, 0);
-        assert_eq!(w, vec!["no price for model `my-finetune`: cost recorded as 0"]);
+        assert_eq!(
+            w,
+            vec!["no price for model `my-finetune`: cost recorded as 0"]
+        );
     }
 
     #[test]
@@ -329,13 +393,23 @@ mod tests {
         m["country"] = json!("de");
         m["ip"] = json!(" 2001:db8::1 ");
         let (r, _) = req(m).unwrap();
-        assert_eq!((r.country.as_deref(), r.ip.as_deref()), (Some("DE"), Some("2001:db8::1")));
+        assert_eq!(
+            (r.country.as_deref(), r.ip.as_deref()),
+            (Some("DE"), Some("2001:db8::1"))
+        );
     }
 
     #[test]
     fn ratings_must_be_one_to_five() {
         let f = |rating: i64| {
-            feedback(FeedbackEvent { request_id: "r".into(), rating, ..Default::default() }, NOW)
+            feedback(
+                FeedbackEvent {
+                    request_id: "r".into(),
+                    rating,
+                    ..Default::default()
+                },
+                NOW,
+            )
         };
         assert_eq!(f(0).unwrap_err(), "rating must be between 1 and 5 (got 0)");
         assert_eq!(f(6).unwrap_err(), "rating must be between 1 and 5 (got 6)");

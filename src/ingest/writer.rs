@@ -44,16 +44,25 @@ impl IngestQueue {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let depth = Arc::new(AtomicUsize::new(0));
         let writer = tokio::spawn(run_writer(store, rx, depth.clone()));
-        (IngestQueue { tx, depth, capacity: capacity.max(1) }, writer)
+        (
+            IngestQueue {
+                tx,
+                depth,
+                capacity: capacity.max(1),
+            },
+            writer,
+        )
     }
 
     /// Queues `write` and waits until it is committed.
     pub async fn submit(&self, write: IngestWrite) -> Result<IngestWritten, SubmitError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.try_send(Job { write, reply }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SubmitError::Full,
-            mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
-        })?;
+        self.tx
+            .try_send(Job { write, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => SubmitError::Full,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
+            })?;
         self.depth.fetch_add(1, Ordering::Relaxed);
         match answer.await {
             Ok(result) => result.map_err(SubmitError::Failed),
@@ -98,7 +107,9 @@ async fn run_writer(store: Store, mut rx: mpsc::Receiver<Job>, depth: Arc<Atomic
                 tracing::warn!(error = %e, batches = jobs.len(), "group commit failed, writing batches one by one");
                 for job in jobs {
                     let result = store.write_ingest_group(&[&job.write]).await;
-                    let _ = job.reply.send(result.map(|mut r| r.remove(0)).map_err(|e| e.to_string()));
+                    let _ = job
+                        .reply
+                        .send(result.map(|mut r| r.remove(0)).map_err(|e| e.to_string()));
                 }
             }
             Err(e) => {

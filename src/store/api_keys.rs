@@ -122,7 +122,11 @@ impl Store {
     ) -> Result<(ApiKey, String), StoreError> {
         let secret = new_secret();
         let prefix = secret[..PREFIX_LEN].to_string();
-        let scope_list = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+        let scope_list = scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         let row = sqlx::query(&format!(
             "INSERT INTO api_keys (name, prefix, key_hash, scopes, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {KEY_COLUMNS}"
@@ -160,7 +164,11 @@ impl Store {
     }
 
     /// Revokes the key with this id or prefix; returns it, or `None` if there is none.
-    pub async fn revoke_api_key(&self, id_or_prefix: &str, now: i64) -> Result<Option<ApiKey>, StoreError> {
+    pub async fn revoke_api_key(
+        &self,
+        id_or_prefix: &str,
+        now: i64,
+    ) -> Result<Option<ApiKey>, StoreError> {
         let id = id_or_prefix.parse::<i64>().unwrap_or(-1);
         let row = sqlx::query(&format!(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
@@ -191,7 +199,10 @@ mod tests {
 
     #[test]
     fn scopes_parse_from_a_list() {
-        assert_eq!(Scope::parse_list("read, ingest,read"), Ok(vec![Scope::Ingest, Scope::Read]));
+        assert_eq!(
+            Scope::parse_list("read, ingest,read"),
+            Ok(vec![Scope::Ingest, Scope::Read])
+        );
         assert_eq!(
             Scope::parse_list("ingest,admin"),
             Err("unknown scope `admin`: use ingest, read or both".into())

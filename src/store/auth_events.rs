@@ -26,9 +26,9 @@ impl Store {
     /// Stores auth events in one transaction.
     pub async fn record_auth_events(&self, events: &[NewAuthEvent]) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let out = record_auth_events_in(&mut tx, events).await?;
+        record_auth_events_in(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -2,8 +2,8 @@
 //! share one transaction, so one commit acknowledges them all.
 
 use super::{
-    FeedbackOutcome, NewAuthEvent, NewFeedback, NewRequest, NewThreat, Store, StoreError, auth_events, feedback,
-    requests, threats,
+    FeedbackOutcome, NewAuthEvent, NewFeedback, NewRequest, NewThreat, Store, StoreError,
+    auth_events, feedback, requests, threats,
 };
 
 /// The valid events of one API call, ready to store.

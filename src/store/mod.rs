@@ -3,8 +3,8 @@
 //! PostgreSQL through sqlx's `Any` driver: instants are BIGINT epoch milliseconds and
 //! money BIGINT micro-dollars, and placeholders are `$N`, which both databases accept.
 
-mod auth_events;
 mod api_keys;
+mod auth_events;
 mod connect;
 mod dashboard;
 mod feedback;
@@ -26,7 +26,7 @@ pub use requests::{BucketCounts, NewRequest};
 pub use threats::NewThreat;
 
 /// The advisory lock key of the write path ("SIGHTLIN" in ASCII).
-const WRITER_LOCK: i64 = 0x5349_4748_544c_494e;
+pub const WRITER_LOCK: i64 = 0x5349_4748_544c_494e;
 
 /// A handle on Sightline's database; cheap to clone (it wraps a connection pool).
 #[derive(Clone, Debug)]

@@ -17,13 +17,21 @@ impl Store {
         map_rows(&rows, |r| {
             Ok((
                 r.try_get(0)?,
-                ModelPrice { prompt_micros_per_mtok: r.try_get(1)?, completion_micros_per_mtok: r.try_get(2)? },
+                ModelPrice {
+                    prompt_micros_per_mtok: r.try_get(1)?,
+                    completion_micros_per_mtok: r.try_get(2)?,
+                },
             ))
         })
     }
 
     /// Sets the price of a model.
-    pub async fn set_model_price(&self, model: &str, price: ModelPrice, now: i64) -> Result<(), StoreError> {
+    pub async fn set_model_price(
+        &self,
+        model: &str,
+        price: ModelPrice,
+        now: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO model_price (model_name, prompt_micros_per_mtok, completion_micros_per_mtok, updated_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (model_name) DO UPDATE SET \

@@ -9,24 +9,43 @@ use crate::store::{ApiKey, Scope, Store};
 const TOUCH_EVERY_MS: i64 = 60_000;
 
 /// The presented key if it exists, is not revoked and has one of `scopes`.
-pub async fn require_key(store: &Store, headers: &HeaderMap, scopes: &[Scope]) -> Result<ApiKey, ApiError> {
+pub async fn require_key(
+    store: &Store,
+    headers: &HeaderMap,
+    scopes: &[Scope],
+) -> Result<ApiKey, ApiError> {
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized("missing API key: send `Authorization: Bearer <key>`".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized("missing API key: send `Authorization: Bearer <key>`".into())
+        })?;
     let key = store
         .find_api_key(secret)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("invalid API key".into()))?;
     if key.revoked_at.is_some() {
-        return Err(ApiError::Unauthorized(format!("API key {} has been revoked", key.prefix)));
+        return Err(ApiError::Unauthorized(format!(
+            "API key {} has been revoked",
+            key.prefix
+        )));
     }
     if !scopes.iter().any(|s| key.allows(*s)) {
-        let wanted = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ");
-        return Err(ApiError::Forbidden(format!("API key {} lacks the {wanted} scope", key.prefix)));
+        let wanted = scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        return Err(ApiError::Forbidden(format!(
+            "API key {} lacks the {wanted} scope",
+            key.prefix
+        )));
     }
     let now = chrono::Utc::now().timestamp_millis();
     if key.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY_MS) {

@@ -40,18 +40,28 @@ impl ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         tracing::error!(error = %e, "API request failed in the store");
-        ApiError::Unavailable { message: "the database is unavailable; retry later".into(), retry_after: 5 }
+        ApiError::Unavailable {
+            message: "the database is unavailable; retry later".into(),
+            retry_after: 5,
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut response = (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response();
+        let mut response = (
+            status,
+            Json(serde_json::json!({ "error": self.to_string() })),
+        )
+            .into_response();
         let headers = response.headers_mut();
         match &self {
             ApiError::Unauthorized(_) => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"sightline\""));
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"sightline\""),
+                );
             }
             ApiError::Unavailable { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));

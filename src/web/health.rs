@@ -10,9 +10,15 @@ pub async fn healthz() -> &'static str {
 }
 
 /// Readiness: the database answers and the write queue has room, so requests can be served.
-pub async fn readyz(State(store): State<Store>, State(queue): State<IngestQueue>) -> (StatusCode, String) {
+pub async fn readyz(
+    State(store): State<Store>,
+    State(queue): State<IngestQueue>,
+) -> (StatusCode, String) {
     if queue.is_saturated() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the ingest write queue is full".into());
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the ingest write queue is full".into(),
+        );
     }
     match store.ping().await {
         Ok(()) => (StatusCode::OK, "ready".into()),

@@ -23,10 +23,20 @@ fn enumeration(values: &[&str]) -> Value {
 }
 
 pub fn spec() -> Value {
-    let threat_types: Vec<&str> = sightline_tracker::wire::ThreatType::ALL.iter().map(|t| t.as_str()).collect();
-    let severities: Vec<&str> = sightline_tracker::wire::Severity::ALL.iter().map(|t| t.as_str()).collect();
-    let auth_types: Vec<&str> = sightline_tracker::wire::AuthEventType::ALL.iter().map(|t| t.as_str()).collect();
-    let error_reply = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } });
+    let threat_types: Vec<&str> = sightline_tracker::wire::ThreatType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
+    let severities: Vec<&str> = sightline_tracker::wire::Severity::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
+    let auth_types: Vec<&str> = sightline_tracker::wire::AuthEventType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
+    let error_reply =
+        json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } });
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -116,3 +116,54 @@ impl TestDb {
         }
     }
 }
+
+/// The database's write lock, held from another connection until released.
+pub struct WriteLock {
+    sqlite: Option<sqlx::SqliteConnection>,
+    postgres: Option<PgConnection>,
+}
+
+impl TestDb {
+    /// Takes the write lock Sightline's writer needs (SQLite: an immediate transaction;
+    /// PostgreSQL: the writer's advisory lock), so its writes wait.
+    pub async fn hold_write_lock(&self) -> WriteLock {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("SQLite opens");
+                conn.execute("BEGIN IMMEDIATE").await.expect("write lock");
+                WriteLock {
+                    sqlite: Some(conn),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => {
+                let mut conn = PgConnection::connect(&self.url)
+                    .await
+                    .expect("PostgreSQL opens");
+                conn.execute(
+                    format!("SELECT pg_advisory_lock({})", sightline::store::WRITER_LOCK).as_str(),
+                )
+                .await
+                .expect("advisory lock");
+                WriteLock {
+                    sqlite: None,
+                    postgres: Some(conn),
+                }
+            }
+        }
+    }
+}
+
+impl WriteLock {
+    pub async fn release(self) {
+        if let Some(mut c) = self.sqlite {
+            c.execute("ROLLBACK").await.expect("unlock");
+            c.close().await.ok();
+        }
+        if let Some(c) = self.postgres {
+            c.close().await.ok();
+        }
+    }
+}
