@@ -74,6 +74,15 @@ impl Store {
         Ok(fresh)
     }
 
+    /// Whether a request with this id is stored.
+    pub async fn request_exists(&self, request_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM request_log WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     /// Requests per bucket of `bucket_ms` in `[start, end)`, oldest first; buckets
     /// without requests are left out. Bucket starts are multiples of `bucket_ms`.
     pub async fn request_counts(

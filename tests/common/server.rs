@@ -60,6 +60,15 @@ impl TestServer {
         format!("{}{}", self.base_url, path)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to end by itself.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("server exits")
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
