@@ -41,7 +41,7 @@ pub(super) async fn record_auth_events_in(
         let sql = format!(
             "INSERT INTO auth_event (created_at, event_type, user_id, ip, user_agent, success, error, metadata) \
                  VALUES {}",
-            values_placeholders(chunk.len(), COLUMNS)
+            values_placeholders(conn, chunk.len(), COLUMNS)
         );
         let mut query = sqlx::query(&sql);
         for e in chunk {

@@ -18,6 +18,15 @@ pub enum DbKind {
 }
 
 impl DbKind {
+    /// The database behind an open connection.
+    pub(super) fn of(conn: &sqlx::AnyConnection) -> DbKind {
+        if conn.backend_name() == "SQLite" {
+            DbKind::Sqlite
+        } else {
+            DbKind::Postgres
+        }
+    }
+
     /// Tells the database from the scheme of its URL.
     pub fn from_url(url: &str) -> Option<Self> {
         let scheme = url.split_once(':')?.0;

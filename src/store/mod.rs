@@ -14,7 +14,7 @@ mod rollups;
 mod settings;
 mod threats;
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 pub use api_keys::{ApiKey, Scope, hash_key};
 pub use auth_events::NewAuthEvent;
@@ -70,8 +70,15 @@ impl Store {
     }
 }
 
-/// `($1, $2, …), ($k, …)` for a multi-row insert of `rows` rows of `columns` values.
-fn values_placeholders(rows: usize, columns: usize) -> String {
+/// `($1, $2, …), ($k, …)` for a multi-row insert of `rows` rows of `columns` values,
+/// bound in that order. On SQLite the placeholders are plain `?`: SQLite looks numbered
+/// parameters up by a linear scan, which makes a 10 000-parameter statement 30 times
+/// slower to bind; positional `?` are bound in order at no cost.
+fn values_placeholders(conn: &AnyConnection, rows: usize, columns: usize) -> String {
+    placeholders_for(DbKind::of(conn), rows, columns)
+}
+
+fn placeholders_for(kind: DbKind, rows: usize, columns: usize) -> String {
     let mut sql = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -79,8 +86,13 @@ fn values_placeholders(rows: usize, columns: usize) -> String {
             if col > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(row * columns + col + 1).to_string());
+            match kind {
+                DbKind::Sqlite => sql.push('?'),
+                DbKind::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(row * columns + col + 1).to_string());
+                }
+            }
         }
         sql.push(')');
     }
@@ -106,13 +118,19 @@ fn placeholder_list(k: usize, n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::DbKind;
+
     #[test]
     fn placeholders_number_rows_then_columns() {
         assert_eq!(
-            super::values_placeholders(2, 3),
+            super::placeholders_for(DbKind::Postgres, 2, 3),
             "($1, $2, $3), ($4, $5, $6)"
         );
-        assert_eq!(super::values_placeholders(1, 1), "($1)");
+        assert_eq!(super::placeholders_for(DbKind::Postgres, 1, 1), "($1)");
+        assert_eq!(
+            super::placeholders_for(DbKind::Sqlite, 2, 2),
+            "(?, ?), (?, ?)"
+        );
         assert_eq!(super::placeholder_list(2, 3), "($3, $4, $5)");
     }
 }

@@ -74,6 +74,15 @@ impl Store {
         Ok(fresh)
     }
 
+    /// Inserts raw rows only, in one transaction, leaving rollups, sessions and stats
+    /// alone: the baseline the ingest benchmark compares against. Not for real data.
+    pub async fn insert_raw_requests(&self, rows: &[NewRequest]) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let fresh = insert_new(&mut tx, rows, self.kind).await?;
+        tx.commit().await?;
+        Ok(fresh.iter().filter(|f| **f).count() as u64)
+    }
+
     /// Whether a request with this id is stored.
     pub async fn request_exists(&self, request_id: &str) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT 1 FROM request_log WHERE request_id = $1")
@@ -142,7 +151,7 @@ async fn insert_new(
         let sql = format!(
             "INSERT INTO request_log ({REQUEST_COLUMNS}) VALUES {} \
              ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
-            values_placeholders(chunk.len(), REQUEST_COLUMN_COUNT)
+            values_placeholders(conn, chunk.len(), REQUEST_COLUMN_COUNT)
         );
         // sqlx's Any driver declares a NULL f64 (`ttft_ms`) as float4 on PostgreSQL; a
         // cached statement would then reject a later non-NULL float8, so PostgreSQL

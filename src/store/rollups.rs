@@ -43,7 +43,7 @@ async fn upsert_adding(
             "INSERT INTO {table} ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {set}",
             key_cols.join(", "),
             add_cols.join(", "),
-            values_placeholders(chunk.len(), columns),
+            values_placeholders(conn, chunk.len(), columns),
             key_cols.join(", "),
         );
         let mut query = sqlx::query(&sql);
@@ -135,7 +135,7 @@ async fn plan_sessions(
     for chunk in explicit.chunks(MAX_BINDS) {
         let sql = format!(
             "SELECT session_key FROM user_session WHERE session_key IN {}",
-            values_placeholders(1, chunk.len())
+            values_placeholders(conn, 1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for key in chunk {
@@ -152,7 +152,7 @@ async fn plan_sessions(
             "SELECT t.user_id, t.first_seen_at, s.session_key, s.started_at, s.last_seen_at \
              FROM tracked_user t LEFT JOIN user_session s ON s.session_key = t.open_session_key \
              WHERE t.user_id IN {}",
-            values_placeholders(1, chunk.len())
+            values_placeholders(conn, 1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for user in chunk {
@@ -197,7 +197,7 @@ async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<
                 cost_micros = user_session.cost_micros + excluded.cost_micros, \
                 ip = COALESCE(user_session.ip, excluded.ip), \
                 user_agent = COALESCE(user_session.user_agent, excluded.user_agent)",
-            values_placeholders(chunk.len(), SESSION_COLS)
+            values_placeholders(conn, chunk.len(), SESSION_COLS)
         );
         let mut query = sqlx::query(&sql);
         for s in chunk {
@@ -232,7 +232,7 @@ async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<
                 tokens = tracked_user.tokens + excluded.tokens, \
                 cost_micros = tracked_user.cost_micros + excluded.cost_micros, \
                 open_session_key = COALESCE(excluded.open_session_key, tracked_user.open_session_key)",
-            values_placeholders(chunk.len(), USER_COLS)
+            values_placeholders(conn, chunk.len(), USER_COLS)
         );
         let mut query = sqlx::query(&sql);
         for u in chunk {
