@@ -3,7 +3,7 @@
 //! that is valid JSON but not a known event is rejected alone, with its index.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The four kinds of event the ingest API takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,11 +64,12 @@ impl BodyFormat {
 }
 
 /// One event of a body: its index (in its list, or its line for NDJSON) and either
-/// its kind and JSON, or why it is not an event.
+/// its kind and JSON text (decoded later, once, into its wire type), or why it is not
+/// an event.
 #[derive(Debug)]
-pub struct RawEvent {
+pub struct RawEvent<'a> {
     pub index: usize,
-    pub event: Result<(EventKind, Value), (Option<EventKind>, String)>,
+    pub event: Result<(EventKind, &'a str), (Option<EventKind>, String)>,
 }
 
 /// Why a whole body was refused.
@@ -79,18 +80,25 @@ pub enum BodyError {
 }
 
 #[derive(Deserialize)]
-struct JsonBody {
-    #[serde(default)]
-    requests: Vec<Value>,
-    #[serde(default)]
-    auth_events: Vec<Value>,
-    #[serde(default)]
-    feedback: Vec<Value>,
-    #[serde(default)]
-    threats: Vec<Value>,
+struct JsonBody<'a> {
+    #[serde(default, borrow)]
+    requests: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    auth_events: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    feedback: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    threats: Vec<&'a RawValue>,
 }
 
-pub fn parse(format: BodyFormat, body: &[u8]) -> Result<Vec<RawEvent>, BodyError> {
+/// The `type` of an NDJSON line; its other fields are skipped here.
+#[derive(Deserialize)]
+struct LineType<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+}
+
+pub fn parse(format: BodyFormat, body: &[u8]) -> Result<Vec<RawEvent<'_>>, BodyError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         BodyError::Malformed(format!(
             "body is not valid UTF-8 (at byte {})",
@@ -103,8 +111,8 @@ pub fn parse(format: BodyFormat, body: &[u8]) -> Result<Vec<RawEvent>, BodyError
     }
 }
 
-fn parse_json(text: &str) -> Result<Vec<RawEvent>, BodyError> {
-    let body: JsonBody = serde_json::from_str(text).map_err(|e| {
+fn parse_json(text: &str) -> Result<Vec<RawEvent<'_>>, BodyError> {
+    let body: JsonBody<'_> = serde_json::from_str(text).map_err(|e| {
         let what = if e.is_data() {
             "body must be a JSON object with the lists requests, auth_events, feedback and threats"
         } else {
@@ -131,29 +139,34 @@ fn parse_json(text: &str) -> Result<Vec<RawEvent>, BodyError> {
                 .enumerate()
                 .map(move |(index, value)| RawEvent {
                     index,
-                    event: Ok((kind, value)),
+                    event: Ok((kind, value.get())),
                 })
         })
         .collect())
 }
 
-fn parse_ndjson(text: &str) -> Result<Vec<RawEvent>, BodyError> {
+fn parse_ndjson(text: &str) -> Result<Vec<RawEvent<'_>>, BodyError> {
     let mut events = Vec::new();
     for (line_no, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(line).map_err(|e| {
+        let malformed = |e: serde_json::Error| {
             BodyError::Malformed(format!(
                 "malformed NDJSON: {} (line {}, column {})",
                 strip_position(&e),
                 line_no + 1,
                 e.column()
             ))
-        })?;
-        let event = match value.get("type").and_then(Value::as_str) {
+        };
+        // Checks the whole line is JSON, then reads its type.
+        serde_json::from_str::<serde::de::IgnoredAny>(line).map_err(malformed)?;
+        let kind = serde_json::from_str::<LineType<'_>>(line)
+            .ok()
+            .and_then(|l| l.kind);
+        let event = match kind.as_deref() {
             Some(t) => match EventKind::parse(t) {
-                Some(kind) => Ok((kind, value)),
+                Some(kind) => Ok((kind, line)),
                 None => Err((
                     None,
                     format!(
@@ -175,7 +188,7 @@ fn parse_ndjson(text: &str) -> Result<Vec<RawEvent>, BodyError> {
 }
 
 /// serde_json's message without its trailing " at line L column C" (given apart).
-fn strip_position(e: &serde_json::Error) -> String {
+pub fn strip_position(e: &serde_json::Error) -> String {
     let message = e.to_string();
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),

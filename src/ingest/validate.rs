@@ -22,9 +22,9 @@ const MAX_REQUEST_ID: usize = 128;
 /// Remarks on a stored event.
 pub type Warnings = Vec<String>;
 
-/// Decodes a wire event, naming the field at fault.
-pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, String> {
-    serde_json::from_value(value).map_err(|e| e.to_string())
+/// Decodes a wire event from its JSON text, naming the field at fault.
+pub fn decode<T: DeserializeOwned>(json: &str) -> Result<T, String> {
+    serde_json::from_str(json).map_err(|e| super::parse::strip_position(&e))
 }
 
 /// The instant of an event: given, or now. Errors for bad dates and the far future.
@@ -275,7 +275,7 @@ mod tests {
     const NOW: i64 = 1_795_372_396_000;
 
     fn req(v: Value) -> Result<(NewRequest, Warnings), String> {
-        let e: RequestEvent = decode(v)?;
+        let e: RequestEvent = decode(&v.to_string())?;
         request(e, NOW, &PriceTable::defaults(), |_| "generated".into())
     }
 

@@ -41,10 +41,7 @@ impl Store {
         group: &[&IngestWrite],
     ) -> Result<Vec<IngestWritten>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let all: Vec<NewRequest> = group
-            .iter()
-            .flat_map(|w| w.requests.iter().cloned())
-            .collect();
+        let all: Vec<&NewRequest> = group.iter().flat_map(|w| w.requests.iter()).collect();
         let fresh = requests::record_requests_in(&mut tx, &all, self.kind).await?;
         let mut written = Vec::with_capacity(group.len());
         let mut offset = 0;

@@ -54,7 +54,12 @@ impl Store {
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // SQLite: take the write lock at BEGIN. A deferred transaction that reads first
+        // gets SQLITE_BUSY at once (no busy wait) if another connection wrote meanwhile.
+        let mut tx = match self.kind {
+            DbKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            DbKind::Postgres => self.pool.begin().await?,
+        };
         if self.kind == DbKind::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(WRITER_LOCK)

@@ -69,7 +69,8 @@ impl Store {
     /// duplicate and is counted nowhere, so retries are safe.
     pub async fn record_requests(&self, rows: &[NewRequest]) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let fresh = record_requests_in(&mut tx, rows, self.kind).await?;
+        let refs: Vec<&NewRequest> = rows.iter().collect();
+        let fresh = record_requests_in(&mut tx, &refs, self.kind).await?;
         tx.commit().await?;
         Ok(fresh)
     }
@@ -78,7 +79,8 @@ impl Store {
     /// alone: the baseline the ingest benchmark compares against. Not for real data.
     pub async fn insert_raw_requests(&self, rows: &[NewRequest]) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;
-        let fresh = insert_new(&mut tx, rows, self.kind).await?;
+        let refs: Vec<&NewRequest> = rows.iter().collect();
+        let fresh = insert_new(&mut tx, &refs, self.kind).await?;
         tx.commit().await?;
         Ok(fresh.iter().filter(|f| **f).count() as u64)
     }
@@ -126,7 +128,7 @@ impl Store {
 /// [`Store::record_requests`] on the caller's write transaction.
 pub(super) async fn record_requests_in(
     conn: &mut AnyConnection,
-    rows: &[NewRequest],
+    rows: &[&NewRequest],
     kind: DbKind,
 ) -> Result<Vec<bool>, StoreError> {
     let fresh = insert_new(conn, rows, kind).await?;
@@ -134,7 +136,7 @@ pub(super) async fn record_requests_in(
         .iter()
         .zip(&fresh)
         .filter(|(_, f)| **f)
-        .map(|(r, _)| r)
+        .map(|(r, _)| *r)
         .collect();
     super::rollups::apply_requests(conn, &new_rows).await?;
     Ok(fresh)
@@ -143,7 +145,7 @@ pub(super) async fn record_requests_in(
 /// Inserts the rows whose `request_id` is not stored yet; says which rows were new.
 async fn insert_new(
     conn: &mut AnyConnection,
-    rows: &[NewRequest],
+    rows: &[&NewRequest],
     kind: DbKind,
 ) -> Result<Vec<bool>, StoreError> {
     let mut inserted: HashSet<String> = HashSet::new();
