@@ -6,8 +6,9 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Error;
-use crate::config::{ApiKeyCommand, Config, DemoArgs};
+use crate::config::{ApiKeyCommand, Config, DemoArgs, PriceCommand};
 use crate::demo::{self, DemoOptions};
+use crate::pricing::{DEFAULT_PRICES, ModelPrice};
 use crate::store::{Scope, Store};
 
 async fn open(config: &Config) -> Result<Store, Error> {
@@ -139,4 +140,65 @@ fn format_instant(ms: i64) -> String {
         || ms.to_string(),
         |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
     )
+}
+
+pub async fn price(config: &Config, command: PriceCommand) -> Result<(), Error> {
+    let store = open(config).await?;
+    match command {
+        PriceCommand::List => {
+            let overrides = store.model_prices().await?;
+            let mut models: Vec<(String, ModelPrice, &str)> = DEFAULT_PRICES
+                .iter()
+                .map(|(m, p)| (m.to_string(), *p, "built-in"))
+                .collect();
+            for (model, price) in overrides {
+                models.retain(|(m, _, _)| *m != model);
+                models.push((model, price, "set"));
+            }
+            models.sort_by(|a, b| a.0.cmp(&b.0));
+            println!(
+                "{:<28} {:>14} {:>14}  SOURCE",
+                "MODEL", "PROMPT $/1M", "COMPLETION $/1M"
+            );
+            for (model, p, source) in models {
+                println!(
+                    "{model:<28} {:>14.4} {:>14.4}  {source}",
+                    p.prompt_micros_per_mtok as f64 / 1e6,
+                    p.completion_micros_per_mtok as f64 / 1e6
+                );
+            }
+        }
+        PriceCommand::Set {
+            model,
+            prompt,
+            completion,
+        } => {
+            let valid = |usd: f64| usd.is_finite() && (0.0..=100_000.0).contains(&usd);
+            if model.trim().is_empty() || !valid(prompt) || !valid(completion) {
+                return Err(Error::Usage(
+                    "give a model name and prices between 0 and 100000 USD per million tokens"
+                        .into(),
+                ));
+            }
+            let price = ModelPrice {
+                prompt_micros_per_mtok: (prompt * 1e6).round() as i64,
+                completion_micros_per_mtok: (completion * 1e6).round() as i64,
+            };
+            store
+                .set_model_price(model.trim(), price, chrono::Utc::now().timestamp_millis())
+                .await?;
+            println!(
+                "{}: ${prompt}/1M prompt tokens, ${completion}/1M completion tokens",
+                model.trim()
+            );
+        }
+        PriceCommand::Reset { model } => {
+            if !store.delete_model_price(&model).await? {
+                return Err(Error::Usage(format!("no price set for `{model}`")));
+            }
+            println!("{model}: back to the built-in price");
+        }
+    }
+    store.close().await;
+    Ok(())
 }

@@ -29,9 +29,30 @@ pub enum Command {
     Demo(DemoArgs),
     /// Maintain the rollups.
     Rollup(RollupArgs),
+    /// Show or change the model price table used when a request has no `cost_usd`.
+    #[command(subcommand)]
+    Price(PriceCommand),
     /// Manage API keys for the ingest and read APIs.
     #[command(name = "api-key", subcommand)]
     ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PriceCommand {
+    /// Every priced model: built-in prices and those set here.
+    List,
+    /// Set a model's price in USD per million tokens (applies to requests ingested from now).
+    Set {
+        model: String,
+        /// USD per million prompt tokens.
+        #[arg(long)]
+        prompt: f64,
+        /// USD per million completion tokens.
+        #[arg(long)]
+        completion: f64,
+    },
+    /// Remove a price set here (the built-in price, if any, applies again).
+    Reset { model: String },
 }
 
 #[derive(Debug, Clone, Subcommand)]

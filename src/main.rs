@@ -24,6 +24,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Demo(args) => commands::demo(&cli.config, &args).await,
         Command::Rollup(_) => commands::rebuild_rollups(&cli.config).await,
         Command::ApiKey(command) => commands::api_key(&cli.config, command).await,
+        Command::Price(command) => commands::price(&cli.config, command).await,
         Command::Migrate => {
             let store = Store::connect(&cli.config.database_url).await?;
             store.migrate().await?;

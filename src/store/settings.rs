@@ -47,4 +47,13 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// Removes a price set in the settings; says whether there was one.
+    pub async fn delete_model_price(&self, model: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM model_price WHERE model_name = $1")
+            .bind(model)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }
