@@ -478,3 +478,67 @@ async fn the_openapi_document_describes_the_ingest_api() {
     );
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_set_from_the_cli_price_new_requests() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sightline"))
+            .args(args)
+            .env("SIGHTLINE_DATABASE_URL", &db.url)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, _) = cli(&[
+        "price",
+        "set",
+        "my-finetune",
+        "--prompt",
+        "2",
+        "--completion",
+        "6",
+    ]);
+    assert!(ok);
+    let (_, list, _) = cli(&["price", "list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("my-finetune") && l.ends_with("set")),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("gpt-4o ") && l.ends_with("built-in")),
+        "{list}"
+    );
+    let (ok, _, stderr) = cli(&["price", "set", "x", "--prompt=-1", "--completion", "1"]);
+    assert!(
+        !ok && stderr.starts_with("sightline: give a model name and prices"),
+        "{stderr}"
+    );
+
+    let server = TestServer::start(&db.url);
+    let key = key(&db, &[Scope::Ingest]).await;
+    let t = now_hour();
+    let body = json!({"requests": [{"request_id": "p1", "timestamp": t, "endpoint": "/v1/chat", "method": "POST", "status_code": 200,
+        "latency_ms": 1, "model": "my-finetune", "prompt_tokens": 1000, "completion_tokens": 1000}]});
+    let (status, reply) = post(&server, &key, "application/json", body.to_string()).await;
+    assert_eq!(status, 200);
+    assert!(reply.get("warnings").is_none(), "{reply}");
+    // 1 000 × $2/1M + 1 000 × $6/1M = $0.008.
+    let traffic = db.store.traffic(HOUR, t, t + HOUR).await.unwrap();
+    assert_eq!(traffic[0].sums.cost_micros, 8_000);
+    let (ok, _, _) = cli(&["price", "reset", "my-finetune"]);
+    assert!(ok);
+    let (ok, _, stderr) = cli(&["price", "reset", "my-finetune"]);
+    assert!(
+        !ok && stderr.trim() == "sightline: no price set for `my-finetune`",
+        "{stderr}"
+    );
+    drop(server);
+    db.drop_database().await;
+}
