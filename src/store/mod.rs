@@ -13,6 +13,7 @@ mod requests;
 mod rollups;
 mod settings;
 mod threats;
+mod web_sessions;
 
 use sqlx::{AnyConnection, AnyPool};
 
@@ -24,6 +25,7 @@ pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use ingest::{IngestWrite, IngestWritten};
 pub use requests::{BucketCounts, NewRequest};
 pub use threats::NewThreat;
+pub use web_sessions::WebSessionStore;
 
 /// The advisory lock key of the write path ("SIGHTLIN" in ASCII).
 pub const WRITER_LOCK: i64 = 0x5349_4748_544c_494e;

@@ -19,7 +19,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::ingest::{self, IngestQueue, Prices};
-use crate::store::Store;
+use crate::store::{Store, WebSessionStore};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -28,6 +30,17 @@ pub struct AppState {
     pub store: Store,
     pub ingest: IngestQueue,
     pub prices: Arc<Prices>,
+}
+
+/// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,
+/// SameSite=Lax cookie, valid for 7 days of inactivity. Untouched sessions cost nothing.
+fn session_layer(store: Store) -> SessionManagerLayer<WebSessionStore> {
+    SessionManagerLayer::new(WebSessionStore::new(store))
+        .with_name("sightline_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(false)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)))
 }
 
 /// The whole web application.
@@ -50,6 +63,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(provide_backend, shell))
+        .layer(session_layer(state.store.clone()))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
