@@ -5,6 +5,25 @@
 //! Only requests the platform served (`kind = api`) feed the dashboard's cards, the
 //! platform's users and sessions and the per-day model stats; calls the platform made
 //! to providers (`kind = external`) are summed per provider in their own rollup.
+//!
+//! Every card of the dashboard reads rollups only, at the grain of its range (hourly up
+//! to 7 days, daily beyond), so its cost grows with the buckets shown, not with rows:
+//!
+//! | card | rollup |
+//! | --- | --- |
+//! | summary: requests, error rate, tokens, cost, avg latency | `rollup_traffic` |
+//! | summary: p95 latency; latency p50/p95/p99 over time | `rollup_latency` (merged histograms) |
+//! | summary: sessions; users: new | `rollup_traffic.sessions_started`, `.new_users` |
+//! | summary: active users; users: top by cost | `rollup_user` (distinct users of the buckets) |
+//! | requests over time (ok vs error) | `rollup_traffic` |
+//! | error breakdown by status | `rollup_status` |
+//! | top models; cost over time by model | `rollup_model` |
+//! | top countries | `rollup_country` |
+//! | feedback: count, average, distribution | `rollup_feedback` |
+//! | per-endpoint figures (detection, metrics) | `rollup_endpoint` |
+//! | provider calls | `rollup_service` |
+//!
+//! Threats and alerts are few and de-duplicated; their cards read their own tables.
 
 pub mod histogram;
 pub mod sessions;
