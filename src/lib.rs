@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod ingest;

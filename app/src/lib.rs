@@ -8,6 +8,8 @@ pub mod components;
 pub mod dto;
 pub mod format;
 pub mod pages;
+pub mod range;
+pub mod report;
 pub mod time;
 
 use leptos::prelude::*;

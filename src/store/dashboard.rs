@@ -143,4 +143,263 @@ impl Store {
         }
         Ok(snapshot)
     }
+
+    /// Requests per status code over the buckets.
+    pub async fn status_totals(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(i32, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT status_code, CAST(SUM(requests) AS BIGINT) FROM rollup_status \
+             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
+             GROUP BY status_code ORDER BY status_code",
+        )
+        .bind(bucket_ms)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    }
+
+    /// Sums per model over the buckets (`""` for requests without a model).
+    pub async fn model_totals(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(String, Sums)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT model_name, CAST(SUM(requests) AS BIGINT), CAST(SUM(errors) AS BIGINT), \
+                    CAST(SUM(latency_sum_us) AS BIGINT), CAST(SUM(prompt_tokens) AS BIGINT), \
+                    CAST(SUM(completion_tokens) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) \
+             FROM rollup_model WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
+             GROUP BY model_name",
+        )
+        .bind(bucket_ms)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| {
+            Ok((
+                r.try_get(0)?,
+                Sums {
+                    requests: r.try_get(1)?,
+                    errors: r.try_get(2)?,
+                    latency_sum_us: r.try_get(3)?,
+                    prompt_tokens: r.try_get(4)?,
+                    completion_tokens: r.try_get(5)?,
+                    cost_micros: r.try_get(6)?,
+                },
+            ))
+        })
+    }
+
+    /// Cost per bucket and model, as `(bucket_start, model, cost_micros)`.
+    pub async fn model_costs(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT bucket_start, model_name, cost_micros FROM rollup_model \
+             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 AND cost_micros > 0 \
+             ORDER BY bucket_start, model_name",
+        )
+        .bind(bucket_ms)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+    }
+
+    /// Requests and errors per country (`""` when unknown), most requests first.
+    pub async fn country_totals(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT country, CAST(SUM(requests) AS BIGINT) AS n, CAST(SUM(errors) AS BIGINT) \
+             FROM rollup_country WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
+             GROUP BY country ORDER BY n DESC, country",
+        )
+        .bind(bucket_ms)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+    }
+
+    /// Users with at least one request in the buckets.
+    pub async fn active_users(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT user_id) FROM rollup_user \
+             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3",
+        )
+        .bind(bucket_ms)
+        .bind(start)
+        .bind(end)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The users who cost the most in the buckets: `(user, requests, tokens, cost_micros)`.
+    pub async fn top_users_by_cost(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, i64, i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT user_id, CAST(SUM(requests) AS BIGINT), CAST(SUM(tokens) AS BIGINT), \
+                    CAST(SUM(cost_micros) AS BIGINT) AS cost \
+             FROM rollup_user WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
+             GROUP BY user_id ORDER BY cost DESC, user_id LIMIT $4",
+        )
+        .bind(bucket_ms)
+        .bind(start)
+        .bind(end)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| {
+            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+        })
+    }
+
+    /// Ratings 1 to 5 given in the buckets.
+    pub async fn rating_counts(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<[i64; 5], StoreError> {
+        let rows = sqlx::query(
+            "SELECT rating, CAST(SUM(ratings) AS BIGINT) FROM rollup_feedback \
+             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 GROUP BY rating",
+        )
+        .bind(bucket_ms)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts = [0; 5];
+        for (rating, n) in map_rows(&rows, |r| {
+            Ok((r.try_get::<i32, _>(0)?, r.try_get::<i64, _>(1)?))
+        })? {
+            if (1..=5).contains(&rating) {
+                counts[(rating - 1) as usize] = n;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Open threats by severity, whenever raised.
+    pub async fn open_threats_by_severity(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT severity, COUNT(*) FROM threat_log WHERE resolved = FALSE GROUP BY severity",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    }
+
+    /// Threats raised in `[start, end)` that are still open.
+    pub async fn open_threats_raised(&self, start: i64, end: i64) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM threat_log WHERE resolved = FALSE AND created_at >= $1 AND created_at < $2",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The most recently seen threats.
+    pub async fn latest_threats(&self, limit: i64) -> Result<Vec<ThreatSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, created_at, last_seen_at, threat_type, severity, ip, user_id, description, occurrences, \
+                    CAST(CASE WHEN resolved THEN 1 ELSE 0 END AS BIGINT) \
+             FROM threat_log ORDER BY last_seen_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| {
+            Ok(ThreatSummary {
+                id: r.try_get(0)?,
+                created_at: r.try_get(1)?,
+                last_seen_at: r.try_get(2)?,
+                threat_type: r.try_get(3)?,
+                severity: r.try_get(4)?,
+                ip: r.try_get(5)?,
+                user_id: r.try_get(6)?,
+                description: r.try_get(7)?,
+                occurrences: r.try_get(8)?,
+                resolved: r.try_get::<i64, _>(9)? != 0,
+            })
+        })
+    }
+
+    /// Alerts firing now, newest first.
+    pub async fn firing_alerts(&self) -> Result<Vec<AlertSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, rule, severity, title, description, endpoint, fired_at FROM alerts \
+             WHERE state = 'firing' ORDER BY fired_at DESC, id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| {
+            Ok(AlertSummary {
+                id: r.try_get(0)?,
+                rule: r.try_get(1)?,
+                severity: r.try_get(2)?,
+                title: r.try_get(3)?,
+                description: r.try_get(4)?,
+                endpoint: r.try_get(5)?,
+                fired_at: r.try_get(6)?,
+            })
+        })
+    }
+}
+
+/// A threat as lists show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreatSummary {
+    pub id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub threat_type: String,
+    pub severity: String,
+    pub ip: Option<String>,
+    pub user_id: Option<String>,
+    pub description: String,
+    pub occurrences: i64,
+    pub resolved: bool,
+}
+
+/// A firing alert as the dashboard shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertSummary {
+    pub id: i64,
+    pub rule: String,
+    pub severity: String,
+    pub title: String,
+    pub description: String,
+    pub endpoint: Option<String>,
+    pub fired_at: i64,
 }

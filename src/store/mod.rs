@@ -20,7 +20,7 @@ use sqlx::{AnyConnection, AnyPool};
 pub use api_keys::{ApiKey, Scope, hash_key};
 pub use auth_events::NewAuthEvent;
 pub use connect::{DbKind, StoreError, redact_url};
-pub use dashboard::{ModelUsage, TrafficBucket};
+pub use dashboard::{AlertSummary, ModelUsage, ThreatSummary, TrafficBucket};
 pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use ingest::{IngestWrite, IngestWritten};
 pub use requests::{BucketCounts, NewRequest};

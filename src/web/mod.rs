@@ -3,6 +3,7 @@
 
 pub mod api_auth;
 pub mod api_error;
+mod dashboard_api;
 mod health;
 mod openapi;
 mod ui_backend;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ingest", post(ingest::ingest))
         .route("/api/v1/feedback", post(ingest::feedback))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/dashboard", get(dashboard_api::dashboard))
         .leptos_routes_with_context(&state, routes, provide_backend.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -1,0 +1,193 @@
+//! The dashboard's time range: what `?range=` means, which buckets it shows, and the
+//! period before it (for "change against the previous period").
+
+use serde::{Deserialize, Serialize};
+
+use crate::dto::EpochMillis;
+use crate::time::{DAY_MS, HOUR_MS, floor_to};
+
+/// A range as the URL names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RangeKind {
+    #[default]
+    #[serde(rename = "24h")]
+    Day,
+    #[serde(rename = "7d")]
+    Week,
+    #[serde(rename = "1m")]
+    Month,
+    #[serde(rename = "3m")]
+    Quarter,
+    #[serde(rename = "custom")]
+    Custom,
+}
+
+impl RangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RangeKind::Day => "24h",
+            RangeKind::Week => "7d",
+            RangeKind::Month => "1m",
+            RangeKind::Quarter => "3m",
+            RangeKind::Custom => "custom",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RangeKind> {
+        match s {
+            "24h" => Some(RangeKind::Day),
+            "7d" => Some(RangeKind::Week),
+            "1m" => Some(RangeKind::Month),
+            "3m" => Some(RangeKind::Quarter),
+            "custom" => Some(RangeKind::Custom),
+            _ => None,
+        }
+    }
+}
+
+/// A resolved range: whole buckets from `start`, the last one ending at `end` (now, or
+/// the end of a custom range). Every card covers exactly these buckets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRange {
+    pub kind: RangeKind,
+    pub start: EpochMillis,
+    /// Exclusive.
+    pub end: EpochMillis,
+    pub bucket_ms: i64,
+}
+
+/// Ranges up to this long use hourly buckets; longer ones daily buckets.
+const HOURLY_UP_TO: i64 = 7 * DAY_MS;
+/// The longest custom range.
+pub const MAX_CUSTOM_DAYS: i64 = 400;
+
+impl TimeRange {
+    /// A preset range ending at `now`.
+    pub fn preset(kind: RangeKind, now: EpochMillis) -> TimeRange {
+        let (bucket_ms, buckets) = match kind {
+            RangeKind::Day | RangeKind::Custom => (HOUR_MS, 24),
+            RangeKind::Week => (HOUR_MS, 7 * 24),
+            RangeKind::Month => (DAY_MS, 30),
+            RangeKind::Quarter => (DAY_MS, 90),
+        };
+        let kind = if kind == RangeKind::Custom {
+            RangeKind::Day
+        } else {
+            kind
+        };
+        let start = floor_to(now, bucket_ms) - (buckets - 1) * bucket_ms;
+        TimeRange {
+            kind,
+            start,
+            end: now + 1,
+            bucket_ms,
+        }
+    }
+
+    /// A custom range from `start` to `end` (epoch ms, `end` exclusive and at most now).
+    pub fn custom(
+        start: EpochMillis,
+        end: EpochMillis,
+        now: EpochMillis,
+    ) -> Result<TimeRange, String> {
+        let end = end.min(now + 1);
+        if end <= start {
+            return Err("the range must end after it starts".into());
+        }
+        if end - start > MAX_CUSTOM_DAYS * DAY_MS {
+            return Err(format!(
+                "a custom range spans at most {MAX_CUSTOM_DAYS} days"
+            ));
+        }
+        let bucket_ms = if end - start <= HOURLY_UP_TO {
+            HOUR_MS
+        } else {
+            DAY_MS
+        };
+        Ok(TimeRange {
+            kind: RangeKind::Custom,
+            start: floor_to(start, bucket_ms),
+            end,
+            bucket_ms,
+        })
+    }
+
+    /// Start of every bucket shown, oldest first.
+    pub fn bucket_starts(&self) -> Vec<EpochMillis> {
+        (0..)
+            .map(|i| self.start + i * self.bucket_ms)
+            .take_while(|t| *t < self.end)
+            .collect()
+    }
+
+    /// The same number of buckets just before this range.
+    pub fn previous(&self) -> TimeRange {
+        let span = self.bucket_starts().len() as i64 * self.bucket_ms;
+        TimeRange {
+            kind: self.kind,
+            start: self.start - span,
+            end: self.start,
+            bucket_ms: self.bucket_ms,
+        }
+    }
+
+    /// `hour` or `day`.
+    pub fn bucket_name(&self) -> &'static str {
+        if self.bucket_ms == DAY_MS {
+            "day"
+        } else {
+            "hour"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2026-11-22T18:33:16Z
+    const NOW: i64 = 1_795_372_396_000;
+
+    #[test]
+    fn presets_cover_whole_buckets_ending_now() {
+        let day = TimeRange::preset(RangeKind::Day, NOW);
+        assert_eq!(day.bucket_starts().len(), 24);
+        assert_eq!(day.start, floor_to(NOW, HOUR_MS) - 23 * HOUR_MS);
+        assert_eq!(day.end, NOW + 1);
+        assert_eq!(
+            TimeRange::preset(RangeKind::Week, NOW)
+                .bucket_starts()
+                .len(),
+            168
+        );
+        let month = TimeRange::preset(RangeKind::Month, NOW);
+        assert_eq!((month.bucket_ms, month.bucket_starts().len()), (DAY_MS, 30));
+        assert_eq!(month.start % DAY_MS, 0);
+        assert_eq!(
+            TimeRange::preset(RangeKind::Quarter, NOW)
+                .bucket_starts()
+                .len(),
+            90
+        );
+    }
+
+    #[test]
+    fn the_previous_period_has_as_many_buckets_just_before() {
+        let week = TimeRange::preset(RangeKind::Week, NOW);
+        let prev = week.previous();
+        assert_eq!(prev.end, week.start);
+        assert_eq!(prev.bucket_starts().len(), 168);
+    }
+
+    #[test]
+    fn custom_ranges_pick_their_grain_and_refuse_nonsense() {
+        let r = TimeRange::custom(NOW - 3 * DAY_MS, NOW - DAY_MS, NOW).unwrap();
+        assert_eq!(r.bucket_ms, HOUR_MS);
+        let r = TimeRange::custom(NOW - 20 * DAY_MS, NOW + 5 * DAY_MS, NOW).unwrap();
+        assert_eq!((r.bucket_ms, r.end), (DAY_MS, NOW + 1));
+        assert!(TimeRange::custom(NOW, NOW - 1, NOW).is_err());
+        assert!(TimeRange::custom(NOW - 500 * DAY_MS, NOW, NOW).is_err());
+        assert_eq!(RangeKind::parse("7d"), Some(RangeKind::Week));
+        assert_eq!(RangeKind::parse("2w"), None);
+    }
+}

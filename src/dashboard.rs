@@ -1,0 +1,285 @@
+//! The dashboard's report: every card of a range, computed from the rollups (never the
+//! raw rows), with the previous period for the summary's changes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sightline_app::range::TimeRange;
+use sightline_app::report::*;
+
+use crate::rollup::histogram;
+use crate::store::{Store, StoreError};
+
+/// Rows in the "top" lists.
+const TOP: usize = 10;
+/// Models named in the cost chart; the rest are summed as `other`.
+const COST_MODELS: usize = 5;
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+fn avg_ms(latency_sum_us: i64, requests: i64) -> Option<f64> {
+    (requests > 0).then(|| latency_sum_us as f64 / requests as f64 / 1000.0)
+}
+
+/// The summary figures of one period.
+async fn figures(store: &Store, r: &TimeRange) -> Result<(SummaryFigures, i64), StoreError> {
+    let (traffic, bins, active_users, open_threats) = tokio::try_join!(
+        store.traffic(r.bucket_ms, r.start, r.end),
+        store.latency_bins(r.bucket_ms, r.start, r.end),
+        store.active_users(r.bucket_ms, r.start, r.end),
+        store.open_threats_raised(r.start, r.end),
+    )?;
+    let mut f = SummaryFigures {
+        active_users,
+        open_threats,
+        ..Default::default()
+    };
+    let (mut latency_sum_us, mut new_users) = (0, 0);
+    for b in &traffic {
+        f.requests += b.sums.requests;
+        f.errors += b.sums.errors;
+        f.cost_micros += b.sums.cost_micros;
+        f.tokens += b.sums.tokens();
+        f.sessions += b.sessions_started;
+        latency_sum_us += b.sums.latency_sum_us;
+        new_users += b.new_users;
+    }
+    f.error_rate = ratio(f.errors, f.requests);
+    f.avg_latency_ms = avg_ms(latency_sum_us, f.requests);
+    let merged: Vec<(i32, i64)> = bins.iter().map(|&(_, bin, n)| (bin, n)).collect();
+    f.p95_latency_ms = histogram::quantiles(&merged, &[0.95]).map(|q| q[0]);
+    Ok((f, new_users))
+}
+
+/// Every card of `range`, as of `now`.
+pub async fn report(
+    store: &Store,
+    range: &TimeRange,
+    now: i64,
+) -> Result<DashboardReport, StoreError> {
+    let r = range;
+    let before = r.previous();
+    let ((current, new_users), (previous, _)) =
+        tokio::try_join!(figures(store, r), figures(store, &before))?;
+    let (traffic, bins, statuses, models, model_costs, countries, top_users, ratings) = tokio::try_join!(
+        store.traffic(r.bucket_ms, r.start, r.end),
+        store.latency_bins(r.bucket_ms, r.start, r.end),
+        store.status_totals(r.bucket_ms, r.start, r.end),
+        store.model_totals(r.bucket_ms, r.start, r.end),
+        store.model_costs(r.bucket_ms, r.start, r.end),
+        store.country_totals(r.bucket_ms, r.start, r.end),
+        store.top_users_by_cost(r.bucket_ms, r.start, r.end, TOP as i64),
+        store.rating_counts(r.bucket_ms, r.start, r.end),
+    )?;
+    let (open_by_severity, latest_threats, alerts) = tokio::try_join!(
+        store.open_threats_by_severity(),
+        store.latest_threats(TOP as i64),
+        store.firing_alerts()
+    )?;
+
+    let buckets = r.bucket_starts();
+    let by_bucket: HashMap<i64, _> = traffic.iter().map(|b| (b.bucket_start, b.sums)).collect();
+    let requests = buckets
+        .iter()
+        .map(|&t| {
+            let s = by_bucket.get(&t).copied().unwrap_or_default();
+            RequestPoint {
+                t,
+                ok: s.requests - s.errors,
+                errors: s.errors,
+            }
+        })
+        .collect();
+
+    let mut errors_breakdown: Vec<StatusCount> = statuses
+        .into_iter()
+        .filter(|(status, _)| *status >= 400)
+        .map(|(status, count)| StatusCount { status, count })
+        .collect();
+    errors_breakdown.sort_by(|a, b| b.count.cmp(&a.count).then(a.status.cmp(&b.status)));
+
+    let mut top_models: Vec<ModelRow> = models
+        .iter()
+        .map(|(model, s)| ModelRow {
+            model: model.clone(),
+            requests: s.requests,
+            errors: s.errors,
+            prompt_tokens: s.prompt_tokens,
+            completion_tokens: s.completion_tokens,
+            cost_micros: s.cost_micros,
+            avg_latency_ms: avg_ms(s.latency_sum_us, s.requests).unwrap_or(0.0),
+        })
+        .collect();
+    top_models.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then_with(|| a.model.cmp(&b.model))
+    });
+    top_models.truncate(TOP);
+
+    let costs = cost_series(&buckets, &models, model_costs);
+
+    let mut bins_by_bucket: BTreeMap<i64, Vec<(i32, i64)>> = BTreeMap::new();
+    for (t, bin, n) in bins {
+        bins_by_bucket.entry(t).or_default().push((bin, n));
+    }
+    let latency = buckets
+        .iter()
+        .map(|t| {
+            let q = bins_by_bucket
+                .get(t)
+                .and_then(|b| histogram::quantiles(b, &[0.5, 0.95, 0.99]));
+            LatencyPoint {
+                t: *t,
+                p50: q.as_ref().map(|q| q[0]),
+                p95: q.as_ref().map(|q| q[1]),
+                p99: q.as_ref().map(|q| q[2]),
+            }
+        })
+        .collect();
+
+    let top_countries = countries
+        .into_iter()
+        .take(TOP)
+        .map(|(country, requests, errors)| CountryRow {
+            country,
+            requests,
+            errors,
+        })
+        .collect();
+
+    let users = UsersCard {
+        active: current.active_users,
+        new: new_users,
+        top: top_users
+            .into_iter()
+            .map(|(user_id, requests, tokens, cost_micros)| UserRow {
+                user_id,
+                requests,
+                tokens,
+                cost_micros,
+            })
+            .collect(),
+    };
+
+    let count: i64 = ratings.iter().sum();
+    let weighted: i64 = ratings
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (i as i64 + 1) * n)
+        .sum();
+    let feedback = FeedbackCard {
+        count,
+        average: ratio(weighted, count),
+        distribution: ratings,
+    };
+
+    let mut severity = SeverityCounts::default();
+    for (name, n) in open_by_severity {
+        match name.as_str() {
+            "low" => severity.low = n,
+            "medium" => severity.medium = n,
+            "high" => severity.high = n,
+            "critical" => severity.critical = n,
+            _ => {}
+        }
+    }
+    let threats = ThreatsCard {
+        open_by_severity: severity,
+        latest: latest_threats
+            .into_iter()
+            .map(|t| ThreatRow {
+                id: t.id,
+                created_at: t.created_at,
+                last_seen_at: t.last_seen_at,
+                threat_type: t.threat_type,
+                severity: t.severity,
+                ip: t.ip,
+                user_id: t.user_id,
+                description: t.description,
+                occurrences: t.occurrences,
+                resolved: t.resolved,
+            })
+            .collect(),
+    };
+    let alerts = alerts
+        .into_iter()
+        .map(|a| AlertRow {
+            id: a.id,
+            rule: a.rule,
+            severity: a.severity,
+            title: a.title,
+            description: a.description,
+            endpoint: a.endpoint,
+            fired_at: a.fired_at,
+        })
+        .collect();
+
+    Ok(DashboardReport {
+        range: r.kind.as_str().to_string(),
+        start: r.start,
+        end: r.end,
+        bucket: r.bucket_name().to_string(),
+        generated_at: now,
+        summary: Summary { current, previous },
+        requests,
+        errors_breakdown,
+        top_models,
+        costs,
+        latency,
+        top_countries,
+        users,
+        feedback,
+        threats,
+        alerts,
+    })
+}
+
+/// Cost per bucket for the models that cost most overall, the rest as `other`.
+fn cost_series(
+    buckets: &[i64],
+    totals: &[(String, crate::rollup::Sums)],
+    costs: Vec<(i64, String, i64)>,
+) -> CostSeries {
+    let mut ranked: Vec<(&String, i64)> = totals
+        .iter()
+        .filter(|(_, s)| s.cost_micros > 0)
+        .map(|(m, s)| (m, s.cost_micros))
+        .collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut models: Vec<String> = ranked
+        .iter()
+        .take(COST_MODELS)
+        .map(|(m, _)| (*m).clone())
+        .collect();
+    let has_other = ranked.len() > COST_MODELS;
+    if has_other {
+        models.push("other".into());
+    }
+    let column: HashMap<&str, usize> = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.as_str(), i))
+        .collect();
+    let index: HashMap<i64, usize> = buckets.iter().enumerate().map(|(i, t)| (*t, i)).collect();
+    let mut points: Vec<CostPoint> = buckets
+        .iter()
+        .map(|&t| CostPoint {
+            t,
+            cost_micros: vec![0; models.len()],
+        })
+        .collect();
+    for (t, model, cost) in costs {
+        let (Some(&row), Some(&col)) = (
+            index.get(&t),
+            column
+                .get(model.as_str())
+                .or(if has_other { column.get("other") } else { None }),
+        ) else {
+            continue;
+        };
+        points[row].cost_micros[col] += cost;
+    }
+    CostSeries { models, points }
+}
