@@ -1,9 +1,10 @@
-// Creates a fresh PostgreSQL database, lets Sightline migrate it, seeds the fixture
-// and starts the release server on a free port. global-teardown.ts undoes it all.
+// Creates a fresh PostgreSQL database, lets Sightline migrate it, makes an API key,
+// starts the release server on a free port and ingests the fixture through the API.
+// global-teardown.ts undoes it all.
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { ADMIN_URL, databaseUrl, insertRequests, withDb } from './support';
+import { ADMIN_URL, databaseUrl, ingest, requests } from './support';
 
 const ROOT = path.resolve(__dirname, '..');
 const BINARY = path.join(ROOT, 'target', 'release', 'sightline');
@@ -16,17 +17,15 @@ export default async function globalSetup(): Promise<void> {
   await admin.end();
   const url = databaseUrl(name);
   process.env.SIGHTLINE_E2E_DATABASE_NAME = name;
-  process.env.SIGHTLINE_E2E_DATABASE_URL = url;
+  const env = { ...process.env, SIGHTLINE_DATABASE_URL: url };
 
-  const migrate = spawnSync(BINARY, ['migrate'], { cwd: ROOT, env: { ...process.env, SIGHTLINE_DATABASE_URL: url }, encoding: 'utf8' });
-  if (migrate.status !== 0) throw new Error(`sightline migrate failed: ${migrate.stderr}`);
-
-  // The fixture: 12 requests in the last hour, 3 of them failed.
-  await withDb((db) => insertRequests(db, 'fixture', 12, 3));
+  const key = spawnSync(BINARY, ['api-key', 'create', '--name', 'e2e', '--scopes', 'ingest,read'], { cwd: ROOT, env, encoding: 'utf8' });
+  if (key.status !== 0) throw new Error(`sightline api-key create failed: ${key.stderr}`);
+  process.env.SIGHTLINE_E2E_KEY = key.stdout.trim().split('\n').pop();
 
   const server = spawn(BINARY, ['serve'], {
     cwd: ROOT,
-    env: { ...process.env, SIGHTLINE_DATABASE_URL: url, SIGHTLINE_ADDR: '127.0.0.1:0', SIGHTLINE_LOG: 'warn' },
+    env: { ...env, SIGHTLINE_ADDR: '127.0.0.1:0', SIGHTLINE_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.env.SIGHTLINE_E2E_PID = String(server.pid);
@@ -45,4 +44,15 @@ export default async function globalSetup(): Promise<void> {
   });
   server.unref();
   (server.stdout as any).unref?.();
+
+  // The fixture: 12 requests in the current hour (3 failed), 1 three days ago,
+  // two ratings and an open high-severity threat.
+  await ingest({
+    requests: [...requests('fixture', 12, 3), ...requests('older', 1, 0, 72)],
+    feedback: [
+      { request_id: 'fixture-5', user_id: 'user-2', rating: 5 },
+      { request_id: 'fixture-6', user_id: 'user-0', rating: 4 },
+    ],
+    threats: [{ threat_type: 'xss', severity: 'high', ip: '198.51.100.7', description: '<img src=x onerror=alert(1)>' }],
+  });
 }

@@ -1,6 +1,5 @@
-// What the end-to-end tests share: the database of this run and fixture rows.
-import { Client } from 'pg';
-
+// What the end-to-end tests share: the database of this run, its API key, and the
+// fixture, sent through Sightline's own ingest API.
 export const ADMIN_URL = process.env.SIGHTLINE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** The URL of database `name` on the test server. */
@@ -10,28 +9,37 @@ export function databaseUrl(name: string): string {
   return url.toString();
 }
 
-/** Runs `fn` with a connection to the database of this run. */
-export async function withDb<T>(fn: (db: Client) => Promise<T>): Promise<T> {
-  const url = process.env.SIGHTLINE_E2E_DATABASE_URL;
-  if (!url) throw new Error('SIGHTLINE_E2E_DATABASE_URL is not set: run through playwright.config.ts');
-  const db = new Client({ connectionString: url });
-  await db.connect();
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
+const HOUR = 3_600_000;
+
+/** `count` chat requests `hoursAgo` hours back, `errors` of them failed with a 500. */
+export function requests(prefix: string, count: number, errors: number, hoursAgo = 0): object[] {
+  const now = Date.now();
+  const base = now - (now % HOUR) - hoursAgo * HOUR + 60_000;
+  return Array.from({ length: count }, (_, i) => ({
+    request_id: `${prefix}-${i}`,
+    timestamp: Math.min(base + i * 1000, now),
+    endpoint: '/v1/chat/completions',
+    method: 'POST',
+    status_code: i < errors ? 500 : 200,
+    latency_ms: 100 + i * 10,
+    model: 'gpt-4o',
+    prompt_tokens: 1000,
+    completion_tokens: 500,
+    user_id: `user-${i % 3}`,
+    country: ['US', 'DE', 'FR'][i % 3],
+  }));
 }
 
-/** Inserts `count` requests a minute ago, `errors` of them failed (status 500). */
-export async function insertRequests(db: Client, prefix: string, count: number, errors: number): Promise<void> {
-  const at = Date.now() - 60_000;
-  for (let i = 0; i < count; i++) {
-    await db.query(
-      `INSERT INTO request_log (request_id, created_at, kind, endpoint, method, status_code, latency_ms,
-         model_name, prompt_tokens, completion_tokens, cost_micros, is_authenticated)
-       VALUES ($1, $2, 'api', '/v1/chat/completions', 'POST', $3, 150, 'gpt-4o-mini', 100, 40, 30, true)`,
-      [`${prefix}-${i}`, at - i, i < errors ? 500 : 200],
-    );
-  }
+/** Posts a batch to the ingest API of the server under test. */
+export async function ingest(batch: object): Promise<any> {
+  const url = process.env.SIGHTLINE_E2E_URL;
+  const key = process.env.SIGHTLINE_E2E_KEY;
+  if (!url || !key) throw new Error('run through playwright.config.ts (global-setup.ts sets the server and key)');
+  const reply = await fetch(`${url}/api/v1/ingest`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(batch),
+  });
+  if (reply.status !== 200) throw new Error(`ingest answered ${reply.status}: ${await reply.text()}`);
+  return reply.json();
 }

@@ -37,30 +37,28 @@ async fn serves_the_dashboard_from_the_database(backend: Backend) {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
-        html.contains(r#"data-testid="total-requests" title="7""#),
+        html.contains(r#"title="7" data-testid="summary-requests-value""#),
         "{html}"
     );
-    assert!(
-        html.contains(r#"<span data-testid="total-errors">2</span>"#),
-        "{html}"
-    );
+    assert!(html.contains(r#"id="chart-requests""#), "{html}");
     assert!(html.contains("/vendor/echarts.min.js"));
 
     // The server function the page calls to refresh.
     let reply = client
-        .post(server.url("/api/ui/request_overview"))
+        .post(server.url("/api/ui/dashboard"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("")
+        .body("range=24h")
         .send()
         .await
         .unwrap();
     assert_eq!(reply.status(), 200);
-    let overview: serde_json::Value = reply.json().await.unwrap();
-    let buckets = overview["buckets"].as_array().unwrap();
-    assert_eq!(buckets.len(), 24);
-    let ok: i64 = buckets.iter().map(|b| b["ok"].as_i64().unwrap()).sum();
-    let errors: i64 = buckets.iter().map(|b| b["errors"].as_i64().unwrap()).sum();
-    assert_eq!((ok, errors), (5, 2));
+    let report: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(report["requests"].as_array().unwrap().len(), 24);
+    let summary = &report["summary"]["current"];
+    assert_eq!(
+        (summary["requests"].as_i64(), summary["errors"].as_i64()),
+        (Some(7), Some(2))
+    );
 
     // Unknown pages are a real 404.
     let missing = client
@@ -146,18 +144,14 @@ async fn demo_mode_seeds_and_keeps_traffic_going(backend: Backend) {
     let client = reqwest::Client::new();
     let overview = || async {
         let reply = client
-            .post(server.url("/api/ui/request_overview"))
+            .post(server.url("/api/ui/dashboard"))
             .header("content-type", "application/x-www-form-urlencoded")
+            .body("range=7d")
             .send()
             .await
             .unwrap();
         let o: serde_json::Value = reply.json().await.unwrap();
-        o["buckets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["ok"].as_i64().unwrap() + b["errors"].as_i64().unwrap())
-            .sum::<i64>()
+        o["summary"]["current"]["requests"].as_i64().unwrap()
     };
     let seeded = overview().await;
     assert!(

@@ -44,6 +44,47 @@ pub fn ago(seconds: i64) -> String {
     }
 }
 
+/// Money from micro-dollars: `$3.41`, `$0.0042` for small amounts, `$12.3k` for large.
+pub fn money(micros: i64) -> String {
+    if micros == 0 {
+        return "$0".to_string();
+    }
+    let usd = micros as f64 / 1e6;
+    match usd.abs() {
+        a if a >= 10_000.0 => format!("${}", compact_count(usd.round() as i64)),
+        a if a >= 1.0 => format!("${usd:.2}"),
+        a if a >= 0.01 => format!("${usd:.3}"),
+        _ => format!("${usd:.4}"),
+    }
+}
+
+/// A latency: `412 ms`, `3.2 ms`, `1.25 s`; `–` when there is none.
+pub fn millis(ms: Option<f64>) -> String {
+    match ms {
+        None => "–".to_string(),
+        Some(ms) if ms >= 1000.0 => format!("{:.2} s", ms / 1000.0),
+        Some(ms) if ms >= 10.0 => format!("{ms:.0} ms"),
+        Some(ms) => format!("{ms:.1} ms"),
+    }
+}
+
+/// The change from `previous` to `current`: `+12%`, `-3.4%`, `new` from zero, `` when both are zero.
+pub fn change(current: f64, previous: f64) -> String {
+    if previous == 0.0 {
+        return if current == 0.0 {
+            String::new()
+        } else {
+            "new".to_string()
+        };
+    }
+    let pct = (current - previous) / previous * 100.0;
+    if pct.abs() >= 10.0 {
+        format!("{pct:+.0}%")
+    } else {
+        format!("{pct:+.1}%")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +101,23 @@ mod tests {
         assert_eq!(compact_count(3_400_000), "3.4M");
         assert_eq!(compact_count(1_100_000_000), "1.1B");
         assert_eq!(compact_count(-1_500), "-1.5k");
+    }
+
+    #[test]
+    fn money_latency_and_change_read_naturally() {
+        assert_eq!(money(3_410_000), "$3.41");
+        assert_eq!(money(4_200), "$0.0042");
+        assert_eq!(money(45_000), "$0.045");
+        assert_eq!(money(12_345_000_000), "$12.3k");
+        assert_eq!(money(0), "$0");
+        assert_eq!(millis(Some(412.4)), "412 ms");
+        assert_eq!(millis(Some(3.21)), "3.2 ms");
+        assert_eq!(millis(Some(1250.0)), "1.25 s");
+        assert_eq!(millis(None), "–");
+        assert_eq!(change(112.0, 100.0), "+12%");
+        assert_eq!(change(96.6, 100.0), "-3.4%");
+        assert_eq!(change(5.0, 0.0), "new");
+        assert_eq!(change(0.0, 0.0), "");
     }
 
     #[test]

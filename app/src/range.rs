@@ -141,6 +141,57 @@ impl TimeRange {
     }
 }
 
+/// An instant as a query gives it: `YYYY-MM-DD` (UTC midnight; with `end_of_day`, the
+/// next midnight, so an end date is inclusive), RFC 3339, or epoch milliseconds.
+fn query_instant(field: &str, value: &str, end_of_day: bool) -> Result<EpochMillis, String> {
+    if let Ok(ms) = value.parse::<i64>() {
+        return Ok(ms);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(t.timestamp_millis());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let midnight = d
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis())
+            .unwrap_or(0);
+        return Ok(midnight + if end_of_day { DAY_MS } else { 0 });
+    }
+    Err(format!(
+        "{field} `{value}` is not a date (YYYY-MM-DD), an RFC 3339 time or epoch milliseconds"
+    ))
+}
+
+impl TimeRange {
+    /// The range of `?range=…&start=…&end=…` as of `now`; no range means 24 hours.
+    pub fn from_query(
+        range: Option<&str>,
+        start: Option<&str>,
+        end: Option<&str>,
+        now: EpochMillis,
+    ) -> Result<TimeRange, String> {
+        let kind = match range {
+            None | Some("") => RangeKind::Day,
+            Some(name) => RangeKind::parse(name)
+                .ok_or_else(|| format!("unknown range `{name}`: use 24h, 7d, 1m, 3m or custom"))?,
+        };
+        if kind != RangeKind::Custom {
+            return Ok(TimeRange::preset(kind, now));
+        }
+        let (Some(start), Some(end)) = (
+            start.filter(|s| !s.is_empty()),
+            end.filter(|s| !s.is_empty()),
+        ) else {
+            return Err("a custom range needs start and end".into());
+        };
+        TimeRange::custom(
+            query_instant("start", start, false)?,
+            query_instant("end", end, true)?,
+            now,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +240,17 @@ mod tests {
         assert!(TimeRange::custom(NOW - 500 * DAY_MS, NOW, NOW).is_err());
         assert_eq!(RangeKind::parse("7d"), Some(RangeKind::Week));
         assert_eq!(RangeKind::parse("2w"), None);
+        let q = TimeRange::from_query(Some("custom"), Some("2026-11-20"), Some("2026-11-20"), NOW)
+            .unwrap();
+        assert_eq!((q.bucket_starts().len(), q.bucket_ms), (24, HOUR_MS));
+        assert_eq!(
+            TimeRange::from_query(None, None, None, NOW).unwrap().kind,
+            RangeKind::Day
+        );
+        assert!(
+            TimeRange::from_query(Some("custom"), Some("x"), Some("2026-11-20"), NOW)
+                .unwrap_err()
+                .starts_with("start `x`")
+        );
     }
 }

@@ -1,13 +1,15 @@
 use std::sync::Arc;
 
-use crate::dto::RequestOverview;
+use crate::range::TimeRange;
+use crate::report::DashboardReport;
 
 /// What the pages need from the server. The server crate implements it over its store
 /// and provides it to every render and server-function call as a Leptos context.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// Hourly request volume of the last 24 hours, as of `now` (epoch ms).
-    async fn request_overview(&self, now: i64) -> Result<RequestOverview, BackendError>;
+    /// Every card of the dashboard for `range`, as of `now`.
+    async fn dashboard(&self, range: &TimeRange, now: i64)
+    -> Result<DashboardReport, BackendError>;
 }
 
 /// The backend as the pages receive it.

@@ -1,13 +1,22 @@
 use leptos::prelude::*;
 
-use crate::dto::RequestOverview;
-
-/// Request volume of the last 24 hours, hourly.
-#[server(prefix = "/api/ui", endpoint = "request_overview")]
-pub async fn load_request_overview() -> Result<RequestOverview, ServerFnError> {
+/// Every card of the dashboard for the range of the page's URL.
+#[server(prefix = "/api/ui", endpoint = "dashboard")]
+pub async fn load_dashboard(
+    range: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+) -> Result<crate::report::DashboardReport, ServerFnError> {
     let now = chrono::Utc::now().timestamp_millis();
+    let range = crate::range::TimeRange::from_query(
+        range.as_deref(),
+        start.as_deref(),
+        end.as_deref(),
+        now,
+    )
+    .map_err(ServerFnError::new)?;
     super::backend::backend()?
-        .request_overview(now)
+        .dashboard(&range, now)
         .await
         .map_err(|e| ServerFnError::ServerError(e.to_string()))
 }

@@ -4,77 +4,231 @@
 use charming::{
     Chart,
     component::{Axis, Grid, Legend},
+    datatype::{CompositeValue, DataPoint},
     element::{AxisType, Color, Tooltip, Trigger},
-    series::Bar,
+    series::{Bar, Line, Pie},
 };
 
-use crate::dto::RequestOverview;
+use crate::report::{CostSeries, LatencyPoint, RequestPoint, StatusCount};
 
 /// Colour of successful requests.
 pub const OK_COLOR: &str = "#3b82f6";
 /// Colour of failed requests; red everywhere on the dashboard.
 pub const ERROR_COLOR: &str = "#ef4444";
 
-/// Stacked bars of successful and failed requests per bucket.
-pub fn requests_over_time(overview: &RequestOverview) -> Chart {
-    let labels: Vec<String> = overview
-        .buckets
-        .iter()
-        .map(|b| hour_label(b.start))
-        .collect();
-    let ok: Vec<i64> = overview.buckets.iter().map(|b| b.ok).collect();
-    let errors: Vec<i64> = overview.buckets.iter().map(|b| b.errors).collect();
-    Chart::new()
-        .color(vec![Color::from(OK_COLOR), Color::from(ERROR_COLOR)])
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().data(vec!["OK", "Errors"]).bottom(0))
-        .grid(Grid::new().left(48).right(16).top(16).bottom(48))
-        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
-        .y_axis(Axis::new().type_(AxisType::Value).min_interval(1))
-        .series(Bar::new().name("OK").stack("requests").data(ok))
-        .series(Bar::new().name("Errors").stack("requests").data(errors))
+/// Label of a bucket: `14:00` (hours of a day), `Mon 14:00` (hours of a week), `Nov 22` (days).
+pub fn bucket_label(start_ms: i64, bucket_ms: i64, buckets: usize) -> String {
+    let Some(t) = chrono::DateTime::from_timestamp_millis(start_ms) else {
+        return String::new();
+    };
+    let format = if bucket_ms >= crate::time::DAY_MS {
+        "%b %d"
+    } else if buckets > 24 {
+        "%a %H:00"
+    } else {
+        "%H:00"
+    };
+    t.format(format).to_string()
 }
 
-/// `HH:00` in UTC, the label of an hourly bucket.
-fn hour_label(start_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(start_ms)
-        .map(|t| t.format("%H:00").to_string())
-        .unwrap_or_default()
+fn labels(ts: impl Iterator<Item = i64>, bucket_ms: i64) -> Vec<String> {
+    let ts: Vec<i64> = ts.collect();
+    let n = ts.len();
+    ts.into_iter()
+        .map(|t| bucket_label(t, bucket_ms, n))
+        .collect()
+}
+
+fn base(grid_bottom: i64) -> Chart {
+    Chart::new()
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .grid(Grid::new().left(56).right(16).top(16).bottom(grid_bottom))
+}
+
+/// Stacked bars of successful and failed requests per bucket.
+pub fn requests_chart(points: &[RequestPoint], bucket_ms: i64) -> Chart {
+    base(48)
+        .color(vec![Color::from(OK_COLOR), Color::from(ERROR_COLOR)])
+        .legend(Legend::new().data(vec!["OK", "Errors"]).bottom(0))
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .data(labels(points.iter().map(|p| p.t), bucket_ms)),
+        )
+        .y_axis(Axis::new().type_(AxisType::Value).min_interval(1))
+        .series(
+            Bar::new()
+                .name("OK")
+                .stack("requests")
+                .data(points.iter().map(|p| p.ok).collect()),
+        )
+        .series(
+            Bar::new()
+                .name("Errors")
+                .stack("requests")
+                .data(points.iter().map(|p| p.errors).collect()),
+        )
+}
+
+/// Colour of an error status: 5xx in reds, 429 amber, other 4xx in oranges and yellows.
+pub fn status_color(status: i32) -> &'static str {
+    match status {
+        500 => "#dc2626",
+        502 => "#b91c1c",
+        503 => "#f43f5e",
+        504 => "#9f1239",
+        s if s >= 500 => "#ef4444",
+        429 => "#f59e0b",
+        401 | 403 => "#a855f7",
+        404 => "#64748b",
+        _ => "#fb923c",
+    }
+}
+
+/// A donut of failed requests by status code.
+pub fn errors_donut(breakdown: &[StatusCount]) -> Chart {
+    let data: Vec<(i64, String)> = breakdown
+        .iter()
+        .map(|s| (s.count, s.status.to_string()))
+        .collect();
+    Chart::new()
+        .color(
+            breakdown
+                .iter()
+                .map(|s| Color::from(status_color(s.status)))
+                .collect(),
+        )
+        .tooltip(
+            Tooltip::new()
+                .trigger(Trigger::Item)
+                .formatter("{b}: {c} ({d}%)"),
+        )
+        .legend(Legend::new().bottom(0))
+        .series(
+            Pie::new()
+                .name("Errors")
+                .radius(vec!["45%", "70%"])
+                .center(vec!["50%", "45%"])
+                .data(data),
+        )
+}
+
+/// Palette of series that are not outcomes (models, percentiles).
+const SERIES_COLORS: [&str; 7] = [
+    "#6366f1", "#14b8a6", "#f59e0b", "#ec4899", "#0ea5e9", "#84cc16", "#94a3b8",
+];
+
+/// Stacked bars of cost (USD) per bucket, by model.
+pub fn costs_chart(costs: &CostSeries, bucket_ms: i64) -> Chart {
+    let mut chart = base(48)
+        .color(SERIES_COLORS.iter().map(|c| Color::from(*c)).collect())
+        .legend(Legend::new().bottom(0))
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .data(labels(costs.points.iter().map(|p| p.t), bucket_ms)),
+        )
+        .y_axis(Axis::new().type_(AxisType::Value).name("USD"));
+    for (i, model) in costs.models.iter().enumerate() {
+        let data: Vec<f64> = costs
+            .points
+            .iter()
+            .map(|p| p.cost_micros[i] as f64 / 1e6)
+            .collect();
+        chart = chart.series(Bar::new().name(model.as_str()).stack("cost").data(data));
+    }
+    chart
+}
+
+/// Lines of the 50th, 95th and 99th latency percentiles per bucket (ms).
+pub fn latency_chart(points: &[LatencyPoint], bucket_ms: i64) -> Chart {
+    let line = |name: &str, f: fn(&LatencyPoint) -> Option<f64>| {
+        let data: Vec<DataPoint> = points
+            .iter()
+            .map(|p| match f(p) {
+                Some(v) => DataPoint::from((v * 10.0).round() / 10.0),
+                None => DataPoint::from(CompositeValue::from("-")),
+            })
+            .collect();
+        Line::new().name(name).show_symbol(false).data(data)
+    };
+    base(48)
+        .color(vec![
+            Color::from("#14b8a6"),
+            Color::from("#f59e0b"),
+            Color::from(ERROR_COLOR),
+        ])
+        .legend(Legend::new().data(vec!["p50", "p95", "p99"]).bottom(0))
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .data(labels(points.iter().map(|p| p.t), bucket_ms)),
+        )
+        .y_axis(Axis::new().type_(AxisType::Value).name("ms"))
+        .series(line("p50", |p| p.p50))
+        .series(line("p95", |p| p.p95))
+        .series(line("p99", |p| p.p99))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dto::RequestBucket;
+    use crate::report::CostPoint;
+
+    const HOUR: i64 = 3_600_000;
 
     #[test]
-    fn requests_chart_stacks_ok_and_errors_per_hour() {
-        let hour = 3_600_000;
-        let overview = RequestOverview {
-            start: 0,
-            end: 2 * hour,
-            bucket_ms: hour,
-            buckets: vec![
-                RequestBucket {
-                    start: 0,
-                    ok: 7,
-                    errors: 1,
-                },
-                RequestBucket {
-                    start: hour,
-                    ok: 0,
-                    errors: 4,
-                },
-            ],
-            generated_at: 2 * hour,
-        };
-        let json = serde_json::to_value(requests_over_time(&overview)).unwrap();
+    fn requests_chart_stacks_ok_and_errors_per_bucket() {
+        let points = vec![
+            RequestPoint {
+                t: 0,
+                ok: 7,
+                errors: 1,
+            },
+            RequestPoint {
+                t: HOUR,
+                ok: 0,
+                errors: 4,
+            },
+        ];
+        let json = serde_json::to_value(requests_chart(&points, HOUR)).unwrap();
         assert_eq!(json["xAxis"]["data"], serde_json::json!(["00:00", "01:00"]));
         assert_eq!(json["series"][0]["name"], "OK");
         assert_eq!(json["series"][0]["data"], serde_json::json!([7, 0]));
-        assert_eq!(json["series"][1]["name"], "Errors");
         assert_eq!(json["series"][1]["data"], serde_json::json!([1, 4]));
         assert_eq!(json["series"][1]["stack"], "requests");
         assert_eq!(json["color"], serde_json::json!([OK_COLOR, ERROR_COLOR]));
+    }
+
+    #[test]
+    fn costs_are_dollars_per_model_and_days_are_dates() {
+        let costs = CostSeries {
+            models: vec!["gpt-4o".into(), "other".into()],
+            points: vec![CostPoint {
+                t: 0,
+                cost_micros: vec![1_500_000, 250_000],
+            }],
+        };
+        let json = serde_json::to_value(costs_chart(&costs, crate::time::DAY_MS)).unwrap();
+        assert_eq!(json["xAxis"]["data"], serde_json::json!(["Jan 01"]));
+        assert_eq!(json["series"][0]["data"], serde_json::json!([1.5]));
+        assert_eq!(json["series"][1]["name"], "other");
+    }
+
+    #[test]
+    fn error_slices_keep_their_status_colours() {
+        let json = serde_json::to_value(errors_donut(&[
+            StatusCount {
+                status: 503,
+                count: 2,
+            },
+            StatusCount {
+                status: 429,
+                count: 1,
+            },
+        ]))
+        .unwrap();
+        assert_eq!(json["color"], serde_json::json!(["#f43f5e", "#f59e0b"]));
+        assert_eq!(json["series"][0]["data"][0]["name"], "503");
     }
 }

@@ -4,3 +4,4 @@ pub mod card;
 pub mod chart;
 pub mod charts;
 pub mod layout;
+pub mod report_cards;

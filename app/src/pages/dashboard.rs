@@ -1,97 +1,158 @@
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::dashboard::load_request_overview;
-use crate::components::card::{Card, EmptyState, ErrorState};
-use crate::components::chart::EChart;
-use crate::components::charts;
-use crate::format::{ago, compact_count, percent};
+use crate::api::dashboard::load_dashboard;
+use crate::components::card::ErrorState;
+use crate::components::report_cards::ReportCards;
+use crate::format::ago;
+use crate::range::RangeKind;
 
-/// The dashboard: request volume of the last 24 hours, as numbers (readable before the
-/// page hydrates) and as a chart (drawn after).
+/// How often the dashboard refreshes itself; `?refresh=N` (seconds) overrides it.
+const REFRESH_SECONDS: u64 = 30;
+
+/// The dashboard: every card for the range in the URL, refreshed every 30 seconds
+/// while the tab is visible.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    // Bumped by the refresh button; the overview is fetched again each time.
-    let refreshes = RwSignal::new(0u32);
-    let overview = Resource::new(move || refreshes.get(), |_| load_request_overview());
-    let chart = Signal::derive(move || {
-        overview
-            .get()
-            .and_then(Result::ok)
-            .map(|o| charts::requests_over_time(&o))
-    });
-    // When the shown data was computed; set in the browser only (effects do not run on
-    // the server), so the server-rendered text and the hydrated one agree.
+    let query = use_query_map();
+    let range = Memo::new(move |_| query.with(|q| (q.get("range"), q.get("start"), q.get("end"))));
+    let refresh_every = query
+        .with_untracked(|q| q.get("refresh").and_then(|s| s.parse::<u64>().ok()))
+        .unwrap_or(REFRESH_SECONDS)
+        .max(1);
+
+    // Bumped by the timer and the refresh button: only the data is fetched again.
+    let ticks = RwSignal::new(0u32);
+    let report = Resource::new(
+        move || (range.get(), ticks.get()),
+        |((range, start, end), _)| load_dashboard(range, start, end),
+    );
+    auto_refresh(ticks, refresh_every);
+
+    // When the shown data was computed; set in the browser only, so the server-rendered
+    // text and the hydrated one agree.
     let generated_at = RwSignal::new(None::<i64>);
     Effect::new(move |_| {
-        if let Some(Ok(o)) = overview.get() {
-            generated_at.set(Some(o.generated_at));
+        if let Some(Ok(r)) = report.get() {
+            generated_at.set(Some(r.generated_at));
         }
     });
     let now = clock();
     let updated = move || {
-        generated_at.get().map(|at| {
-            let seconds = (now.get() - at).max(0) / 1000;
-            format!("Updated {}", ago(seconds))
-        })
+        generated_at
+            .get()
+            .map(|at| format!("Updated {}", ago((now.get() - at).max(0) / 1000)))
     };
+    let current = Signal::derive(move || {
+        range.with(|(r, _, _)| r.as_deref().and_then(RangeKind::parse).unwrap_or_default())
+    });
 
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
+            <RangePicker current />
             <div class="refresh">
                 <span class="updated" data-testid="updated">{updated}</span>
-                <button
-                    class="button"
-                    data-testid="refresh"
-                    on:click=move |_| refreshes.update(|n| *n += 1)
-                >
+                <button class="button" data-testid="refresh" on:click=move |_| ticks.update(|n| *n += 1)>
                     "Refresh"
                 </button>
             </div>
         </div>
-        <div class="grid">
-            <Card title="Requests · last 24 h" test_id="card-requests">
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match overview.await {
-                            Ok(o) => {
-                                let total = o.total_requests();
-                                let errors = o.total_errors();
-                                let rate = o.error_rate().map(percent).unwrap_or_else(|| "–".into());
-                                view! {
-                                    <p class="stat" data-testid="total-requests" title=total.to_string()>
-                                        {compact_count(total)}
-                                    </p>
-                                    <p class="stat-sub">
-                                        <span data-testid="total-errors">{compact_count(errors)}</span>
-                                        " errors · "
-                                        <span data-testid="error-rate">{rate}</span>
-                                        " error rate"
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </Card>
-            <Card title="Requests over time" class="wide" test_id="card-requests-chart">
-                <EChart id="chart-requests" option=chart label="Requests per hour, successful and failed" />
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        overview
-                            .await
-                            .ok()
-                            .filter(|o| o.total_requests() == 0)
-                            .map(|_| view! {
-                                <EmptyState message="No requests in the last 24 hours yet. Send some through the ingest API or the tracker." />
-                            })
-                    })}
-                </Transition>
-            </Card>
+        <div class="grid" data-testid="dashboard">
+            <Transition fallback=|| view! { <p class="loading card full">"Loading the dashboard…"</p> }>
+                {move || Suspend::new(async move {
+                    match report.await {
+                        Ok(r) => view! { <ReportCards report=r /> }.into_any(),
+                        Err(e) => view! {
+                            <section class="card full"><ErrorState message=e.to_string() /></section>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
         </div>
     }
+}
+
+/// The range links (kept in the URL, so back and forward work) and a custom range form.
+#[component]
+fn RangePicker(current: Signal<RangeKind>) -> impl IntoView {
+    let presets = [
+        (RangeKind::Day, "24 h"),
+        (RangeKind::Week, "7 d"),
+        (RangeKind::Month, "1 m"),
+        (RangeKind::Quarter, "3 m"),
+    ];
+    let start = RwSignal::new(String::new());
+    let end = RwSignal::new(String::new());
+    let navigate = use_navigate();
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (s, e) = (start.get_untracked(), end.get_untracked());
+        if !s.is_empty() && !e.is_empty() {
+            navigate(
+                &format!("/?range=custom&start={s}&end={e}"),
+                Default::default(),
+            );
+        }
+    };
+    view! {
+        <nav class="ranges" aria-label="Time range" data-testid="range-picker">
+            {presets.into_iter().map(|(kind, label)| view! {
+                <a
+                    href=format!("/?range={}", kind.as_str())
+                    class="range"
+                    data-testid=format!("range-{}", kind.as_str())
+                    aria-current=move || (current.get() == kind).then_some("true")
+                >
+                    {label}
+                </a>
+            }).collect_view()}
+            <form class="custom-range" on:submit=apply>
+                <input type="date" aria-label="From" data-testid="range-start" bind:value=start required />
+                <input type="date" aria-label="To" data-testid="range-end" bind:value=end required />
+                <button class="button" type="submit" data-testid="range-apply"
+                    aria-current=move || (current.get() == RangeKind::Custom).then_some("true")>"Apply"</button>
+            </form>
+        </nav>
+    }
+}
+
+/// Bumps `ticks` every `seconds` while the tab is visible, and at once when it becomes
+/// visible again after a pause.
+fn auto_refresh(ticks: RwSignal<u32>, seconds: u64) {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::{JsCast, closure::Closure};
+            let hidden = || {
+                web_sys::window()
+                    .and_then(|w| w.document())
+                    .is_some_and(|d| d.hidden())
+            };
+            let _ = set_interval_with_handle(
+                move || {
+                    if !hidden() {
+                        ticks.update(|n| *n += 1);
+                    }
+                },
+                std::time::Duration::from_secs(seconds),
+            );
+            let on_visible = Closure::<dyn Fn()>::new(move || {
+                if !hidden() {
+                    ticks.update(|n| *n += 1);
+                }
+            });
+            if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+                let _ = d.add_event_listener_with_callback(
+                    "visibilitychange",
+                    on_visible.as_ref().unchecked_ref(),
+                );
+            }
+            on_visible.forget();
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ticks, seconds);
+    });
 }
 
 /// The current time in epoch ms, ticking every second in the browser (fixed on the server).

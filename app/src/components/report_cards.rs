@@ -1,0 +1,264 @@
+//! The cards of the dashboard, each drawn from its part of the report. Numbers are
+//! server-rendered (readable before hydration); charts are drawn after.
+
+use leptos::prelude::*;
+
+use crate::components::card::{Card, EmptyState};
+use crate::components::chart::EChart;
+use crate::components::charts;
+use crate::format::{change, compact_count, millis, money, percent};
+use crate::report::{DashboardReport, SummaryFigures};
+
+/// One summary figure with its change against the previous period.
+#[component]
+fn Tile(
+    label: &'static str,
+    test_id: &'static str,
+    /// Exact value, for the tooltip and tests.
+    exact: String,
+    shown: String,
+    change_text: String,
+    /// Whether a rise is bad news (errors, latency, cost), for the colour of the change.
+    #[prop(optional)]
+    rise_is_bad: bool,
+) -> impl IntoView {
+    let trend = match change_text.chars().next() {
+        Some('+') if rise_is_bad => "change bad",
+        Some('+') => "change good",
+        Some('-') if rise_is_bad => "change good",
+        Some('-') => "change bad",
+        _ => "change",
+    };
+    view! {
+        <div class="tile" data-testid=test_id>
+            <div class="tile-label">{label}</div>
+            <div class="tile-value" title=exact data-testid=format!("{test_id}-value")>{shown}</div>
+            <div class=trend title="against the previous period">{change_text}</div>
+        </div>
+    }
+}
+
+fn f(v: Option<f64>) -> f64 {
+    v.unwrap_or(0.0)
+}
+
+#[component]
+fn SummaryCard(current: SummaryFigures, previous: SummaryFigures) -> impl IntoView {
+    let c = &current;
+    let p = &previous;
+    view! {
+        <section class="card full summary" data-testid="card-summary" aria-label="Summary">
+            <Tile label="Requests" test_id="summary-requests" exact=c.requests.to_string()
+                shown=compact_count(c.requests) change_text=change(c.requests as f64, p.requests as f64) />
+            <Tile label="Error rate" test_id="summary-error-rate" exact=format!("{:?}", c.error_rate)
+                shown=c.error_rate.map(percent).unwrap_or_else(|| "–".into())
+                change_text=change(f(c.error_rate), f(p.error_rate)) rise_is_bad=true />
+            <Tile label="Avg latency" test_id="summary-avg-latency" exact=format!("{:?}", c.avg_latency_ms)
+                shown=millis(c.avg_latency_ms) change_text=change(f(c.avg_latency_ms), f(p.avg_latency_ms)) rise_is_bad=true />
+            <Tile label="p95 latency" test_id="summary-p95-latency" exact=format!("{:?}", c.p95_latency_ms)
+                shown=millis(c.p95_latency_ms) change_text=change(f(c.p95_latency_ms), f(p.p95_latency_ms)) rise_is_bad=true />
+            <Tile label="Cost" test_id="summary-cost" exact=c.cost_micros.to_string()
+                shown=money(c.cost_micros) change_text=change(c.cost_micros as f64, p.cost_micros as f64) rise_is_bad=true />
+            <Tile label="Tokens" test_id="summary-tokens" exact=c.tokens.to_string()
+                shown=compact_count(c.tokens) change_text=change(c.tokens as f64, p.tokens as f64) />
+            <Tile label="Active users" test_id="summary-active-users" exact=c.active_users.to_string()
+                shown=compact_count(c.active_users) change_text=change(c.active_users as f64, p.active_users as f64) />
+            <Tile label="Sessions" test_id="summary-sessions" exact=c.sessions.to_string()
+                shown=compact_count(c.sessions) change_text=change(c.sessions as f64, p.sessions as f64) />
+            <Tile label="Open threats" test_id="summary-open-threats" exact=c.open_threats.to_string()
+                shown=compact_count(c.open_threats) change_text=change(c.open_threats as f64, p.open_threats as f64) rise_is_bad=true />
+        </section>
+    }
+}
+
+/// Every card of the report.
+#[component]
+pub fn ReportCards(report: DashboardReport) -> impl IntoView {
+    let r = report;
+    let bucket_ms = if r.bucket == "day" {
+        crate::time::DAY_MS
+    } else {
+        crate::time::HOUR_MS
+    };
+    let empty = r.summary.current.requests == 0;
+    let requests_chart = charts::requests_chart(&r.requests, bucket_ms);
+    let latency_chart = charts::latency_chart(&r.latency, bucket_ms);
+    let costs_chart = charts::costs_chart(&r.costs, bucket_ms);
+    let errors_chart = charts::errors_donut(&r.errors_breakdown);
+    let no_errors = r.errors_breakdown.is_empty();
+    let no_costs = r.costs.models.is_empty();
+    let max_rating = r
+        .feedback
+        .distribution
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+
+    view! {
+        <SummaryCard current=r.summary.current.clone() previous=r.summary.previous.clone() />
+
+        <Card title="Requests over time" class="wide" test_id="card-requests">
+            {if empty {
+                view! { <EmptyState message="No requests in this range yet. Send some through the ingest API or the tracker." /> }.into_any()
+            } else {
+                view! { <EChart id="chart-requests" option=Signal::stored(Some(requests_chart)) label="Requests per bucket, successful and failed" /> }.into_any()
+            }}
+        </Card>
+
+        <Card title="Errors by status" test_id="card-errors">
+            {if no_errors {
+                view! { <EmptyState message="No failed requests in this range." /> }.into_any()
+            } else {
+                view! {
+                    <EChart id="chart-errors" option=Signal::stored(Some(errors_chart)) label="Failed requests by status code" />
+                    <ul class="legend-list" data-testid="errors-list">
+                        {r.errors_breakdown.iter().map(|s| view! {
+                            <li><span class="swatch" style=format!("background:{}", charts::status_color(s.status))></span>
+                                <span>{s.status}</span><span class="num">{compact_count(s.count)}</span></li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </Card>
+
+        <Card title="Latency percentiles" class="wide" test_id="card-latency">
+            {if empty {
+                view! { <EmptyState message="No latencies to show yet." /> }.into_any()
+            } else {
+                view! { <EChart id="chart-latency" option=Signal::stored(Some(latency_chart)) label="Latency p50, p95 and p99 per bucket" /> }.into_any()
+            }}
+        </Card>
+
+        <Card title="Top models" test_id="card-models">
+            {if r.top_models.is_empty() {
+                view! { <EmptyState message="No model calls in this range." /> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="models-table">
+                        <thead><tr><th>"Model"</th><th class="num">"Requests"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th><th class="num">"Avg"</th></tr></thead>
+                        <tbody>
+                            {r.top_models.iter().map(|m| view! {
+                                <tr>
+                                    <td>{if m.model.is_empty() { "(no model)".to_string() } else { m.model.clone() }}</td>
+                                    <td class="num" title=m.requests.to_string()>{compact_count(m.requests)}</td>
+                                    <td class="num">{compact_count(m.prompt_tokens + m.completion_tokens)}</td>
+                                    <td class="num" title=m.cost_micros.to_string()>{money(m.cost_micros)}</td>
+                                    <td class="num">{millis(Some(m.avg_latency_ms))}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </Card>
+
+        <Card title="Cost over time by model" class="wide" test_id="card-costs">
+            {if no_costs {
+                view! { <EmptyState message="No cost recorded in this range." /> }.into_any()
+            } else {
+                view! { <EChart id="chart-costs" option=Signal::stored(Some(costs_chart)) label="Cost per bucket by model, in USD" /> }.into_any()
+            }}
+        </Card>
+
+        <Card title="Top countries" test_id="card-countries">
+            {if r.top_countries.is_empty() {
+                view! { <EmptyState message="No requests in this range yet." /> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="countries-table">
+                        <thead><tr><th>"Country"</th><th class="num">"Requests"</th><th class="num">"Errors"</th></tr></thead>
+                        <tbody>
+                            {r.top_countries.iter().map(|c| view! {
+                                <tr>
+                                    <td>{if c.country.is_empty() { "Unknown".to_string() } else { c.country.clone() }}</td>
+                                    <td class="num" title=c.requests.to_string()>{compact_count(c.requests)}</td>
+                                    <td class="num">{compact_count(c.errors)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </Card>
+
+        <Card title="Users" test_id="card-users">
+            <div class="pair">
+                <div><div class="tile-label">"Active"</div><div class="stat" data-testid="users-active">{r.users.active}</div></div>
+                <div><div class="tile-label">"New"</div><div class="stat" data-testid="users-new">{r.users.new}</div></div>
+            </div>
+            {(!r.users.top.is_empty()).then(|| view! {
+                <table class="table" data-testid="users-table">
+                    <thead><tr><th>"Top by cost"</th><th class="num">"Requests"</th><th class="num">"Cost"</th></tr></thead>
+                    <tbody>
+                        {r.users.top.iter().map(|u| view! {
+                            <tr><td class="ellipsis">{u.user_id.clone()}</td><td class="num">{compact_count(u.requests)}</td>
+                                <td class="num" title=u.cost_micros.to_string()>{money(u.cost_micros)}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </Card>
+
+        <Card title="Feedback" test_id="card-feedback">
+            <div class="pair">
+                <div><div class="tile-label">"Ratings"</div><div class="stat" data-testid="feedback-count">{r.feedback.count}</div></div>
+                <div><div class="tile-label">"Average"</div><div class="stat" data-testid="feedback-average">
+                    {r.feedback.average.map(|a| format!("{a:.2} ★")).unwrap_or_else(|| "–".into())}</div></div>
+            </div>
+            <div class="bars">
+                {(1..=5).rev().map(|stars| {
+                    let n = r.feedback.distribution[stars - 1];
+                    view! {
+                        <div class="bar-row" data-testid=format!("feedback-{stars}")>
+                            <span class="bar-label">{format!("{stars} ★")}</span>
+                            <span class="bar"><span class=format!("bar-fill stars-{stars}") style=format!("width:{}%", n * 100 / max_rating)></span></span>
+                            <span class="num">{n}</span>
+                        </div>
+                    }
+                }).collect_view()}
+            </div>
+        </Card>
+
+        <Card title="Threats" test_id="card-threats">
+            <div class="severities">
+                <span class="sev sev-critical" data-testid="threats-critical">{r.threats.open_by_severity.critical}" critical"</span>
+                <span class="sev sev-high" data-testid="threats-high">{r.threats.open_by_severity.high}" high"</span>
+                <span class="sev sev-medium" data-testid="threats-medium">{r.threats.open_by_severity.medium}" medium"</span>
+                <span class="sev sev-low" data-testid="threats-low">{r.threats.open_by_severity.low}" low"</span>
+            </div>
+            {if r.threats.latest.is_empty() {
+                view! { <EmptyState message="No threats seen. Detection runs on every ingested request." /> }.into_any()
+            } else {
+                view! {
+                    <ul class="threat-list" data-testid="threats-list">
+                        {r.threats.latest.iter().map(|t| view! {
+                            <li>
+                                <span class=format!("sev-dot sev-{}", t.severity) title=t.severity.clone()></span>
+                                <span class="threat-type">{t.threat_type.replace('_', " ")}</span>
+                                <span class="muted ellipsis">{t.ip.clone().unwrap_or_default()}" · "{t.description.clone()}</span>
+                                {(t.occurrences > 1).then(|| view! { <span class="count">"×"{t.occurrences}</span> })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </Card>
+
+        <Card title="Active alerts" test_id="card-alerts">
+            {if r.alerts.is_empty() {
+                view! { <p class="ok-state">"All clear: no alert is firing."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="threat-list">
+                        {r.alerts.iter().map(|a| view! {
+                            <li><span class=format!("sev-dot sev-{}", a.severity)></span><span class="threat-type">{a.title.clone()}</span>
+                                <span class="muted ellipsis">{a.description.clone()}</span></li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </Card>
+    }
+}
