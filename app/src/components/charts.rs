@@ -5,7 +5,7 @@ use charming::{
     Chart,
     component::{Axis, Grid, Legend},
     datatype::{CompositeValue, DataPoint},
-    element::{AxisType, Color, Tooltip, Trigger},
+    element::{AxisType, Color, Label, Tooltip, Trigger},
     series::{Bar, Line, Pie},
 };
 
@@ -103,12 +103,12 @@ pub fn errors_donut(breakdown: &[StatusCount]) -> Chart {
                 .trigger(Trigger::Item)
                 .formatter("{b}: {c} ({d}%)"),
         )
-        .legend(Legend::new().bottom(0))
         .series(
             Pie::new()
                 .name("Errors")
-                .radius(vec!["45%", "70%"])
-                .center(vec!["50%", "45%"])
+                .radius(vec!["50%", "78%"])
+                .center(vec!["50%", "50%"])
+                .label(Label::new().show(false))
                 .data(data),
         )
 }

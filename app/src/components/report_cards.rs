@@ -131,37 +131,6 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
             }}
         </Card>
 
-        <Card title="Top models" test_id="card-models">
-            {if r.top_models.is_empty() {
-                view! { <EmptyState message="No model calls in this range." /> }.into_any()
-            } else {
-                view! {
-                    <table class="table" data-testid="models-table">
-                        <thead><tr><th>"Model"</th><th class="num">"Requests"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th><th class="num">"Avg"</th></tr></thead>
-                        <tbody>
-                            {r.top_models.iter().map(|m| view! {
-                                <tr>
-                                    <td>{if m.model.is_empty() { "(no model)".to_string() } else { m.model.clone() }}</td>
-                                    <td class="num" title=m.requests.to_string()>{compact_count(m.requests)}</td>
-                                    <td class="num">{compact_count(m.prompt_tokens + m.completion_tokens)}</td>
-                                    <td class="num" title=m.cost_micros.to_string()>{money(m.cost_micros)}</td>
-                                    <td class="num">{millis(Some(m.avg_latency_ms))}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
-        </Card>
-
-        <Card title="Cost over time by model" class="wide" test_id="card-costs">
-            {if no_costs {
-                view! { <EmptyState message="No cost recorded in this range." /> }.into_any()
-            } else {
-                view! { <EChart id="chart-costs" option=Signal::stored(Some(costs_chart)) label="Cost per bucket by model, in USD" /> }.into_any()
-            }}
-        </Card>
-
         <Card title="Top countries" test_id="card-countries">
             {if r.top_countries.is_empty() {
                 view! { <EmptyState message="No requests in this range yet." /> }.into_any()
@@ -183,6 +152,14 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
             }}
         </Card>
 
+        <Card title="Cost over time by model" class="wide" test_id="card-costs">
+            {if no_costs {
+                view! { <EmptyState message="No cost recorded in this range." /> }.into_any()
+            } else {
+                view! { <EChart id="chart-costs" option=Signal::stored(Some(costs_chart)) label="Cost per bucket by model, in USD" /> }.into_any()
+            }}
+        </Card>
+
         <Card title="Users" test_id="card-users">
             <div class="pair">
                 <div><div class="tile-label">"Active"</div><div class="stat" data-testid="users-active">{r.users.active}</div></div>
@@ -199,6 +176,29 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                     </tbody>
                 </table>
             })}
+        </Card>
+
+        <Card title="Top models" class="wide" test_id="card-models">
+            {if r.top_models.is_empty() {
+                view! { <EmptyState message="No model calls in this range." /> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="models-table">
+                        <thead><tr><th>"Model"</th><th class="num">"Requests"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th><th class="num">"Avg"</th></tr></thead>
+                        <tbody>
+                            {r.top_models.iter().map(|m| view! {
+                                <tr>
+                                    <td>{if m.model.is_empty() { "(no model)".to_string() } else { m.model.clone() }}</td>
+                                    <td class="num" title=m.requests.to_string()>{compact_count(m.requests)}</td>
+                                    <td class="num">{compact_count(m.prompt_tokens + m.completion_tokens)}</td>
+                                    <td class="num" title=m.cost_micros.to_string()>{money(m.cost_micros)}</td>
+                                    <td class="num">{millis(Some(m.avg_latency_ms))}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
         </Card>
 
         <Card title="Feedback" test_id="card-feedback">
