@@ -1,7 +1,7 @@
 //! The dashboard's report: every card of a range, computed from the rollups (never the
 //! raw rows), with the previous period for the summary's changes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use sightline_app::range::TimeRange;
 use sightline_app::report::*;
@@ -22,34 +22,55 @@ fn avg_ms(latency_sum_us: i64, requests: i64) -> Option<f64> {
     (requests > 0).then(|| latency_sum_us as f64 / requests as f64 / 1000.0)
 }
 
-/// The summary figures of one period.
+/// The summary figures of one period, from its totals (one row), its merged latency
+/// histogram (one row a bin) and its distinct users.
 async fn figures(store: &Store, r: &TimeRange) -> Result<(SummaryFigures, i64), StoreError> {
-    let (traffic, bins, active_users, open_threats) = tokio::try_join!(
-        store.traffic(r.bucket_ms, r.start, r.end),
-        store.latency_bins(r.bucket_ms, r.start, r.end),
+    let (totals, merged, active_users, open_threats) = tokio::try_join!(
+        store.traffic_totals(r.bucket_ms, r.start, r.end),
+        store.latency_merged(r.bucket_ms, r.start, r.end),
         store.active_users(r.bucket_ms, r.start, r.end),
         store.open_threats_raised(r.start, r.end),
     )?;
-    let mut f = SummaryFigures {
+    let s = totals.sums;
+    let f = SummaryFigures {
+        requests: s.requests,
+        errors: s.errors,
+        error_rate: ratio(s.errors, s.requests),
+        avg_latency_ms: avg_ms(s.latency_sum_us, s.requests),
+        p95_latency_ms: histogram::quantiles(&merged, &[0.95]).map(|q| q[0]),
+        cost_micros: s.cost_micros,
+        tokens: s.tokens(),
         active_users,
+        sessions: totals.sessions_started,
         open_threats,
-        ..Default::default()
     };
-    let (mut latency_sum_us, mut new_users) = (0, 0);
-    for b in &traffic {
-        f.requests += b.sums.requests;
-        f.errors += b.sums.errors;
-        f.cost_micros += b.sums.cost_micros;
-        f.tokens += b.sums.tokens();
-        f.sessions += b.sessions_started;
-        latency_sum_us += b.sums.latency_sum_us;
-        new_users += b.new_users;
+    Ok((f, totals.new_users))
+}
+
+/// p50, p95 and p99 of each bucket, from the bins the database picked out.
+fn latency_points(buckets: &[i64], bins: Vec<(i64, i32, i64, i64, i64)>) -> Vec<LatencyPoint> {
+    let mut by_bucket: HashMap<i64, [Option<f64>; 3]> = HashMap::new();
+    for (t, bin, before, through, total) in bins {
+        let q = by_bucket.entry(t).or_default();
+        for (i, (num, den)) in [(1, 2), (19, 20), (99, 100)].into_iter().enumerate() {
+            let rank = histogram::rank(total, num, den);
+            if before < rank && rank <= through {
+                q[i] = Some(histogram::value_of(bin));
+            }
+        }
     }
-    f.error_rate = ratio(f.errors, f.requests);
-    f.avg_latency_ms = avg_ms(latency_sum_us, f.requests);
-    let merged: Vec<(i32, i64)> = bins.iter().map(|&(_, bin, n)| (bin, n)).collect();
-    f.p95_latency_ms = histogram::quantiles(&merged, &[0.95]).map(|q| q[0]);
-    Ok((f, new_users))
+    buckets
+        .iter()
+        .map(|t| {
+            let [p50, p95, p99] = by_bucket.get(t).copied().unwrap_or_default();
+            LatencyPoint {
+                t: *t,
+                p50,
+                p95,
+                p99,
+            }
+        })
+        .collect()
 }
 
 /// Every card of `range`, as of `now`.
@@ -62,16 +83,17 @@ pub async fn report(
     let before = r.previous();
     let ((current, new_users), (previous, _)) =
         tokio::try_join!(figures(store, r), figures(store, &before))?;
-    let (traffic, bins, statuses, models, model_costs, countries, top_users, ratings) = tokio::try_join!(
-        store.traffic(r.bucket_ms, r.start, r.end),
-        store.latency_bins(r.bucket_ms, r.start, r.end),
-        store.status_totals(r.bucket_ms, r.start, r.end),
-        store.model_totals(r.bucket_ms, r.start, r.end),
-        store.model_costs(r.bucket_ms, r.start, r.end),
-        store.country_totals(r.bucket_ms, r.start, r.end),
-        store.top_users_by_cost(r.bucket_ms, r.start, r.end, TOP as i64),
-        store.rating_counts(r.bucket_ms, r.start, r.end),
-    )?;
+    let (traffic, percentile_bins, statuses, models, model_costs, countries, top_users, ratings) =
+        tokio::try_join!(
+            store.traffic(r.bucket_ms, r.start, r.end),
+            store.latency_percentile_bins(r.bucket_ms, r.start, r.end),
+            store.status_totals(r.bucket_ms, r.start, r.end),
+            store.model_totals(r.bucket_ms, r.start, r.end),
+            store.model_costs(r.bucket_ms, r.start, r.end),
+            store.country_totals(r.bucket_ms, r.start, r.end),
+            store.top_users_by_cost(r.bucket_ms, r.start, r.end, TOP as i64),
+            store.rating_counts(r.bucket_ms, r.start, r.end),
+        )?;
     let (open_by_severity, latest_threats, alerts) = tokio::try_join!(
         store.open_threats_by_severity(),
         store.latest_threats(TOP as i64),
@@ -120,24 +142,7 @@ pub async fn report(
 
     let costs = cost_series(&buckets, &models, model_costs);
 
-    let mut bins_by_bucket: BTreeMap<i64, Vec<(i32, i64)>> = BTreeMap::new();
-    for (t, bin, n) in bins {
-        bins_by_bucket.entry(t).or_default().push((bin, n));
-    }
-    let latency = buckets
-        .iter()
-        .map(|t| {
-            let q = bins_by_bucket
-                .get(t)
-                .and_then(|b| histogram::quantiles(b, &[0.5, 0.95, 0.99]));
-            LatencyPoint {
-                t: *t,
-                p50: q.as_ref().map(|q| q[0]),
-                p95: q.as_ref().map(|q| q[1]),
-                p99: q.as_ref().map(|q| q[2]),
-            }
-        })
-        .collect();
+    let latency = latency_points(&buckets, percentile_bins);
 
     let top_countries = countries
         .into_iter()

@@ -396,31 +396,88 @@ storage_test!(demo_traffic_rebuilds_to_the_same_rollups, |db| async move {
     );
 });
 
-storage_test!(dashboard_cards_equal_a_scan_of_the_raw_rows, |db| async move {
-    let options = sightline::demo::DemoOptions { days: 3, users: 80, per_day: 3_000, seed: 11 };
-    let now = T0 + 3 * DAY + 9 * HOUR + 41 * MIN;
-    sightline::demo::seed(&db.store, &options, now, false).await.unwrap();
-    for range in [
-        sightline_app::range::TimeRange::preset(sightline_app::range::RangeKind::Day, now),
-        sightline_app::range::TimeRange::preset(sightline_app::range::RangeKind::Month, now),
-    ] {
-        let report = sightline::dashboard::report(&db.store, &range, now).await.unwrap();
-        let raw = db.store.raw_cards(range.start, range.end, range.bucket_ms).await.unwrap();
-        let cur = &report.summary.current;
-        assert_eq!((cur.requests, cur.errors, cur.tokens, cur.cost_micros), (raw.requests, raw.errors, raw.tokens, raw.cost_micros));
-        assert_eq!(cur.active_users, raw.active_users);
-        let avg = cur.avg_latency_ms.unwrap();
-        assert!((avg - raw.latency_sum_ms / raw.requests as f64).abs() < 0.001, "average latency");
-        let (p95, exact) = (cur.p95_latency_ms.unwrap(), raw.p95_latency_ms.unwrap());
-        assert!((p95 - exact).abs() / exact <= histogram::RELATIVE_ACCURACY + 1e-9, "p95 {p95} vs exact {exact}");
-        let mut statuses: Vec<(i32, i64)> = raw.statuses.iter().copied().filter(|(s, _)| *s >= 400).collect();
-        statuses.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let shown: Vec<(i32, i64)> = report.errors_breakdown.iter().map(|s| (s.status, s.count)).collect();
-        assert_eq!(shown, statuses);
-        let per_bucket: Vec<(i64, i64, i64)> = report.requests.iter().filter(|p| p.ok + p.errors > 0).map(|p| (p.t, p.ok + p.errors, p.errors)).collect();
-        assert_eq!(per_bucket, raw.per_bucket);
-        let top_user_costs: Vec<i64> = report.users.top.iter().map(|u| u.cost_micros).collect();
-        let raw_costs: Vec<i64> = raw.top_users.iter().map(|u| u.1).collect();
-        assert_eq!(top_user_costs, raw_costs);
+storage_test!(
+    dashboard_cards_equal_a_scan_of_the_raw_rows,
+    |db| async move {
+        let options = sightline::demo::DemoOptions {
+            days: 3,
+            users: 80,
+            per_day: 3_000,
+            seed: 11,
+        };
+        let now = T0 + 3 * DAY + 9 * HOUR + 41 * MIN;
+        sightline::demo::seed(&db.store, &options, now, false)
+            .await
+            .unwrap();
+        for range in [
+            sightline_app::range::TimeRange::preset(sightline_app::range::RangeKind::Day, now),
+            sightline_app::range::TimeRange::preset(sightline_app::range::RangeKind::Month, now),
+        ] {
+            let report = sightline::dashboard::report(&db.store, &range, now)
+                .await
+                .unwrap();
+            let raw = db
+                .store
+                .raw_cards(range.start, range.end, range.bucket_ms)
+                .await
+                .unwrap();
+            let cur = &report.summary.current;
+            assert_eq!(
+                (cur.requests, cur.errors, cur.tokens, cur.cost_micros),
+                (raw.requests, raw.errors, raw.tokens, raw.cost_micros)
+            );
+            assert_eq!(cur.active_users, raw.active_users);
+            let avg = cur.avg_latency_ms.unwrap();
+            assert!(
+                (avg - raw.latency_sum_ms / raw.requests as f64).abs() < 0.001,
+                "average latency"
+            );
+            let (p95, exact) = (cur.p95_latency_ms.unwrap(), raw.p95_latency_ms.unwrap());
+            assert!(
+                (p95 - exact).abs() / exact <= histogram::RELATIVE_ACCURACY + 1e-9,
+                "p95 {p95} vs exact {exact}"
+            );
+            let mut statuses: Vec<(i32, i64)> = raw
+                .statuses
+                .iter()
+                .copied()
+                .filter(|(s, _)| *s >= 400)
+                .collect();
+            statuses.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let shown: Vec<(i32, i64)> = report
+                .errors_breakdown
+                .iter()
+                .map(|s| (s.status, s.count))
+                .collect();
+            assert_eq!(shown, statuses);
+            let per_bucket: Vec<(i64, i64, i64)> = report
+                .requests
+                .iter()
+                .filter(|p| p.ok + p.errors > 0)
+                .map(|p| (p.t, p.ok + p.errors, p.errors))
+                .collect();
+            assert_eq!(per_bucket, raw.per_bucket);
+            // Per-bucket percentiles picked in SQL agree with merging the bins in Rust.
+            let bins = db
+                .store
+                .latency_bins(range.bucket_ms, range.start, range.end)
+                .await
+                .unwrap();
+            for point in &report.latency {
+                let mine: Vec<(i32, i64)> = bins
+                    .iter()
+                    .filter(|b| b.0 == point.t)
+                    .map(|b| (b.1, b.2))
+                    .collect();
+                let expected = histogram::quantiles(&mine, &[0.5, 0.95, 0.99]);
+                let got = point
+                    .p50
+                    .map(|p50| vec![p50, point.p95.unwrap(), point.p99.unwrap()]);
+                assert_eq!(got, expected, "bucket {}", point.t);
+            }
+            let top_user_costs: Vec<i64> = report.users.top.iter().map(|u| u.cost_micros).collect();
+            let raw_costs: Vec<i64> = raw.top_users.iter().map(|u| u.1).collect();
+            assert_eq!(top_user_costs, raw_costs);
+        }
     }
-});
+);

@@ -1,6 +1,6 @@
 //! The dashboard's data, card by card: what `GET /api/v1/dashboard` returns and what
 //! the page renders. Counts, tokens and money are exact integers (money in micro-dollars);
-//! latencies are milliseconds, percentiles within 1% of exact.
+//! latencies are milliseconds, percentiles within 2% of exact.
 
 use serde::{Deserialize, Serialize};
 

@@ -131,7 +131,7 @@ CREATE TABLE rollup_traffic (
     PRIMARY KEY (bucket_ms, bucket_start)
 );
 
--- Latency histogram: `bin` of a log-scale histogram with 1% relative error.
+-- Latency histogram: `bin` of a log-scale histogram with 2% relative error.
 CREATE TABLE rollup_latency (
     bucket_ms    BIGINT  NOT NULL,
     bucket_start BIGINT  NOT NULL,

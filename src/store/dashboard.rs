@@ -144,6 +144,102 @@ impl Store {
         Ok(snapshot)
     }
 
+    /// The sums of the traffic rollup over the buckets, in one row.
+    pub async fn traffic_totals(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<TrafficBucket, StoreError> {
+        let r = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(requests), 0) AS BIGINT), CAST(COALESCE(SUM(errors), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(latency_sum_us), 0) AS BIGINT), CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(sessions_started), 0) AS BIGINT), CAST(COALESCE(SUM(new_users), 0) AS BIGINT) \
+             FROM rollup_traffic WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3",
+        )
+        .bind(bucket_ms)
+        .bind(start)
+        .bind(end)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TrafficBucket {
+            bucket_start: start,
+            sums: Sums {
+                requests: r.try_get(0)?,
+                errors: r.try_get(1)?,
+                latency_sum_us: r.try_get(2)?,
+                prompt_tokens: r.try_get(3)?,
+                completion_tokens: r.try_get(4)?,
+                cost_micros: r.try_get(5)?,
+            },
+            sessions_started: r.try_get(6)?,
+            new_users: r.try_get(7)?,
+        })
+    }
+
+    /// The latency histogram of all the buckets merged, as `(bin, requests)`.
+    pub async fn latency_merged(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(i32, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT bin, CAST(SUM(requests) AS BIGINT) FROM rollup_latency \
+             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 GROUP BY bin",
+        )
+        .bind(bucket_ms)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    }
+
+    /// For each bucket, the bins holding the nearest-rank p50, p95 and p99, computed in
+    /// the database (only those bins travel): `(bucket_start, bin, rank_before, rank_through,
+    /// total)`; the bin holds the ranks in `rank_before + 1 ..= rank_through`.
+    pub async fn latency_percentile_bins(
+        &self,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(i64, i32, i64, i64, i64)>, StoreError> {
+        let crosses = |num: i64, den: i64| {
+            let rank = format!("((total * {num} + {}) / {den})", den - 1);
+            format!("(cum >= {rank} AND cum - requests < {rank})")
+        };
+        let sql = format!(
+            "WITH c AS ( \
+                SELECT bucket_start, bin, requests, \
+                       CAST(SUM(requests) OVER (PARTITION BY bucket_start ORDER BY bin \
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS cum, \
+                       CAST(SUM(requests) OVER (PARTITION BY bucket_start) AS BIGINT) AS total \
+                FROM rollup_latency WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3) \
+             SELECT bucket_start, bin, cum - requests, cum, total FROM c WHERE {} OR {} OR {} \
+             ORDER BY bucket_start, bin",
+            crosses(1, 2),
+            crosses(19, 20),
+            crosses(99, 100)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(bucket_ms)
+            .bind(start)
+            .bind(end)
+            .fetch_all(&self.pool)
+            .await?;
+        map_rows(&rows, |r| {
+            Ok((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+            ))
+        })
+    }
+
     /// Requests per status code over the buckets.
     pub async fn status_totals(
         &self,

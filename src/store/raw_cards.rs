@@ -27,7 +27,12 @@ const SERVED: &str = "kind = 'api' AND created_at >= $1 AND created_at < $2";
 
 impl Store {
     /// Scans the served requests of `[start, end)` for the dashboard's main figures.
-    pub async fn raw_cards(&self, start: i64, end: i64, bucket_ms: i64) -> Result<RawCards, StoreError> {
+    pub async fn raw_cards(
+        &self,
+        start: i64,
+        end: i64,
+        bucket_ms: i64,
+    ) -> Result<RawCards, StoreError> {
         let p = &self.pool;
         let per_bucket = sqlx::query(&format!(
             "SELECT (created_at / $3) * $3 AS b, COUNT(*), \
@@ -97,7 +102,9 @@ impl Store {
         .fetch_all(p)
         .await?;
         Ok(RawCards {
-            per_bucket: map_rows(&per_bucket, |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))?,
+            per_bucket: map_rows(&per_bucket, |r| {
+                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+            })?,
             requests,
             errors: totals.try_get(1)?,
             latency_sum_ms: totals.try_get(2)?,
@@ -105,7 +112,9 @@ impl Store {
             cost_micros: totals.try_get(4)?,
             p95_latency_ms,
             statuses: map_rows(&statuses, |r| Ok((r.try_get(0)?, r.try_get(1)?)))?,
-            models: map_rows(&models, |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))?,
+            models: map_rows(&models, |r| {
+                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+            })?,
             countries: map_rows(&countries, |r| Ok((r.try_get(0)?, r.try_get(1)?)))?,
             active_users: totals.try_get(5)?,
             top_users: map_rows(&top_users, |r| Ok((r.try_get(0)?, r.try_get(1)?)))?,
