@@ -2,7 +2,8 @@
 //! rollups) for each range, next to the main figures computed from the raw rows in the
 //! same run, on SQLite and PostgreSQL. `cargo bench --bench dashboard`; the number of
 //! stored requests is `SIGHTLINE_BENCH_REQUESTS` (default 1 000 000), written by the demo
-//! generator over 90 days through the ingest write path.
+//! generator over 90 days through the ingest write path; `SIGHTLINE_BENCH_DATABASES=sqlite`
+//! or `=postgres` runs one database only.
 
 use std::time::Instant;
 
@@ -12,7 +13,8 @@ use sightline_app::range::{RangeKind, TimeRange};
 use sqlx::{Connection, Executor, PgConnection};
 
 fn admin_url() -> String {
-    std::env::var("SIGHTLINE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("SIGHTLINE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -36,18 +38,36 @@ where
 
 #[tokio::main]
 async fn main() {
-    let requests: u32 = std::env::var("SIGHTLINE_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let requests: u32 = std::env::var("SIGHTLINE_BENCH_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    println!("Dashboard: {requests} requests over 90 days; median server time of the full report vs a raw scan\n");
-    println!("| database   | range | report from rollups | raw scan of request_log | raw / rollups |");
-    println!("|------------|-------|--------------------:|------------------------:|--------------:|");
+    println!(
+        "Dashboard: {requests} requests over 90 days; median server time of the full report vs a raw scan\n"
+    );
+    println!(
+        "| database   | range | report from rollups | raw scan of request_log | raw / rollups |"
+    );
+    println!(
+        "|------------|-------|--------------------:|------------------------:|--------------:|"
+    );
+    // `SIGHTLINE_BENCH_DATABASES=sqlite` (or `postgres`) runs one database only.
+    let only = std::env::var("SIGHTLINE_BENCH_DATABASES")
+        .unwrap_or_default()
+        .to_lowercase();
     for backend in ["SQLite", "PostgreSQL"] {
+        if !only.is_empty() && !backend.to_lowercase().starts_with(&only) {
+            continue;
+        }
         let (url, pg_name) = if backend == "SQLite" {
             (format!("sqlite://{}/dash.db", dir.path().display()), None)
         } else {
             let name = format!("sightline_bench_{}", rand::random::<u32>());
             let mut c = PgConnection::connect(&admin_url()).await.unwrap();
-            c.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            c.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
             let mut u = url::Url::parse(&admin_url()).unwrap();
             u.set_path(&name);
             (u.to_string(), Some(name))
@@ -58,15 +78,42 @@ async fn main() {
         // The demo adds ~12% provider calls and attack requests on top of its served requests.
         let per_day = (f64::from(requests) / 90.0 / 1.0) as u32;
         let seeded = Instant::now();
-        let (_, report) = demo::seed(&store, &DemoOptions { days: 90, users: 2_000, per_day, seed: 3 }, now, false).await.unwrap();
-        eprintln!("{backend}: seeded {} requests in {:.0} s", report.requests, seeded.elapsed().as_secs_f64());
+        let (_, report) = demo::seed(
+            &store,
+            &DemoOptions {
+                days: 90,
+                users: 2_000,
+                per_day,
+                seed: 3,
+            },
+            now,
+            false,
+        )
+        .await
+        .unwrap();
+        eprintln!(
+            "{backend}: seeded {} requests in {:.0} s",
+            report.requests,
+            seeded.elapsed().as_secs_f64()
+        );
         if pg_name.is_some() {
-            sqlx::query("ANALYZE").execute(&sqlx::PgPool::connect(&url).await.unwrap()).await.unwrap();
+            sqlx::query("ANALYZE")
+                .execute(&sqlx::PgPool::connect(&url).await.unwrap())
+                .await
+                .unwrap();
         }
-        for kind in [RangeKind::Day, RangeKind::Week, RangeKind::Month, RangeKind::Quarter] {
+        for kind in [
+            RangeKind::Day,
+            RangeKind::Week,
+            RangeKind::Month,
+            RangeKind::Quarter,
+        ] {
             let range = TimeRange::preset(kind, now);
             let rollups = time_ms(7, || sightline::dashboard::report(&store, &range, now)).await;
-            let raw = time_ms(3, || store.raw_cards(range.start, range.end, range.bucket_ms)).await;
+            let raw = time_ms(3, || {
+                store.raw_cards(range.start, range.end, range.bucket_ms)
+            })
+            .await;
             println!(
                 "| {backend:<10} | {:<5} | {:>16.1} ms | {:>20.1} ms | {:>12.1}× |",
                 kind.as_str(),
@@ -78,7 +125,9 @@ async fn main() {
         store.close().await;
         if let Some(name) = pg_name {
             let mut c = PgConnection::connect(&admin_url()).await.unwrap();
-            let _ = c.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+            let _ = c
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await;
         }
     }
 }
