@@ -341,15 +341,13 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(DISTINCT user_id) FROM rollup_user \
-             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .fetch_one(&self.pool)
-        .await?)
+        let (sub, spans) = user_rows(bucket_ms, start, end);
+        let sql = format!("SELECT COUNT(DISTINCT user_id) FROM ({sub}) u");
+        let mut query = sqlx::query_scalar(&sql);
+        for (grain, from, to) in spans {
+            query = query.bind(grain).bind(from).bind(to);
+        }
+        Ok(query.fetch_one(&self.pool).await?)
     }
 
     /// The users who cost the most in the buckets: `(user, requests, tokens, cost_micros)`.
@@ -360,18 +358,18 @@ impl Store {
         end: i64,
         limit: i64,
     ) -> Result<Vec<(String, i64, i64, i64)>, StoreError> {
-        let rows = sqlx::query(
+        let (sub, spans) = user_rows(bucket_ms, start, end);
+        let sql = format!(
             "SELECT user_id, CAST(SUM(requests) AS BIGINT), CAST(SUM(tokens) AS BIGINT), \
                     CAST(SUM(cost_micros) AS BIGINT) AS cost \
-             FROM rollup_user WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
-             GROUP BY user_id ORDER BY cost DESC, user_id LIMIT $4",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             FROM ({sub}) u GROUP BY user_id ORDER BY cost DESC, user_id LIMIT ${}",
+            spans.len() * 3 + 1
+        );
+        let mut query = sqlx::query(&sql);
+        for (grain, from, to) in spans {
+            query = query.bind(grain).bind(from).bind(to);
+        }
+        let rows = query.bind(limit).fetch_all(&self.pool).await?;
         map_rows(&rows, |r| {
             Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
         })
@@ -498,4 +496,36 @@ pub struct AlertSummary {
     pub description: String,
     pub endpoint: Option<String>,
     pub fired_at: i64,
+}
+
+/// The `rollup_user` rows covering `[start, end)` at grain `bucket_ms`, as few as
+/// possible: whole UTC days inside an hourly range are read from the daily rows (a
+/// day's row sums its hours), only the ragged ends hourly. Returns the subquery (its
+/// placeholders are `$1…`, three per span) and the spans `(grain, from, to)` to bind.
+fn user_rows(bucket_ms: i64, start: i64, end: i64) -> (String, Vec<(i64, i64, i64)>) {
+    use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+    let first_day = floor_to(start + DAY_MS - 1, DAY_MS);
+    let last_day = floor_to(end, DAY_MS);
+    let spans = if bucket_ms == HOUR_MS && last_day > first_day {
+        vec![
+            (DAY_MS, first_day, last_day),
+            (HOUR_MS, start, first_day),
+            (HOUR_MS, last_day, end),
+        ]
+    } else {
+        vec![(bucket_ms, start, end)]
+    };
+    let sub = (0..spans.len())
+        .map(|i| {
+            format!(
+                "SELECT user_id, requests, tokens, cost_micros FROM rollup_user \
+                 WHERE bucket_ms = ${} AND bucket_start >= ${} AND bucket_start < ${}",
+                3 * i + 1,
+                3 * i + 2,
+                3 * i + 3
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    (sub, spans)
 }
