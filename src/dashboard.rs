@@ -192,34 +192,8 @@ pub async fn report(
     }
     let threats = ThreatsCard {
         open_by_severity: severity,
-        latest: latest_threats
-            .into_iter()
-            .map(|t| ThreatRow {
-                id: t.id,
-                created_at: t.created_at,
-                last_seen_at: t.last_seen_at,
-                threat_type: t.threat_type,
-                severity: t.severity,
-                ip: t.ip,
-                user_id: t.user_id,
-                description: t.description,
-                occurrences: t.occurrences,
-                resolved: t.resolved,
-            })
-            .collect(),
+        latest: latest_threats,
     };
-    let alerts = alerts
-        .into_iter()
-        .map(|a| AlertRow {
-            id: a.id,
-            rule: a.rule,
-            severity: a.severity,
-            title: a.title,
-            description: a.description,
-            endpoint: a.endpoint,
-            fired_at: a.fired_at,
-        })
-        .collect();
 
     Ok(DashboardReport {
         range: r.kind.as_str().to_string(),

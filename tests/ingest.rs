@@ -10,6 +10,20 @@ use sightline::store::Scope;
 
 const HOUR: i64 = 3_600_000;
 
+/// Runs the `sightline` binary on `database_url`: (success, stdout, stderr).
+fn sightline_cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .args(args)
+        .env("SIGHTLINE_DATABASE_URL", database_url)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 async fn key(db: &TestDb, scopes: &[Scope]) -> String {
     db.store
         .create_api_key("test", scopes, None, 0)
@@ -385,18 +399,7 @@ async fn feedback_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_keys_are_managed_from_the_cli() {
     let db = TestDb::new(Backend::Sqlite).await;
-    let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_sightline"))
-            .args(args)
-            .env("SIGHTLINE_DATABASE_URL", &db.url)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let cli = |args: &[&str]| sightline_cli(&db.url, args);
     let (ok, stdout, _) = cli(&[
         "api-key",
         "create",
@@ -482,18 +485,7 @@ async fn the_openapi_document_describes_the_ingest_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prices_set_from_the_cli_price_new_requests() {
     let db = TestDb::new(Backend::Sqlite).await;
-    let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_sightline"))
-            .args(args)
-            .env("SIGHTLINE_DATABASE_URL", &db.url)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let cli = |args: &[&str]| sightline_cli(&db.url, args);
     let (ok, _, _) = cli(&[
         "price",
         "set",

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use sightline_app::report::{AlertRow, ThreatRow};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, map_rows};
 use crate::rollup::Sums;
@@ -33,6 +35,23 @@ pub struct ModelUsage {
 }
 
 impl Store {
+    /// Runs `sql` with `$1 = bucket_ms, $2 = start, $3 = end`: the shape of every query
+    /// over a range of buckets.
+    async fn over_buckets(
+        &self,
+        sql: &str,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        Ok(sqlx::query(sql)
+            .bind(bucket_ms)
+            .bind(start)
+            .bind(end)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// The traffic rollup at grain `bucket_ms`, oldest bucket first; empty buckets are absent.
     pub async fn traffic(
         &self,
@@ -40,17 +59,17 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<Vec<TrafficBucket>, StoreError> {
-        let rows = sqlx::query(
+        let rows = self
+            .over_buckets(
             "SELECT bucket_start, requests, errors, latency_sum_us, prompt_tokens, completion_tokens, \
                     cost_micros, sessions_started, new_users \
              FROM rollup_traffic WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
              ORDER BY bucket_start",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.pool)
-        .await?;
+                bucket_ms,
+                start,
+                end,
+            )
+            .await?;
         map_rows(&rows, |r| {
             Ok(TrafficBucket {
                 bucket_start: r.try_get(0)?,
@@ -76,16 +95,16 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<Vec<(i64, i32, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT bucket_start, bin, requests FROM rollup_latency \
+        let rows = self
+            .over_buckets(
+                "SELECT bucket_start, bin, requests FROM rollup_latency \
              WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
              ORDER BY bucket_start, bin",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.pool)
-        .await?;
+                bucket_ms,
+                start,
+                end,
+            )
+            .await?;
         map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
     }
 
@@ -185,15 +204,15 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<Vec<(i32, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT bin, CAST(SUM(requests) AS BIGINT) FROM rollup_latency \
+        let rows = self
+            .over_buckets(
+                "SELECT bin, CAST(SUM(requests) AS BIGINT) FROM rollup_latency \
              WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 GROUP BY bin",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.pool)
-        .await?;
+                bucket_ms,
+                start,
+                end,
+            )
+            .await?;
         map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
     }
 
@@ -247,16 +266,16 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<Vec<(i32, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT status_code, CAST(SUM(requests) AS BIGINT) FROM rollup_status \
+        let rows = self
+            .over_buckets(
+                "SELECT status_code, CAST(SUM(requests) AS BIGINT) FROM rollup_status \
              WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
              GROUP BY status_code ORDER BY status_code",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.pool)
-        .await?;
+                bucket_ms,
+                start,
+                end,
+            )
+            .await?;
         map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
     }
 
@@ -267,18 +286,18 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<Vec<(String, Sums)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT model_name, CAST(SUM(requests) AS BIGINT), CAST(SUM(errors) AS BIGINT), \
+        let rows = self
+            .over_buckets(
+                "SELECT model_name, CAST(SUM(requests) AS BIGINT), CAST(SUM(errors) AS BIGINT), \
                     CAST(SUM(latency_sum_us) AS BIGINT), CAST(SUM(prompt_tokens) AS BIGINT), \
                     CAST(SUM(completion_tokens) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) \
              FROM rollup_model WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
              GROUP BY model_name",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.pool)
-        .await?;
+                bucket_ms,
+                start,
+                end,
+            )
+            .await?;
         map_rows(&rows, |r| {
             Ok((
                 r.try_get(0)?,
@@ -301,16 +320,16 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<Vec<(i64, String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT bucket_start, model_name, cost_micros FROM rollup_model \
+        let rows = self
+            .over_buckets(
+                "SELECT bucket_start, model_name, cost_micros FROM rollup_model \
              WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 AND cost_micros > 0 \
              ORDER BY bucket_start, model_name",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.pool)
-        .await?;
+                bucket_ms,
+                start,
+                end,
+            )
+            .await?;
         map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
     }
 
@@ -321,16 +340,16 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<Vec<(String, i64, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT country, CAST(SUM(requests) AS BIGINT) AS n, CAST(SUM(errors) AS BIGINT) \
+        let rows = self
+            .over_buckets(
+                "SELECT country, CAST(SUM(requests) AS BIGINT) AS n, CAST(SUM(errors) AS BIGINT) \
              FROM rollup_country WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
              GROUP BY country ORDER BY n DESC, country",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.pool)
-        .await?;
+                bucket_ms,
+                start,
+                end,
+            )
+            .await?;
         map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
     }
 
@@ -382,15 +401,15 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<[i64; 5], StoreError> {
-        let rows = sqlx::query(
-            "SELECT rating, CAST(SUM(ratings) AS BIGINT) FROM rollup_feedback \
+        let rows = self
+            .over_buckets(
+                "SELECT rating, CAST(SUM(ratings) AS BIGINT) FROM rollup_feedback \
              WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 GROUP BY rating",
-        )
-        .bind(bucket_ms)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.pool)
-        .await?;
+                bucket_ms,
+                start,
+                end,
+            )
+            .await?;
         let mut counts = [0; 5];
         for (rating, n) in map_rows(&rows, |r| {
             Ok((r.try_get::<i32, _>(0)?, r.try_get::<i64, _>(1)?))
@@ -424,7 +443,7 @@ impl Store {
     }
 
     /// The most recently seen threats.
-    pub async fn latest_threats(&self, limit: i64) -> Result<Vec<ThreatSummary>, StoreError> {
+    pub async fn latest_threats(&self, limit: i64) -> Result<Vec<ThreatRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, created_at, last_seen_at, threat_type, severity, ip, user_id, description, occurrences, \
                     CAST(CASE WHEN resolved THEN 1 ELSE 0 END AS BIGINT) \
@@ -434,7 +453,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         map_rows(&rows, |r| {
-            Ok(ThreatSummary {
+            Ok(ThreatRow {
                 id: r.try_get(0)?,
                 created_at: r.try_get(1)?,
                 last_seen_at: r.try_get(2)?,
@@ -450,7 +469,7 @@ impl Store {
     }
 
     /// Alerts firing now, newest first.
-    pub async fn firing_alerts(&self) -> Result<Vec<AlertSummary>, StoreError> {
+    pub async fn firing_alerts(&self) -> Result<Vec<AlertRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, rule, severity, title, description, endpoint, fired_at FROM alerts \
              WHERE state = 'firing' ORDER BY fired_at DESC, id DESC",
@@ -458,7 +477,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         map_rows(&rows, |r| {
-            Ok(AlertSummary {
+            Ok(AlertRow {
                 id: r.try_get(0)?,
                 rule: r.try_get(1)?,
                 severity: r.try_get(2)?,
@@ -469,33 +488,6 @@ impl Store {
             })
         })
     }
-}
-
-/// A threat as lists show it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ThreatSummary {
-    pub id: i64,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    pub threat_type: String,
-    pub severity: String,
-    pub ip: Option<String>,
-    pub user_id: Option<String>,
-    pub description: String,
-    pub occurrences: i64,
-    pub resolved: bool,
-}
-
-/// A firing alert as the dashboard shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AlertSummary {
-    pub id: i64,
-    pub rule: String,
-    pub severity: String,
-    pub title: String,
-    pub description: String,
-    pub endpoint: Option<String>,
-    pub fired_at: i64,
 }
 
 /// The `rollup_user` rows covering `[start, end)` at grain `bucket_ms`, as few as

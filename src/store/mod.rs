@@ -21,7 +21,7 @@ use sqlx::{AnyConnection, AnyPool};
 pub use api_keys::{ApiKey, Scope, hash_key};
 pub use auth_events::NewAuthEvent;
 pub use connect::{DbKind, StoreError, redact_url};
-pub use dashboard::{AlertSummary, ModelUsage, ThreatSummary, TrafficBucket};
+pub use dashboard::{ModelUsage, TrafficBucket};
 pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use ingest::{IngestWrite, IngestWritten};
 pub use raw_cards::RawCards;
