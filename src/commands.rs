@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Error;
-use crate::config::{ApiKeyCommand, Config, DemoArgs, PriceCommand};
+use crate::auth::password;
+use crate::config::{ApiKeyCommand, Config, CreateAdminArgs, DemoArgs, PriceCommand};
 use crate::demo::{self, DemoOptions};
 use crate::pricing::{DEFAULT_PRICES, ModelPrice};
 use crate::store::{Scope, Store};
@@ -68,6 +69,40 @@ pub async fn rebuild_rollups(config: &Config) -> Result<(), Error> {
         "rebuilt rollups, sessions and model stats from {replayed} requests in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    store.close().await;
+    Ok(())
+}
+
+pub async fn create_admin(config: &Config, args: &CreateAdminArgs) -> Result<(), Error> {
+    let username = args.username.trim();
+    password::check_username(username).map_err(|e| Error::Usage(e.0))?;
+    let role = sightline_app::auth::Role::parse(&args.role).ok_or_else(|| {
+        Error::Usage(format!("unknown role `{}`: use admin or viewer", args.role))
+    })?;
+    let (secret, generated) = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Error::Usage(format!("cannot read the password from stdin: {e}")))?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (password::generate(), true)
+    };
+    password::check_new_password(&secret).map_err(|e| Error::Usage(e.0))?;
+    let store = open(config).await?;
+    let hash = password::hash(&secret).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let (account, created) = store.upsert_account(username, &hash, role, now).await?;
+    println!(
+        "{} {} account {}",
+        if created { "Created" } else { "Updated" },
+        account.role,
+        account.username
+    );
+    if generated {
+        println!("Its password is shown only now:");
+        println!("{secret}");
+    }
     store.close().await;
     Ok(())
 }

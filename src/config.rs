@@ -32,6 +32,9 @@ pub enum Command {
     /// Show or change the model price table used when a request has no `cost_usd`.
     #[command(subcommand)]
     Price(PriceCommand),
+    /// Create a dashboard account, or set the password and role of an existing one.
+    #[command(name = "create-admin")]
+    CreateAdmin(CreateAdminArgs),
     /// Manage API keys for the ingest and read APIs.
     #[command(name = "api-key", subcommand)]
     ApiKey(ApiKeyCommand),
@@ -53,6 +56,21 @@ pub enum PriceCommand {
     },
     /// Remove a price set here (the built-in price, if any, applies again).
     Reset { model: String },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateAdminArgs {
+    /// The account's username (letters, digits, `.`, `_`, `-`, `@`).
+    #[arg(long)]
+    pub username: String,
+    /// Read the password from the first line of stdin; without it a strong password is
+    /// generated and printed alone on the last line of stdout.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// `admin` (may change everything) or `viewer` (reads everything, changes nothing
+    /// shared).
+    #[arg(long, default_value = "admin", value_parser = ["admin", "viewer"])]
+    pub role: String,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -166,4 +184,15 @@ pub struct Config {
         default_value_t = 256
     )]
     pub ingest_queue: usize,
+
+    /// Reverse proxies (comma-separated IPs) whose `X-Forwarded-For` gives the client's
+    /// address, for login throttling and sign-in records.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        num_args = 0..
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }

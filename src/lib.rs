@@ -1,5 +1,6 @@
 //! The Sightline server: configuration, storage, the web server and the CLI commands.
 
+pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod dashboard;

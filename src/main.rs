@@ -23,6 +23,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Serve(args) => server::serve(&cli.config, &args).await,
         Command::Demo(args) => commands::demo(&cli.config, &args).await,
         Command::Rollup(_) => commands::rebuild_rollups(&cli.config).await,
+        Command::CreateAdmin(args) => commands::create_admin(&cli.config, &args).await,
         Command::ApiKey(command) => commands::api_key(&cli.config, command).await,
         Command::Price(command) => commands::price(&cli.config, command).await,
         Command::Migrate => {

@@ -7,6 +7,7 @@ use leptos::prelude::LeptosOptions;
 use crate::Error;
 use std::sync::Arc;
 
+use crate::auth::TrustedProxies;
 use crate::config::{Config, ServeArgs};
 use crate::demo::{self, DemoOptions, Generator};
 use crate::ingest::{IngestQueue, Prices};
@@ -38,14 +39,19 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
         store: store.clone(),
         ingest,
         prices,
+        trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
     });
 
     // Printed on stdout, whatever the log format, so scripts and tests can find the port.
     println!("Sightline listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(Error::Serve)?;
+    announce_accounts(&store, args.demo, addr).await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(Error::Serve)?;
     // Every handler has answered and dropped its queue handle: the writer drains what is
     // queued, commits it, and ends.
     if let Err(e) = writer.await {
@@ -88,6 +94,33 @@ async fn start_demo(store: &Store, days: u32) -> Result<(), Error> {
         )
     };
     tokio::spawn(demo::live(store.clone(), generator, now));
+    Ok(())
+}
+
+/// Makes sure someone can sign in: `--demo` creates an `admin` account with a fresh
+/// random password when there is no account yet and prints it; otherwise a database
+/// without accounts gets a hint on how to create one.
+async fn announce_accounts(
+    store: &Store,
+    demo: bool,
+    addr: std::net::SocketAddr,
+) -> Result<(), Error> {
+    if store.has_accounts().await? {
+        return Ok(());
+    }
+    if demo {
+        let secret = crate::auth::password::generate();
+        let hash = crate::auth::password::hash(&secret).await;
+        let now = chrono::Utc::now().timestamp_millis();
+        store
+            .upsert_account("admin", &hash, sightline_app::auth::Role::Admin, now)
+            .await?;
+        println!("Sign in at http://{addr}/login as admin with the password {secret}");
+    } else {
+        println!(
+            "No dashboard account yet: create one with `sightline create-admin --username NAME`"
+        );
+    }
     Ok(())
 }
 

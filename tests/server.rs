@@ -5,7 +5,7 @@ mod common;
 use std::process::Command;
 
 use common::fixture::{now_ms, request};
-use common::{Backend, TestDb, TestServer};
+use common::{Backend, Browser, TestDb, TestServer};
 
 async fn serves_the_dashboard_from_the_database(backend: Backend) {
     // The server migrates a fresh database itself.
@@ -31,11 +31,19 @@ async fn serves_the_dashboard_from_the_database(backend: Backend) {
         })
         .collect();
     db.store.record_requests(&rows).await.unwrap();
+    let hash = sightline::auth::password::hash("a long password").await;
+    db.store
+        .upsert_account("admin", &hash, sightline_app::auth::Role::Admin, 0)
+        .await
+        .unwrap();
+    let mut browser = Browser::new(&server.base_url);
+    browser.login("admin", "a long password").await;
+    assert!(browser.signed_in());
 
     // Server-rendered HTML already carries the numbers (readable before hydration).
-    let page = client.get(server.url("/")).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let page = browser.get("/").await;
+    assert_eq!(page.status, 200);
+    let html = page.body;
     assert!(
         html.contains(r#"title="7" data-testid="summary-requests-value""#),
         "{html}"
@@ -44,15 +52,11 @@ async fn serves_the_dashboard_from_the_database(backend: Backend) {
     assert!(html.contains("/vendor/echarts.min.js"));
 
     // The server function the page calls to refresh.
-    let reply = client
-        .post(server.url("/api/ui/dashboard"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("range=24h")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), 200);
-    let report: serde_json::Value = reply.json().await.unwrap();
+    let reply = browser
+        .post_form("/api/ui/dashboard", &[("range", "24h")])
+        .await;
+    assert_eq!(reply.status, 200);
+    let report: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
     assert_eq!(report["requests"].as_array().unwrap().len(), 24);
     let summary = &report["summary"]["current"];
     assert_eq!(
@@ -61,12 +65,8 @@ async fn serves_the_dashboard_from_the_database(backend: Backend) {
     );
 
     // Unknown pages are a real 404.
-    let missing = client
-        .get(server.url("/no-such-page"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 404);
+    let missing = browser.get("/no-such-page").await;
+    assert_eq!(missing.status, 404);
 
     // SIGTERM ends it cleanly.
     assert!(server.terminate().success());
@@ -137,23 +137,35 @@ fn an_unwritable_sqlite_path_is_one_line_and_non_zero() {
     );
 }
 
+/// The dashboard's request count for the last 7 days, as the page's server function
+/// answers it.
+async fn requests_this_week(browser: &mut Browser) -> i64 {
+    let reply = browser
+        .post_form("/api/ui/dashboard", &[("range", "7d")])
+        .await;
+    let o: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    o["summary"]["current"]["requests"].as_i64().unwrap()
+}
+
 /// `serve --demo` seeds an empty database, then keeps live traffic flowing.
 async fn demo_mode_seeds_and_keeps_traffic_going(backend: Backend) {
     let db = TestDb::unmigrated(backend).await;
     let server = TestServer::start_args(&db.url, &["serve", "--demo", "--demo-days", "1"]);
-    let client = reqwest::Client::new();
-    let overview = || async {
-        let reply = client
-            .post(server.url("/api/ui/dashboard"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("range=7d")
-            .send()
-            .await
-            .unwrap();
-        let o: serde_json::Value = reply.json().await.unwrap();
-        o["summary"]["current"]["requests"].as_i64().unwrap()
-    };
-    let seeded = overview().await;
+    // No fixed default password: a generated one is printed for `admin`.
+    let line = server
+        .printed_line("Sign in at ")
+        .expect("serve --demo prints the admin password");
+    let prefix = format!(
+        "Sign in at {}/login as admin with the password ",
+        server.base_url
+    );
+    let password = line.strip_prefix(&prefix).expect(&line).to_owned();
+    assert_eq!(password.len(), 20);
+    let mut browser = Browser::new(&server.base_url);
+    assert_eq!(browser.login("admin", "admin").await.status, 401);
+    browser.login("admin", &password).await;
+    assert!(browser.signed_in());
+    let seeded = requests_this_week(&mut browser).await;
     assert!(
         seeded > 1_000,
         "a day of demo traffic holds thousands of requests, got {seeded}"
@@ -162,7 +174,7 @@ async fn demo_mode_seeds_and_keeps_traffic_going(backend: Backend) {
     let mut grown = seeded;
     for _ in 0..40 {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        grown = overview().await;
+        grown = requests_this_week(&mut browser).await;
         if grown > seeded {
             break;
         }

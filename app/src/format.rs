@@ -44,6 +44,14 @@ pub fn ago(seconds: i64) -> String {
     }
 }
 
+/// An instant as `2026-11-22 18:33 UTC` (the same on the server and in the browser).
+pub fn instant(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
 /// Money from micro-dollars: `$3.41`, `$0.0042` for small amounts, `$12.3k` for large.
 pub fn money(micros: i64) -> String {
     if micros == 0 {

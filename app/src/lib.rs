@@ -4,12 +4,14 @@
 //! and delegate to it; the SQL lives in the server's store layer).
 
 pub mod api;
+pub mod auth;
 pub mod components;
 pub mod dto;
 pub mod format;
 pub mod pages;
 pub mod range;
 pub mod report;
+pub mod threats;
 pub mod time;
 
 use leptos::prelude::*;
@@ -54,6 +56,8 @@ pub fn App() -> impl IntoView {
             <components::layout::Shell>
                 <Routes fallback=|| view! { <pages::not_found::NotFound /> }>
                     <Route path=StaticSegment("") view=pages::dashboard::DashboardPage />
+                    <Route path=StaticSegment("login") view=pages::login::LoginPage />
+                    <Route path=StaticSegment("threats") view=pages::threats::ThreatsPage />
                 </Routes>
             </components::layout::Shell>
         </Router>

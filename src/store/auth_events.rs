@@ -20,13 +20,39 @@ pub struct NewAuthEvent {
     pub metadata: Option<String>,
 }
 
-const COLUMNS: usize = 8;
+const COLUMNS: usize = 9;
+
+/// Whose sign-in it was: the tracked platform's (ingested) or Sightline's own dashboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthSource {
+    Platform,
+    Sightline,
+}
+
+impl AuthSource {
+    fn as_str(self) -> &'static str {
+        match self {
+            AuthSource::Platform => "platform",
+            AuthSource::Sightline => "sightline",
+        }
+    }
+}
 
 impl Store {
-    /// Stores auth events in one transaction.
+    /// Stores auth events of the tracked platform in one transaction.
     pub async fn record_auth_events(&self, events: &[NewAuthEvent]) -> Result<(), StoreError> {
+        self.record_auth_events_from(AuthSource::Platform, events)
+            .await
+    }
+
+    /// Stores auth events from `source` in one transaction.
+    pub async fn record_auth_events_from(
+        &self,
+        source: AuthSource,
+        events: &[NewAuthEvent],
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        record_auth_events_in(&mut tx, events).await?;
+        record_auth_events_in(&mut tx, source, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -35,11 +61,12 @@ impl Store {
 /// The same on the caller's write transaction.
 pub(super) async fn record_auth_events_in(
     conn: &mut AnyConnection,
+    source: AuthSource,
     events: &[NewAuthEvent],
 ) -> Result<(), StoreError> {
     for chunk in events.chunks(1000) {
         let sql = format!(
-            "INSERT INTO auth_event (created_at, event_type, user_id, ip, user_agent, success, error, metadata) \
+            "INSERT INTO auth_event (created_at, event_type, user_id, ip, user_agent, success, error, metadata, source) \
                  VALUES {}",
             values_placeholders(conn, chunk.len(), COLUMNS)
         );
@@ -53,7 +80,8 @@ pub(super) async fn record_auth_events_in(
                 .bind(&e.user_agent)
                 .bind(e.success)
                 .bind(&e.error)
-                .bind(&e.metadata);
+                .bind(&e.metadata)
+                .bind(source.as_str());
         }
         query.execute(&mut *conn).await?;
     }

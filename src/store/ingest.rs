@@ -54,7 +54,12 @@ impl Store {
             });
             offset += n;
             threats::record_threats_in(&mut tx, &w.threats).await?;
-            auth_events::record_auth_events_in(&mut tx, &w.auth_events).await?;
+            auth_events::record_auth_events_in(
+                &mut tx,
+                auth_events::AuthSource::Platform,
+                &w.auth_events,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(written)

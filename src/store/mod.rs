@@ -14,12 +14,13 @@ mod requests;
 mod rollups;
 mod settings;
 mod threats;
+mod users;
 mod web_sessions;
 
 use sqlx::{AnyConnection, AnyPool};
 
 pub use api_keys::{ApiKey, Scope, hash_key};
-pub use auth_events::NewAuthEvent;
+pub use auth_events::{AuthSource, NewAuthEvent};
 pub use connect::{DbKind, StoreError, redact_url};
 pub use dashboard::{ModelUsage, TrafficBucket};
 pub use feedback::{FeedbackOutcome, NewFeedback};
@@ -27,6 +28,7 @@ pub use ingest::{IngestWrite, IngestWritten};
 pub use raw_cards::RawCards;
 pub use requests::{BucketCounts, NewRequest};
 pub use threats::NewThreat;
+pub use users::{Account, FailedLogins};
 pub use web_sessions::WebSessionStore;
 
 /// The advisory lock key of the write path ("SIGHTLIN" in ASCII).

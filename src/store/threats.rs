@@ -5,6 +5,11 @@
 use sightline_tracker::wire::{Severity, ThreatType};
 use sqlx::{AnyConnection, Row};
 
+use sightline_app::report::ThreatRow;
+use sightline_app::threats::{
+    ThreatCursor, ThreatFilter, ThreatListRow, ThreatPage, ThreatSelection, ThreatState,
+};
+
 use super::{Store, StoreError};
 
 /// A threat about to be stored.
@@ -47,7 +52,6 @@ impl Store {
     }
 
     /// Marks threats resolved (by `who`, at `at`) or open again; returns how many changed.
-    /// Reopening a threat whose key has a newer open threat folds nothing: it stays apart.
     pub async fn set_threats_resolved(
         &self,
         ids: &[i64],
@@ -55,35 +59,259 @@ impl Store {
         who: &str,
         at: i64,
     ) -> Result<u64, StoreError> {
+        self.set_threat_state(&ThreatSelection::Ids(ids.to_vec()), resolved, who, at)
+            .await
+    }
+
+    /// Resolves (recording `who` and `at`) or reopens the selected threats in one
+    /// transaction; returns how many changed. Reopening never leaves two open threats
+    /// with the same key: of several resolved ones only the newest is reopened, and none
+    /// whose key already has an open threat.
+    pub async fn set_threat_state(
+        &self,
+        selection: &ThreatSelection,
+        resolved: bool,
+        who: &str,
+        at: i64,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut changed = 0;
-        for chunk in ids.chunks(1000) {
-            let list = super::placeholder_list(if resolved { 2 } else { 0 }, chunk.len());
-            let sql = if resolved {
-                format!(
-                    "UPDATE threat_log SET resolved = TRUE, resolved_at = $1, resolved_by = $2 \
-                     WHERE resolved = FALSE AND id IN {list}"
-                )
-            } else {
-                format!(
-                    "UPDATE threat_log SET resolved = FALSE, resolved_at = NULL, resolved_by = NULL \
-                     WHERE resolved = TRUE AND id IN {list} \
-                     AND NOT EXISTS (SELECT 1 FROM threat_log o WHERE o.dedup_key = threat_log.dedup_key \
-                        AND o.resolved = FALSE)"
-                )
-            };
-            let mut query = sqlx::query(&sql);
-            if resolved {
-                query = query.bind(at).bind(who);
+        let changed = if resolved {
+            match selection {
+                ThreatSelection::Ids(ids) => {
+                    let mut changed = 0;
+                    for chunk in ids.chunks(1000) {
+                        let sql = format!(
+                            "UPDATE threat_log SET resolved = TRUE, resolved_at = $1, resolved_by = $2 \
+                             WHERE resolved = FALSE AND id IN {}",
+                            super::placeholder_list(2, chunk.len())
+                        );
+                        let mut query = sqlx::query(&sql).bind(at).bind(who);
+                        for id in chunk {
+                            query = query.bind(*id);
+                        }
+                        changed += query.execute(&mut *tx).await?.rows_affected();
+                    }
+                    changed
+                }
+                ThreatSelection::Matching(filter) => {
+                    let (condition, binds) = filter_sql(filter, 2);
+                    let sql = format!(
+                        "UPDATE threat_log SET resolved = TRUE, resolved_at = $1, resolved_by = $2 \
+                         WHERE resolved = FALSE AND {condition}"
+                    );
+                    let query = bind_all(sqlx::query(&sql).bind(at).bind(who), &binds);
+                    query.execute(&mut *tx).await?.rows_affected()
+                }
             }
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            changed += query.execute(&mut *tx).await?.rows_affected();
-        }
+        } else {
+            reopen_in(&mut tx, selection).await?
+        };
         tx.commit().await?;
         Ok(changed)
     }
+
+    /// A page of the threats view, newest last seen first, and how many match in all.
+    pub async fn threat_page(
+        &self,
+        filter: &ThreatFilter,
+        after: Option<ThreatCursor>,
+        limit: i64,
+    ) -> Result<ThreatPage, StoreError> {
+        let (condition, binds) = filter_sql(filter, 0);
+        let total: i64 = {
+            let sql = format!("SELECT COUNT(*) FROM threat_log WHERE {condition}");
+            let row = bind_all(sqlx::query(&sql), &binds)
+                .fetch_one(&self.pool)
+                .await?;
+            row.try_get(0)?
+        };
+        let n = binds.len();
+        let page_condition = match after {
+            Some(_) => format!(
+                "{condition} AND (last_seen_at < ${} OR (last_seen_at = ${} AND id < ${}))",
+                n + 1,
+                n + 1,
+                n + 2
+            ),
+            None => condition,
+        };
+        let sql = format!(
+            "SELECT id, created_at, last_seen_at, threat_type, severity, ip, user_id, description, \
+                    occurrences, CAST(CASE WHEN resolved THEN 1 ELSE 0 END AS BIGINT), country, \
+                    endpoint, resolved_at, resolved_by \
+             FROM threat_log WHERE {page_condition} \
+             ORDER BY last_seen_at DESC, id DESC LIMIT {}",
+            limit + 1
+        );
+        let mut query = bind_all(sqlx::query(&sql), &binds);
+        if let Some(c) = after {
+            query = query.bind(c.last_seen_at).bind(c.id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut rows = super::map_rows(&rows, |r| {
+            Ok(ThreatListRow {
+                threat: ThreatRow {
+                    id: r.try_get(0)?,
+                    created_at: r.try_get(1)?,
+                    last_seen_at: r.try_get(2)?,
+                    threat_type: r.try_get(3)?,
+                    severity: r.try_get(4)?,
+                    ip: r.try_get(5)?,
+                    user_id: r.try_get(6)?,
+                    description: r.try_get(7)?,
+                    occurrences: r.try_get(8)?,
+                    resolved: r.try_get::<i64, _>(9)? != 0,
+                },
+                country: r.try_get(10)?,
+                endpoint: r.try_get(11)?,
+                resolved_at: r.try_get(12)?,
+                resolved_by: r.try_get(13)?,
+            })
+        })?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| ThreatCursor {
+                last_seen_at: r.threat.last_seen_at,
+                id: r.threat.id,
+            })
+        } else {
+            None
+        };
+        Ok(ThreatPage { rows, total, next })
+    }
+}
+
+/// A value bound into a filter's SQL.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
+        query = match b {
+            Bind::Text(s) => query.bind(s.as_str()),
+            Bind::Int(i) => query.bind(*i),
+        };
+    }
+    query
+}
+
+/// The WHERE condition of `filter`, its placeholders numbered after the first `k`.
+fn filter_sql(filter: &ThreatFilter, k: usize) -> (String, Vec<Bind>) {
+    let mut parts: Vec<String> = Vec::new();
+    let mut binds = Vec::new();
+    let next = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
+        format!("${}", k + binds.len())
+    };
+    match filter.state {
+        ThreatState::Open => parts.push("resolved = FALSE".into()),
+        ThreatState::Resolved => parts.push("resolved = TRUE".into()),
+        ThreatState::All => {}
+    }
+    if let Some(t) = &filter.threat_type {
+        let p = next(Bind::Text(t.clone()), &mut binds);
+        parts.push(format!("threat_type = {p}"));
+    }
+    if let Some(s) = &filter.severity {
+        let p = next(Bind::Text(s.clone()), &mut binds);
+        parts.push(format!("severity = {p}"));
+    }
+    if let Some(since) = filter.since {
+        let p = next(Bind::Int(since), &mut binds);
+        parts.push(format!("last_seen_at >= {p}"));
+    }
+    if let Some(until) = filter.until {
+        let p = next(Bind::Int(until), &mut binds);
+        parts.push(format!("last_seen_at < {p}"));
+    }
+    if let Some(search) = &filter.search {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        let p = next(Bind::Text(pattern), &mut binds);
+        parts.push(format!(
+            "(LOWER(COALESCE(ip, '')) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(user_id, '')) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if parts.is_empty() {
+        parts.push("1 = 1".into());
+    }
+    (parts.join(" AND "), binds)
+}
+
+/// `text` with LIKE's wildcards and the escape character taken literally.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Reopens the selection on the caller's transaction (see [`Store::set_threat_state`]).
+async fn reopen_in(tx: &mut AnyConnection, selection: &ThreatSelection) -> Result<u64, StoreError> {
+    const CANDIDATES: &str = "SELECT t.id, t.dedup_key, \
+        CAST(CASE WHEN EXISTS (SELECT 1 FROM threat_log o WHERE o.dedup_key = t.dedup_key \
+            AND o.resolved = FALSE) THEN 1 ELSE 0 END AS BIGINT) \
+        FROM threat_log t WHERE t.resolved = TRUE";
+    let mut candidates: Vec<(i64, String, bool)> = Vec::new();
+    let decode = |r: &sqlx::any::AnyRow| -> Result<(i64, String, bool), sqlx::Error> {
+        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<i64, _>(2)? != 0))
+    };
+    match selection {
+        ThreatSelection::Ids(ids) => {
+            for chunk in ids.chunks(1000) {
+                let sql = format!(
+                    "{CANDIDATES} AND t.id IN {}",
+                    super::placeholder_list(0, chunk.len())
+                );
+                let mut query = sqlx::query(&sql);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                let rows = query.fetch_all(&mut *tx).await?;
+                candidates.extend(super::map_rows(&rows, decode)?);
+            }
+        }
+        ThreatSelection::Matching(filter) => {
+            let (condition, binds) = filter_sql(filter, 0);
+            // The filter names the table's columns; `t.` is the same table.
+            let sql =
+                format!("{CANDIDATES} AND t.id IN (SELECT id FROM threat_log WHERE {condition})");
+            let rows = bind_all(sqlx::query(&sql), &binds)
+                .fetch_all(&mut *tx)
+                .await?;
+            candidates.extend(super::map_rows(&rows, decode)?);
+        }
+    }
+    // Newest first; the first of each key that has no open threat is reopened.
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<i64> = candidates
+        .into_iter()
+        .filter(|(_, key, has_open)| !has_open && seen.insert(key.clone()))
+        .map(|(id, _, _)| id)
+        .collect();
+    let mut changed = 0;
+    for chunk in ids.chunks(1000) {
+        let sql = format!(
+            "UPDATE threat_log SET resolved = FALSE, resolved_at = NULL, resolved_by = NULL \
+             WHERE resolved = TRUE AND id IN {}",
+            super::placeholder_list(0, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        changed += query.execute(&mut *tx).await?.rows_affected();
+    }
+    Ok(changed)
 }
 
 /// The same on the caller's write transaction.

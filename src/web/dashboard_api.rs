@@ -1,10 +1,11 @@
 //! `GET /api/v1/dashboard?range=24h|7d|1m|3m|custom[&start=…&end=…]`: the dashboard's
-//! data as JSON, for a key with the `read` scope.
+//! data as JSON, for a signed-in browser session or a key with the `read` scope.
 
-use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
+use axum::{Extension, Json};
 use serde::Deserialize;
+use sightline_app::auth::CurrentUser;
 use sightline_app::range::TimeRange;
 use sightline_app::report::DashboardReport;
 
@@ -22,10 +23,13 @@ pub struct RangeQuery {
 
 pub async fn dashboard(
     State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
     headers: HeaderMap,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<DashboardReport>, ApiError> {
-    require_key(&state.store, &headers, &[Scope::Read]).await?;
+    if user.is_none() {
+        require_key(&state.store, &headers, &[Scope::Read]).await?;
+    }
     let now = chrono::Utc::now().timestamp_millis();
     let range = TimeRange::from_query(
         q.range.as_deref(),

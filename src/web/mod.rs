@@ -10,15 +10,16 @@ mod ui_backend;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
+use axum::{Extension, Router, middleware};
 use leptos::prelude::{LeptosOptions, provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sightline_app::{App, api::SharedBackend, shell};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::{self, TrustedProxies};
 use crate::ingest::{self, IngestQueue, Prices};
 use crate::store::{Store, WebSessionStore};
 use tower_sessions::cookie::SameSite;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub store: Store,
     pub ingest: IngestQueue,
     pub prices: Arc<Prices>,
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,
@@ -57,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/feedback", post(ingest::feedback))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/dashboard", get(dashboard_api::dashboard))
+        .route("/logout", get(auth::logout).post(auth::logout))
         .leptos_routes_with_context(&state, routes, provide_backend.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -65,7 +68,14 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(provide_backend, shell))
+        // Inside out: the session is loaded, the account checked, the origin checked.
+        .layer(middleware::from_fn_with_state(
+            state.store.clone(),
+            auth::guard::guard,
+        ))
         .layer(session_layer(state.store.clone()))
+        .layer(middleware::from_fn(auth::guard::same_origin))
+        .layer(Extension(state.trusted_proxies.clone()))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,9 +1,13 @@
 //! The pages' [`Backend`], answered from the store.
 
+use axum::http::request::Parts;
 use sightline_app::api::{Backend, BackendError};
+use sightline_app::auth::CurrentUser;
 use sightline_app::range::TimeRange;
 use sightline_app::report::DashboardReport;
+use sightline_app::threats::{PAGE_SIZE, ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
 
+use crate::auth::throttle::{self, Attempt, Refused};
 use crate::store::{Store, StoreError};
 
 pub struct StoreBackend {
@@ -31,5 +35,73 @@ impl Backend for StoreBackend {
         now: i64,
     ) -> Result<DashboardReport, BackendError> {
         Ok(crate::dashboard::report(&self.store, range, now).await?)
+    }
+
+    async fn login(
+        &self,
+        request: &Parts,
+        username: &str,
+        password: &str,
+    ) -> Result<CurrentUser, BackendError> {
+        let session = request
+            .extensions
+            .get::<tower_sessions::Session>()
+            .ok_or_else(|| BackendError::Unavailable("no web session layer".into()))?;
+        let attempt = Attempt {
+            username,
+            password,
+            ip: crate::auth::request_ip(request),
+            user_agent: crate::auth::user_agent(&request.headers),
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        let account = throttle::sign_in(&self.store, &attempt, now)
+            .await
+            .map_err(|e| match e {
+                Refused::WrongCredentials => BackendError::Unauthorized(e.to_string()),
+                Refused::Throttled { .. } => BackendError::TooManyAttempts(e.to_string()),
+                Refused::Store(e) => e.into(),
+            })?;
+        let user = CurrentUser {
+            id: account.id,
+            username: account.username,
+            role: account.role,
+        };
+        crate::auth::open_session(session, &user)
+            .await
+            .map_err(|e| BackendError::Unavailable(e.to_string()))?;
+        tracing::info!(username = %user.username, role = %user.role, "signed in");
+        Ok(user)
+    }
+
+    async fn has_accounts(&self) -> Result<bool, BackendError> {
+        Ok(self.store.has_accounts().await?)
+    }
+
+    async fn threats(
+        &self,
+        filter: &ThreatFilter,
+        after: Option<ThreatCursor>,
+    ) -> Result<ThreatPage, BackendError> {
+        Ok(self.store.threat_page(filter, after, PAGE_SIZE).await?)
+    }
+
+    async fn set_threat_state(
+        &self,
+        user: &CurrentUser,
+        selection: &ThreatSelection,
+        resolve: bool,
+    ) -> Result<u64, BackendError> {
+        if !user.is_admin() {
+            return Err(BackendError::Forbidden(
+                "resolving threats needs the admin role".into(),
+            ));
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let changed = self
+            .store
+            .set_threat_state(selection, resolve, &user.username, now)
+            .await?;
+        tracing::info!(username = %user.username, resolve, changed, "threat state changed");
+        Ok(changed)
     }
 }

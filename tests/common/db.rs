@@ -103,6 +103,13 @@ impl TestDb {
         self.backend
     }
 
+    /// A connection of its own, for reading tables directly in assertions.
+    pub async fn connection(&self) -> sqlx::AnyConnection {
+        sqlx::AnyConnection::connect(&self.url)
+            .await
+            .expect("the test database opens")
+    }
+
     /// Closes the pool and removes the database (the SQLite folder goes with `self`).
     pub async fn drop_database(self) {
         self.store.close().await;

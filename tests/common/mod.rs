@@ -2,10 +2,13 @@
 //! started on a random port against it.
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod browser;
 pub mod db;
 pub mod fixture;
 pub mod server;
 
+#[allow(unused_imports)]
+pub use browser::Browser;
 #[allow(unused_imports)]
 pub use db::{Backend, TestDb};
 #[allow(unused_imports)]

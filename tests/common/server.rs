@@ -8,6 +8,7 @@ use std::time::Duration;
 pub struct TestServer {
     pub base_url: String,
     child: Child,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl TestServer {
@@ -38,12 +39,15 @@ impl TestServer {
             .expect("the sightline binary starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, rx) = std::sync::mpsc::channel();
+        let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = printed.clone();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
             while let Some(Ok(line)) = lines.next() {
                 if let Some(url) = line.strip_prefix("Sightline listening on ") {
                     let _ = tx.send(url.trim().to_string());
                 }
+                keep.lock().unwrap().push(line);
             }
         });
         let base_url = match rx.recv_timeout(Duration::from_secs(120)) {
@@ -53,7 +57,28 @@ impl TestServer {
                 panic!("sightline did not report its address within 120 s");
             }
         };
-        TestServer { base_url, child }
+        TestServer {
+            base_url,
+            child,
+            stdout: printed,
+        }
+    }
+
+    /// The first line printed on stdout that starts with `prefix`, waiting up to 10 s.
+    pub fn printed_line(&self, prefix: &str) -> Option<String> {
+        for _ in 0..100 {
+            if let Some(line) = self
+                .stdout
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.starts_with(prefix))
+            {
+                return Some(line.clone());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,7 +1,13 @@
 use std::sync::Arc;
 
+use http::StatusCode;
+use http::request::Parts;
+use leptos::prelude::{ServerFnError, use_context};
+
+use crate::auth::CurrentUser;
 use crate::range::TimeRange;
 use crate::report::DashboardReport;
+use crate::threats::{ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
 
 /// What the pages need from the server. The server crate implements it over its store
 /// and provides it to every render and server-function call as a Leptos context.
@@ -10,6 +16,33 @@ pub trait Backend: Send + Sync + 'static {
     /// Every card of the dashboard for `range`, as of `now`.
     async fn dashboard(&self, range: &TimeRange, now: i64)
     -> Result<DashboardReport, BackendError>;
+
+    /// Checks the password (with throttling), records the attempt, and on success puts
+    /// the account into the web session of `request`.
+    async fn login(
+        &self,
+        request: &Parts,
+        username: &str,
+        password: &str,
+    ) -> Result<CurrentUser, BackendError>;
+
+    /// Whether any dashboard account exists.
+    async fn has_accounts(&self) -> Result<bool, BackendError>;
+
+    /// A page of the threats view.
+    async fn threats(
+        &self,
+        filter: &ThreatFilter,
+        after: Option<ThreatCursor>,
+    ) -> Result<ThreatPage, BackendError>;
+
+    /// Resolves (`resolve`) or reopens the selection as `user`; returns how many changed.
+    async fn set_threat_state(
+        &self,
+        user: &CurrentUser,
+        selection: &ThreatSelection,
+        resolve: bool,
+    ) -> Result<u64, BackendError>;
 }
 
 /// The backend as the pages receive it.
@@ -20,10 +53,79 @@ pub type SharedBackend = Arc<dyn Backend>;
 pub enum BackendError {
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The input cannot be used as it is (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// Wrong username or password (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The signed-in account's role does not allow it (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; try again later (429).
+    #[error("{0}")]
+    TooManyAttempts(String),
+    /// The thing asked for does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl BackendError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            BackendError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            BackendError::Invalid(_) => StatusCode::BAD_REQUEST,
+            BackendError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            BackendError::Forbidden(_) => StatusCode::FORBIDDEN,
+            BackendError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            BackendError::NotFound(_) => StatusCode::NOT_FOUND,
+        }
+    }
 }
 
 /// The backend of the current request; missing only if the server was wired wrongly.
-pub(crate) fn backend() -> Result<SharedBackend, leptos::prelude::ServerFnError> {
-    leptos::prelude::use_context::<SharedBackend>()
-        .ok_or_else(|| leptos::prelude::ServerFnError::ServerError("no backend in context".into()))
+pub(crate) fn backend() -> Result<SharedBackend, ServerFnError> {
+    use_context::<SharedBackend>()
+        .ok_or_else(|| ServerFnError::ServerError("no backend in context".into()))
+}
+
+/// The HTTP request being answered (leptos_axum provides it to renders and server
+/// functions).
+pub(crate) fn request_parts() -> Result<Parts, ServerFnError> {
+    use_context::<Parts>().ok_or_else(|| ServerFnError::ServerError("no request in context".into()))
+}
+
+/// The account the server authenticated for this request, if any.
+pub(crate) fn signed_in() -> Option<CurrentUser> {
+    use_context::<Parts>()?
+        .extensions
+        .get::<CurrentUser>()
+        .cloned()
+}
+
+/// The signed-in account, or a 401. The server's middleware already refuses server
+/// functions without a session; this is the second lock on the same door.
+pub(crate) fn require_user() -> Result<CurrentUser, ServerFnError> {
+    signed_in().ok_or_else(|| fail(BackendError::Unauthorized("sign in first".into())))
+}
+
+/// The signed-in account if it is an admin, else a 403.
+pub(crate) fn require_admin() -> Result<CurrentUser, ServerFnError> {
+    let user = require_user()?;
+    if user.is_admin() {
+        Ok(user)
+    } else {
+        Err(fail(BackendError::Forbidden(format!(
+            "{} is a viewer: this needs the admin role",
+            user.username
+        ))))
+    }
+}
+
+/// Turns a backend failure into a server-function error with the matching HTTP status.
+pub(crate) fn fail(e: BackendError) -> ServerFnError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(e.status());
+    }
+    ServerFnError::ServerError(e.to_string())
 }

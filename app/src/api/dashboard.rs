@@ -7,6 +7,7 @@ pub async fn load_dashboard(
     start: Option<String>,
     end: Option<String>,
 ) -> Result<crate::report::DashboardReport, ServerFnError> {
+    super::backend::require_user()?;
     let now = chrono::Utc::now().timestamp_millis();
     let range = crate::range::TimeRange::from_query(
         range.as_deref(),
@@ -18,5 +19,5 @@ pub async fn load_dashboard(
     super::backend::backend()?
         .dashboard(&range, now)
         .await
-        .map_err(|e| ServerFnError::ServerError(e.to_string()))
+        .map_err(super::backend::fail)
 }

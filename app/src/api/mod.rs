@@ -1,8 +1,13 @@
 //! Server functions: the only way pages talk to the server. Each one is thin: it finds
 //! the [`Backend`] the server provided and asks it; the server implements the backend
-//! on top of its store, so no SQL lives in the UI crate.
+//! on top of its store, so no SQL lives in the UI crate. Every server function but
+//! `login` needs a session, and those under `/api/ui/admin/` the admin role: the
+//! server's middleware enforces both before the function runs, and the functions check
+//! again.
 
 pub mod dashboard;
+pub mod session;
+pub mod threats;
 
 #[cfg(feature = "ssr")]
 mod backend;

@@ -1,0 +1,39 @@
+//! Signing in and finding out who is signed in.
+
+use leptos::prelude::*;
+
+use crate::auth::CurrentUser;
+
+/// Signs in with a username and password, then sends the browser to `next` (a path
+/// on this site). Wrong credentials and throttled attempts are errors with a message
+/// for the person at the keyboard.
+#[server(prefix = "/api/ui", endpoint = "login")]
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), ServerFnError> {
+    let request = super::backend::request_parts()?;
+    super::backend::backend()?
+        .login(&request, username.trim(), &password)
+        .await
+        .map_err(super::backend::fail)?;
+    leptos_axum::redirect(&crate::auth::safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// The signed-in account, if any.
+#[server(prefix = "/api/ui", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
+    Ok(super::backend::signed_in())
+}
+
+/// Whether any dashboard account exists yet (the login page then explains how to make
+/// the first one).
+#[server(prefix = "/api/ui", endpoint = "has_accounts")]
+pub async fn has_accounts() -> Result<bool, ServerFnError> {
+    super::backend::backend()?
+        .has_accounts()
+        .await
+        .map_err(super::backend::fail)
+}

@@ -1,0 +1,62 @@
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::threats::{ThreatPage, ThreatSelection};
+
+/// A page of the threats view for the filter of the page's URL.
+#[server(prefix = "/api/ui", endpoint = "threats")]
+pub async fn load_threats(
+    threat_type: Option<String>,
+    severity: Option<String>,
+    state: Option<String>,
+    range: Option<String>,
+    search: Option<String>,
+    after: Option<String>,
+) -> Result<ThreatPage, ServerFnError> {
+    use super::backend::{BackendError, fail};
+    super::backend::require_user()?;
+    let query = crate::threats::ThreatQuery {
+        threat_type,
+        severity,
+        state,
+        range,
+        search,
+        after,
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let (filter, after) = query
+        .resolve(now)
+        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    super::backend::backend()?
+        .threats(&filter, after)
+        .await
+        .map_err(fail)
+}
+
+/// Resolves (`resolve = true`) or reopens the selected threats, or every threat
+/// matching a filter; records who and when. Admins only.
+#[server(prefix = "/api/ui", endpoint = "admin/threat_state", input = Json)]
+pub async fn set_threat_state(
+    selection: ThreatSelection,
+    resolve: bool,
+) -> Result<u64, ServerFnError> {
+    use super::backend::{BackendError, fail};
+    let user = super::backend::require_admin()?;
+    if let ThreatSelection::Ids(ids) = &selection {
+        if ids.is_empty() {
+            return Err(fail(BackendError::Invalid(
+                "select at least one threat".into(),
+            )));
+        }
+        if ids.len() > crate::threats::MAX_SELECTED {
+            return Err(fail(BackendError::Invalid(format!(
+                "select at most {} threats, or use \"all matching\"",
+                crate::threats::MAX_SELECTED
+            ))));
+        }
+    }
+    super::backend::backend()?
+        .set_threat_state(&user, &selection, resolve)
+        .await
+        .map_err(fail)
+}

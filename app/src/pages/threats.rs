@@ -1,0 +1,394 @@
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+use crate::api::threats::{SetThreatState, load_threats};
+use crate::components::card::ErrorState;
+use crate::components::layout::use_current_user;
+use crate::format::{compact_count, instant};
+use crate::threats::{
+    SEVERITIES, THREAT_TYPES, ThreatListRow, ThreatPage, ThreatQuery, ThreatSelection,
+};
+
+/// `/threats`: the filterable list of threats, with bulk Resolve and Reopen of the
+/// ticked rows or of everything matching the filter (admins only).
+#[component]
+pub fn ThreatsPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        query_map.with(|q| ThreatQuery {
+            threat_type: q.get("type"),
+            severity: q.get("severity"),
+            state: q.get("state"),
+            range: q.get("range"),
+            search: q.get("q"),
+            after: q.get("after"),
+        })
+    });
+    // Bumped after an action so the list is fetched again.
+    let version = RwSignal::new(0u32);
+    let page = Resource::new(
+        move || (query.get(), version.get()),
+        |(q, _)| {
+            load_threats(
+                q.threat_type,
+                q.severity,
+                q.state,
+                q.range,
+                q.search,
+                q.after,
+            )
+        },
+    );
+
+    let selected = RwSignal::new(BTreeSet::<i64>::new());
+    let all_matching = RwSignal::new(false);
+    // A new filter or page starts with nothing selected.
+    Effect::new(move |_| {
+        query.track();
+        selected.set(BTreeSet::new());
+        all_matching.set(false);
+    });
+
+    let action = ServerAction::<SetThreatState>::new();
+    let message = RwSignal::new(None::<Result<String, String>>);
+    Effect::new(move |_| {
+        if let Some(result) = action.value().get() {
+            let resolve = action.input().get_untracked().is_some_and(|i| i.resolve);
+            message.set(Some(match result {
+                Ok(n) => Ok(format!(
+                    "{} {} threat{}.",
+                    if resolve { "Resolved" } else { "Reopened" },
+                    n,
+                    if n == 1 { "" } else { "s" }
+                )),
+                Err(e) => Err(e.to_string()),
+            }));
+            selected.set(BTreeSet::new());
+            all_matching.set(false);
+            version.update(|v| *v += 1);
+        }
+    });
+
+    let is_admin = Signal::derive(move || {
+        use_current_user()
+            .and_then(|u| u.get())
+            .and_then(|r| r.ok())
+            .flatten()
+            .is_some_and(|u| u.is_admin())
+    });
+
+    let act = move |resolve: bool| {
+        let selection = if all_matching.get_untracked() {
+            let now = chrono::Utc::now().timestamp_millis();
+            match query.get_untracked().resolve(now) {
+                Ok((filter, _)) => ThreatSelection::Matching(filter),
+                Err(e) => {
+                    message.set(Some(Err(e)));
+                    return;
+                }
+            }
+        } else {
+            ThreatSelection::Ids(selected.get_untracked().into_iter().collect())
+        };
+        action.dispatch(SetThreatState { selection, resolve });
+    };
+
+    view! {
+        <div class="page-head">
+            <h1>"Threats"</h1>
+        </div>
+        <Filters query />
+        <section class="card full table-card" data-testid="threats">
+            <Transition fallback=|| view! { <p class="loading">"Loading threats…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(p) => view! {
+                            <ThreatTable page=p selected all_matching is_admin act message
+                                pending=action.pending() query />
+                        }.into_any(),
+                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The filter form: a GET form, so the filter lives in the URL (back and forward work,
+/// and a filtered view can be bookmarked or shared).
+#[component]
+fn Filters(query: Memo<ThreatQuery>) -> impl IntoView {
+    let q = query.get_untracked();
+    let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
+    view! {
+        <Form method="GET" action="/threats" attr:class="filters" attr:data-testid="threat-filters">
+            <label>"Type"
+                <select name="type" data-testid="filter-type">
+                    <option value="">"Any"</option>
+                    {THREAT_TYPES.iter().map(|t| view! {
+                        <option value=*t selected=selected(&q.threat_type, t)>{t.replace('_', " ")}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Severity"
+                <select name="severity" data-testid="filter-severity">
+                    <option value="">"Any"</option>
+                    {SEVERITIES.iter().map(|s| view! {
+                        <option value=*s selected=selected(&q.severity, s)>{*s}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"State"
+                <select name="state" data-testid="filter-state">
+                    {[("open", "Open"), ("resolved", "Resolved"), ("all", "All")].into_iter().map(|(v, l)| view! {
+                        <option value=v selected=selected(&q.state, v) || (v == "open" && q.state.is_none())>{l}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Last seen"
+                <select name="range" data-testid="filter-range">
+                    {[("all", "Any time"), ("24h", "Last 24 h"), ("7d", "Last 7 days"), ("1m", "Last 30 days"), ("3m", "Last 90 days")]
+                        .into_iter().map(|(v, l)| view! {
+                            <option value=v selected=selected(&q.range, v)>{l}</option>
+                        }).collect_view()}
+                </select>
+            </label>
+            <label class="grow">"IP or user"
+                <input type="search" name="q" value=q.search.clone().unwrap_or_default()
+                    placeholder="198.51.100.7 or user id" data-testid="filter-search" />
+            </label>
+            <button class="button" type="submit" data-testid="filter-apply">"Filter"</button>
+        </Form>
+    }
+}
+
+#[component]
+#[allow(clippy::too_many_arguments)]
+fn ThreatTable(
+    page: ThreatPage,
+    selected: RwSignal<BTreeSet<i64>>,
+    all_matching: RwSignal<bool>,
+    is_admin: Signal<bool>,
+    act: impl Fn(bool) + Copy + Send + Sync + 'static,
+    message: RwSignal<Option<Result<String, String>>>,
+    pending: Memo<bool>,
+    query: Memo<ThreatQuery>,
+) -> impl IntoView {
+    let total = page.total;
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.threat.id).collect();
+    let page_len = ids.len();
+    let ids = StoredValue::new(ids);
+    let all_on_page = move || {
+        ids.with_value(|ids| {
+            !ids.is_empty() && selected.with(|s| ids.iter().all(|id| s.contains(id)))
+        })
+    };
+    let toggle_page = move |on: bool| {
+        all_matching.set(false);
+        selected.update(|s| {
+            ids.with_value(|ids| {
+                for id in ids {
+                    if on {
+                        s.insert(*id);
+                    } else {
+                        s.remove(id);
+                    }
+                }
+            })
+        });
+    };
+    let count = move || {
+        if all_matching.get() {
+            total
+        } else {
+            selected.with(|s| s.len() as i64)
+        }
+    };
+    let next_href = page.next.map(|c| {
+        let q = query.get_untracked();
+        page_href(&q, Some(c.to_param()))
+    });
+    let first_href = query
+        .get_untracked()
+        .after
+        .is_some()
+        .then(|| page_href(&query.get_untracked(), None));
+    let more_than_page = (total as usize) > page_len;
+    let show_banner = move || is_admin.get() && more_than_page && all_on_page();
+
+    view! {
+        <div class="table-toolbar">
+            <span class="muted" data-testid="threat-total">
+                {format!("{} matching", compact_count(total))}
+            </span>
+            <Show when=move || is_admin.get()>
+                <div class="bulk" data-testid="bulk-actions">
+                    <span data-testid="selected-count">{move || format!("{} selected", count())}</span>
+                    <button class="button" data-testid="resolve"
+                        disabled=move || count() == 0 || pending.get()
+                        on:click=move |_| act(true)>"Resolve"</button>
+                    <button class="button" data-testid="reopen"
+                        disabled=move || count() == 0 || pending.get()
+                        on:click=move |_| act(false)>"Reopen"</button>
+                </div>
+            </Show>
+            {move || message.get().map(|m| match m {
+                Ok(text) => view! { <span class="ok-state" role="status" data-testid="action-message">{text}</span> }.into_any(),
+                Err(text) => view! { <span class="error" role="alert" data-testid="action-message">{text}</span> }.into_any(),
+            })}
+        </div>
+        <Show when=show_banner>
+            <p class="select-all-banner" data-testid="select-all-banner">
+                {move || if all_matching.get() {
+                    view! {
+                        "All " {total} " threats matching the filter are selected. "
+                        <button class="link" on:click=move |_| { all_matching.set(false); selected.set(BTreeSet::new()); }>
+                            "Clear selection"
+                        </button>
+                    }.into_any()
+                } else {
+                    view! {
+                        {format!("All {page_len} on this page are selected. ")}
+                        <button class="link" data-testid="select-all-matching" on:click=move |_| all_matching.set(true)>
+                            {format!("Select all {total} matching the filter")}
+                        </button>
+                    }.into_any()
+                }}
+            </p>
+        </Show>
+        {if page.rows.is_empty() {
+            view! { <p class="empty" data-testid="threats-empty">"No threats match this filter."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll">
+                    <table class="table threats-table" data-testid="threats-table">
+                        <thead>
+                            <tr>
+                                <Show when=move || is_admin.get()>
+                                    <th class="check">
+                                        <input type="checkbox" aria-label="Select every threat on this page"
+                                            data-testid="select-page"
+                                            prop:checked=all_on_page
+                                            on:change=move |ev| toggle_page(event_target_checked(&ev)) />
+                                    </th>
+                                </Show>
+                                <th>"Severity"</th>
+                                <th>"Type"</th>
+                                <th>"Description"</th>
+                                <th>"IP"</th>
+                                <th>"User"</th>
+                                <th class="num">"Seen"</th>
+                                <th>"Last seen"</th>
+                                <th>"State"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {page.rows.into_iter().map(|row| view! { <Row row selected all_matching is_admin /> }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+        <nav class="pager" aria-label="Pages">
+            {first_href.map(|href| view! { <A href=href attr:data-testid="first-page">"« First page"</A> })}
+            {next_href.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page »"</A> })}
+        </nav>
+    }
+}
+
+#[component]
+fn Row(
+    row: ThreatListRow,
+    selected: RwSignal<BTreeSet<i64>>,
+    all_matching: RwSignal<bool>,
+    is_admin: Signal<bool>,
+) -> impl IntoView {
+    let t = row.threat;
+    let id = t.id;
+    let checked = move || all_matching.get() || selected.with(|s| s.contains(&id));
+    let state = if t.resolved {
+        format!(
+            "Resolved{}{}",
+            row.resolved_by
+                .map(|by| format!(" by {by}"))
+                .unwrap_or_default(),
+            row.resolved_at
+                .map(|at| format!(", {}", instant(at)))
+                .unwrap_or_default()
+        )
+    } else {
+        "Open".to_owned()
+    };
+    let location = [row.endpoint, row.country]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    view! {
+        <tr data-testid="threat-row" data-id=id class:resolved=t.resolved>
+            <Show when=move || is_admin.get()>
+                <td class="check">
+                    <input type="checkbox" aria-label=format!("Select threat {id}") data-testid="select-row"
+                        prop:checked=checked
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            all_matching.set(false);
+                            selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
+                        } />
+                </td>
+            </Show>
+            <td><span class=format!("sev sev-{}", t.severity)>{t.severity.clone()}</span></td>
+            <td class="threat-type">{t.threat_type.replace('_', " ")}</td>
+            <td class="description">
+                <span data-testid="threat-description">{t.description}</span>
+                {(!location.is_empty()).then(|| view! { <span class="muted small">{location}</span> })}
+            </td>
+            <td class="mono">{t.ip.unwrap_or_default()}</td>
+            <td class="ellipsis">{t.user_id.unwrap_or_default()}</td>
+            <td class="num">{compact_count(t.occurrences)}</td>
+            <td class="nowrap" title=format!("first seen {}", instant(t.created_at))>{instant(t.last_seen_at)}</td>
+            <td data-testid="threat-state">{state}</td>
+        </tr>
+    }
+}
+
+/// The URL of the view with the same filter, at page `after`.
+fn page_href(q: &ThreatQuery, after: Option<String>) -> String {
+    let pairs = [
+        ("type", &q.threat_type),
+        ("severity", &q.severity),
+        ("state", &q.state),
+        ("range", &q.range),
+        ("q", &q.search),
+        ("after", &after),
+    ];
+    let query: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", encode_query_value(v)))
+        })
+        .collect();
+    if query.is_empty() {
+        "/threats".into()
+    } else {
+        format!("/threats?{}", query.join("&"))
+    }
+}
+
+/// Percent-encodes a query value (letters, digits and `-._~` stay as they are).
+fn encode_query_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,259 @@
+//! The threats view: its filter (what the URL says), the rows it shows, and what a bulk
+//! action applies to. Shared by the page, the server functions and the store.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dto::EpochMillis;
+use crate::range::{RangeKind, TimeRange};
+use crate::report::ThreatRow;
+
+/// Every threat type Sightline records.
+pub const THREAT_TYPES: [&str; 10] = [
+    "rate_limit",
+    "invalid_auth",
+    "sql_injection",
+    "xss",
+    "path_traversal",
+    "prompt_injection",
+    "scanner",
+    "malformed_request",
+    "suspicious_content",
+    "custom",
+];
+
+/// Severities, highest first.
+pub const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+
+/// Rows a page of the threats view shows.
+pub const PAGE_SIZE: i64 = 50;
+
+/// Open, resolved or both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreatState {
+    #[default]
+    Open,
+    Resolved,
+    All,
+}
+
+impl ThreatState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreatState::Open => "open",
+            ThreatState::Resolved => "resolved",
+            ThreatState::All => "all",
+        }
+    }
+}
+
+/// Which threats the view shows: every field is optional and they combine with AND.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreatFilter {
+    pub threat_type: Option<String>,
+    pub severity: Option<String>,
+    pub state: ThreatState,
+    /// Last seen at or after (epoch ms).
+    pub since: Option<EpochMillis>,
+    /// Last seen before (epoch ms).
+    pub until: Option<EpochMillis>,
+    /// Part of the IP or of the user id.
+    pub search: Option<String>,
+}
+
+/// Where a page starts: after the row last seen at `last_seen_at` with id `id`
+/// (rows are ordered by last seen, newest first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ThreatCursor {
+    pub last_seen_at: EpochMillis,
+    pub id: i64,
+}
+
+impl ThreatCursor {
+    pub fn parse(s: &str) -> Option<ThreatCursor> {
+        let (t, id) = s.split_once('_')?;
+        Some(ThreatCursor {
+            last_seen_at: t.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+
+    pub fn to_param(self) -> String {
+        format!("{}_{}", self.last_seen_at, self.id)
+    }
+}
+
+/// One page of the view.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreatPage {
+    pub rows: Vec<ThreatListRow>,
+    /// Rows matching the filter, on every page.
+    pub total: i64,
+    /// The next page, if there is one.
+    pub next: Option<ThreatCursor>,
+}
+
+/// A row of the view: the dashboard's row plus where it came from and who resolved it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreatListRow {
+    #[serde(flatten)]
+    pub threat: ThreatRow,
+    pub country: Option<String>,
+    pub endpoint: Option<String>,
+    pub resolved_at: Option<EpochMillis>,
+    pub resolved_by: Option<String>,
+}
+
+/// What a bulk Resolve or Reopen applies to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "value")]
+pub enum ThreatSelection {
+    /// The rows ticked.
+    Ids(Vec<i64>),
+    /// Every threat matching the filter, on every page.
+    Matching(ThreatFilter),
+}
+
+/// The most ids one action takes (a larger selection uses "all matching").
+pub const MAX_SELECTED: usize = 10_000;
+
+/// The view's query string, as the URL carries it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ThreatQuery {
+    pub threat_type: Option<String>,
+    pub severity: Option<String>,
+    pub state: Option<String>,
+    pub range: Option<String>,
+    pub search: Option<String>,
+    pub after: Option<String>,
+}
+
+impl ThreatQuery {
+    /// The filter and cursor it means at `now`; an error names the bad parameter.
+    pub fn resolve(
+        &self,
+        now: EpochMillis,
+    ) -> Result<(ThreatFilter, Option<ThreatCursor>), String> {
+        let non_empty = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let threat_type = non_empty(&self.threat_type);
+        if let Some(t) = &threat_type
+            && !THREAT_TYPES.contains(&t.as_str())
+        {
+            return Err(format!("unknown threat type `{t}`"));
+        }
+        let severity = non_empty(&self.severity);
+        if let Some(s) = &severity
+            && !SEVERITIES.contains(&s.as_str())
+        {
+            return Err(format!("unknown severity `{s}`"));
+        }
+        let state = match non_empty(&self.state).as_deref() {
+            None | Some("open") => ThreatState::Open,
+            Some("resolved") => ThreatState::Resolved,
+            Some("all") => ThreatState::All,
+            Some(other) => {
+                return Err(format!(
+                    "unknown state `{other}`: use open, resolved or all"
+                ));
+            }
+        };
+        let since = match non_empty(&self.range).as_deref() {
+            None | Some("all") => None,
+            Some(r) => {
+                let kind = RangeKind::parse(r)
+                    .filter(|k| *k != RangeKind::Custom)
+                    .ok_or_else(|| format!("unknown range `{r}`: use 24h, 7d, 1m, 3m or all"))?;
+                Some(TimeRange::preset(kind, now).start)
+            }
+        };
+        let search = non_empty(&self.search).map(|s| s.chars().take(100).collect());
+        let after = match non_empty(&self.after) {
+            None => None,
+            Some(a) => Some(ThreatCursor::parse(&a).ok_or("bad page cursor")?),
+        };
+        Ok((
+            ThreatFilter {
+                threat_type,
+                severity,
+                state,
+                since,
+                until: None,
+                search,
+            },
+            after,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_becomes_a_filter() {
+        let now = 1_795_372_396_000;
+        let q = ThreatQuery {
+            threat_type: Some("xss".into()),
+            severity: Some("high".into()),
+            state: Some("all".into()),
+            range: Some("24h".into()),
+            search: Some(" 198.51 ".into()),
+            after: Some("1795372000000_42".into()),
+        };
+        let (filter, after) = q.resolve(now).unwrap();
+        assert_eq!(
+            filter,
+            ThreatFilter {
+                threat_type: Some("xss".into()),
+                severity: Some("high".into()),
+                state: ThreatState::All,
+                since: Some(TimeRange::preset(RangeKind::Day, now).start),
+                until: None,
+                search: Some("198.51".into()),
+            }
+        );
+        assert_eq!(
+            after,
+            Some(ThreatCursor {
+                last_seen_at: 1_795_372_000_000,
+                id: 42
+            })
+        );
+        assert_eq!(
+            ThreatQuery::default().resolve(now).unwrap(),
+            (ThreatFilter::default(), None)
+        );
+        for bad in [
+            ThreatQuery {
+                threat_type: Some("ddos".into()),
+                ..Default::default()
+            },
+            ThreatQuery {
+                severity: Some("urgent".into()),
+                ..Default::default()
+            },
+            ThreatQuery {
+                state: Some("closed".into()),
+                ..Default::default()
+            },
+            ThreatQuery {
+                range: Some("custom".into()),
+                ..Default::default()
+            },
+            ThreatQuery {
+                after: Some("x".into()),
+                ..Default::default()
+            },
+        ] {
+            assert!(bad.resolve(now).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! `users`: Sightline's dashboard accounts (argon2id password hashes, a role), and the
+//! sign-in attempts kept in `auth_event` with `source = 'sightline'` for throttling.
+
+use sightline_app::auth::Role;
+use sqlx::Row;
+
+use super::{Store, StoreError, map_rows};
+
+/// A dashboard account as lists show it (never its hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// Failed sign-ins in a window, by the client's IP and by the username tried, and when
+/// the oldest of each happened (the window reopens 10 minutes after it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FailedLogins {
+    pub by_ip: i64,
+    pub oldest_by_ip: Option<i64>,
+    pub by_username: i64,
+    pub oldest_by_username: Option<i64>,
+}
+
+const COLUMNS: &str = "id, username, role, created_at, last_login_at";
+
+fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
+    let role: String = r.try_get(2)?;
+    Ok(Account {
+        id: r.try_get(0)?,
+        username: r.try_get(1)?,
+        role: Role::parse(&role).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "role".into(),
+            source: format!("unknown role `{role}`").into(),
+        })?,
+        created_at: r.try_get(3)?,
+        last_login_at: r.try_get(4)?,
+    })
+}
+
+impl Store {
+    /// Creates the account, or sets the password and role of an existing one with
+    /// that username; returns it and whether it is new.
+    pub async fn upsert_account(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<(Account, bool), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let existing = sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let row = match existing {
+            Some(_) => {
+                sqlx::query(&format!(
+                    "UPDATE users SET password_hash = $1, role = $2 WHERE username = $3 \
+                     RETURNING {COLUMNS}"
+                ))
+                .bind(password_hash)
+                .bind(role.as_str())
+                .bind(username)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "INSERT INTO users (username, password_hash, role, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+                ))
+                .bind(username)
+                .bind(password_hash)
+                .bind(role.as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        tx.commit().await?;
+        Ok((account_from_row(&row)?, existing.is_none()))
+    }
+
+    /// The account and its password hash, for checking a sign-in.
+    pub async fn account_for_login(
+        &self,
+        username: &str,
+    ) -> Result<Option<(Account, String)>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, password_hash FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((account_from_row(&r)?, r.try_get(5)?)))
+            .transpose()
+            .map_err(|e: sqlx::Error| e.into())
+    }
+
+    /// The account with this id, if it still exists.
+    pub async fn account(&self, id: i64) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(account_from_row).transpose()?)
+    }
+
+    /// Every account, by username.
+    pub async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
+            .fetch_all(&self.pool)
+            .await?;
+        map_rows(&rows, account_from_row)
+    }
+
+    /// Whether any account exists.
+    pub async fn has_accounts(&self) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Records a successful sign-in.
+    pub async fn touch_account_login(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Failed sign-ins to the dashboard since `since`, from `ip` and for `username`.
+    /// Attempts refused by the throttle itself do not count, so waiting always helps.
+    pub async fn failed_logins_since(
+        &self,
+        ip: &str,
+        username: &str,
+        since: i64,
+    ) -> Result<FailedLogins, StoreError> {
+        let row = sqlx::query(
+            "SELECT \
+                 COALESCE(SUM(CASE WHEN ip = $1 THEN 1 ELSE 0 END), 0), \
+                 MIN(CASE WHEN ip = $1 THEN created_at END), \
+                 COALESCE(SUM(CASE WHEN user_id = $2 THEN 1 ELSE 0 END), 0), \
+                 MIN(CASE WHEN user_id = $2 THEN created_at END) \
+             FROM auth_event \
+             WHERE source = 'sightline' AND event_type = 'login_failed' AND created_at >= $3 \
+               AND (ip = $1 OR user_id = $2) AND (error IS NULL OR error <> 'throttled')",
+        )
+        .bind(ip)
+        .bind(username)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(FailedLogins {
+            by_ip: row.try_get(0)?,
+            oldest_by_ip: row.try_get(1)?,
+            by_username: row.try_get(2)?,
+            oldest_by_username: row.try_get(3)?,
+        })
+    }
+}
