@@ -9,15 +9,21 @@
 //!
 //! `PORT` sets the port (default 8080). Stop it with Ctrl-C: the tracker sends what is
 //! still queued before the process exits.
+//!
+//! [`app`] is the tracked router on its own; Sightline's end-to-end test
+//! (`tests/tracker_e2e.rs`) serves it against a real Sightline.
 
 use std::net::SocketAddr;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 use sightline_tracker::wire::AuthEventType;
-use sightline_tracker::{TrackedUsage, TrackedUser, Tracker};
+use sightline_tracker::{TrackedRequestId, TrackedUsage, TrackedUser, Tracker};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,13 +38,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Start the tracker.
     let tracker = Tracker::builder(url, key).build()?;
 
-    let app = Router::new()
-        .route("/v1/chat/completions", post(chat_completions))
-        .route("/v1/login", post(login))
-        .route("/health", get(|| async { "ok" }))
-        // 2. Record every request.
-        .layer(tracker.layer())
-        .layer(Extension(tracker.clone()));
+    // 2. Record every request.
+    let app = app(&tracker);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("AI API on http://{}", listener.local_addr()?);
@@ -54,6 +55,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 3. Send what is still queued.
     tracker.shutdown().await;
     Ok(())
+}
+
+/// The API, recording its requests with `tracker`.
+pub fn app(tracker: &Tracker) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/models/{model}", get(model))
+        .route("/v1/login", post(login))
+        .route("/health", get(|| async { "ok" }))
+        .layer(middleware::from_fn(request_id_header))
+        // Router::layer, so the tracker sees the route template (`/v1/models/{model}`).
+        .layer(tracker.layer())
+        .layer(Extension(tracker.clone()))
+}
+
+/// Tells the client the id Sightline records its request under, as OpenAI's
+/// `x-request-id` does, so feedback on an answer can quote it.
+async fn request_id_header(request: Request, next: Next) -> Response {
+    let id = request.extensions().get::<TrackedRequestId>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(id.as_str()).ok()) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// One model's card, for a route with a parameter.
+async fn model(Path(model): Path<String>) -> Json<Value> {
+    Json(json!({"id": model, "object": "model", "owned_by": "sightline-example"}))
 }
 
 /// The caller, from the `x-user-id` header a real platform would get from its auth.

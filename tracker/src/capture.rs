@@ -34,6 +34,29 @@ impl TrackedUser {
     }
 }
 
+/// The id under which the layer records a request (a UUIDv7, the event's
+/// `request_id`), put into the **request** extensions before the wrapped service runs.
+///
+/// Return it to the client (OpenAI-style APIs send `x-request-id`) so that feedback on
+/// this answer can later be sent to Sightline with the same `request_id`. Absent when
+/// the path is in the skip-list; present but never sent when the request is sampled
+/// out or, with `authenticated_only`, anonymous.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TrackedRequestId(pub(crate) String);
+
+impl TrackedRequestId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TrackedRequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// What an AI request used, set by the handler as a **response** extension.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrackedUsage {

@@ -77,14 +77,16 @@ impl Default for FlushStrategy {
 }
 
 /// How failed HTTP sends are retried: exponential backoff from `initial_backoff`,
-/// doubling up to `max_backoff`, at most `max_attempts` tries per flush.
+/// doubling up to `max_backoff`, at most `max_attempts` tries per flush. When Sightline
+/// answers 429 or 503 with `Retry-After: N`, the next try waits at least `N` seconds
+/// (`N` capped at 60).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Tries per batch and flush, the first included (at least 1).
     pub max_attempts: u32,
     /// Wait before the second try.
     pub initial_backoff: Duration,
-    /// Longest wait between two tries.
+    /// Longest backoff between two tries (a `Retry-After` may ask for longer).
     pub max_backoff: Duration,
 }
 

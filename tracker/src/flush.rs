@@ -9,7 +9,7 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::config::{FlushStrategy, RetryPolicy};
 use crate::queue::{Counters, Event, EventQueue, into_batch};
-use crate::sink::{Attempt, Sink};
+use crate::sink::{Delivery, Sink};
 use crate::wire::IngestBatch;
 
 /// What a [`Tracker`](crate::Tracker) handle asks of the flush task.
@@ -106,16 +106,16 @@ impl Flusher {
             let rest = events.split_off(self.batch_size.min(events.len()));
             let batch = into_batch(std::mem::replace(&mut events, rest));
             let n = batch.requests.len() + batch.auth_events.len();
-            let (attempt, retries) = self.sink.deliver(&batch, &self.retry).await;
+            let (delivery, retries) = self.sink.deliver(batch, &self.retry).await;
             Counters::add(&self.counters.retries, retries as usize);
-            match attempt {
-                Attempt::Delivered => Counters::add(&self.counters.sent, n),
-                Attempt::Refused(reason) => {
+            match delivery {
+                Delivery::Delivered => Counters::add(&self.counters.sent, n),
+                Delivery::Refused(reason) => {
                     tracing::warn!(%reason, events = n, "Sightline refused a batch; dropped");
                     Counters::add(&self.counters.failed_batches, 1);
                     Counters::add(&self.counters.dropped, n);
                 }
-                Attempt::Transient(reason) => {
+                Delivery::Failed(reason, batch) => {
                     tracing::warn!(%reason, events = n, "Sightline unreachable; batch kept for the next flush");
                     Counters::add(&self.counters.failed_batches, 1);
                     self.keep_for_retry(from_batch(batch).chain(events));

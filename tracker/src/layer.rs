@@ -5,16 +5,17 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+// Not Tokio's: with its `test-util` feature that one reads a shared, locked clock.
+use std::time::Instant;
 
 use http::{HeaderMap, Request, Response, header};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
-use tokio::time::Instant;
 use tower::{Layer, Service};
 
-use crate::capture::{TrackedUsage, TrackedUser, client_ip};
-use crate::tracker::{Tracker, new_request_id, now};
-use crate::wire::{RequestEvent, RequestKind};
+use crate::capture::{TrackedRequestId, TrackedUsage, TrackedUser, client_ip};
+use crate::tracker::{Tracker, now_ms, request_id_at};
+use crate::wire::{RequestEvent, RequestKind, Timestamp};
 
 /// Wraps a service so that its requests are recorded by a [`Tracker`].
 ///
@@ -64,9 +65,13 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let started = (!self.tracker.capture().skips(request.uri().path()))
-            .then(|| Started::from_request(&request, &self.tracker));
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let started = (!self.tracker.capture().skips(request.uri().path())).then(|| {
+            let started = Started::from_request(&request, &self.tracker);
+            let id = started.event.request_id.clone().unwrap_or_default();
+            request.extensions_mut().insert(TrackedRequestId(id));
+            started
+        });
         ResponseFuture {
             inner: self.inner.call(request),
             started,
@@ -86,9 +91,10 @@ impl Started {
     fn from_request<B>(request: &Request<B>, tracker: &Tracker) -> Self {
         let extensions = request.extensions();
         let headers = request.headers();
+        let ms = now_ms();
         let event = RequestEvent {
-            request_id: Some(new_request_id()),
-            timestamp: Some(now()),
+            request_id: Some(request_id_at(ms)),
+            timestamp: Some(Timestamp::Millis(ms)),
             kind: Some(RequestKind::Api),
             endpoint: route_template(request).unwrap_or_else(|| request.uri().path().to_owned()),
             method: request.method().as_str().to_owned(),

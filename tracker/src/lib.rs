@@ -31,7 +31,7 @@ mod sink;
 mod tracker;
 pub mod wire;
 
-pub use capture::{TrackedUsage, TrackedUser};
+pub use capture::{TrackedRequestId, TrackedUsage, TrackedUser};
 pub use config::{
     DEFAULT_SKIP_PATHS, Destination, FlushStrategy, RetryPolicy, SinkFn, TrackerConfig,
     TrackerError,

@@ -76,7 +76,9 @@ pub(crate) struct EventQueue {
 impl EventQueue {
     pub(crate) fn new(capacity: usize, count_trigger: Option<usize>) -> Self {
         EventQueue {
-            events: Mutex::new(VecDeque::with_capacity(capacity.min(4_096))),
+            events: Mutex::new(VecDeque::with_capacity(
+                count_trigger.unwrap_or(256).min(capacity),
+            )),
             capacity,
             count_trigger,
             full_enough: Notify::new(),
@@ -85,15 +87,19 @@ impl EventQueue {
 
     /// Adds an event without waiting; when full, drops the oldest and counts it.
     pub(crate) fn push(&self, event: Event, counters: &Counters) {
-        let len = {
+        let (len, oldest) = {
             let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-            if events.len() >= self.capacity {
-                events.pop_front();
-                Counters::add(&counters.dropped, 1);
-            }
+            let oldest = (events.len() >= self.capacity)
+                .then(|| events.pop_front())
+                .flatten();
             events.push_back(event);
-            events.len()
+            (events.len(), oldest)
         };
+        // Freed outside the lock.
+        if let Some(oldest) = oldest {
+            drop(oldest);
+            Counters::add(&counters.dropped, 1);
+        }
         Counters::add(&counters.recorded, 1);
         if self.count_trigger.is_some_and(|n| len >= n) {
             self.full_enough.notify_one();
@@ -101,10 +107,26 @@ impl EventQueue {
     }
 
     /// Takes up to `max` of the oldest events.
+    ///
+    /// Taking them all (the usual case) swaps in an empty buffer allocated beforehand,
+    /// so the lock that requests wait for is held for a pointer swap, not for moving
+    /// every event.
     pub(crate) fn take(&self, max: usize) -> Vec<Event> {
-        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        let n = max.min(events.len());
-        events.drain(..n).collect()
+        let mut spare = VecDeque::with_capacity(self.spare_capacity());
+        {
+            let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+            if max < events.len() {
+                return events.drain(..max).collect();
+            }
+            std::mem::swap(&mut *events, &mut spare);
+        }
+        spare.into()
+    }
+
+    /// Room for what usually arrives between two flushes, so that requests seldom have
+    /// to grow the buffer.
+    fn spare_capacity(&self) -> usize {
+        self.count_trigger.unwrap_or(256).min(self.capacity)
     }
 
     pub(crate) fn len(&self) -> usize {

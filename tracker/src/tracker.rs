@@ -294,16 +294,31 @@ impl<T: CallOutcome> CallOutcome for (T, TrackedUsage) {
 
 /// A new UUIDv7 request id.
 pub(crate) fn new_request_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+    request_id_at(now_ms())
+}
+
+/// A UUIDv7 request id for an event at `ms` (epoch milliseconds): the time and 74 bits
+/// from the thread's random generator, formatted into a stack buffer. On the layer's
+/// hot path: `Uuid::now_v7` locks a global counter and asks the kernel for randomness
+/// on every call, and `to_string` goes through `fmt`.
+pub(crate) fn request_id_at(ms: i64) -> String {
+    let random: [u8; 10] = rand::random();
+    let id = uuid::Builder::from_unix_timestamp_millis(ms.max(0) as u64, &random).into_uuid();
+    let mut text = uuid::Uuid::encode_buffer();
+    id.hyphenated().encode_lower(&mut text).to_owned()
 }
 
 /// The current wall-clock time as epoch milliseconds.
-pub(crate) fn now() -> Timestamp {
-    let ms = SystemTime::now()
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    Timestamp::Millis(ms)
+        .unwrap_or(0)
+}
+
+/// The current wall-clock time, as an event timestamp.
+pub(crate) fn now() -> Timestamp {
+    Timestamp::Millis(now_ms())
 }
 
 #[cfg(test)]
@@ -317,6 +332,18 @@ mod tests {
             authenticated_only: false,
             trusted_proxies: Vec::new(),
         }
+    }
+
+    #[test]
+    fn request_ids_are_distinct_uuid_v7_of_their_time() {
+        let ms = 1_767_225_600_123;
+        let a = uuid::Uuid::parse_str(&request_id_at(ms)).unwrap();
+        let b = uuid::Uuid::parse_str(&request_id_at(ms)).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.get_version_num(), 7);
+        let (secs, nanos) = a.get_timestamp().unwrap().to_unix();
+        assert_eq!(secs as i64 * 1000 + i64::from(nanos / 1_000_000), ms);
+        assert_eq!(request_id_at(ms).len(), 36);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Delivery to an ingest endpoint simulated by a small axum server: retries with
-//! backoff, idempotent request ids, and a dead endpoint that must not hurt the app.
+//! backoff, `Retry-After`, idempotent request ids, and a dead endpoint that must not
+//! hurt the app.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router, body::Body};
 use http_body_util::BodyExt;
@@ -14,11 +16,16 @@ use sightline_tracker::wire::{IngestBatch, IngestReply, RequestEvent};
 use sightline_tracker::{FlushStrategy, RetryPolicy, Tracker};
 use tower::ServiceExt;
 
-/// A fake ingest API that answers 503 to its first `failures` calls.
+/// A fake ingest API that answers `failure_status` (503 by default), with
+/// `Retry-After: retry_after` if set, to its first `failures` calls.
 #[derive(Default)]
 struct FakeIngest {
     failures: usize,
+    failure_status: Option<StatusCode>,
+    retry_after: Option<&'static str>,
     calls: usize,
+    /// When each call arrived.
+    arrivals: Vec<Instant>,
     /// How many times each request id arrived in an accepted call.
     stored: HashMap<String, usize>,
     authorization: Vec<String>,
@@ -30,9 +37,10 @@ async fn ingest(
     State(state): State<Shared>,
     headers: HeaderMap,
     Json(batch): Json<IngestBatch>,
-) -> Result<Json<IngestReply>, StatusCode> {
+) -> Response {
     let mut s = state.lock().unwrap();
     s.calls += 1;
+    s.arrivals.push(Instant::now());
     let auth = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -40,7 +48,11 @@ async fn ingest(
         .to_owned();
     s.authorization.push(auth);
     if s.calls <= s.failures {
-        return Err(StatusCode::SERVICE_UNAVAILABLE);
+        let status = s.failure_status.unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return match s.retry_after {
+            Some(seconds) => (status, [(header::RETRY_AFTER, seconds)]).into_response(),
+            None => status.into_response(),
+        };
     }
     let mut reply = IngestReply::default();
     for r in batch.requests {
@@ -53,14 +65,19 @@ async fn ingest(
             reply.accepted += 1;
         }
     }
-    Ok(Json(reply))
+    Json(reply).into_response()
 }
 
 async fn spawn_ingest(failures: usize) -> (String, Shared) {
-    let state: Shared = Arc::new(Mutex::new(FakeIngest {
+    spawn_fake(FakeIngest {
         failures,
         ..FakeIngest::default()
-    }));
+    })
+    .await
+}
+
+async fn spawn_fake(fake: FakeIngest) -> (String, Shared) {
+    let state: Shared = Arc::new(Mutex::new(fake));
     let app = Router::new()
         .route("/api/v1/ingest", post(ingest))
         .with_state(state.clone());
@@ -115,6 +132,57 @@ async fn two_503s_then_success_stores_each_request_once() {
     assert_eq!(s.stored.len(), 10);
     assert!(s.stored.values().all(|&n| n == 1));
     assert!(s.authorization.iter().all(|a| a == "Bearer sl_test_key"));
+}
+
+/// The gap between the first failed call and the retry, for one failure answered with
+/// `status` and `retry_after`.
+async fn wait_before_retry(status: StatusCode, retry_after: Option<&'static str>) -> Duration {
+    let (url, state) = spawn_fake(FakeIngest {
+        failures: 1,
+        failure_status: Some(status),
+        retry_after,
+        ..FakeIngest::default()
+    })
+    .await;
+    let tracker = Tracker::builder(url, "k")
+        .flush_strategy(FlushStrategy::time())
+        .retry(fast_retry(3))
+        .build()
+        .unwrap();
+    for n in 0..3 {
+        tracker.record_request(event(n));
+    }
+    tracker.flush().await;
+    let stats = tracker.stats();
+    assert_eq!(
+        (stats.sent, stats.retries, stats.failed_batches),
+        (3, 1, 0),
+        "{status}: one retry, then delivered"
+    );
+    let s = state.lock().unwrap();
+    assert_eq!(s.calls, 2);
+    s.arrivals[1] - s.arrivals[0]
+}
+
+#[tokio::test]
+async fn retry_after_on_503_and_429_is_waited_for() {
+    // The backoff alone would be 20 ms; Sightline asks for a second.
+    for status in [
+        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::TOO_MANY_REQUESTS,
+    ] {
+        let waited = wait_before_retry(status, Some("1")).await;
+        assert!(
+            waited >= Duration::from_secs(1),
+            "{status} with Retry-After: 1 was retried after {waited:?}"
+        );
+        assert!(waited < Duration::from_secs(5), "{status}: {waited:?}");
+    }
+    let backoff_only = wait_before_retry(StatusCode::SERVICE_UNAVAILABLE, None).await;
+    assert!(
+        backoff_only < Duration::from_millis(900),
+        "without Retry-After the backoff applies: {backoff_only:?}"
+    );
 }
 
 #[tokio::test]

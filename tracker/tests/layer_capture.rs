@@ -9,7 +9,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Router, body::Body};
 use http_body_util::BodyExt;
 use sightline_tracker::wire::{RequestEvent, RequestKind};
-use sightline_tracker::{FlushStrategy, TrackedUsage, TrackedUser, Tracker, TrackerConfig};
+use sightline_tracker::{
+    FlushStrategy, TrackedRequestId, TrackedUsage, TrackedUser, Tracker, TrackerConfig,
+};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tower::ServiceExt;
 
@@ -114,6 +116,37 @@ async fn records_route_status_sizes_user_and_usage() {
     assert_eq!(item.user_id, None);
     assert_eq!(item.is_authenticated, Some(false));
     assert_eq!(item.response_bytes, Some(4));
+}
+
+/// The request id the layer gave the handler, or "" when it gave none.
+async fn echo_request_id(id: Option<Extension<TrackedRequestId>>) -> String {
+    id.map(|Extension(id)| id.to_string()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_app_sees_the_request_id_that_is_recorded() {
+    let (tracker, mut rx) = tracker(|c| c);
+    let app = Router::new()
+        .route("/v1/id", get(echo_request_id))
+        .route("/health/id", get(echo_request_id))
+        .layer(tracker.layer());
+    let body = |path: &'static str| {
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(get_req(path)).await.unwrap();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        }
+    };
+    let seen = [body("/v1/id").await, body("/v1/id").await];
+    assert_eq!(body("/health/id").await, "", "skipped paths get no id");
+    let recorded: Vec<String> = recorded(&tracker, &mut rx)
+        .await
+        .into_iter()
+        .filter_map(|e| e.request_id)
+        .collect();
+    assert_eq!(recorded, seen);
+    assert_ne!(seen[0], seen[1]);
 }
 
 #[tokio::test]
