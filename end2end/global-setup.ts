@@ -2,9 +2,11 @@
 // starts the release server on a free port and ingests the fixture through the API.
 // global-teardown.ts undoes it all.
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { request } from '@playwright/test';
 import { Client } from 'pg';
-import { ADMIN_URL, databaseUrl, ingest, requests } from './support';
+import { ACCOUNTS, ADMIN_URL, STORAGE, databaseUrl, ingest, requests } from './support';
 
 const ROOT = path.resolve(__dirname, '..');
 const BINARY = path.join(ROOT, 'target', 'release', 'sightline');
@@ -22,6 +24,16 @@ export default async function globalSetup(): Promise<void> {
   const key = spawnSync(BINARY, ['api-key', 'create', '--name', 'e2e', '--scopes', 'ingest,read'], { cwd: ROOT, env, encoding: 'utf8' });
   if (key.status !== 0) throw new Error(`sightline api-key create failed: ${key.stderr}`);
   process.env.SIGHTLINE_E2E_KEY = key.stdout.trim().split('\n').pop();
+
+  // Dashboard accounts, made the way an operator would: the CLI, password on stdin.
+  for (const account of Object.values(ACCOUNTS)) {
+    const made = spawnSync(
+      BINARY,
+      ['create-admin', '--username', account.username, '--password-stdin', '--role', account.role],
+      { cwd: ROOT, env, encoding: 'utf8', input: `${account.password}\n` },
+    );
+    if (made.status !== 0) throw new Error(`sightline create-admin failed: ${made.stderr}`);
+  }
 
   const server = spawn(BINARY, ['serve'], {
     cwd: ROOT,
@@ -44,6 +56,20 @@ export default async function globalSetup(): Promise<void> {
   });
   server.unref();
   (server.stdout as any).unref?.();
+
+  // Sign each account in once; the tests reuse the sessions (storage states).
+  fs.mkdirSync(path.dirname(STORAGE.admin), { recursive: true });
+  for (const [name, account] of Object.entries(ACCOUNTS)) {
+    const baseURL = process.env.SIGHTLINE_E2E_URL;
+    const context = await request.newContext({ baseURL, extraHTTPHeaders: { origin: baseURL! } });
+    const reply = await context.post('/api/ui/login', {
+      form: { username: account.username, password: account.password, next: '/' },
+      maxRedirects: 0,
+    });
+    if (reply.status() >= 400) throw new Error(`signing ${account.username} in failed: ${reply.status()}`);
+    await context.storageState({ path: STORAGE[name as keyof typeof STORAGE] });
+    await context.dispose();
+  }
 
   // The fixture: 12 requests in the current hour (3 failed), 1 three days ago,
   // two ratings and an open high-severity threat.

@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { STORAGE } from './support';
 
 // Debian's Chromium (Playwright cannot download its own browsers here). The server is
 // the release build, started by global-setup.ts on a fresh PostgreSQL database.
@@ -14,6 +15,8 @@ export default defineConfig({
   globalTeardown: './global-teardown.ts',
   use: {
     baseURL: process.env.SIGHTLINE_E2E_URL,
+    // Signed in as the admin unless a test says otherwise (global-setup.ts signs in).
+    storageState: STORAGE.admin,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {

@@ -11,6 +11,18 @@ export function databaseUrl(name: string): string {
 
 const HOUR = 3_600_000;
 
+/** The dashboard accounts global-setup.ts creates with `sightline create-admin`. */
+export const ACCOUNTS = {
+  admin: { username: 'e2e-admin', password: 'e2e admin password', role: 'admin' },
+  viewer: { username: 'e2e-viewer', password: 'e2e viewer password', role: 'viewer' },
+} as const;
+
+/** Where each account's signed-in browser state is kept between setup and tests. */
+export const STORAGE = {
+  admin: `${__dirname}/.auth/admin.json`,
+  viewer: `${__dirname}/.auth/viewer.json`,
+} as const;
+
 /** `count` chat requests `hoursAgo` hours back, `errors` of them failed with a 500. */
 export function requests(prefix: string, count: number, errors: number, hoursAgo = 0): object[] {
   const now = Date.now();

@@ -88,6 +88,41 @@ test('the dashboard refreshes itself without reloading the page', async ({ page 
   await expect(requestsValue).toHaveAttribute('title', String(before + 6));
 });
 
+/** Makes the page believe its tab is hidden (or shown again), as switching tabs would. */
+function setHidden(page: Page, hidden: boolean) {
+  return page.evaluate((h) => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+}
+
+test('a hidden tab does not refresh', async ({ page }) => {
+  await open(page, '/?refresh=1');
+  const requestsValue = page.getByTestId('summary-requests-value');
+  await expect(page.getByTestId('updated')).toContainText('Updated');
+  const before = Number(await requestsValue.getAttribute('title'));
+  await setHidden(page, true);
+  await ingest({ requests: requests(`hidden-${Date.now()}`, 2, 0) });
+  // Three refresh intervals pass while hidden: nothing is fetched.
+  await page.waitForTimeout(3_000);
+  await expect(requestsValue).toHaveAttribute('title', String(before));
+  await setHidden(page, false);
+  await expect(requestsValue).toHaveAttribute('title', String(before + 2));
+});
+
+test('showing the tab again refreshes at once, not at the next interval', async ({ page }) => {
+  // The default 30-second interval: an update within 3 s can only come from the tab
+  // becoming visible.
+  await open(page, '/');
+  const requestsValue = page.getByTestId('summary-requests-value');
+  await expect(page.getByTestId('updated')).toContainText('Updated');
+  const before = Number(await requestsValue.getAttribute('title'));
+  await setHidden(page, true);
+  await ingest({ requests: requests(`shown-${Date.now()}`, 3, 0) });
+  await setHidden(page, false);
+  await expect(requestsValue).toHaveAttribute('title', String(before + 3), { timeout: 3_000 });
+});
+
 test('an unknown address shows a not-found page with status 404', async ({ page }) => {
   const response = await page.goto('/no-such-page');
   expect(response!.status()).toBe(404);

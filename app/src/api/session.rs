@@ -4,22 +4,23 @@ use leptos::prelude::*;
 
 use crate::auth::CurrentUser;
 
-/// Signs in with a username and password, then sends the browser to `next` (a path
-/// on this site). Wrong credentials and throttled attempts are errors with a message
-/// for the person at the keyboard.
+/// Signs in with a username and password; returns where to go next (`next` if it is a
+/// path on this site, else `/`). The login page then loads that page afresh. Wrong
+/// credentials and throttled attempts are errors with a message for the person at the
+/// keyboard. (Without the wasm the form post comes back to the login page, which sends
+/// a signed-in visitor on to `next`.)
 #[server(prefix = "/api/ui", endpoint = "login")]
 pub async fn login(
     username: String,
     password: String,
     next: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<String, ServerFnError> {
     let request = super::backend::request_parts()?;
     super::backend::backend()?
         .login(&request, username.trim(), &password)
         .await
         .map_err(super::backend::fail)?;
-    leptos_axum::redirect(&crate::auth::safe_next(next.as_deref()));
-    Ok(())
+    Ok(crate::auth::safe_next(next.as_deref()))
 }
 
 /// The signed-in account, if any.

@@ -18,6 +18,17 @@ pub fn LoginPage() -> impl IntoView {
             .map(|e| clean_error(&e.to_string()))
     };
     let accounts = OnceResource::new(has_accounts());
+    // Signed in: load the next page afresh (a new session, a new frame with the account).
+    Effect::new(move |_| {
+        if let Some(Ok(next)) = login.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().assign(&next);
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = next;
+        }
+    });
 
     view! {
         <div class="login">
