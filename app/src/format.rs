@@ -52,6 +52,25 @@ pub fn instant(ms: i64) -> String {
     )
 }
 
+/// An instant to the millisecond, for one event: `2026-11-22 18:33:16.042 UTC`.
+pub fn instant_precise(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+    )
+}
+
+/// A span of time: `0 s`, `45 s`, `12 min`, `2 h 5 min`.
+pub fn duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s % 3600 < 60 => format!("{} h", s / 3600),
+        s => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
 /// Money from micro-dollars: `$3.41`, `$0.0042` for small amounts, `$12.3k` for large.
 pub fn money(micros: i64) -> String {
     if micros == 0 {
@@ -64,6 +83,18 @@ pub fn money(micros: i64) -> String {
         a if a >= 0.01 => format!("${usd:.3}"),
         _ => format!("${usd:.4}"),
     }
+}
+
+/// Money to the micro-dollar, for one request: `$0.000045`, `$3.41`, `$1.50`.
+pub fn money_exact(micros: i64) -> String {
+    if micros == 0 {
+        return "$0".to_string();
+    }
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = micros.unsigned_abs();
+    let fraction = format!("{:06}", abs % 1_000_000);
+    let fraction = fraction.trim_end_matches('0');
+    format!("{sign}${}.{fraction:0<2}", abs / 1_000_000)
 }
 
 /// A latency: `412 ms`, `3.2 ms`, `1.25 s`; `–` when there is none.
@@ -126,6 +157,30 @@ mod tests {
         assert_eq!(change(96.6, 100.0), "-3.4%");
         assert_eq!(change(5.0, 0.0), "new");
         assert_eq!(change(0.0, 0.0), "");
+    }
+
+    #[test]
+    fn instants_and_durations_read_naturally() {
+        assert_eq!(
+            instant_precise(1_795_372_396_042),
+            "2026-11-22 18:33:16.042 UTC"
+        );
+        assert_eq!(duration(999), "0 s");
+        assert_eq!(duration(45_000), "45 s");
+        assert_eq!(duration(12 * 60_000 + 5_000), "12 min");
+        assert_eq!(duration(7_200_000), "2 h");
+        assert_eq!(duration(7_500_000), "2 h 5 min");
+    }
+
+    #[test]
+    fn exact_money_keeps_every_micro_dollar() {
+        assert_eq!(money_exact(45), "$0.000045");
+        assert_eq!(money_exact(3_410_000), "$3.41");
+        assert_eq!(money_exact(1_500_000), "$1.50");
+        assert_eq!(money_exact(2_000_000), "$2.00");
+        assert_eq!(money_exact(12_345_678_901), "$12345.678901");
+        assert_eq!(money_exact(-120), "-$0.00012");
+        assert_eq!(money_exact(0), "$0");
     }
 
     #[test]

@@ -9,16 +9,19 @@ pub mod components;
 pub mod dto;
 pub mod format;
 pub mod pages;
+pub mod query;
 pub mod range;
 pub mod report;
+pub mod requests;
 pub mod threats;
 pub mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
+    path,
 };
 
 /// The HTML document around the app; the server renders it for every page.
@@ -58,6 +61,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::dashboard::DashboardPage />
                     <Route path=StaticSegment("login") view=pages::login::LoginPage />
                     <Route path=StaticSegment("threats") view=pages::threats::ThreatsPage />
+                    <Route path=StaticSegment("requests") view=pages::requests::RequestsPage />
+                    // Rendered whole, so an unknown request answers 404.
+                    <Route path=path!("/requests/:id") view=pages::request_detail::RequestDetailPage ssr=SsrMode::Async />
                 </Routes>
             </components::layout::Shell>
         </Router>

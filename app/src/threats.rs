@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
-use crate::range::{RangeKind, TimeRange};
+use crate::query::{param, range_start};
 use crate::report::ThreatRow;
 
 /// Every threat type Sightline records.
@@ -137,25 +137,19 @@ impl ThreatQuery {
         &self,
         now: EpochMillis,
     ) -> Result<(ThreatFilter, Option<ThreatCursor>), String> {
-        let non_empty = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
-        let threat_type = non_empty(&self.threat_type);
+        let threat_type = param(&self.threat_type);
         if let Some(t) = &threat_type
             && !THREAT_TYPES.contains(&t.as_str())
         {
             return Err(format!("unknown threat type `{t}`"));
         }
-        let severity = non_empty(&self.severity);
+        let severity = param(&self.severity);
         if let Some(s) = &severity
             && !SEVERITIES.contains(&s.as_str())
         {
             return Err(format!("unknown severity `{s}`"));
         }
-        let state = match non_empty(&self.state).as_deref() {
+        let state = match param(&self.state).as_deref() {
             None | Some("open") => ThreatState::Open,
             Some("resolved") => ThreatState::Resolved,
             Some("all") => ThreatState::All,
@@ -165,17 +159,12 @@ impl ThreatQuery {
                 ));
             }
         };
-        let since = match non_empty(&self.range).as_deref() {
-            None | Some("all") => None,
-            Some(r) => {
-                let kind = RangeKind::parse(r)
-                    .filter(|k| *k != RangeKind::Custom)
-                    .ok_or_else(|| format!("unknown range `{r}`: use 24h, 7d, 1m, 3m or all"))?;
-                Some(TimeRange::preset(kind, now).start)
-            }
+        let since = match param(&self.range) {
+            None => None,
+            Some(r) => range_start(&r, now)?,
         };
-        let search = non_empty(&self.search).map(|s| s.chars().take(100).collect());
-        let after = match non_empty(&self.after) {
+        let search = param(&self.search).map(|s| s.chars().take(100).collect());
+        let after = match param(&self.after) {
             None => None,
             Some(a) => Some(ThreatCursor::parse(&a).ok_or("bad page cursor")?),
         };
@@ -196,6 +185,7 @@ impl ThreatQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::range::{RangeKind, TimeRange};
 
     #[test]
     fn the_query_becomes_a_filter() {

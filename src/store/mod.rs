@@ -7,6 +7,7 @@ mod api_keys;
 mod auth_events;
 mod connect;
 mod dashboard;
+mod explorer;
 mod feedback;
 mod ingest;
 mod raw_cards;
@@ -125,6 +126,40 @@ fn map_rows<T>(
 fn placeholder_list(k: usize, n: usize) -> String {
     let items: Vec<String> = (k + 1..=k + n).map(|i| format!("${i}")).collect();
     format!("({})", items.join(", "))
+}
+
+/// A value bound into a filter's SQL.
+enum Bind {
+    Text(String),
+    Int(i64),
+    Real(f64),
+}
+
+/// Binds `binds` in order, after whatever `query` has bound already.
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
+        query = match b {
+            Bind::Text(s) => query.bind(s.as_str()),
+            Bind::Int(i) => query.bind(*i),
+            Bind::Real(r) => query.bind(*r),
+        };
+    }
+    query
+}
+
+/// `text` with LIKE's wildcards and the escape character taken literally.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

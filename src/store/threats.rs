@@ -10,7 +10,7 @@ use sightline_app::threats::{
     ThreatCursor, ThreatFilter, ThreatListRow, ThreatPage, ThreatSelection, ThreatState,
 };
 
-use super::{Store, StoreError};
+use super::{Bind, Store, StoreError, bind_all, escape_like};
 
 /// A threat about to be stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,25 +181,6 @@ impl Store {
     }
 }
 
-/// A value bound into a filter's SQL.
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    binds: &'q [Bind],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for b in binds {
-        query = match b {
-            Bind::Text(s) => query.bind(s.as_str()),
-            Bind::Int(i) => query.bind(*i),
-        };
-    }
-    query
-}
-
 /// The WHERE condition of `filter`, its placeholders numbered after the first `k`.
 fn filter_sql(filter: &ThreatFilter, k: usize) -> (String, Vec<Bind>) {
     let mut parts: Vec<String> = Vec::new();
@@ -240,18 +221,6 @@ fn filter_sql(filter: &ThreatFilter, k: usize) -> (String, Vec<Bind>) {
         parts.push("1 = 1".into());
     }
     (parts.join(" AND "), binds)
-}
-
-/// `text` with LIKE's wildcards and the escape character taken literally.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Reopens the selection on the caller's transaction (see [`Store::set_threat_state`]).

@@ -5,10 +5,11 @@ use sightline_app::api::{Backend, BackendError};
 use sightline_app::auth::CurrentUser;
 use sightline_app::range::TimeRange;
 use sightline_app::report::DashboardReport;
+use sightline_app::requests::{RequestCursor, RequestDetail, RequestFilter, RequestPage, rater_id};
 use sightline_app::threats::{PAGE_SIZE, ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
 
 use crate::auth::throttle::{self, Attempt, Refused};
-use crate::store::{Store, StoreError};
+use crate::store::{NewFeedback, Store, StoreError};
 
 pub struct StoreBackend {
     store: Store,
@@ -104,4 +105,59 @@ impl Backend for StoreBackend {
         tracing::info!(username = %user.username, resolve, changed, "threat state changed");
         Ok(changed)
     }
+
+    async fn requests(
+        &self,
+        filter: &RequestFilter,
+        after: Option<RequestCursor>,
+    ) -> Result<RequestPage, BackendError> {
+        Ok(self
+            .store
+            .request_page(filter, after, sightline_app::requests::PAGE_SIZE)
+            .await?)
+    }
+
+    async fn request_detail(
+        &self,
+        user: &CurrentUser,
+        request_id: &str,
+    ) -> Result<RequestDetail, BackendError> {
+        let mut detail = self
+            .store
+            .request_detail(request_id)
+            .await?
+            .ok_or_else(|| no_such_request(request_id))?;
+        let me = rater_id(&user.username);
+        detail.my_rating = detail.feedback.iter().find(|f| f.user_id == me).cloned();
+        Ok(detail)
+    }
+
+    async fn rate_request(
+        &self,
+        user: &CurrentUser,
+        request_id: &str,
+        rating: i32,
+        comment: Option<String>,
+    ) -> Result<(), BackendError> {
+        if !self.store.request_exists(request_id).await? {
+            return Err(no_such_request(request_id));
+        }
+        let feedback = NewFeedback {
+            request_id: request_id.to_owned(),
+            user_id: rater_id(&user.username),
+            rating,
+            comment,
+            created_at: chrono::Utc::now().timestamp_millis(),
+        };
+        self.store.record_feedback(&[feedback]).await?;
+        tracing::info!(username = %user.username, request_id, rating, "request rated");
+        Ok(())
+    }
+}
+
+fn no_such_request(request_id: &str) -> BackendError {
+    BackendError::NotFound(format!(
+        "no request with id `{}`",
+        request_id.chars().take(100).collect::<String>()
+    ))
 }

@@ -7,6 +7,7 @@ use leptos::prelude::{ServerFnError, use_context};
 use crate::auth::CurrentUser;
 use crate::range::TimeRange;
 use crate::report::DashboardReport;
+use crate::requests::{RequestCursor, RequestDetail, RequestFilter, RequestPage};
 use crate::threats::{ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
 
 /// What the pages need from the server. The server crate implements it over its store
@@ -43,6 +44,30 @@ pub trait Backend: Send + Sync + 'static {
         selection: &ThreatSelection,
         resolve: bool,
     ) -> Result<u64, BackendError>;
+
+    /// A page of the requests explorer.
+    async fn requests(
+        &self,
+        filter: &RequestFilter,
+        after: Option<RequestCursor>,
+    ) -> Result<RequestPage, BackendError>;
+
+    /// One request in detail, with `user`'s own rating; `NotFound` if it is unknown.
+    async fn request_detail(
+        &self,
+        user: &CurrentUser,
+        request_id: &str,
+    ) -> Result<RequestDetail, BackendError>;
+
+    /// Stores (or changes) `user`'s rating of a request, already checked; `NotFound`
+    /// if the request is unknown.
+    async fn rate_request(
+        &self,
+        user: &CurrentUser,
+        request_id: &str,
+        rating: i32,
+        comment: Option<String>,
+    ) -> Result<(), BackendError>;
 }
 
 /// The backend as the pages receive it.

@@ -3,4 +3,6 @@
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
+pub mod request_detail;
+pub mod requests;
 pub mod threats;

@@ -357,38 +357,15 @@ fn Row(
 
 /// The URL of the view with the same filter, at page `after`.
 fn page_href(q: &ThreatQuery, after: Option<String>) -> String {
-    let pairs = [
-        ("type", &q.threat_type),
-        ("severity", &q.severity),
-        ("state", &q.state),
-        ("range", &q.range),
-        ("q", &q.search),
-        ("after", &after),
-    ];
-    let query: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| {
-            v.as_deref()
-                .filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", encode_query_value(v)))
-        })
-        .collect();
-    if query.is_empty() {
-        "/threats".into()
-    } else {
-        format!("/threats?{}", query.join("&"))
-    }
-}
-
-/// Percent-encodes a query value (letters, digits and `-._~` stay as they are).
-fn encode_query_value(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::query::href(
+        "/threats",
+        &[
+            ("type", q.threat_type.as_deref()),
+            ("severity", q.severity.as_deref()),
+            ("state", q.state.as_deref()),
+            ("range", q.range.as_deref()),
+            ("q", q.search.as_deref()),
+            ("after", after.as_deref()),
+        ],
+    )
 }

@@ -1,0 +1,203 @@
+use leptos::prelude::*;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+use crate::api::requests::load_requests;
+use crate::components::card::ErrorState;
+use crate::format::{compact_count, instant, millis, money_exact};
+use crate::query::{encode, href};
+use crate::requests::{RequestPage, RequestQuery, RequestRow, RequestSort, StatusClass};
+
+/// `/requests`: every request, filtered and sorted as the URL says, a page at a time;
+/// each row leads to the request's detail.
+#[component]
+pub fn RequestsPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        query_map.with(|q| RequestQuery {
+            range: q.get("range"),
+            status: q.get("status"),
+            model: q.get("model"),
+            endpoint: q.get("endpoint"),
+            user: q.get("user"),
+            country: q.get("country"),
+            text: q.get("q"),
+            sort: q.get("sort"),
+            after: q.get("after"),
+        })
+    });
+    let page = Resource::new(
+        move || query.get(),
+        |q| {
+            load_requests(
+                q.range, q.status, q.model, q.endpoint, q.user, q.country, q.text, q.sort, q.after,
+            )
+        },
+    );
+
+    view! {
+        <div class="page-head">
+            <h1>"Requests"</h1>
+        </div>
+        <Filters query />
+        <section class="card full table-card" data-testid="requests">
+            <Transition fallback=|| view! { <p class="loading">"Loading requests…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(p) => view! { <RequestTable page=p query /> }.into_any(),
+                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The filter form: a GET form, so the filter lives in the URL (back and forward work,
+/// and a filtered view can be bookmarked or shared).
+#[component]
+fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
+    let q = query.get_untracked();
+    let range = q
+        .range
+        .clone()
+        .unwrap_or_else(|| crate::requests::DEFAULT_RANGE.to_owned());
+    let sort = q.sort.clone().unwrap_or_else(|| "time".to_owned());
+    let status = q.status.clone().unwrap_or_default();
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    view! {
+        <Form method="GET" action="/requests" attr:class="filters" attr:data-testid="request-filters">
+            <label>"Range"
+                <select name="range" data-testid="filter-range">
+                    {[("24h", "Last 24 h"), ("7d", "Last 7 days"), ("1m", "Last 30 days"), ("3m", "Last 90 days"), ("all", "Any time")]
+                        .into_iter().map(|(v, l)| view! {
+                            <option value=v selected=range == v>{l}</option>
+                        }).collect_view()}
+                </select>
+            </label>
+            <label>"Status"
+                <select name="status" data-testid="filter-status">
+                    <option value="">"Any"</option>
+                    {StatusClass::ALL.into_iter().map(|c| view! {
+                        <option value=c.as_str() selected=status == c.as_str()>{c.as_str()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Model"
+                <input type="text" name="model" value=text(&q.model) placeholder="exact name"
+                    data-testid="filter-model" />
+            </label>
+            <label>"Endpoint"
+                <input type="text" name="endpoint" value=text(&q.endpoint) placeholder="/v1/chat/completions"
+                    data-testid="filter-endpoint" />
+            </label>
+            <label>"User"
+                <input type="text" name="user" value=text(&q.user) placeholder="user id"
+                    data-testid="filter-user" />
+            </label>
+            <label class="narrow">"Country"
+                <input type="text" name="country" value=text(&q.country) placeholder="DE" maxlength="2"
+                    data-testid="filter-country" />
+            </label>
+            <label class="grow">"Endpoint or error contains"
+                <input type="search" name="q" value=text(&q.text) placeholder="timeout"
+                    data-testid="filter-text" />
+            </label>
+            <label>"Sort by"
+                <select name="sort" data-testid="filter-sort">
+                    {[(RequestSort::Time, "Newest"), (RequestSort::Latency, "Slowest"), (RequestSort::Cost, "Most expensive")]
+                        .into_iter().map(|(s, l)| view! {
+                            <option value=s.as_str() selected=sort == s.as_str()>{l}</option>
+                        }).collect_view()}
+                </select>
+            </label>
+            <button class="button" type="submit" data-testid="filter-apply">"Filter"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn RequestTable(page: RequestPage, query: Memo<RequestQuery>) -> impl IntoView {
+    let q = query.get_untracked();
+    let next_href = page.next.map(|c| page_href(&q, Some(c.to_param())));
+    let first_href = q.after.is_some().then(|| page_href(&q, None));
+    let shown = page.rows.len();
+    view! {
+        <div class="table-toolbar">
+            <span class="muted" data-testid="request-count">
+                {format!("{shown} shown")}
+            </span>
+        </div>
+        {if page.rows.is_empty() {
+            view! { <p class="empty" data-testid="requests-empty">"No requests match this filter."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll">
+                    <table class="table requests-table" data-testid="requests-table">
+                        <thead>
+                            <tr>
+                                <th>"Time"</th>
+                                <th>"Request"</th>
+                                <th>"Status"</th>
+                                <th>"Model"</th>
+                                <th class="num">"Tokens"</th>
+                                <th class="num">"Cost"</th>
+                                <th class="num">"Latency"</th>
+                                <th>"User"</th>
+                                <th>"Country"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {page.rows.into_iter().map(|row| view! { <Row row /> }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+        <nav class="pager" aria-label="Pages">
+            {first_href.map(|href| view! { <A href=href attr:data-testid="first-page">"« First page"</A> })}
+            {next_href.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page »"</A> })}
+        </nav>
+    }
+}
+
+#[component]
+fn Row(row: RequestRow) -> impl IntoView {
+    let detail = format!("/requests/{}", encode(&row.request_id));
+    let title = row.request_id.clone();
+    view! {
+        <tr data-testid="request-row" data-request-id=row.request_id>
+            <td class="nowrap">{instant(row.created_at)}</td>
+            <td class="endpoint">
+                <A href=detail attr:data-testid="request-link" attr:title=title>
+                    <span class="method">{row.method}</span>" "{row.endpoint}
+                </A>
+            </td>
+            <td><span class=StatusClass::css(row.status) data-testid="request-status">{row.status}</span></td>
+            <td class="ellipsis">{row.model.unwrap_or_default()}</td>
+            <td class="num">{compact_count(row.tokens)}</td>
+            <td class="num">{money_exact(row.cost_micros)}</td>
+            <td class="num">{millis(Some(row.latency_ms))}</td>
+            <td class="ellipsis">{row.user_id.unwrap_or_default()}</td>
+            <td>{row.country.unwrap_or_default()}</td>
+        </tr>
+    }
+}
+
+/// The URL of the explorer with the same filter, at page `after`.
+fn page_href(q: &RequestQuery, after: Option<String>) -> String {
+    href(
+        "/requests",
+        &[
+            ("range", q.range.as_deref()),
+            ("status", q.status.as_deref()),
+            ("model", q.model.as_deref()),
+            ("endpoint", q.endpoint.as_deref()),
+            ("user", q.user.as_deref()),
+            ("country", q.country.as_deref()),
+            ("q", q.text.as_deref()),
+            ("sort", q.sort.as_deref()),
+            ("after", after.as_deref()),
+        ],
+    )
+}

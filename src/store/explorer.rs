@@ -1,0 +1,254 @@
+//! The requests explorer's reads: a filtered, sorted page of `request_log` (keyset
+//! pagination, no COUNT), and one request with its session and its ratings.
+
+use sightline_tracker::wire::RequestKind;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use sightline_app::requests::{
+    FeedbackEntry, RequestCursor, RequestDetail, RequestFilter, RequestPage, RequestRecord,
+    RequestRow, RequestSort, SessionSummary, SortValue,
+};
+
+use super::requests::{NewRequest, REQUEST_SELECT, request_from_row};
+use super::{Bind, Store, StoreError, bind_all, escape_like};
+
+const SESSION_SELECT: &str = "session_key, user_id, \
+    CAST(CASE WHEN inferred THEN 1 ELSE 0 END AS BIGINT), started_at, last_seen_at, \
+    request_count, error_count, tokens, cost_micros";
+
+impl Store {
+    /// A page of the explorer: the rows matching `filter` after `after`, ordered by the
+    /// sort column and then id, both descending; `next` is set when more follow.
+    pub async fn request_page(
+        &self,
+        filter: &RequestFilter,
+        after: Option<RequestCursor>,
+        limit: i64,
+    ) -> Result<RequestPage, StoreError> {
+        let (mut condition, mut binds) = filter_sql(filter);
+        let column = sort_column(filter.sort);
+        if let Some(c) = after {
+            binds.push(match c.value {
+                SortValue::Int(v) => Bind::Int(v),
+                SortValue::Real(v) => Bind::Real(v),
+            });
+            let value = binds.len();
+            binds.push(Bind::Int(c.id));
+            let id = binds.len();
+            // The first bound lets an index on the sort column start at the cursor.
+            condition.push_str(&format!(
+                " AND {column} <= ${value} AND ({column} < ${value} OR id < ${id})"
+            ));
+        }
+        let sql = format!(
+            "SELECT id, request_id, created_at, method, endpoint, status_code, model_name, \
+                    prompt_tokens + completion_tokens, cost_micros, latency_ms, user_id, country \
+             FROM request_log WHERE {condition} \
+             ORDER BY {column} DESC, id DESC LIMIT {}",
+            limit + 1
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut rows = super::map_rows(&rows, |r| {
+            Ok(RequestRow {
+                id: r.try_get(0)?,
+                request_id: r.try_get(1)?,
+                created_at: r.try_get(2)?,
+                method: r.try_get(3)?,
+                endpoint: r.try_get(4)?,
+                status: r.try_get(5)?,
+                model: r.try_get(6)?,
+                tokens: r.try_get(7)?,
+                cost_micros: r.try_get(8)?,
+                latency_ms: r.try_get(9)?,
+                user_id: r.try_get(10)?,
+                country: r.try_get(11)?,
+            })
+        })?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| RequestCursor {
+                value: match filter.sort {
+                    RequestSort::Time => SortValue::Int(r.created_at),
+                    RequestSort::Latency => SortValue::Real(r.latency_ms),
+                    RequestSort::Cost => SortValue::Int(r.cost_micros),
+                },
+                id: r.id,
+            })
+        } else {
+            None
+        };
+        Ok(RequestPage { rows, next })
+    }
+
+    /// One request with its session and every rating of it (most recently changed
+    /// first); `None` if no request has this id. `my_rating` is left for the caller.
+    pub async fn request_detail(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<RequestDetail>, StoreError> {
+        let sql = format!("SELECT id, {REQUEST_SELECT} FROM request_log WHERE request_id = $1");
+        let Some(row) = sqlx::query(&sql)
+            .bind(request_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        let request = request_from_row(&row)?;
+        let session = self.session_of(&request).await?;
+        let rows = sqlx::query(
+            "SELECT user_id, rating, comment, created_at, updated_at FROM feedback_log \
+             WHERE request_id = $1 ORDER BY updated_at DESC, id DESC",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let feedback = super::map_rows(&rows, |r| {
+            Ok(FeedbackEntry {
+                user_id: r.try_get(0)?,
+                rating: r.try_get(1)?,
+                comment: r.try_get(2)?,
+                created_at: r.try_get(3)?,
+                updated_at: r.try_get(4)?,
+            })
+        })?;
+        Ok(Some(RequestDetail {
+            request: record(id, request),
+            session,
+            feedback,
+            my_rating: None,
+        }))
+    }
+
+    /// The session of a request: the one its `session_id` names, else (for a served
+    /// request of a known user) the user's inferred session that spans its time.
+    async fn session_of(&self, r: &NewRequest) -> Result<Option<SessionSummary>, StoreError> {
+        let row = if let Some(sid) = &r.session_id {
+            let sql = format!("SELECT {SESSION_SELECT} FROM user_session WHERE session_key = $1");
+            sqlx::query(&sql)
+                .bind(sid)
+                .fetch_optional(&self.pool)
+                .await?
+        } else if let (Some(user), RequestKind::Api) = (&r.user_id, r.kind) {
+            let sql = format!(
+                "SELECT {SESSION_SELECT} FROM user_session \
+                 WHERE user_id = $1 AND inferred = TRUE AND started_at <= $2 AND last_seen_at >= $2 \
+                 ORDER BY started_at DESC LIMIT 1"
+            );
+            sqlx::query(&sql)
+                .bind(user)
+                .bind(r.created_at)
+                .fetch_optional(&self.pool)
+                .await?
+        } else {
+            None
+        };
+        Ok(row.as_ref().map(session_from_row).transpose()?)
+    }
+}
+
+fn session_from_row(r: &AnyRow) -> Result<SessionSummary, sqlx::Error> {
+    Ok(SessionSummary {
+        session_key: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        inferred: r.try_get::<i64, _>(2)? != 0,
+        started_at: r.try_get(3)?,
+        last_seen_at: r.try_get(4)?,
+        request_count: r.try_get(5)?,
+        error_count: r.try_get(6)?,
+        tokens: r.try_get(7)?,
+        cost_micros: r.try_get(8)?,
+    })
+}
+
+fn record(id: i64, r: NewRequest) -> RequestRecord {
+    RequestRecord {
+        id,
+        request_id: r.request_id,
+        created_at: r.created_at,
+        kind: r.kind.as_str().to_owned(),
+        service: r.service,
+        endpoint: r.endpoint,
+        method: r.method,
+        status_code: r.status_code,
+        latency_ms: r.latency_ms,
+        ttft_ms: r.ttft_ms,
+        model_name: r.model_name,
+        prompt_tokens: r.prompt_tokens,
+        completion_tokens: r.completion_tokens,
+        cost_micros: r.cost_micros,
+        finish_reason: r.finish_reason,
+        user_id: r.user_id,
+        session_id: r.session_id,
+        is_authenticated: r.is_authenticated,
+        ip: r.ip,
+        country: r.country,
+        user_agent: r.user_agent,
+        request_bytes: r.request_bytes,
+        response_bytes: r.response_bytes,
+        error: r.error,
+        metadata: r.metadata,
+    }
+}
+
+/// The column a sort orders by (descending, then by id).
+fn sort_column(sort: RequestSort) -> &'static str {
+    match sort {
+        RequestSort::Time => "created_at",
+        RequestSort::Latency => "latency_ms",
+        RequestSort::Cost => "cost_micros",
+    }
+}
+
+/// The WHERE condition of `filter` and the values it binds, as `$1`, `$2`, …
+fn filter_sql(filter: &RequestFilter) -> (String, Vec<Bind>) {
+    let mut parts: Vec<String> = Vec::new();
+    let mut binds = Vec::new();
+    let next = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    if let Some(since) = filter.since {
+        let p = next(Bind::Int(since), &mut binds);
+        parts.push(format!("created_at >= {p}"));
+    }
+    if let Some(until) = filter.until {
+        let p = next(Bind::Int(until), &mut binds);
+        parts.push(format!("created_at < {p}"));
+    }
+    if let Some(class) = filter.status {
+        let (low, high) = class.bounds();
+        let p = next(Bind::Int(low.into()), &mut binds);
+        parts.push(format!("status_code >= {p}"));
+        if let Some(high) = high {
+            let p = next(Bind::Int(high.into()), &mut binds);
+            parts.push(format!("status_code < {p}"));
+        }
+    }
+    for (column, value) in [
+        ("model_name", &filter.model),
+        ("endpoint", &filter.endpoint),
+        ("user_id", &filter.user),
+        ("country", &filter.country),
+    ] {
+        if let Some(v) = value {
+            let p = next(Bind::Text(v.clone()), &mut binds);
+            parts.push(format!("{column} = {p}"));
+        }
+    }
+    if let Some(text) = &filter.text {
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        let p = next(Bind::Text(pattern), &mut binds);
+        parts.push(format!(
+            "(LOWER(endpoint) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(error, '')) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if parts.is_empty() {
+        parts.push("1 = 1".into());
+    }
+    (parts.join(" AND "), binds)
+}
