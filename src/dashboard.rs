@@ -47,18 +47,15 @@ async fn figures(store: &Store, r: &TimeRange) -> Result<(SummaryFigures, i64), 
     Ok((f, totals.new_users))
 }
 
-/// p50, p95 and p99 of each bucket, from the bins the database picked out.
-fn latency_points(buckets: &[i64], bins: Vec<(i64, i32, i64, i64, i64)>) -> Vec<LatencyPoint> {
-    let mut by_bucket: HashMap<i64, [Option<f64>; 3]> = HashMap::new();
-    for (t, bin, before, through, total) in bins {
-        let q = by_bucket.entry(t).or_default();
-        for (i, (num, den)) in [(1, 2), (19, 20), (99, 100)].into_iter().enumerate() {
-            let rank = histogram::rank(total, num, den);
-            if before < rank && rank <= through {
-                q[i] = Some(histogram::value_of(bin));
-            }
-        }
-    }
+/// p50, p95 and p99 of each bucket, from the quantile bins kept at ingest.
+fn latency_points(buckets: &[i64], bins: Vec<(i64, i32, i32, i32)>) -> Vec<LatencyPoint> {
+    let by_bucket: HashMap<i64, [Option<f64>; 3]> = bins
+        .into_iter()
+        .map(|(t, p50, p95, p99)| {
+            let v = |bin| Some(histogram::value_of(bin));
+            (t, [v(p50), v(p95), v(p99)])
+        })
+        .collect();
     buckets
         .iter()
         .map(|t| {
@@ -86,7 +83,7 @@ pub async fn report(
     let (traffic, percentile_bins, statuses, models, model_costs, countries, top_users, ratings) =
         tokio::try_join!(
             store.traffic(r.bucket_ms, r.start, r.end),
-            store.latency_percentile_bins(r.bucket_ms, r.start, r.end),
+            store.latency_quantile_bins(r.bucket_ms, r.start, r.end),
             store.status_totals(r.bucket_ms, r.start, r.end),
             store.model_totals(r.bucket_ms, r.start, r.end),
             store.model_costs(r.bucket_ms, r.start, r.end),

@@ -481,3 +481,48 @@ storage_test!(
         }
     }
 );
+
+storage_test!(
+    the_quantile_backfill_of_the_migration_equals_what_ingest_keeps,
+    |db| async move {
+        let options = sightline::demo::DemoOptions {
+            days: 2,
+            users: 40,
+            per_day: 2_000,
+            seed: 5,
+        };
+        sightline::demo::seed(&db.store, &options, T0 + 2 * DAY, false)
+            .await
+            .unwrap();
+        let kept = db.store.derived_snapshot().await.unwrap();
+        // A database migrated before the table existed gets it filled by the migration.
+        let migration = match db.backend() {
+            common::Backend::Sqlite => {
+                include_str!("../migrations/sqlite/0004_latency_quantiles.sql")
+            }
+            common::Backend::Postgres => {
+                include_str!("../migrations/postgres/0004_latency_quantiles.sql")
+            }
+        };
+        let backfill = migration
+            .split_once("-- Buckets written before this table existed.")
+            .unwrap()
+            .1;
+        let mut conn = db.connection().await;
+        sqlx::query("DELETE FROM rollup_latency_quantiles")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(backfill).execute(&mut conn).await.unwrap();
+        let backfilled = db.store.derived_snapshot().await.unwrap();
+        assert_eq!(backfilled, kept);
+        let buckets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rollup_latency_quantiles")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            buckets >= 48 + 2,
+            "hourly and daily buckets of two days: {buckets}"
+        );
+    }
+);

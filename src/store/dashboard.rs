@@ -52,6 +52,28 @@ impl Store {
             .await?)
     }
 
+    /// Runs `outer`, whose `{rows}` stands for the `columns` of `table`'s rows covering
+    /// the buckets: for an hourly range the whole UTC days inside it come from the daily
+    /// rows and only the ragged ends from hourly ones (the same sums, far fewer rows).
+    async fn over_spans(
+        &self,
+        table: &str,
+        columns: &str,
+        outer: &str,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let spans = grain_spans(bucket_ms, start, end);
+        let rows = span_rows(table, columns, spans.len());
+        let sql = outer.replace("{rows}", &rows);
+        let mut query = sqlx::query(&sql);
+        for (grain, from, to) in spans {
+            query = query.bind(grain).bind(from).bind(to);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
     /// The traffic rollup at grain `bucket_ms`, oldest bucket first; empty buckets are absent.
     pub async fn traffic(
         &self,
@@ -197,7 +219,8 @@ impl Store {
         })
     }
 
-    /// The latency histogram of all the buckets merged, as `(bin, requests)`.
+    /// The latency histogram of all the buckets merged, as `(bin, requests)`. Whole days
+    /// of an hourly range are read from the daily rows (fewer rows, the same sums).
     pub async fn latency_merged(
         &self,
         bucket_ms: i64,
@@ -205,9 +228,10 @@ impl Store {
         end: i64,
     ) -> Result<Vec<(i32, i64)>, StoreError> {
         let rows = self
-            .over_buckets(
-                "SELECT bin, CAST(SUM(requests) AS BIGINT) FROM rollup_latency \
-             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 GROUP BY bin",
+            .over_spans(
+                "rollup_latency",
+                "bin, requests",
+                "SELECT bin, CAST(SUM(requests) AS BIGINT) FROM ({rows}) r GROUP BY bin",
                 bucket_ms,
                 start,
                 end,
@@ -216,46 +240,26 @@ impl Store {
         map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
     }
 
-    /// For each bucket, the bins holding the nearest-rank p50, p95 and p99, computed in
-    /// the database (only those bins travel): `(bucket_start, bin, rank_before, rank_through,
-    /// total)`; the bin holds the ranks in `rank_before + 1 ..= rank_through`.
-    pub async fn latency_percentile_bins(
+    /// The bins holding each bucket's p50, p95 and p99 (kept at ingest):
+    /// `(bucket_start, p50_bin, p95_bin, p99_bin)`, oldest first.
+    pub async fn latency_quantile_bins(
         &self,
         bucket_ms: i64,
         start: i64,
         end: i64,
-    ) -> Result<Vec<(i64, i32, i64, i64, i64)>, StoreError> {
-        let crosses = |num: i64, den: i64| {
-            let rank = format!("((total * {num} + {}) / {den})", den - 1);
-            format!("(cum >= {rank} AND cum - requests < {rank})")
-        };
-        let sql = format!(
-            "WITH c AS ( \
-                SELECT bucket_start, bin, requests, \
-                       CAST(SUM(requests) OVER (PARTITION BY bucket_start ORDER BY bin \
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS cum, \
-                       CAST(SUM(requests) OVER (PARTITION BY bucket_start) AS BIGINT) AS total \
-                FROM rollup_latency WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3) \
-             SELECT bucket_start, bin, cum - requests, cum, total FROM c WHERE {} OR {} OR {} \
-             ORDER BY bucket_start, bin",
-            crosses(1, 2),
-            crosses(19, 20),
-            crosses(99, 100)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(bucket_ms)
-            .bind(start)
-            .bind(end)
-            .fetch_all(&self.pool)
+    ) -> Result<Vec<(i64, i32, i32, i32)>, StoreError> {
+        let rows = self
+            .over_buckets(
+                "SELECT bucket_start, p50_bin, p95_bin, p99_bin FROM rollup_latency_quantiles \
+                 WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
+                 ORDER BY bucket_start",
+                bucket_ms,
+                start,
+                end,
+            )
             .await?;
         map_rows(&rows, |r| {
-            Ok((
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                r.try_get(3)?,
-                r.try_get(4)?,
-            ))
+            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
         })
     }
 
@@ -267,10 +271,11 @@ impl Store {
         end: i64,
     ) -> Result<Vec<(i32, i64)>, StoreError> {
         let rows = self
-            .over_buckets(
-                "SELECT status_code, CAST(SUM(requests) AS BIGINT) FROM rollup_status \
-             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
-             GROUP BY status_code ORDER BY status_code",
+            .over_spans(
+                "rollup_status",
+                "status_code, requests",
+                "SELECT status_code, CAST(SUM(requests) AS BIGINT) FROM ({rows}) r \
+                 GROUP BY status_code ORDER BY status_code",
                 bucket_ms,
                 start,
                 end,
@@ -287,12 +292,14 @@ impl Store {
         end: i64,
     ) -> Result<Vec<(String, Sums)>, StoreError> {
         let rows = self
-            .over_buckets(
+            .over_spans(
+                "rollup_model",
+                "model_name, requests, errors, latency_sum_us, prompt_tokens, completion_tokens, \
+                 cost_micros",
                 "SELECT model_name, CAST(SUM(requests) AS BIGINT), CAST(SUM(errors) AS BIGINT), \
                     CAST(SUM(latency_sum_us) AS BIGINT), CAST(SUM(prompt_tokens) AS BIGINT), \
                     CAST(SUM(completion_tokens) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) \
-             FROM rollup_model WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
-             GROUP BY model_name",
+                 FROM ({rows}) r GROUP BY model_name",
                 bucket_ms,
                 start,
                 end,
@@ -341,10 +348,11 @@ impl Store {
         end: i64,
     ) -> Result<Vec<(String, i64, i64)>, StoreError> {
         let rows = self
-            .over_buckets(
+            .over_spans(
+                "rollup_country",
+                "country, requests, errors",
                 "SELECT country, CAST(SUM(requests) AS BIGINT) AS n, CAST(SUM(errors) AS BIGINT) \
-             FROM rollup_country WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
-             GROUP BY country ORDER BY n DESC, country",
+                 FROM ({rows}) r GROUP BY country ORDER BY n DESC, country",
                 bucket_ms,
                 start,
                 end,
@@ -402,9 +410,10 @@ impl Store {
         end: i64,
     ) -> Result<[i64; 5], StoreError> {
         let rows = self
-            .over_buckets(
-                "SELECT rating, CAST(SUM(ratings) AS BIGINT) FROM rollup_feedback \
-             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 GROUP BY rating",
+            .over_spans(
+                "rollup_feedback",
+                "rating, ratings",
+                "SELECT rating, CAST(SUM(ratings) AS BIGINT) FROM ({rows}) r GROUP BY rating",
                 bucket_ms,
                 start,
                 end,
@@ -490,15 +499,14 @@ impl Store {
     }
 }
 
-/// The `rollup_user` rows covering `[start, end)` at grain `bucket_ms`, as few as
-/// possible: whole UTC days inside an hourly range are read from the daily rows (a
-/// day's row sums its hours), only the ragged ends hourly. Returns the subquery (its
-/// placeholders are `$1…`, three per span) and the spans `(grain, from, to)` to bind.
-fn user_rows(bucket_ms: i64, start: i64, end: i64) -> (String, Vec<(i64, i64, i64)>) {
+/// The `(grain, from, to)` spans that cover the buckets of `[start, end)` at
+/// `bucket_ms`: an hourly range with whole UTC days inside it reads those days at the
+/// daily grain and only its ragged ends hourly.
+fn grain_spans(bucket_ms: i64, start: i64, end: i64) -> Vec<(i64, i64, i64)> {
     use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
     let first_day = floor_to(start + DAY_MS - 1, DAY_MS);
     let last_day = floor_to(end, DAY_MS);
-    let spans = if bucket_ms == HOUR_MS && last_day > first_day {
+    if bucket_ms == HOUR_MS && last_day > first_day {
         vec![
             (DAY_MS, first_day, last_day),
             (HOUR_MS, start, first_day),
@@ -506,11 +514,15 @@ fn user_rows(bucket_ms: i64, start: i64, end: i64) -> (String, Vec<(i64, i64, i6
         ]
     } else {
         vec![(bucket_ms, start, end)]
-    };
-    let sub = (0..spans.len())
+    }
+}
+
+/// `columns` of `table` over `n` spans, bound as `($1, $2, $3)`, `($4, $5, $6)`, …
+fn span_rows(table: &str, columns: &str, n: usize) -> String {
+    (0..n)
         .map(|i| {
             format!(
-                "SELECT user_id, requests, tokens, cost_micros FROM rollup_user \
+                "SELECT {columns} FROM {table} \
                  WHERE bucket_ms = ${} AND bucket_start >= ${} AND bucket_start < ${}",
                 3 * i + 1,
                 3 * i + 2,
@@ -518,6 +530,17 @@ fn user_rows(bucket_ms: i64, start: i64, end: i64) -> (String, Vec<(i64, i64, i6
             )
         })
         .collect::<Vec<_>>()
-        .join(" UNION ALL ");
+        .join(" UNION ALL ")
+}
+
+/// The rows of `rollup_user` covering a range (see [`grain_spans`]), and the spans to
+/// bind.
+fn user_rows(bucket_ms: i64, start: i64, end: i64) -> (String, Vec<(i64, i64, i64)>) {
+    let spans = grain_spans(bucket_ms, start, end);
+    let sub = span_rows(
+        "rollup_user",
+        "user_id, requests, tokens, cost_micros",
+        spans.len(),
+    );
     (sub, spans)
 }

@@ -300,6 +300,9 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
         binned(&d.latency),
     )
     .await?;
+    let mut touched: Vec<Bucket> = d.latency.keys().map(|(b, _)| *b).collect();
+    touched.dedup();
+    refresh_latency_quantiles(conn, &touched).await?;
     upsert_adding(
         conn,
         "rollup_status",
@@ -424,9 +427,50 @@ const SUMS: &[&str] = &[
     "cost_micros",
 ];
 
+/// Recomputes the quantile bins of `buckets` from their (already updated) histograms.
+/// The SQL is the migration's, for a list of buckets: nearest rank `ceil(total·q)`,
+/// the same integer arithmetic as [`crate::rollup::histogram::rank`].
+async fn refresh_latency_quantiles(
+    conn: &mut AnyConnection,
+    buckets: &[Bucket],
+) -> Result<(), StoreError> {
+    for chunk in buckets.chunks(400) {
+        let pairs = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO rollup_latency_quantiles (bucket_ms, bucket_start, p50_bin, p95_bin, p99_bin) \
+             SELECT bucket_ms, bucket_start, \
+                    MIN(CASE WHEN cum >= (total + 1) / 2 THEN bin END), \
+                    MIN(CASE WHEN cum >= (total * 19 + 19) / 20 THEN bin END), \
+                    MIN(CASE WHEN cum >= (total * 99 + 99) / 100 THEN bin END) \
+             FROM (SELECT bucket_ms, bucket_start, bin, \
+                          CAST(SUM(requests) OVER (PARTITION BY bucket_ms, bucket_start ORDER BY bin \
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS cum, \
+                          CAST(SUM(requests) OVER (PARTITION BY bucket_ms, bucket_start) AS BIGINT) AS total \
+                   FROM rollup_latency WHERE (bucket_ms, bucket_start) IN (VALUES {pairs})) c \
+             WHERE total > 0 \
+             GROUP BY bucket_ms, bucket_start \
+             ON CONFLICT (bucket_ms, bucket_start) DO UPDATE SET \
+                p50_bin = excluded.p50_bin, p95_bin = excluded.p95_bin, p99_bin = excluded.p99_bin"
+        );
+        let mut query = sqlx::query(&sql);
+        for (bucket_ms, bucket_start) in chunk {
+            query = query.bind(*bucket_ms).bind(*bucket_start);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Tables derived from `request_log` (and `feedback_log`), each with its columns but
 /// the surrogate id: emptied and recomputed by a rebuild, compared by tests.
-pub const DERIVED_TABLES: [(&str, &[&str]); 12] = [
+pub const DERIVED_TABLES: [(&str, &[&str]); 13] = [
+    (
+        "rollup_latency_quantiles",
+        &["bucket_ms", "bucket_start", "p50_bin", "p95_bin", "p99_bin"],
+    ),
     (
         "rollup_traffic",
         &[
