@@ -53,10 +53,12 @@ pub fn ThreatsPage() -> impl IntoView {
     });
 
     let action = ServerAction::<SetThreatState>::new();
+    let last_resolve = RwSignal::new(true);
     let message = RwSignal::new(None::<Result<String, String>>);
     Effect::new(move |_| {
         if let Some(result) = action.value().get() {
-            let resolve = action.input().get_untracked().is_some_and(|i| i.resolve);
+            // The action's input is cleared once it has answered: remember it here.
+            let resolve = last_resolve.get_untracked();
             message.set(Some(match result {
                 Ok(n) => Ok(format!(
                     "{} {} threat{}.",
@@ -93,6 +95,7 @@ pub fn ThreatsPage() -> impl IntoView {
         } else {
             ThreatSelection::Ids(selected.get_untracked().into_iter().collect())
         };
+        last_resolve.set(resolve);
         action.dispatch(SetThreatState { selection, resolve });
     };
 
