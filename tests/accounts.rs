@@ -6,21 +6,11 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{Browser, TestDb, TestServer};
+use common::{Browser, PASSWORD, TestDb, TestServer, account};
 use serde_json::json;
 use sightline::store::NewThreat;
 use sightline_app::auth::Role;
 use sightline_tracker::wire::{Severity, ThreatType};
-
-const PASSWORD: &str = "correct horse battery";
-
-async fn account(db: &TestDb, username: &str, role: Role) {
-    let hash = sightline::auth::password::hash(PASSWORD).await;
-    db.store
-        .upsert_account(username, &hash, role, 0)
-        .await
-        .unwrap();
-}
 
 /// `sightline create-admin …` with `stdin`: (success, stdout, stderr).
 fn create_admin(url: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {

@@ -4,22 +4,13 @@
 mod common;
 
 use common::fixture::{now_ms, request};
-use common::{Browser, TestDb, TestServer};
+use common::{Browser, PASSWORD, TestDb, TestServer, account};
 use sightline_app::auth::Role;
 use sightline_app::requests::{RequestDetail, RequestPage};
 use sqlx::Row;
 
-const PASSWORD: &str = "correct horse battery";
 /// The changed rating's comment, trimmed: markup that must stay text.
 const CHANGED: &str = "too slow</textarea><b>x</b>";
-
-async fn account(db: &TestDb, username: &str, role: Role) {
-    let hash = sightline::auth::password::hash(PASSWORD).await;
-    db.store
-        .upsert_account(username, &hash, role, 0)
-        .await
-        .unwrap();
-}
 
 /// Three requests of the last minutes (`req-a` oldest, `req-c` a 502) and one from
 /// two days ago (outside the default 24 hours).

@@ -98,21 +98,16 @@ pub async fn signed_out(
     user_agent: Option<String>,
     now: i64,
 ) -> Result<(), StoreError> {
-    store
-        .record_auth_events_from(
-            AuthSource::Sightline,
-            &[NewAuthEvent {
-                created_at: now,
-                event_type: AuthEventType::Logout,
-                user_id: Some(user.username.clone()),
-                ip: Some(ip),
-                user_agent,
-                success: true,
-                error: None,
-                metadata: None,
-            }],
-        )
-        .await
+    write_event(
+        store,
+        now,
+        AuthEventType::Logout,
+        &user.username,
+        ip,
+        user_agent,
+        None,
+    )
+    .await
 }
 
 async fn record(
@@ -122,15 +117,30 @@ async fn record(
     event_type: AuthEventType,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
+    let ip = attempt.ip.clone();
+    let ua = attempt.user_agent.clone();
+    write_event(store, now, event_type, attempt.username, ip, ua, error).await
+}
+
+/// One `auth_event` of Sightline's own; a failure when `error` is given.
+async fn write_event(
+    store: &Store,
+    now: i64,
+    event_type: AuthEventType,
+    username: &str,
+    ip: String,
+    user_agent: Option<String>,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
     store
         .record_auth_events_from(
             AuthSource::Sightline,
             &[NewAuthEvent {
                 created_at: now,
                 event_type,
-                user_id: Some(attempt.username.chars().take(128).collect()),
-                ip: Some(attempt.ip.clone()),
-                user_agent: attempt.user_agent.clone(),
+                user_id: Some(username.chars().take(128).collect()),
+                ip: Some(ip),
+                user_agent,
                 success: error.is_none(),
                 error: error.map(str::to_owned),
                 metadata: None,

@@ -453,28 +453,14 @@ impl Store {
 
     /// The most recently seen threats.
     pub async fn latest_threats(&self, limit: i64) -> Result<Vec<ThreatRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, created_at, last_seen_at, threat_type, severity, ip, user_id, description, occurrences, \
-                    CAST(CASE WHEN resolved THEN 1 ELSE 0 END AS BIGINT) \
-             FROM threat_log ORDER BY last_seen_at DESC, id DESC LIMIT $1",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM threat_log ORDER BY last_seen_at DESC, id DESC LIMIT $1",
+            super::threats::THREAT_ROW_COLUMNS
+        ))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        map_rows(&rows, |r| {
-            Ok(ThreatRow {
-                id: r.try_get(0)?,
-                created_at: r.try_get(1)?,
-                last_seen_at: r.try_get(2)?,
-                threat_type: r.try_get(3)?,
-                severity: r.try_get(4)?,
-                ip: r.try_get(5)?,
-                user_id: r.try_get(6)?,
-                description: r.try_get(7)?,
-                occurrences: r.try_get(8)?,
-                resolved: r.try_get::<i64, _>(9)? != 0,
-            })
-        })
+        map_rows(&rows, super::threats::threat_row)
     }
 
     /// Alerts firing now, newest first.

@@ -136,9 +136,7 @@ impl Store {
             None => condition,
         };
         let sql = format!(
-            "SELECT id, created_at, last_seen_at, threat_type, severity, ip, user_id, description, \
-                    occurrences, CAST(CASE WHEN resolved THEN 1 ELSE 0 END AS BIGINT), country, \
-                    endpoint, resolved_at, resolved_by \
+            "SELECT {THREAT_ROW_COLUMNS}, country, endpoint, resolved_at, resolved_by \
              FROM threat_log WHERE {page_condition} \
              ORDER BY last_seen_at DESC, id DESC LIMIT {}",
             limit + 1
@@ -150,18 +148,7 @@ impl Store {
         let rows = query.fetch_all(&self.pool).await?;
         let mut rows = super::map_rows(&rows, |r| {
             Ok(ThreatListRow {
-                threat: ThreatRow {
-                    id: r.try_get(0)?,
-                    created_at: r.try_get(1)?,
-                    last_seen_at: r.try_get(2)?,
-                    threat_type: r.try_get(3)?,
-                    severity: r.try_get(4)?,
-                    ip: r.try_get(5)?,
-                    user_id: r.try_get(6)?,
-                    description: r.try_get(7)?,
-                    occurrences: r.try_get(8)?,
-                    resolved: r.try_get::<i64, _>(9)? != 0,
-                },
+                threat: threat_row(r)?,
                 country: r.try_get(10)?,
                 endpoint: r.try_get(11)?,
                 resolved_at: r.try_get(12)?,
@@ -179,6 +166,26 @@ impl Store {
         };
         Ok(ThreatPage { rows, total, next })
     }
+}
+
+/// The columns [`threat_row`] reads, first in a SELECT.
+pub(super) const THREAT_ROW_COLUMNS: &str = "id, created_at, last_seen_at, threat_type, severity, \
+     ip, user_id, description, occurrences, CAST(CASE WHEN resolved THEN 1 ELSE 0 END AS BIGINT)";
+
+/// A threat as the dashboard and the threats view show it, from [`THREAT_ROW_COLUMNS`].
+pub(super) fn threat_row(r: &sqlx::any::AnyRow) -> Result<ThreatRow, sqlx::Error> {
+    Ok(ThreatRow {
+        id: r.try_get(0)?,
+        created_at: r.try_get(1)?,
+        last_seen_at: r.try_get(2)?,
+        threat_type: r.try_get(3)?,
+        severity: r.try_get(4)?,
+        ip: r.try_get(5)?,
+        user_id: r.try_get(6)?,
+        description: r.try_get(7)?,
+        occurrences: r.try_get(8)?,
+        resolved: r.try_get::<i64, _>(9)? != 0,
+    })
 }
 
 /// The WHERE condition of `filter`, its placeholders numbered after the first `k`.

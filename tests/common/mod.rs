@@ -49,3 +49,15 @@ macro_rules! storage_test {
         }
     };
 }
+
+/// The password of every account [`account`] makes.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A dashboard account with [`PASSWORD`], straight into the store.
+pub async fn account(db: &TestDb, username: &str, role: sightline_app::auth::Role) {
+    let hash = sightline::auth::password::hash(PASSWORD).await;
+    db.store
+        .upsert_account(username, &hash, role, 0)
+        .await
+        .unwrap();
+}
