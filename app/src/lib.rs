@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod components;
 pub mod dto;
+pub mod export;
 pub mod format;
 pub mod pages;
 pub mod query;

@@ -13,7 +13,7 @@ use sightline_app::requests::{
 use super::requests::{NewRequest, REQUEST_SELECT, request_from_row};
 use super::{Bind, Store, StoreError, bind_all, escape_like};
 
-const SESSION_SELECT: &str = "session_key, user_id, \
+pub(super) const SESSION_SELECT: &str = "session_key, user_id, \
     CAST(CASE WHEN inferred THEN 1 ELSE 0 END AS BIGINT), started_at, last_seen_at, \
     request_count, error_count, tokens, cost_micros";
 
@@ -151,7 +151,7 @@ impl Store {
     }
 }
 
-fn session_from_row(r: &AnyRow) -> Result<SessionSummary, sqlx::Error> {
+pub(super) fn session_from_row(r: &AnyRow) -> Result<SessionSummary, sqlx::Error> {
     Ok(SessionSummary {
         session_key: r.try_get(0)?,
         user_id: r.try_get(1)?,
@@ -196,7 +196,7 @@ fn record(id: i64, r: NewRequest) -> RequestRecord {
 }
 
 /// The column a sort orders by (descending, then by id).
-fn sort_column(sort: RequestSort) -> &'static str {
+pub(super) fn sort_column(sort: RequestSort) -> &'static str {
     match sort {
         RequestSort::Time => "created_at",
         RequestSort::Latency => "latency_ms",
@@ -205,7 +205,7 @@ fn sort_column(sort: RequestSort) -> &'static str {
 }
 
 /// The WHERE condition of `filter` and the values it binds, as `$1`, `$2`, …
-fn filter_sql(filter: &RequestFilter) -> (String, Vec<Bind>) {
+pub(super) fn filter_sql(filter: &RequestFilter) -> (String, Vec<Bind>) {
     let mut parts: Vec<String> = Vec::new();
     let mut binds = Vec::new();
     let next = |b: Bind, binds: &mut Vec<Bind>| {

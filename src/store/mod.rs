@@ -8,6 +8,7 @@ mod auth_events;
 mod connect;
 mod dashboard;
 mod explorer;
+mod export;
 mod feedback;
 mod ingest;
 mod raw_cards;
@@ -24,6 +25,9 @@ pub use api_keys::{ApiKey, Scope, hash_key};
 pub use auth_events::{AuthSource, NewAuthEvent};
 pub use connect::{DbKind, StoreError, redact_url};
 pub use dashboard::{ModelUsage, TrafficBucket};
+pub use export::{
+    FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,
+};
 pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use ingest::{IngestWrite, IngestWritten};
 pub use raw_cards::RawCards;

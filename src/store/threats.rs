@@ -189,7 +189,7 @@ pub(super) fn threat_row(r: &sqlx::any::AnyRow) -> Result<ThreatRow, sqlx::Error
 }
 
 /// The WHERE condition of `filter`, its placeholders numbered after the first `k`.
-fn filter_sql(filter: &ThreatFilter, k: usize) -> (String, Vec<Bind>) {
+pub(super) fn filter_sql(filter: &ThreatFilter, k: usize) -> (String, Vec<Bind>) {
     let mut parts: Vec<String> = Vec::new();
     let mut binds = Vec::new();
     let next = |b: Bind, binds: &mut Vec<Bind>| {

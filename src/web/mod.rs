@@ -3,7 +3,9 @@
 
 pub mod api_auth;
 pub mod api_error;
+pub mod csv;
 mod dashboard_api;
+mod export;
 mod health;
 mod openapi;
 mod ui_backend;
@@ -59,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/feedback", post(ingest::feedback))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/dashboard", get(dashboard_api::dashboard))
+        .route("/api/v1/export/{file}", get(export::export))
         .route("/logout", get(auth::logout).post(auth::logout))
         .leptos_routes_with_context(&state, routes, provide_backend.clone(), {
             let options = state.leptos_options.clone();

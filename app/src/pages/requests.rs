@@ -122,11 +122,16 @@ fn RequestTable(page: RequestPage, query: Memo<RequestQuery>) -> impl IntoView {
     let next_href = page.next.map(|c| page_href(&q, Some(c.to_param())));
     let first_href = q.after.is_some().then(|| page_href(&q, None));
     let shown = page.rows.len();
+    let export = export_href(&q);
     view! {
         <div class="table-toolbar">
             <span class="muted" data-testid="request-count">
                 {format!("{shown} shown")}
             </span>
+            // `rel="external"`: a download, not a page of the app's router.
+            <a class="button export-csv" href=export download data-testid="export-csv" rel="external">
+                "Export CSV"
+            </a>
         </div>
         {if page.rows.is_empty() {
             view! { <p class="empty" data-testid="requests-empty">"No requests match this filter."</p> }.into_any()
@@ -186,8 +191,18 @@ fn Row(row: RequestRow) -> impl IntoView {
 
 /// The URL of the explorer with the same filter, at page `after`.
 fn page_href(q: &RequestQuery, after: Option<String>) -> String {
+    filter_href("/requests", q, after)
+}
+
+/// The CSV export of every request matching the same filter, in the same order.
+fn export_href(q: &RequestQuery) -> String {
+    filter_href("/api/v1/export/requests.csv", q, None)
+}
+
+/// `path` with the explorer's filter and sort (and the page `after`) as its query string.
+fn filter_href(path: &str, q: &RequestQuery, after: Option<String>) -> String {
     href(
-        "/requests",
+        path,
         &[
             ("range", q.range.as_deref()),
             ("status", q.status.as_deref()),

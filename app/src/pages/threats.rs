@@ -220,6 +220,7 @@ fn ThreatTable(
         .is_some()
         .then(|| page_href(&query.get_untracked(), None));
     let more_than_page = (total as usize) > page_len;
+    let export = export_href(&query.get_untracked());
     let show_banner = move || is_admin.get() && more_than_page && all_on_page();
 
     view! {
@@ -242,6 +243,10 @@ fn ThreatTable(
                 Ok(text) => view! { <span class="ok-state" role="status" data-testid="action-message">{text}</span> }.into_any(),
                 Err(text) => view! { <span class="error" role="alert" data-testid="action-message">{text}</span> }.into_any(),
             })}
+            // `rel="external"`: a download, not a page of the app's router.
+            <a class="button export-csv" href=export download data-testid="export-csv" rel="external">
+                "Export CSV"
+            </a>
         </div>
         <Show when=show_banner>
             <p class="select-all-banner" data-testid="select-all-banner">
@@ -360,8 +365,18 @@ fn Row(
 
 /// The URL of the view with the same filter, at page `after`.
 fn page_href(q: &ThreatQuery, after: Option<String>) -> String {
+    filter_href("/threats", q, after)
+}
+
+/// The CSV export of every threat matching the same filter.
+fn export_href(q: &ThreatQuery) -> String {
+    filter_href("/api/v1/export/threats.csv", q, None)
+}
+
+/// `path` with the view's filter (and the page `after`) as its query string.
+fn filter_href(path: &str, q: &ThreatQuery, after: Option<String>) -> String {
     crate::query::href(
-        "/threats",
+        path,
         &[
             ("type", q.threat_type.as_deref()),
             ("severity", q.severity.as_deref()),

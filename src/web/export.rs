@@ -1,0 +1,184 @@
+//! `GET /api/v1/export/{requests|threats|feedback|sessions}.csv?…`: every row a list
+//! view's filter matches, as CSV, for a signed-in browser session or a key with the
+//! `read` scope. The rows are streamed: a task reads them from the store and sends
+//! CSV in chunks through a small bounded channel to the response body, so memory stays
+//! flat for millions of rows and a client that goes away stops the query.
+
+use std::collections::HashMap;
+
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::future::{Either, ready};
+use sightline_app::auth::CurrentUser;
+use sightline_app::export::{FeedbackFilter, FeedbackQuery, SessionFilter, SessionQuery};
+use sightline_app::requests::{RequestFilter, RequestQuery};
+use sightline_app::threats::{ThreatFilter, ThreatQuery};
+use tokio::sync::mpsc;
+
+use super::AppState;
+use super::api_auth::require_key;
+use super::api_error::ApiError;
+use super::csv;
+use crate::store::{
+    FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, Scope, Store,
+    StoreError, THREAT_EXPORT_COLUMNS,
+};
+
+/// Rows are sent once this many bytes of CSV are waiting.
+const CHUNK_BYTES: usize = 48 * 1024;
+/// Chunks in flight between the query and the response body.
+const CHANNEL_CHUNKS: usize = 4;
+
+/// What to export, with its filter.
+enum Export {
+    Requests(RequestFilter),
+    Threats(ThreatFilter),
+    Feedback(FeedbackFilter),
+    Sessions(SessionFilter),
+}
+
+impl Export {
+    /// The export `file` names, filtered by `params` as its view would be at `now`.
+    fn parse(file: &str, params: &HashMap<String, String>, now: i64) -> Result<Export, ApiError> {
+        let get = |name: &str| params.get(name).cloned();
+        let export = match file {
+            "requests.csv" => {
+                // The export has no pages: a cursor in the URL is not looked at.
+                let query = RequestQuery {
+                    range: get("range"),
+                    status: get("status"),
+                    model: get("model"),
+                    endpoint: get("endpoint"),
+                    user: get("user"),
+                    country: get("country"),
+                    text: get("q"),
+                    sort: get("sort"),
+                    after: None,
+                };
+                query.resolve(now).map(|(f, _)| Export::Requests(f))
+            }
+            "threats.csv" => {
+                let query = ThreatQuery {
+                    threat_type: get("type"),
+                    severity: get("severity"),
+                    state: get("state"),
+                    range: get("range"),
+                    search: get("q"),
+                    after: None,
+                };
+                query.resolve(now).map(|(f, _)| Export::Threats(f))
+            }
+            "feedback.csv" => FeedbackQuery {
+                range: get("range"),
+                request_id: get("request_id"),
+            }
+            .resolve(now)
+            .map(Export::Feedback),
+            "sessions.csv" => SessionQuery {
+                range: get("range"),
+                user: get("user"),
+            }
+            .resolve(now)
+            .map(Export::Sessions),
+            other => {
+                return Err(ApiError::NotFound(format!(
+                    "no export `{other}`: use requests.csv, threats.csv, feedback.csv or sessions.csv"
+                )));
+            }
+        };
+        export.map_err(ApiError::BadRequest)
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Export::Requests(_) => "requests",
+            Export::Threats(_) => "threats",
+            Export::Feedback(_) => "feedback",
+            Export::Sessions(_) => "sessions",
+        }
+    }
+
+    fn columns(&self) -> &'static [&'static str] {
+        match self {
+            Export::Requests(_) => REQUEST_EXPORT_COLUMNS,
+            Export::Threats(_) => THREAT_EXPORT_COLUMNS,
+            Export::Feedback(_) => FEEDBACK_EXPORT_COLUMNS,
+            Export::Sessions(_) => SESSION_EXPORT_COLUMNS,
+        }
+    }
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    if user.is_none() {
+        require_key(&state.store, &headers, &[Scope::Read]).await?;
+    }
+    let now = chrono::Utc::now();
+    let export = Export::parse(&file, &params, now.timestamp_millis())?;
+    let filename = format!(
+        "sightline-{}-{}.csv",
+        export.name(),
+        now.format("%Y%m%d-%H%M")
+    );
+
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
+    tokio::spawn(write_csv(state.store, export, tx));
+    let chunks = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+
+    let mut response = Body::from_stream(chunks).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Reads the export's rows and sends them as CSV chunks, header first. A database
+/// error ends the body with an error (the client sees a broken download, not a short
+/// file that looks whole); a closed channel (the client went away) stops the query.
+async fn write_csv(store: Store, export: Export, tx: mpsc::Sender<Result<Bytes, std::io::Error>>) {
+    let mut buf = Vec::with_capacity(CHUNK_BYTES + 4096);
+    csv::write_record(&mut buf, export.columns());
+    let mut each = |cells: Vec<String>| {
+        csv::write_record(&mut buf, &cells);
+        if buf.len() < CHUNK_BYTES {
+            return Either::Right(ready(true));
+        }
+        let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES + 4096));
+        let tx = tx.clone();
+        Either::Left(async move { tx.send(Ok(Bytes::from(chunk))).await.is_ok() })
+    };
+    let result: Result<u64, StoreError> = match &export {
+        Export::Requests(f) => store.export_requests(f, &mut each).await,
+        Export::Threats(f) => store.export_threats(f, &mut each).await,
+        Export::Feedback(f) => store.export_feedback(f, &mut each).await,
+        Export::Sessions(f) => store.export_sessions(f, &mut each).await,
+    };
+    match result {
+        Ok(rows) => {
+            if !buf.is_empty() {
+                let _ = tx.send(Ok(Bytes::from(buf))).await;
+            }
+            tracing::debug!(export = export.name(), rows, "CSV export sent");
+        }
+        Err(e) => {
+            tracing::error!(export = export.name(), error = %e, "CSV export failed mid-stream");
+            let _ = tx
+                .send(Err(std::io::Error::other("the export failed")))
+                .await;
+        }
+    }
+}
