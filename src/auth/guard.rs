@@ -136,8 +136,8 @@ pub async fn guard(State(store): State<Store>, mut request: Request, next: Next)
 
 /// Axum middleware: a request that changes state and could carry the session cookie
 /// must come from a page of this site. Browsers send `Origin` with every such request
-/// (`Referer` is the fallback); API clients that authenticate with a bearer key and
-/// send no cookie are not at risk and pass.
+/// (`Referer` is the fallback); calls of the key-authenticated `/api/v1/` APIs that send
+/// no cookie are not at risk and pass (a missing key is then their own 401).
 pub async fn same_origin(request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
@@ -146,9 +146,12 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let headers = request.headers();
-    let bearer_only =
-        headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE);
-    if bearer_only || from_this_site(headers) {
+    // The JSON APIs authenticate with keys: only a request that also carries a cookie
+    // (and so could be riding a session) needs to come from this site. Everything else
+    // (sign-in, sign-out, server functions) always does.
+    let api_without_cookie =
+        request.uri().path().starts_with("/api/v1/") && !headers.contains_key(header::COOKIE);
+    if api_without_cookie || from_this_site(headers) {
         next.run(request).await
     } else {
         refuse(
