@@ -9,7 +9,7 @@ use crate::Error;
 use crate::auth::password;
 use crate::config::{ApiKeyCommand, Config, CreateAdminArgs, DemoArgs, PriceCommand};
 use crate::demo::{self, DemoOptions};
-use crate::pricing::{DEFAULT_PRICES, ModelPrice};
+use crate::pricing::ModelPrice;
 use crate::store::{Scope, Store};
 
 async fn open(config: &Config) -> Result<Store, Error> {
@@ -181,25 +181,17 @@ pub async fn price(config: &Config, command: PriceCommand) -> Result<(), Error> 
     let store = open(config).await?;
     match command {
         PriceCommand::List => {
-            let overrides = store.model_prices().await?;
-            let mut models: Vec<(String, ModelPrice, &str)> = DEFAULT_PRICES
-                .iter()
-                .map(|(m, p)| (m.to_string(), *p, "built-in"))
-                .collect();
-            for (model, price) in overrides {
-                models.retain(|(m, _, _)| *m != model);
-                models.push((model, price, "set"));
-            }
-            models.sort_by(|a, b| a.0.cmp(&b.0));
+            let models = crate::pricing::merged_prices(store.model_prices().await?);
             println!(
                 "{:<28} {:>14} {:>14}  SOURCE",
                 "MODEL", "PROMPT $/1M", "COMPLETION $/1M"
             );
             for (model, p, source) in models {
                 println!(
-                    "{model:<28} {:>14.4} {:>14.4}  {source}",
+                    "{model:<28} {:>14.4} {:>14.4}  {}",
                     p.prompt_micros_per_mtok as f64 / 1e6,
-                    p.completion_micros_per_mtok as f64 / 1e6
+                    p.completion_micros_per_mtok as f64 / 1e6,
+                    source.as_str()
                 );
             }
         }
@@ -208,17 +200,15 @@ pub async fn price(config: &Config, command: PriceCommand) -> Result<(), Error> 
             prompt,
             completion,
         } => {
-            let valid = |usd: f64| usd.is_finite() && (0.0..=100_000.0).contains(&usd);
-            if model.trim().is_empty() || !valid(prompt) || !valid(completion) {
-                return Err(Error::Usage(
-                    "give a model name and prices between 0 and 100000 USD per million tokens"
-                        .into(),
-                ));
-            }
-            let price = ModelPrice {
-                prompt_micros_per_mtok: (prompt * 1e6).round() as i64,
-                completion_micros_per_mtok: (completion * 1e6).round() as i64,
-            };
+            let price = ModelPrice::from_usd(prompt, completion)
+                .ok()
+                .filter(|_| !model.trim().is_empty())
+                .ok_or_else(|| {
+                    Error::Usage(
+                        "give a model name and prices between 0 and 100000 USD per million tokens"
+                            .into(),
+                    )
+                })?;
             store
                 .set_model_price(model.trim(), price, chrono::Utc::now().timestamp_millis())
                 .await?;

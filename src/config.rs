@@ -195,4 +195,15 @@ pub struct Config {
         num_args = 0..
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Days raw requests are kept; an admin's choice in the settings page takes
+    /// precedence. (No job prunes older requests yet.)
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_RETENTION_DAYS",
+        default_value_t = 90,
+        value_parser = clap::value_parser!(u32).range(1..=3650)
+    )]
+    pub retention_days: u32,
 }

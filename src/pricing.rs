@@ -4,11 +4,45 @@
 
 use std::collections::HashMap;
 
+use sightline_app::settings::PriceSource;
+
 /// The price of one model, per million prompt and completion tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModelPrice {
     pub prompt_micros_per_mtok: i64,
     pub completion_micros_per_mtok: i64,
+}
+
+/// The highest price an admin may set, in USD per million tokens.
+pub const MAX_USD_PER_MTOK: f64 = 100_000.0;
+
+impl ModelPrice {
+    /// A price typed in USD per million tokens (0 to [`MAX_USD_PER_MTOK`] each).
+    pub fn from_usd(prompt: f64, completion: f64) -> Result<ModelPrice, String> {
+        let valid = |usd: f64| usd.is_finite() && (0.0..=MAX_USD_PER_MTOK).contains(&usd);
+        if !valid(prompt) || !valid(completion) {
+            return Err(format!(
+                "give prices between 0 and {MAX_USD_PER_MTOK} USD per million tokens"
+            ));
+        }
+        Ok(ModelPrice {
+            prompt_micros_per_mtok: (prompt * 1e6).round() as i64,
+            completion_micros_per_mtok: (completion * 1e6).round() as i64,
+        })
+    }
+}
+
+/// Every priced model by name: the built-in prices, replaced or extended by those
+/// `set` in the settings, each with where it comes from.
+pub fn merged_prices(set: Vec<(String, ModelPrice)>) -> Vec<(String, ModelPrice, PriceSource)> {
+    let mut models: Vec<(String, ModelPrice, PriceSource)> = DEFAULT_PRICES
+        .iter()
+        .filter(|(m, _)| !set.iter().any(|(s, _)| s == m))
+        .map(|(m, p)| (m.to_string(), *p, PriceSource::BuiltIn))
+        .collect();
+    models.extend(set.into_iter().map(|(m, p)| (m, p, PriceSource::Set)));
+    models.sort_by(|a, b| a.0.cmp(&b.0));
+    models
 }
 
 const fn usd(prompt: f64, completion: f64) -> ModelPrice {
@@ -116,6 +150,40 @@ mod tests {
         assert_eq!(t.cost_micros("gpt-4o-mini", 1, 0), Some(0));
         assert_eq!(t.cost_micros("gpt-4o-mini", 4, 0), Some(1));
         assert_eq!(t.cost_micros("no-such-model", 10, 10), None);
+    }
+
+    #[test]
+    fn set_prices_replace_or_extend_the_built_in_ones() {
+        let merged = merged_prices(vec![
+            ("gpt-4o".into(), usd(1.0, 2.0)),
+            ("zz-custom".into(), usd(0.5, 0.5)),
+        ]);
+        assert_eq!(merged.len(), DEFAULT_PRICES.len() + 1);
+        let find = |name: &str| merged.iter().find(|(m, _, _)| m == name).cloned();
+        assert_eq!(
+            find("gpt-4o"),
+            Some(("gpt-4o".into(), usd(1.0, 2.0), PriceSource::Set))
+        );
+        assert_eq!(find("o3").map(|r| r.2), Some(PriceSource::BuiltIn));
+        assert_eq!(merged.last().map(|r| r.0.as_str()), Some("zz-custom"));
+        assert!(merged.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn typed_prices_are_bounded() {
+        assert_eq!(ModelPrice::from_usd(2.5, 10.0), Ok(usd(2.5, 10.0)));
+        assert_eq!(
+            ModelPrice::from_usd(0.0, 100_000.0).map(|p| p.completion_micros_per_mtok),
+            Ok(100_000_000_000)
+        );
+        for (p, c) in [
+            (-1.0, 1.0),
+            (1.0, 100_000.5),
+            (f64::NAN, 1.0),
+            (1.0, f64::INFINITY),
+        ] {
+            assert!(ModelPrice::from_usd(p, c).is_err());
+        }
     }
 
     #[test]

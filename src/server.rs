@@ -40,6 +40,7 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
         ingest,
         prices,
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
+        retention_days: config.retention_days,
     });
 
     // Printed on stdout, whatever the log format, so scripts and tests can find the port.

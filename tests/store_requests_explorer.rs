@@ -225,6 +225,33 @@ storage_test!(each_filter_keeps_exactly_its_rows, |db| async move {
             0,
             Box::new(|_| false),
         ),
+        // A client-given session, exactly; within a span, as its drill-down link asks.
+        (
+            RequestFilter {
+                session: Some("sess-A".into()),
+                ..Default::default()
+            },
+            3,
+            Box::new(|r| r.session_id.as_deref() == Some("sess-A")),
+        ),
+        (
+            RequestFilter {
+                session: Some("sess-A".into()),
+                since: Some(T0 + 1000),
+                until: Some(T0 + 2001),
+                ..Default::default()
+            },
+            2,
+            Box::new(|r| ["r01", "r02"].contains(&r.request_id.as_str())),
+        ),
+        (
+            RequestFilter {
+                session: Some("sess".into()),
+                ..Default::default()
+            },
+            0,
+            Box::new(|_| false),
+        ),
         // Filters combine with AND: 5xx on chat completions from DE: 4 only.
         (
             RequestFilter {

@@ -14,8 +14,11 @@ pub mod query;
 pub mod range;
 pub mod report;
 pub mod requests;
+pub mod sessions;
+pub mod settings;
 pub mod threats;
 pub mod time;
+pub mod users;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -62,9 +65,14 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::dashboard::DashboardPage />
                     <Route path=StaticSegment("login") view=pages::login::LoginPage />
                     <Route path=StaticSegment("threats") view=pages::threats::ThreatsPage />
+                    <Route path=StaticSegment("settings") view=pages::settings::SettingsPage />
                     <Route path=StaticSegment("requests") view=pages::requests::RequestsPage />
                     // Rendered whole, so an unknown request answers 404.
                     <Route path=path!("/requests/:id") view=pages::request_detail::RequestDetailPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("sessions") view=pages::sessions::SessionsPage />
+                    <Route path=StaticSegment("users") view=pages::users::UsersPage />
+                    // Rendered whole, so an unknown user answers 404.
+                    <Route path=path!("/users/:id") view=pages::user_detail::UserDetailPage ssr=SsrMode::Async />
                 </Routes>
             </components::layout::Shell>
         </Router>

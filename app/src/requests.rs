@@ -131,6 +131,8 @@ pub struct RequestFilter {
     pub country: Option<String>,
     /// Part of the endpoint or of the error, any case.
     pub text: Option<String>,
+    /// The client-given session (`session_id`), exactly.
+    pub session: Option<String>,
     pub sort: RequestSort,
 }
 
@@ -311,6 +313,12 @@ pub struct RequestQuery {
     pub user: Option<String>,
     pub country: Option<String>,
     pub text: Option<String>,
+    /// A client-given session id.
+    pub session: Option<String>,
+    /// Epoch ms bounds within the range (at or after, before): an inferred session's
+    /// span, as its drill-down links carry it.
+    pub since: Option<String>,
+    pub until: Option<String>,
     pub sort: Option<String>,
     pub after: Option<String>,
 }
@@ -322,7 +330,19 @@ impl RequestQuery {
         now: EpochMillis,
     ) -> Result<(RequestFilter, Option<RequestCursor>), String> {
         let range = param(&self.range).unwrap_or_else(|| DEFAULT_RANGE.to_owned());
-        let since = range_start(&range, now)?;
+        let instant = |name: &str, v: &Option<String>| match param(v) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<EpochMillis>()
+                .map(Some)
+                .map_err(|_| format!("{name} `{v}` is not an instant in epoch milliseconds")),
+        };
+        // The later of the range's start and `since`.
+        let since = match (range_start(&range, now)?, instant("since", &self.since)?) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let until = instant("until", &self.until)?;
         let status = match param(&self.status) {
             None => None,
             Some(s) => Some(StatusClass::parse(&s).ok_or_else(|| {
@@ -348,13 +368,14 @@ impl RequestQuery {
         Ok((
             RequestFilter {
                 since,
-                until: None,
+                until,
                 status,
                 model: param(&self.model),
                 endpoint: param(&self.endpoint),
                 user: param(&self.user),
                 country,
                 text: param(&self.text).map(|s| s.chars().take(100).collect()),
+                session: param(&self.session),
                 sort,
             },
             after,
@@ -385,6 +406,9 @@ mod tests {
             user: Some("user-1".into()),
             country: Some("de".into()),
             text: Some(" timeout ".into()),
+            session: Some(" sess-A ".into()),
+            since: None,
+            until: Some("1795372000000".into()),
             sort: Some("latency".into()),
             after: Some("1250.5_42".into()),
         };
@@ -393,13 +417,14 @@ mod tests {
             filter,
             RequestFilter {
                 since: Some(TimeRange::preset(RangeKind::Week, NOW).start),
-                until: None,
+                until: Some(1_795_372_000_000),
                 status: Some(StatusClass::ServerError),
                 model: Some("gpt-4o".into()),
                 endpoint: Some("/v1/chat/completions".into()),
                 user: Some("user-1".into()),
                 country: Some("DE".into()),
                 text: Some("timeout".into()),
+                session: Some("sess-A".into()),
                 sort: RequestSort::Latency,
             }
         );
@@ -448,8 +473,30 @@ mod tests {
     }
 
     #[test]
+    fn since_narrows_the_range_and_until_ends_it() {
+        let day_start = TimeRange::preset(RangeKind::Day, NOW).start;
+        let (filter, _) = query(|q| {
+            q.range = Some("all".into());
+            q.since = Some("1000".into());
+            q.until = Some("2000".into());
+        })
+        .resolve(NOW)
+        .unwrap();
+        assert_eq!((filter.since, filter.until), (Some(1000), Some(2000)));
+        // Within the default 24 hours, the later start wins.
+        let (filter, _) = query(|q| q.since = Some("1000".into()))
+            .resolve(NOW)
+            .unwrap();
+        assert_eq!(filter.since, Some(day_start));
+        let (filter, _) = query(|q| q.since = Some((NOW - 1000).to_string()))
+            .resolve(NOW)
+            .unwrap();
+        assert_eq!(filter.since, Some(NOW - 1000));
+    }
+
+    #[test]
     fn bad_parameters_are_named() {
-        let cases: [(RequestQuery, &str); 7] = [
+        let cases: [(RequestQuery, &str); 9] = [
             (query(|q| q.range = Some("1y".into())), "unknown range `1y`"),
             (
                 query(|q| q.range = Some("custom".into())),
@@ -468,6 +515,14 @@ mod tests {
                 "unknown sort `size`",
             ),
             (query(|q| q.after = Some("x".into())), "bad page cursor"),
+            (
+                query(|q| q.since = Some("yesterday".into())),
+                "since `yesterday` is not an instant",
+            ),
+            (
+                query(|q| q.until = Some("1.5".into())),
+                "until `1.5` is not an instant",
+            ),
             // A latency cursor is no cursor of the time order.
             (query(|q| q.after = Some("1.5_3".into())), "bad page cursor"),
         ];

@@ -34,7 +34,7 @@ pub struct Prices {
     cached: RwLock<(Instant, Arc<PriceTable>)>,
 }
 
-const PRICES_TTL: Duration = Duration::from_secs(30);
+const PRICES_TTL: Duration = Duration::from_secs(sightline_app::settings::PRICES_REFRESH_SECONDS);
 
 impl Prices {
     pub fn new(store: Store) -> Prices {

@@ -234,6 +234,7 @@ pub(super) fn filter_sql(filter: &RequestFilter) -> (String, Vec<Bind>) {
         ("endpoint", &filter.endpoint),
         ("user_id", &filter.user),
         ("country", &filter.country),
+        ("session_id", &filter.session),
     ] {
         if let Some(v) = value {
             let p = next(Bind::Text(v.clone()), &mut binds);

@@ -15,6 +15,7 @@ use sightline_app::threats::ThreatFilter;
 
 use super::explorer::{SESSION_SELECT, session_from_row};
 use super::requests::{REQUEST_SELECT, request_from_row};
+use super::sessions::session_filter_sql;
 use super::threats::{THREAT_ROW_COLUMNS, threat_row};
 use super::{Bind, Store, StoreError, bind_all};
 
@@ -169,20 +170,10 @@ impl Store {
         F: FnMut(Vec<String>) -> Fut,
         Fut: Future<Output = bool>,
     {
-        let mut parts = vec!["1 = 1".to_owned()];
-        let mut binds = Vec::new();
-        if let Some(since) = filter.since {
-            binds.push(Bind::Int(since));
-            parts.push(format!("started_at >= ${}", binds.len()));
-        }
-        if let Some(user) = &filter.user {
-            binds.push(Bind::Text(user.clone()));
-            parts.push(format!("user_id = ${}", binds.len()));
-        }
+        let (condition, binds) = session_filter_sql(filter);
         let sql = format!(
-            "SELECT {SESSION_SELECT}, ip, user_agent FROM user_session WHERE {} \
-             ORDER BY started_at DESC, id DESC",
-            parts.join(" AND ")
+            "SELECT {SESSION_SELECT}, ip, user_agent FROM user_session WHERE {condition} \
+             ORDER BY started_at DESC, id DESC"
         );
         self.export_rows(&sql, &binds, session_cells, each).await
     }

@@ -14,6 +14,7 @@ mod ingest;
 mod raw_cards;
 mod requests;
 mod rollups;
+mod sessions;
 mod settings;
 mod threats;
 mod users;
@@ -33,7 +34,7 @@ pub use ingest::{IngestWrite, IngestWritten};
 pub use raw_cards::RawCards;
 pub use requests::{BucketCounts, NewRequest};
 pub use threats::NewThreat;
-pub use users::{Account, FailedLogins};
+pub use users::{Account, AccountRefusal, FailedLogins};
 pub use web_sessions::WebSessionStore;
 
 /// The advisory lock key of the write path ("SIGHTLIN" in ASCII).

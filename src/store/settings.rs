@@ -5,6 +5,9 @@ use sqlx::Row;
 use super::{Store, StoreError, map_rows};
 use crate::pricing::ModelPrice;
 
+/// The `settings` key of the retention an admin chose.
+const RETENTION_DAYS: &str = "retention_days";
+
 impl Store {
     /// The prices set in the settings, overriding the built-in table.
     pub async fn model_prices(&self) -> Result<Vec<(String, ModelPrice)>, StoreError> {
@@ -55,5 +58,41 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// The number of days of raw requests an admin chose to keep, if any.
+    pub async fn retention_days(&self) -> Result<Option<u32>, StoreError> {
+        Ok(self
+            .setting(RETENTION_DAYS)
+            .await?
+            .and_then(|v| v.parse().ok()))
+    }
+
+    /// Records the number of days of raw requests to keep.
+    pub async fn set_retention_days(&self, days: u32, now: i64) -> Result<(), StoreError> {
+        self.set_setting(RETENTION_DAYS, &days.to_string(), now)
+            .await
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_setting(&self, key: &str, value: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

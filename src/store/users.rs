@@ -26,6 +26,16 @@ pub struct FailedLogins {
     pub oldest_by_username: Option<i64>,
 }
 
+/// Why an account could not be changed or deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountRefusal {
+    /// No account has this id.
+    NotFound,
+    /// It is the last admin: removing or demoting it would lock everyone out of the
+    /// admin area.
+    LastAdmin,
+}
+
 const COLUMNS: &str = "id, username, role, created_at, last_login_at";
 
 fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
@@ -40,6 +50,22 @@ fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
         created_at: r.try_get(3)?,
         last_login_at: r.try_get(4)?,
     })
+}
+
+async fn account_in(tx: &mut sqlx::AnyConnection, id: i64) -> Result<Option<Account>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(row.as_ref().map(account_from_row).transpose()?)
+}
+
+async fn admins_in(tx: &mut sqlx::AnyConnection) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+            .fetch_one(&mut *tx)
+            .await?,
+    )
 }
 
 impl Store {
@@ -84,6 +110,74 @@ impl Store {
         };
         tx.commit().await?;
         Ok((account_from_row(&row)?, existing.is_none()))
+    }
+
+    /// Creates an account; `None` if the username is taken (the existing account is
+    /// left as it is).
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO users (username, password_hash, role, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING RETURNING {COLUMNS}"
+        ))
+        .bind(username)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(account_from_row).transpose()?)
+    }
+
+    /// Gives the account `role`; refuses to demote the last admin. Checked and changed
+    /// in one write transaction, so two admins demoting each other cannot both succeed.
+    pub async fn set_account_role(
+        &self,
+        id: i64,
+        role: Role,
+    ) -> Result<Result<Account, AccountRefusal>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(current) = account_in(&mut tx, id).await? else {
+            return Ok(Err(AccountRefusal::NotFound));
+        };
+        if current.role == Role::Admin && role != Role::Admin && admins_in(&mut tx).await? <= 1 {
+            return Ok(Err(AccountRefusal::LastAdmin));
+        }
+        let row = sqlx::query(&format!(
+            "UPDATE users SET role = $1 WHERE id = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(role.as_str())
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(account_from_row(&row)?))
+    }
+
+    /// Deletes the account (its web sessions then sign nobody in); refuses to delete
+    /// the last admin. Returns the deleted account.
+    pub async fn delete_account(
+        &self,
+        id: i64,
+    ) -> Result<Result<Account, AccountRefusal>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(current) = account_in(&mut tx, id).await? else {
+            return Ok(Err(AccountRefusal::NotFound));
+        };
+        if current.role == Role::Admin && admins_in(&mut tx).await? <= 1 {
+            return Ok(Err(AccountRefusal::LastAdmin));
+        }
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(current))
     }
 
     /// The account and its password hash, for checking a sign-in.

@@ -55,6 +55,9 @@ impl Export {
                     user: get("user"),
                     country: get("country"),
                     text: get("q"),
+                    session: get("session"),
+                    since: get("since"),
+                    until: get("until"),
                     sort: get("sort"),
                     after: None,
                 };

@@ -35,6 +35,8 @@ pub struct AppState {
     pub ingest: IngestQueue,
     pub prices: Arc<Prices>,
     pub trusted_proxies: TrustedProxies,
+    /// `SIGHTLINE_RETENTION_DAYS`, shown in the settings until an admin chooses.
+    pub retention_days: u32,
 }
 
 /// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,
@@ -50,7 +52,10 @@ fn session_layer(store: Store) -> SessionManagerLayer<WebSessionStore> {
 
 /// The whole web application.
 pub fn router(state: AppState) -> Router {
-    let backend: SharedBackend = Arc::new(ui_backend::StoreBackend::new(state.store.clone()));
+    let backend: SharedBackend = Arc::new(ui_backend::StoreBackend::new(
+        state.store.clone(),
+        state.retention_days,
+    ));
     let provide_backend = move || provide_context(backend.clone());
     let routes = generate_route_list(App);
 

@@ -11,13 +11,20 @@ use sightline_app::threats::{PAGE_SIZE, ThreatCursor, ThreatFilter, ThreatPage, 
 use crate::auth::throttle::{self, Attempt, Refused};
 use crate::store::{NewFeedback, Store, StoreError};
 
+mod settings;
+
 pub struct StoreBackend {
     store: Store,
+    /// `SIGHTLINE_RETENTION_DAYS`: the retention until an admin sets one.
+    default_retention_days: u32,
 }
 
 impl StoreBackend {
-    pub fn new(store: Store) -> Self {
-        StoreBackend { store }
+    pub fn new(store: Store, default_retention_days: u32) -> Self {
+        StoreBackend {
+            store,
+            default_retention_days,
+        }
     }
 }
 
@@ -152,6 +159,43 @@ impl Backend for StoreBackend {
         self.store.record_feedback(&[feedback]).await?;
         tracing::info!(username = %user.username, request_id, rating, "request rated");
         Ok(())
+    }
+
+    async fn sessions(
+        &self,
+        filter: &sightline_app::export::SessionFilter,
+        after: Option<sightline_app::sessions::SessionCursor>,
+    ) -> Result<sightline_app::sessions::SessionPage, BackendError> {
+        Ok(self
+            .store
+            .session_page(filter, after, sightline_app::sessions::PAGE_SIZE)
+            .await?)
+    }
+
+    async fn users(
+        &self,
+        filter: &sightline_app::users::UserFilter,
+        after: Option<sightline_app::users::UserCursor>,
+    ) -> Result<sightline_app::users::UserPage, BackendError> {
+        Ok(self
+            .store
+            .user_page(filter, after, sightline_app::users::PAGE_SIZE)
+            .await?)
+    }
+
+    async fn user_detail(
+        &self,
+        user_id: &str,
+    ) -> Result<sightline_app::users::UserDetail, BackendError> {
+        self.store
+            .user_detail(user_id, sightline_app::users::USER_SESSIONS)
+            .await?
+            .ok_or_else(|| {
+                BackendError::NotFound(format!(
+                    "no user with id `{}`",
+                    user_id.chars().take(100).collect::<String>()
+                ))
+            })
     }
 }
 

@@ -11,9 +11,10 @@ use crate::requests::{RequestCursor, RequestDetail, RequestFilter, RequestPage};
 use crate::threats::{ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
 
 /// What the pages need from the server. The server crate implements it over its store
-/// and provides it to every render and server-function call as a Leptos context.
+/// and provides it to every render and server-function call as a Leptos context. The
+/// settings page's part is [`super::SettingsBackend`].
 #[async_trait::async_trait]
-pub trait Backend: Send + Sync + 'static {
+pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
     /// Every card of the dashboard for `range`, as of `now`.
     async fn dashboard(&self, range: &TimeRange, now: i64)
     -> Result<DashboardReport, BackendError>;
@@ -68,6 +69,23 @@ pub trait Backend: Send + Sync + 'static {
         rating: i32,
         comment: Option<String>,
     ) -> Result<(), BackendError>;
+
+    /// A page of the sessions view.
+    async fn sessions(
+        &self,
+        filter: &crate::export::SessionFilter,
+        after: Option<crate::sessions::SessionCursor>,
+    ) -> Result<crate::sessions::SessionPage, BackendError>;
+
+    /// A page of the users view.
+    async fn users(
+        &self,
+        filter: &crate::users::UserFilter,
+        after: Option<crate::users::UserCursor>,
+    ) -> Result<crate::users::UserPage, BackendError>;
+
+    /// A platform user's totals and latest sessions; `NotFound` if the user is unknown.
+    async fn user_detail(&self, user_id: &str) -> Result<crate::users::UserDetail, BackendError>;
 }
 
 /// The backend as the pages receive it.

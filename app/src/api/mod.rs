@@ -8,9 +8,15 @@
 pub mod dashboard;
 pub mod requests;
 pub mod session;
+pub mod settings;
 pub mod threats;
+pub mod user_sessions;
 
 #[cfg(feature = "ssr")]
 mod backend;
 #[cfg(feature = "ssr")]
 pub use backend::{Backend, BackendError, SharedBackend};
+#[cfg(feature = "ssr")]
+mod settings_backend;
+#[cfg(feature = "ssr")]
+pub use settings_backend::SettingsBackend;

@@ -16,6 +16,9 @@ pub async fn load_requests(
     user: Option<String>,
     country: Option<String>,
     text: Option<String>,
+    session: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
     sort: Option<String>,
     after: Option<String>,
 ) -> Result<RequestPage, ServerFnError> {
@@ -29,6 +32,9 @@ pub async fn load_requests(
         user,
         country,
         text,
+        session,
+        since,
+        until,
         sort,
         after,
     };

@@ -25,7 +25,10 @@ pub fn Shell(children: Children) -> impl IntoView {
                 <nav class="nav" aria-label="Main">
                     <A href="/">"Dashboard"</A>
                     <A href="/requests">"Requests"</A>
+                    <A href="/sessions">"Sessions"</A>
+                    <A href="/users">"Users"</A>
                     <A href="/threats">"Threats"</A>
+                    <A href="/settings">"Settings"</A>
                 </nav>
                 <Suspense>
                     {move || Suspend::new(async move {

@@ -74,7 +74,7 @@ pub fn LoginPage() -> impl IntoView {
 
 /// A server-function error as the person should read it (without the framework's
 /// "error running server function:" prefix).
-fn clean_error(message: &str) -> String {
+pub(crate) fn clean_error(message: &str) -> String {
     message
         .rsplit_once(": ")
         .filter(|(head, _)| head.to_ascii_lowercase().contains("server"))

@@ -5,4 +5,8 @@ pub mod login;
 pub mod not_found;
 pub mod request_detail;
 pub mod requests;
+pub mod sessions;
+pub mod settings;
 pub mod threats;
+pub mod user_detail;
+pub mod users;

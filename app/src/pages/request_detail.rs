@@ -269,7 +269,7 @@ fn stars_label(n: i32) -> String {
 }
 
 /// A server error without the transport's prefix.
-fn clean_error(text: &str) -> String {
+pub(crate) fn clean_error(text: &str) -> String {
     text.trim_start_matches("error running server function: ")
         .to_owned()
 }

@@ -22,6 +22,9 @@ pub fn RequestsPage() -> impl IntoView {
             user: q.get("user"),
             country: q.get("country"),
             text: q.get("q"),
+            session: q.get("session"),
+            since: q.get("since"),
+            until: q.get("until"),
             sort: q.get("sort"),
             after: q.get("after"),
         })
@@ -30,7 +33,8 @@ pub fn RequestsPage() -> impl IntoView {
         move || query.get(),
         |q| {
             load_requests(
-                q.range, q.status, q.model, q.endpoint, q.user, q.country, q.text, q.sort, q.after,
+                q.range, q.status, q.model, q.endpoint, q.user, q.country, q.text, q.session,
+                q.since, q.until, q.sort, q.after,
             )
         },
     );
@@ -65,6 +69,13 @@ fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
     let sort = q.sort.clone().unwrap_or_else(|| "time".to_owned());
     let status = q.status.clone().unwrap_or_default();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    // A session's drill-down narrows the list to it; the form keeps that as it is.
+    let narrowed = [
+        ("session", q.session.clone()),
+        ("since", q.since.clone()),
+        ("until", q.until.clone()),
+    ];
+    let scoped = narrowed.iter().any(|(_, v)| v.is_some());
     view! {
         <Form method="GET" action="/requests" attr:class="filters" attr:data-testid="request-filters">
             <label>"Range"
@@ -111,7 +122,18 @@ fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
                         }).collect_view()}
                 </select>
             </label>
+            {narrowed.into_iter().filter_map(|(name, v)| v.map(|v| view! {
+                <input type="hidden" name=name value=v />
+            })).collect_view()}
             <button class="button" type="submit" data-testid="filter-apply">"Filter"</button>
+            {scoped.then(|| view! {
+                <p class="muted small" data-testid="session-scope">
+                    "Limited to one session. "
+                    <A href=href("/requests", &[("range", Some(range.as_str())), ("user", q.user.as_deref())])>
+                        "Show all"
+                    </A>
+                </p>
+            })}
         </Form>
     }
 }
@@ -211,6 +233,9 @@ fn filter_href(path: &str, q: &RequestQuery, after: Option<String>) -> String {
             ("user", q.user.as_deref()),
             ("country", q.country.as_deref()),
             ("q", q.text.as_deref()),
+            ("session", q.session.as_deref()),
+            ("since", q.since.as_deref()),
+            ("until", q.until.as_deref()),
             ("sort", q.sort.as_deref()),
             ("after", after.as_deref()),
         ],

@@ -1,0 +1,73 @@
+use crate::auth::{CurrentUser, Role};
+use crate::settings::{AccountRow, ApiKeyRow, NewAccount, NewApiKey, PriceRow, Retention};
+
+use super::BackendError;
+
+/// What the settings page needs from the server (part of every [`super::Backend`]).
+/// The changes take the signed-in admin, who is recorded and may not lock themself
+/// out; the server functions have already checked the role.
+#[async_trait::async_trait]
+pub trait SettingsBackend: Send + Sync + 'static {
+    /// Every API key, newest first.
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, BackendError>;
+
+    /// Creates a key with `scopes` (`ingest`, `read`), recording `admin` as its creator.
+    async fn create_api_key(
+        &self,
+        admin: &CurrentUser,
+        name: &str,
+        scopes: &[&str],
+    ) -> Result<NewApiKey, BackendError>;
+
+    /// Revokes the key with this id; `NotFound` if there is none.
+    async fn revoke_api_key(&self, admin: &CurrentUser, id: i64)
+    -> Result<ApiKeyRow, BackendError>;
+
+    /// Every dashboard account, by username.
+    async fn accounts(&self) -> Result<Vec<AccountRow>, BackendError>;
+
+    /// Creates an account; with no password a strong one is generated and returned.
+    async fn create_account(
+        &self,
+        admin: &CurrentUser,
+        username: &str,
+        role: Role,
+        password: Option<&str>,
+    ) -> Result<NewAccount, BackendError>;
+
+    /// Gives an account another role (not the admin's own, not the last admin's).
+    async fn set_account_role(
+        &self,
+        admin: &CurrentUser,
+        id: i64,
+        role: Role,
+    ) -> Result<AccountRow, BackendError>;
+
+    /// Deletes an account (not the admin's own, not the last admin).
+    async fn delete_account(&self, admin: &CurrentUser, id: i64) -> Result<(), BackendError>;
+
+    /// The merged price table: built-in prices and those set.
+    async fn prices(&self) -> Result<Vec<PriceRow>, BackendError>;
+
+    /// Sets a model's price in USD per million prompt and completion tokens.
+    async fn set_price(
+        &self,
+        admin: &CurrentUser,
+        model: &str,
+        prompt_usd: f64,
+        completion_usd: f64,
+    ) -> Result<(), BackendError>;
+
+    /// Removes a price set for `model`; `NotFound` if none was set.
+    async fn reset_price(&self, admin: &CurrentUser, model: &str) -> Result<(), BackendError>;
+
+    /// How long raw requests are kept.
+    async fn retention(&self) -> Result<Retention, BackendError>;
+
+    /// Records the days of raw requests to keep (already checked).
+    async fn set_retention(
+        &self,
+        admin: &CurrentUser,
+        days: u32,
+    ) -> Result<Retention, BackendError>;
+}

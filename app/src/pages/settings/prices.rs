@@ -1,0 +1,110 @@
+use leptos::prelude::*;
+
+use super::{confirmed, outcome};
+use crate::api::settings::{ResetPrice, SetPrice, load_prices};
+use crate::components::card::ErrorState;
+use crate::format::money_exact;
+use crate::settings::{PRICES_REFRESH_SECONDS, PriceRow, PriceSource};
+
+/// The model price table (built-in and set prices), used for requests that do not
+/// report their cost; admins set and reset prices.
+#[component]
+pub fn PricesSection(admin: bool) -> impl IntoView {
+    let set = ServerAction::<SetPrice>::new();
+    let reset = ServerAction::<ResetPrice>::new();
+    let prices = Resource::new(
+        move || (set.version().get(), reset.version().get()),
+        |_| load_prices(),
+    );
+    view! {
+        <section class="card full settings-section" data-testid="settings-prices" aria-label="Model prices">
+            <h2 class="card-title">"Model prices"</h2>
+            <p class="muted" data-testid="prices-note">
+                {format!(
+                    "USD per million tokens, for requests that do not report their cost. A new price \
+                     applies to requests ingested from now on (within {PRICES_REFRESH_SECONDS} seconds, \
+                     as the ingest re-reads the table); costs already recorded do not change."
+                )}
+            </p>
+            {admin.then(|| view! {
+                <ActionForm action=set attr:class="settings-form" attr:data-testid="set-price-form">
+                    <label>
+                        "Model"
+                        <input type="text" name="model" required maxlength="200" placeholder="gpt-4o"
+                            data-testid="price-model" />
+                    </label>
+                    <label>
+                        "Prompt $/1M"
+                        <input type="number" name="prompt" required min="0" max="100000" step="any"
+                            data-testid="price-prompt" />
+                    </label>
+                    <label>
+                        "Completion $/1M"
+                        <input type="number" name="completion" required min="0" max="100000" step="any"
+                            data-testid="price-completion" />
+                    </label>
+                    <button class="button primary" type="submit" data-testid="set-price"
+                        disabled=move || set.pending().get()>"Set price"</button>
+                </ActionForm>
+            })}
+            {outcome(set.value(), |_| Some("Price set.".to_owned()), "price-message")}
+            {outcome(reset.value(), |_| Some("Back to the built-in price, if any.".to_owned()), "reset-message")}
+            <Transition fallback=|| view! { <p class="loading">"Loading prices…"</p> }>
+                {move || Suspend::new(async move {
+                    match prices.await {
+                        Ok(rows) => view! { <PriceTable rows admin reset /> }.into_any(),
+                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PriceTable(rows: Vec<PriceRow>, admin: bool, reset: ServerAction<ResetPrice>) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+            <table class="table" data-testid="prices-table">
+                <thead>
+                    <tr>
+                        <th>"Model"</th>
+                        <th class="num">"Prompt $/1M"</th>
+                        <th class="num">"Completion $/1M"</th>
+                        <th>"Source"</th>
+                        {admin.then(|| view! { <th><span class="sr-only">"Actions"</span></th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().map(|p| {
+                        let is_set = p.source == PriceSource::Set;
+                        let model = p.model.clone();
+                        let data_model = p.model.clone();
+                        let reset_now = move |_| {
+                            if confirmed(&format!("Reset the price of {model}?")) {
+                                reset.dispatch(ResetPrice { model: model.clone() });
+                            }
+                        };
+                        view! {
+                            <tr data-testid="price-row" data-model=data_model>
+                                <td class="mono">{p.model}</td>
+                                <td class="num">{money_exact(p.prompt_micros_per_mtok)}</td>
+                                <td class="num">{money_exact(p.completion_micros_per_mtok)}</td>
+                                <td data-testid="price-source">{p.source.as_str()}</td>
+                                {admin.then(|| view! {
+                                    <td>
+                                        {is_set.then(|| view! {
+                                            <button class="button small" data-testid="reset-price"
+                                                disabled=move || reset.pending().get()
+                                                on:click=reset_now>"Reset"</button>
+                                        })}
+                                    </td>
+                                })}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,62 @@
+use leptos::prelude::*;
+
+use super::outcome;
+use crate::api::settings::{SetRetention, load_retention};
+use crate::components::card::ErrorState;
+use crate::settings::{RETENTION_DAYS, Retention};
+
+/// How many days raw requests are kept: the effective value, where it comes from, and
+/// (for admins) a form to change it.
+#[component]
+pub fn RetentionSection(admin: bool) -> impl IntoView {
+    let set = ServerAction::<SetRetention>::new();
+    let retention = Resource::new(move || set.version().get(), |_| load_retention());
+    view! {
+        <section class="card full settings-section" data-testid="settings-retention" aria-label="Retention">
+            <h2 class="card-title">"Retention"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading retention…"</p> }>
+                {move || Suspend::new(async move {
+                    match retention.await {
+                        Ok(r) => view! { <RetentionState r admin set /> }.into_any(),
+                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {outcome(set.value(), |r: &Retention| Some(format!("Retention set to {} days.", r.days)), "retention-message")}
+        </section>
+    }
+}
+
+#[component]
+fn RetentionState(r: Retention, admin: bool, set: ServerAction<SetRetention>) -> impl IntoView {
+    let source = match r.setting {
+        Some(_) => "set here".to_owned(),
+        None => format!(
+            "SIGHTLINE_RETENTION_DAYS or the default, {} days",
+            r.default_days
+        ),
+    };
+    view! {
+        <p>
+            "Raw requests are kept for "
+            <strong data-testid="retention-days">{r.days}</strong>
+            {format!(" days ({source}).")}
+        </p>
+        {(!r.pruning_enabled).then(|| view! {
+            <p class="muted" data-testid="retention-pruning">
+                "Pruning is not enabled in this version: the setting is stored, but no raw request is deleted yet."
+            </p>
+        })}
+        {admin.then(|| view! {
+            <ActionForm action=set attr:class="settings-form" attr:data-testid="set-retention-form">
+                <label>
+                    "Days to keep"
+                    <input type="number" name="days" required min=*RETENTION_DAYS.start()
+                        max=*RETENTION_DAYS.end() step="1" value=r.days data-testid="retention-input" />
+                </label>
+                <button class="button primary" type="submit" data-testid="set-retention"
+                    disabled=move || set.pending().get()>"Save"</button>
+            </ActionForm>
+        })}
+    }
+}

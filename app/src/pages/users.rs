@@ -1,0 +1,144 @@
+use leptos::prelude::*;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+use crate::api::user_sessions::load_users;
+use crate::components::card::ErrorState;
+use crate::format::{compact_count, instant, money_exact, percent};
+use crate::query::{encode, href};
+use crate::users::{UserPage, UserQuery, UserRow, UserSort, error_rate};
+
+/// `/users`: the platform's users with their totals, sorted and filtered as the URL
+/// says, a page at a time; each leads to the user's detail.
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        query_map.with(|q| UserQuery {
+            search: q.get("q"),
+            sort: q.get("sort"),
+            after: q.get("after"),
+        })
+    });
+    let page = Resource::new(
+        move || query.get(),
+        |q| load_users(q.search, q.sort, q.after),
+    );
+
+    view! {
+        <div class="page-head">
+            <h1>"Users"</h1>
+        </div>
+        <Filters query />
+        <section class="card full table-card" data-testid="users">
+            <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(p) => view! { <UserTable page=p query /> }.into_any(),
+                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The filter form: a GET form, so the filter lives in the URL (back and forward work,
+/// and a filtered view can be bookmarked or shared).
+#[component]
+fn Filters(query: Memo<UserQuery>) -> impl IntoView {
+    let q = query.get_untracked();
+    let sort = q.sort.clone().unwrap_or_else(|| "cost".to_owned());
+    view! {
+        <Form method="GET" action="/users" attr:class="filters" attr:data-testid="user-filters">
+            <label class="grow">"User id contains"
+                <input type="search" name="q" value=q.search.clone().unwrap_or_default()
+                    placeholder="user id" data-testid="filter-search" />
+            </label>
+            <label>"Sort by"
+                <select name="sort" data-testid="filter-sort">
+                    {[(UserSort::Cost, "Most expensive"), (UserSort::Requests, "Most requests"), (UserSort::LastSeen, "Last seen")]
+                        .into_iter().map(|(s, l)| view! {
+                            <option value=s.as_str() selected=sort == s.as_str()>{l}</option>
+                        }).collect_view()}
+                </select>
+            </label>
+            <button class="button" type="submit" data-testid="filter-apply">"Filter"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn UserTable(page: UserPage, query: Memo<UserQuery>) -> impl IntoView {
+    let q = query.get_untracked();
+    let next_href = page.next.map(|c| page_href(&q, Some(c.to_param())));
+    let first_href = q.after.is_some().then(|| page_href(&q, None));
+    let shown = page.rows.len();
+    view! {
+        <div class="table-toolbar">
+            <span class="muted" data-testid="user-count">{format!("{shown} shown")}</span>
+        </div>
+        {if page.rows.is_empty() {
+            view! { <p class="empty" data-testid="users-empty">"No users match this filter."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll">
+                    <table class="table users-table" data-testid="users-table">
+                        <thead>
+                            <tr>
+                                <th>"User"</th>
+                                <th>"First seen"</th>
+                                <th>"Last seen"</th>
+                                <th class="num">"Requests"</th>
+                                <th class="num">"Errors"</th>
+                                <th class="num">"Tokens"</th>
+                                <th class="num">"Cost"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {page.rows.into_iter().map(|row| view! { <Row row /> }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+        <nav class="pager" aria-label="Pages">
+            {first_href.map(|href| view! { <A href=href attr:data-testid="first-page">"« First page"</A> })}
+            {next_href.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page »"</A> })}
+        </nav>
+    }
+}
+
+#[component]
+fn Row(row: UserRow) -> impl IntoView {
+    let detail = format!("/users/{}", encode(&row.user_id));
+    let id = row.user_id.clone();
+    view! {
+        <tr data-testid="user-row" data-user-id=id>
+            <td class="ellipsis">
+                <A href=detail attr:data-testid="user-link">{row.user_id}</A>
+            </td>
+            <td class="nowrap">{instant(row.first_seen_at)}</td>
+            <td class="nowrap">{instant(row.last_seen_at)}</td>
+            <td class="num">{compact_count(row.requests)}</td>
+            <td class="num">
+                {compact_count(row.errors)}
+                <span class="muted small">{format!(" ({})", percent(error_rate(row.errors, row.requests)))}</span>
+            </td>
+            <td class="num">{compact_count(row.tokens)}</td>
+            <td class="num">{money_exact(row.cost_micros)}</td>
+        </tr>
+    }
+}
+
+/// The URL of the view with the same filter and sort, at page `after`.
+fn page_href(q: &UserQuery, after: Option<String>) -> String {
+    href(
+        "/users",
+        &[
+            ("q", q.search.as_deref()),
+            ("sort", q.sort.as_deref()),
+            ("after", after.as_deref()),
+        ],
+    )
+}

@@ -1,0 +1,130 @@
+//! What the settings page shows and changes: API keys, dashboard accounts, the model
+//! price table and the retention of raw requests. Shared by the server (which fills
+//! these from the store) and the page (which renders them).
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Role;
+use crate::dto::EpochMillis;
+
+/// The scopes an API key may have, as the API and the store name them.
+pub const KEY_SCOPES: &[&str] = &["ingest", "read"];
+
+/// An API key as lists show it: never the key itself, which is shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub name: String,
+    /// The first characters of the key (`sl_…`), to tell keys apart.
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at: EpochMillis,
+    pub created_by: Option<String>,
+    pub last_used_at: Option<EpochMillis>,
+    pub revoked_at: Option<EpochMillis>,
+}
+
+/// A key just created, with its secret: the only time the secret leaves the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub key: ApiKeyRow,
+    pub secret: String,
+}
+
+/// A dashboard account as lists show it (never its password hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub created_at: EpochMillis,
+    pub last_login_at: Option<EpochMillis>,
+}
+
+/// An account just created; `generated_password` is set (and shown once) when the
+/// admin left the password empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAccount {
+    pub account: AccountRow,
+    pub generated_password: Option<String>,
+}
+
+/// Where a model's price comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceSource {
+    /// Sightline's built-in list price.
+    BuiltIn,
+    /// Set by an admin (in the settings or with `sightline price set`).
+    Set,
+}
+
+impl PriceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceSource::BuiltIn => "built-in",
+            PriceSource::Set => "set",
+        }
+    }
+}
+
+/// How often the ingest reads the price table again: a price set now applies to
+/// requests ingested at most this many seconds later.
+pub const PRICES_REFRESH_SECONDS: u64 = 30;
+
+/// One row of the merged price table, in micro-dollars per million tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceRow {
+    pub model: String,
+    pub prompt_micros_per_mtok: i64,
+    pub completion_micros_per_mtok: i64,
+    pub source: PriceSource,
+}
+
+/// Fewest and most days of raw requests an admin may choose to keep.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
+
+/// How long raw requests are kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    /// What applies: the setting if an admin chose one, else `default_days`.
+    pub days: u32,
+    /// The admin's choice, if any.
+    pub setting: Option<u32>,
+    /// `SIGHTLINE_RETENTION_DAYS`, or 90.
+    pub default_days: u32,
+    /// Whether this version deletes raw requests older than `days`.
+    pub pruning_enabled: bool,
+}
+
+/// Parses a number of days typed by an admin.
+pub fn parse_retention_days(text: &str) -> Result<u32, String> {
+    let message = || {
+        format!(
+            "give a whole number of days between {} and {}",
+            RETENTION_DAYS.start(),
+            RETENTION_DAYS.end()
+        )
+    };
+    let days: u32 = text.trim().parse().map_err(|_| message())?;
+    if RETENTION_DAYS.contains(&days) {
+        Ok(days)
+    } else {
+        Err(message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_days_are_bounded() {
+        assert_eq!(parse_retention_days(" 30 "), Ok(30));
+        assert_eq!(parse_retention_days("1"), Ok(1));
+        assert_eq!(parse_retention_days("3650"), Ok(3650));
+        for bad in ["0", "3651", "5000", "-1", "1.5", "", "ninety"] {
+            assert!(parse_retention_days(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The sessions and users views' reads: pages of `user_session` and of `tracked_user`
+//! (keyset pagination, no COUNT), and one platform user with their latest sessions.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use sightline_app::export::SessionFilter;
+use sightline_app::sessions::{SessionCursor, SessionPage, SessionRow};
+use sightline_app::users::{UserCursor, UserDetail, UserFilter, UserPage, UserRow, UserSort};
+
+use super::explorer::{SESSION_SELECT, session_from_row};
+use super::{Bind, Store, StoreError, bind_all, escape_like, map_rows};
+
+const USER_SELECT: &str =
+    "user_id, first_seen_at, last_seen_at, requests, errors, tokens, cost_micros";
+
+impl Store {
+    /// A page of the sessions view: the sessions matching `filter` after `after`,
+    /// newest started first (then by id); `next` is set when more follow.
+    pub async fn session_page(
+        &self,
+        filter: &SessionFilter,
+        after: Option<SessionCursor>,
+        limit: i64,
+    ) -> Result<SessionPage, StoreError> {
+        let (mut condition, mut binds) = session_filter_sql(filter);
+        if let Some(c) = after {
+            binds.push(Bind::Int(c.started_at));
+            let t = binds.len();
+            binds.push(Bind::Int(c.id));
+            let id = binds.len();
+            // The first bound lets the index on started_at start at the cursor.
+            condition.push_str(&format!(
+                " AND started_at <= ${t} AND (started_at < ${t} OR id < ${id})"
+            ));
+        }
+        let sql = format!(
+            "SELECT {SESSION_SELECT}, id, ip FROM user_session WHERE {condition} \
+             ORDER BY started_at DESC, id DESC LIMIT {}",
+            limit + 1
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut rows = map_rows(&rows, session_row)?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| SessionCursor {
+                started_at: r.session.started_at,
+                id: r.id,
+            })
+        } else {
+            None
+        };
+        Ok(SessionPage { rows, next })
+    }
+
+    /// A page of the users view: the users matching `filter` after `after`, ordered
+    /// by the sort column and then user id, both descending.
+    pub async fn user_page(
+        &self,
+        filter: &UserFilter,
+        after: Option<UserCursor>,
+        limit: i64,
+    ) -> Result<UserPage, StoreError> {
+        let mut binds = Vec::new();
+        let mut condition = "1 = 1".to_owned();
+        if let Some(search) = &filter.search {
+            binds.push(Bind::Text(format!(
+                "%{}%",
+                escape_like(&search.to_lowercase())
+            )));
+            condition.push_str(&format!(
+                " AND LOWER(user_id) LIKE ${} ESCAPE '\\'",
+                binds.len()
+            ));
+        }
+        let column = user_sort_column(filter.sort);
+        if let Some(c) = after {
+            binds.push(Bind::Int(c.value));
+            let value = binds.len();
+            binds.push(Bind::Text(c.user_id));
+            let id = binds.len();
+            condition.push_str(&format!(
+                " AND {column} <= ${value} AND ({column} < ${value} OR user_id < ${id})"
+            ));
+        }
+        let sql = format!(
+            "SELECT {USER_SELECT} FROM tracked_user WHERE {condition} \
+             ORDER BY {column} DESC, user_id DESC LIMIT {}",
+            limit + 1
+        );
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut rows = map_rows(&rows, user_row)?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| UserCursor {
+                value: r.sort_value(filter.sort),
+                user_id: r.user_id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(UserPage { rows, next })
+    }
+
+    /// A platform user's totals and their `sessions` latest sessions; `None` if no
+    /// user has this id.
+    pub async fn user_detail(
+        &self,
+        user_id: &str,
+        sessions: i64,
+    ) -> Result<Option<UserDetail>, StoreError> {
+        let sql = format!("SELECT {USER_SELECT} FROM tracked_user WHERE user_id = $1");
+        let Some(row) = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = user_row(&row)?;
+        let filter = SessionFilter {
+            since: None,
+            user: Some(user_id.to_owned()),
+        };
+        let sessions = self.session_page(&filter, None, sessions).await?.rows;
+        Ok(Some(UserDetail { user, sessions }))
+    }
+}
+
+/// The WHERE condition of a sessions filter and the values it binds, as `$1`, `$2`, …
+pub(super) fn session_filter_sql(filter: &SessionFilter) -> (String, Vec<Bind>) {
+    let mut parts = vec!["1 = 1".to_owned()];
+    let mut binds = Vec::new();
+    if let Some(since) = filter.since {
+        binds.push(Bind::Int(since));
+        parts.push(format!("started_at >= ${}", binds.len()));
+    }
+    if let Some(user) = &filter.user {
+        binds.push(Bind::Text(user.clone()));
+        parts.push(format!("user_id = ${}", binds.len()));
+    }
+    (parts.join(" AND "), binds)
+}
+
+/// The column a users sort orders by (descending, then by user id).
+fn user_sort_column(sort: UserSort) -> &'static str {
+    match sort {
+        UserSort::Cost => "cost_micros",
+        UserSort::Requests => "requests",
+        UserSort::LastSeen => "last_seen_at",
+    }
+}
+
+/// A row of `SELECT {SESSION_SELECT}, id, ip`.
+fn session_row(r: &AnyRow) -> Result<SessionRow, sqlx::Error> {
+    Ok(SessionRow {
+        session: session_from_row(r)?,
+        id: r.try_get(9)?,
+        ip: r.try_get(10)?,
+    })
+}
+
+fn user_row(r: &AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        user_id: r.try_get(0)?,
+        first_seen_at: r.try_get(1)?,
+        last_seen_at: r.try_get(2)?,
+        requests: r.try_get(3)?,
+        errors: r.try_get(4)?,
+        tokens: r.try_get(5)?,
+        cost_micros: r.try_get(6)?,
+    })
+}

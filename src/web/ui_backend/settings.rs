@@ -1,0 +1,212 @@
+//! The settings page's part of the backend: API keys, accounts, prices, retention.
+
+use sightline_app::api::{BackendError, SettingsBackend};
+use sightline_app::auth::{CurrentUser, Role};
+use sightline_app::settings::{AccountRow, ApiKeyRow, NewAccount, NewApiKey, PriceRow, Retention};
+
+use super::StoreBackend;
+use crate::auth::password;
+use crate::pricing::{ModelPrice, merged_prices};
+use crate::store::{Account, AccountRefusal, ApiKey, Scope};
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn key_row(k: ApiKey) -> ApiKeyRow {
+    ApiKeyRow {
+        id: k.id,
+        name: k.name,
+        prefix: k.prefix,
+        scopes: k.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+        created_at: k.created_at,
+        created_by: k.created_by,
+        last_used_at: k.last_used_at,
+        revoked_at: k.revoked_at,
+    }
+}
+
+fn account_row(a: Account) -> AccountRow {
+    AccountRow {
+        id: a.id,
+        username: a.username,
+        role: a.role,
+        created_at: a.created_at,
+        last_login_at: a.last_login_at,
+    }
+}
+
+fn refused(refusal: AccountRefusal, id: i64, what: &str) -> BackendError {
+    match refusal {
+        AccountRefusal::NotFound => BackendError::NotFound(format!("no account with id {id}")),
+        AccountRefusal::LastAdmin => BackendError::Invalid(format!(
+            "this is the last admin account: it cannot be {what}; make another account admin first"
+        )),
+    }
+}
+
+#[async_trait::async_trait]
+impl SettingsBackend for StoreBackend {
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, BackendError> {
+        let keys = self.store.list_api_keys().await?;
+        Ok(keys.into_iter().map(key_row).collect())
+    }
+
+    async fn create_api_key(
+        &self,
+        admin: &CurrentUser,
+        name: &str,
+        scopes: &[&str],
+    ) -> Result<NewApiKey, BackendError> {
+        let scopes = Scope::parse_list(&scopes.join(",")).map_err(BackendError::Invalid)?;
+        let (key, secret) = self
+            .store
+            .create_api_key(name, &scopes, Some(&admin.username), now())
+            .await?;
+        tracing::info!(username = %admin.username, prefix = %key.prefix, "API key created");
+        Ok(NewApiKey {
+            key: key_row(key),
+            secret,
+        })
+    }
+
+    async fn revoke_api_key(
+        &self,
+        admin: &CurrentUser,
+        id: i64,
+    ) -> Result<ApiKeyRow, BackendError> {
+        let key = self
+            .store
+            .revoke_api_key(&id.to_string(), now())
+            .await?
+            .ok_or_else(|| BackendError::NotFound(format!("no API key with id {id}")))?;
+        tracing::info!(username = %admin.username, prefix = %key.prefix, "API key revoked");
+        Ok(key_row(key))
+    }
+
+    async fn accounts(&self) -> Result<Vec<AccountRow>, BackendError> {
+        let accounts = self.store.list_accounts().await?;
+        Ok(accounts.into_iter().map(account_row).collect())
+    }
+
+    async fn create_account(
+        &self,
+        admin: &CurrentUser,
+        username: &str,
+        role: Role,
+        password: Option<&str>,
+    ) -> Result<NewAccount, BackendError> {
+        password::check_username(username).map_err(|e| BackendError::Invalid(e.0))?;
+        let (secret, generated) = match password {
+            Some(p) => (p.to_owned(), false),
+            None => (password::generate(), true),
+        };
+        password::check_new_password(&secret).map_err(|e| BackendError::Invalid(e.0))?;
+        let hash = password::hash(&secret).await;
+        let account = self
+            .store
+            .create_account(username, &hash, role, now())
+            .await?
+            .ok_or_else(|| {
+                BackendError::Invalid(format!("an account named `{username}` already exists"))
+            })?;
+        tracing::info!(username = %admin.username, account = %account.username, role = %role, "account created");
+        Ok(NewAccount {
+            account: account_row(account),
+            generated_password: generated.then_some(secret),
+        })
+    }
+
+    async fn set_account_role(
+        &self,
+        admin: &CurrentUser,
+        id: i64,
+        role: Role,
+    ) -> Result<AccountRow, BackendError> {
+        if id == admin.id && role != Role::Admin {
+            return Err(BackendError::Invalid(
+                "you cannot demote yourself: ask another admin".into(),
+            ));
+        }
+        let account = self
+            .store
+            .set_account_role(id, role)
+            .await?
+            .map_err(|r| refused(r, id, "demoted"))?;
+        tracing::info!(username = %admin.username, account = %account.username, role = %role, "account role changed");
+        Ok(account_row(account))
+    }
+
+    async fn delete_account(&self, admin: &CurrentUser, id: i64) -> Result<(), BackendError> {
+        if id == admin.id {
+            return Err(BackendError::Invalid(
+                "you cannot delete your own account: ask another admin".into(),
+            ));
+        }
+        let account = self
+            .store
+            .delete_account(id)
+            .await?
+            .map_err(|r| refused(r, id, "deleted"))?;
+        tracing::info!(username = %admin.username, account = %account.username, "account deleted");
+        Ok(())
+    }
+
+    async fn prices(&self) -> Result<Vec<PriceRow>, BackendError> {
+        let set = self.store.model_prices().await?;
+        Ok(merged_prices(set)
+            .into_iter()
+            .map(|(model, p, source)| PriceRow {
+                model,
+                prompt_micros_per_mtok: p.prompt_micros_per_mtok,
+                completion_micros_per_mtok: p.completion_micros_per_mtok,
+                source,
+            })
+            .collect())
+    }
+
+    async fn set_price(
+        &self,
+        admin: &CurrentUser,
+        model: &str,
+        prompt_usd: f64,
+        completion_usd: f64,
+    ) -> Result<(), BackendError> {
+        let price =
+            ModelPrice::from_usd(prompt_usd, completion_usd).map_err(BackendError::Invalid)?;
+        self.store.set_model_price(model, price, now()).await?;
+        tracing::info!(username = %admin.username, model, prompt_usd, completion_usd, "model price set");
+        Ok(())
+    }
+
+    async fn reset_price(&self, admin: &CurrentUser, model: &str) -> Result<(), BackendError> {
+        if !self.store.delete_model_price(model).await? {
+            return Err(BackendError::NotFound(format!(
+                "no price is set for `{model}`"
+            )));
+        }
+        tracing::info!(username = %admin.username, model, "model price reset");
+        Ok(())
+    }
+
+    async fn retention(&self) -> Result<Retention, BackendError> {
+        let setting = self.store.retention_days().await?;
+        Ok(Retention {
+            days: setting.unwrap_or(self.default_retention_days),
+            setting,
+            default_days: self.default_retention_days,
+            // No job deletes old raw requests in this version.
+            pruning_enabled: false,
+        })
+    }
+
+    async fn set_retention(
+        &self,
+        admin: &CurrentUser,
+        days: u32,
+    ) -> Result<Retention, BackendError> {
+        self.store.set_retention_days(days, now()).await?;
+        tracing::info!(username = %admin.username, days, "retention set");
+        self.retention().await
+    }
+}

@@ -1,0 +1,488 @@
+//! The settings page's server functions over real HTTP against the real server, on
+//! both databases: API keys shown once and revoked, what viewers may not do, the rules
+//! on accounts, the price table and the retention setting.
+
+mod common;
+
+use common::{Browser, PASSWORD, TestServer, account};
+use serde::de::DeserializeOwned;
+use sightline::store::Scope;
+use sightline_app::auth::Role;
+use sightline_app::settings::{
+    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PriceRow, PriceSource, Retention,
+};
+
+/// Signs `username` in on a new browser.
+async fn signed_in(server: &TestServer, username: &str) -> Browser {
+    let mut browser = Browser::new(&server.base_url);
+    let r = browser.login(username, PASSWORD).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    browser
+}
+
+/// Calls a server function that must succeed and decodes its reply.
+async fn call<T: DeserializeOwned>(
+    browser: &mut Browser,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> T {
+    let r = browser
+        .post_form(&format!("/api/ui/{endpoint}"), form)
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{endpoint} {form:?}: {}", r.body);
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {}", r.body))
+}
+
+/// Calls a server function that must fail with `status` and a message containing `message`.
+async fn refused(
+    browser: &mut Browser,
+    endpoint: &str,
+    form: &[(&str, &str)],
+    status: u16,
+    message: &str,
+) {
+    let r = browser
+        .post_form(&format!("/api/ui/{endpoint}"), form)
+        .await;
+    assert_eq!(r.status.as_u16(), status, "{endpoint} {form:?}: {}", r.body);
+    assert!(r.body.contains(message), "{endpoint} {form:?}: {}", r.body);
+}
+
+async fn dashboard_status(server: &TestServer, key: &str) -> u16 {
+    reqwest::Client::new()
+        .get(server.url("/api/v1/dashboard?range=24h"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+storage_test!(
+    an_api_key_is_shown_once_and_revoking_it_refuses_it,
+    |db| async move {
+        account(db, "ada", Role::Admin).await;
+        let server = TestServer::start(&db.url);
+        let mut admin = signed_in(&server, "ada").await;
+
+        let new: NewApiKey = call(
+            &mut admin,
+            "admin/create_api_key",
+            &[("name", "  reporting  "), ("read", "on")],
+        )
+        .await;
+        assert!(new.secret.starts_with(&new.key.prefix), "{new:?}");
+        assert_eq!(new.secret.len(), 43);
+        assert_eq!(
+            (
+                new.key.name.as_str(),
+                new.key.scopes.clone(),
+                new.key.created_by.as_deref()
+            ),
+            ("reporting", vec!["read".to_owned()], Some("ada"))
+        );
+
+        // The list never holds the key itself.
+        let r = admin.post_form("/api/ui/api_keys", &[]).await;
+        assert_eq!(r.status.as_u16(), 200);
+        assert!(!r.body.contains(&new.secret));
+        let keys: Vec<ApiKeyRow> = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(keys, std::slice::from_ref(&new.key));
+
+        // The key works as a bearer on the read API, until it is revoked.
+        assert_eq!(dashboard_status(&server, &new.secret).await, 200);
+        let id = new.key.id.to_string();
+        let revoked: ApiKeyRow = call(&mut admin, "admin/revoke_api_key", &[("id", &id)]).await;
+        assert!(revoked.revoked_at.is_some());
+        assert_eq!(dashboard_status(&server, &new.secret).await, 401);
+        let keys: Vec<ApiKeyRow> = call(&mut admin, "api_keys", &[]).await;
+        assert_eq!(keys[0].revoked_at, revoked.revoked_at);
+        assert!(keys[0].last_used_at.is_some());
+
+        refused(
+            &mut admin,
+            "admin/revoke_api_key",
+            &[("id", "999")],
+            404,
+            "no API key with id 999",
+        )
+        .await;
+        refused(
+            &mut admin,
+            "admin/create_api_key",
+            &[("name", "none")],
+            400,
+            "at least one scope",
+        )
+        .await;
+        refused(
+            &mut admin,
+            "admin/create_api_key",
+            &[("name", " "), ("ingest", "on")],
+            400,
+            "name",
+        )
+        .await;
+        assert_eq!(db.store.list_api_keys().await.unwrap().len(), 1);
+    }
+);
+
+storage_test!(viewers_see_settings_but_change_nothing, |db| async move {
+    account(db, "ada", Role::Admin).await;
+    account(db, "vera", Role::Viewer).await;
+    let (key, _) = db
+        .store
+        .create_api_key("gate<b>way</b>", &[Scope::Ingest], Some("cli"), 1_000)
+        .await
+        .unwrap();
+    let ada = db.store.account_for_login("ada").await.unwrap().unwrap().0;
+    let server = TestServer::start(&db.url);
+    let mut viewer = signed_in(&server, "vera").await;
+
+    // Reading is fine.
+    let keys: Vec<ApiKeyRow> = call(&mut viewer, "api_keys", &[]).await;
+    assert_eq!(keys.len(), 1);
+    let prices: Vec<PriceRow> = call(&mut viewer, "prices", &[]).await;
+    assert!(prices.iter().all(|p| p.source == PriceSource::BuiltIn));
+    let retention: Retention = call(&mut viewer, "retention", &[]).await;
+    assert_eq!(retention.days, 90);
+
+    let key_id = key.id.to_string();
+    let ada_id = ada.id.to_string();
+    let attempts: [(&str, Vec<(&str, &str)>); 10] = [
+        (
+            "admin/create_api_key",
+            vec![("name", "mine"), ("ingest", "on")],
+        ),
+        ("admin/revoke_api_key", vec![("id", &key_id)]),
+        ("admin/accounts", vec![]),
+        (
+            "admin/create_account",
+            vec![
+                ("username", "eve"),
+                ("role", "admin"),
+                ("password", PASSWORD),
+            ],
+        ),
+        (
+            "admin/set_account_role",
+            vec![("id", &ada_id), ("role", "viewer")],
+        ),
+        ("admin/delete_account", vec![("id", &ada_id)]),
+        (
+            "admin/set_price",
+            vec![("model", "gpt-4o"), ("prompt", "0"), ("completion", "0")],
+        ),
+        ("admin/reset_price", vec![("model", "gpt-4o")]),
+        ("admin/set_retention", vec![("days", "7")]),
+        ("admin/set_retention", vec![("days", "0")]),
+    ];
+    for (endpoint, form) in &attempts {
+        refused(&mut viewer, endpoint, form, 403, "vera is a viewer").await;
+    }
+
+    // Nothing changed.
+    assert_eq!(db.store.list_api_keys().await.unwrap(), [key]);
+    let accounts = db.store.list_accounts().await.unwrap();
+    assert_eq!(
+        accounts
+            .iter()
+            .map(|a| (a.username.as_str(), a.role))
+            .collect::<Vec<_>>(),
+        [("ada", Role::Admin), ("vera", Role::Viewer)]
+    );
+    assert!(db.store.model_prices().await.unwrap().is_empty());
+    assert_eq!(db.store.retention_days().await.unwrap(), None);
+
+    // The page has no accounts section for a viewer, and has one for an admin.
+    let page = viewer.get("/settings").await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(
+        page.body.contains(r#"data-testid="settings-keys""#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"data-testid="settings-accounts""#));
+    assert!(!page.body.contains(r#"data-testid="create-key-form""#));
+    // User text is text.
+    assert!(
+        page.body.contains("gate&lt;b&gt;way&lt;/b&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("gate<b>"));
+    let mut admin = signed_in(&server, "ada").await;
+    let page = admin.get("/settings").await;
+    assert!(
+        page.body.contains(r#"data-testid="settings-accounts""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"data-testid="create-key-form""#));
+    assert!(page.body.contains("Pruning is not enabled in this version"));
+});
+
+storage_test!(accounts_keep_an_admin_in_charge, |db| async move {
+    account(db, "ada", Role::Admin).await;
+    let server = TestServer::start(&db.url);
+    let mut admin = signed_in(&server, "ada").await;
+
+    let bob: NewAccount = call(
+        &mut admin,
+        "admin/create_account",
+        &[
+            ("username", "bob"),
+            ("role", "viewer"),
+            ("password", "bob's long password"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (bob.account.username.as_str(), bob.account.role),
+        ("bob", Role::Viewer)
+    );
+    assert_eq!(bob.generated_password, None);
+    let mut bob_browser = Browser::new(&server.base_url);
+    let r = bob_browser.login("bob", "bob's long password").await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+
+    // An empty password has one generated, returned once, that signs in.
+    let carol: NewAccount = call(
+        &mut admin,
+        "admin/create_account",
+        &[("username", "carol"), ("role", "admin"), ("password", "")],
+    )
+    .await;
+    let generated = carol.generated_password.expect("a generated password");
+    assert_eq!(generated.len(), 20);
+    let mut other = Browser::new(&server.base_url);
+    assert_eq!(other.login("carol", &generated).await.status.as_u16(), 200);
+
+    let bad_accounts: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[
+                ("username", "bob"),
+                ("role", "viewer"),
+                ("password", PASSWORD),
+            ],
+            "already exists",
+        ),
+        (
+            &[
+                ("username", "dan"),
+                ("role", "viewer"),
+                ("password", "short"),
+            ],
+            "too short",
+        ),
+        (
+            &[
+                ("username", "d an"),
+                ("role", "viewer"),
+                ("password", PASSWORD),
+            ],
+            "not a valid username",
+        ),
+        (
+            &[
+                ("username", "dan"),
+                ("role", "root"),
+                ("password", PASSWORD),
+            ],
+            "unknown role",
+        ),
+    ];
+    for (form, message) in bad_accounts {
+        refused(&mut admin, "admin/create_account", form, 400, message).await;
+    }
+    let (bob_id, carol_id) = (bob.account.id.to_string(), carol.account.id.to_string());
+    let bob_row: AccountRow = call(
+        &mut admin,
+        "admin/set_account_role",
+        &[("id", &bob_id), ("role", "admin")],
+    )
+    .await;
+    assert_eq!(bob_row.role, Role::Admin);
+
+    // Nobody demotes or deletes themself.
+    let ada = db.store.account_for_login("ada").await.unwrap().unwrap().0;
+    let ada_id = ada.id.to_string();
+    refused(
+        &mut admin,
+        "admin/set_account_role",
+        &[("id", &ada_id), ("role", "viewer")],
+        400,
+        "cannot demote yourself",
+    )
+    .await;
+    refused(
+        &mut admin,
+        "admin/delete_account",
+        &[("id", &ada_id)],
+        400,
+        "cannot delete your own account",
+    )
+    .await;
+
+    // Once ada is the last admin, the others cannot remove her either.
+    let _: AccountRow = call(
+        &mut admin,
+        "admin/set_account_role",
+        &[("id", &bob_id), ("role", "viewer")],
+    )
+    .await;
+    let _: () = call(&mut admin, "admin/delete_account", &[("id", &carol_id)]).await;
+    assert_eq!(
+        other
+            .post_form("/api/ui/api_keys", &[])
+            .await
+            .status
+            .as_u16(),
+        401
+    );
+    let accounts: Vec<AccountRow> = call(&mut admin, "admin/accounts", &[]).await;
+    assert_eq!(
+        accounts
+            .iter()
+            .map(|a| (a.username.as_str(), a.role))
+            .collect::<Vec<_>>(),
+        [("ada", Role::Admin), ("bob", Role::Viewer)]
+    );
+    assert!(accounts[0].last_login_at.is_some());
+    refused(
+        &mut admin,
+        "admin/delete_account",
+        &[("id", &carol_id)],
+        404,
+        "no account with id",
+    )
+    .await;
+    refused(
+        &mut admin,
+        "admin/set_account_role",
+        &[("id", &bob_id), ("role", "owner")],
+        400,
+        "unknown role",
+    )
+    .await;
+});
+
+storage_test!(
+    prices_and_retention_are_set_and_validated,
+    |db| async move {
+        account(db, "ada", Role::Admin).await;
+        let server = TestServer::start_with(&db.url, &[("SIGHTLINE_RETENTION_DAYS", "30")]);
+        let mut admin = signed_in(&server, "ada").await;
+
+        let before: Vec<PriceRow> = call(&mut admin, "prices", &[]).await;
+        let builtin_gpt4o = before.iter().find(|p| p.model == "gpt-4o").unwrap().clone();
+        assert_eq!(
+            (builtin_gpt4o.prompt_micros_per_mtok, builtin_gpt4o.source),
+            (2_500_000, PriceSource::BuiltIn)
+        );
+        let _: () = call(
+            &mut admin,
+            "admin/set_price",
+            &[
+                ("model", " acme-1 "),
+                ("prompt", "1.5"),
+                ("completion", "3"),
+            ],
+        )
+        .await;
+        let _: () = call(
+            &mut admin,
+            "admin/set_price",
+            &[
+                ("model", "gpt-4o"),
+                ("prompt", "0.25"),
+                ("completion", "100000"),
+            ],
+        )
+        .await;
+        let after: Vec<PriceRow> = call(&mut admin, "prices", &[]).await;
+        assert_eq!(after.len(), before.len() + 1);
+        let row = |rows: &[PriceRow], model: &str| rows.iter().find(|p| p.model == model).cloned();
+        assert_eq!(
+            row(&after, "acme-1"),
+            Some(PriceRow {
+                model: "acme-1".into(),
+                prompt_micros_per_mtok: 1_500_000,
+                completion_micros_per_mtok: 3_000_000,
+                source: PriceSource::Set,
+            })
+        );
+        assert_eq!(
+            row(&after, "gpt-4o").map(|p| (
+                p.prompt_micros_per_mtok,
+                p.completion_micros_per_mtok,
+                p.source
+            )),
+            Some((250_000, 100_000_000_000, PriceSource::Set))
+        );
+        let _: () = call(&mut admin, "admin/reset_price", &[("model", "gpt-4o")]).await;
+        let _: () = call(&mut admin, "admin/reset_price", &[("model", "acme-1")]).await;
+        let reset: Vec<PriceRow> = call(&mut admin, "prices", &[]).await;
+        assert_eq!(reset, before);
+        refused(
+            &mut admin,
+            "admin/reset_price",
+            &[("model", "gpt-4o")],
+            404,
+            "no price is set",
+        )
+        .await;
+        for (model, prompt, completion, message) in [
+            ("gpt-4o", "-1", "1", "between 0 and 100000"),
+            ("gpt-4o", "1", "100000.01", "between 0 and 100000"),
+            ("gpt-4o", "abc", "1", "is not a price"),
+            ("gpt-4o", "NaN", "1", "between 0 and 100000"),
+            ("  ", "1", "1", "model name"),
+        ] {
+            refused(
+                &mut admin,
+                "admin/set_price",
+                &[
+                    ("model", model),
+                    ("prompt", prompt),
+                    ("completion", completion),
+                ],
+                400,
+                message,
+            )
+            .await;
+        }
+        assert!(db.store.model_prices().await.unwrap().is_empty());
+
+        // Retention: the environment's default until an admin chooses.
+        let retention: Retention = call(&mut admin, "retention", &[]).await;
+        assert_eq!(
+            retention,
+            Retention {
+                days: 30,
+                setting: None,
+                default_days: 30,
+                pruning_enabled: false
+            }
+        );
+        for days in ["0", "5000", "-3", "7.5", "week"] {
+            refused(
+                &mut admin,
+                "admin/set_retention",
+                &[("days", days)],
+                400,
+                "between 1 and 3650",
+            )
+            .await;
+        }
+        let set: Retention = call(&mut admin, "admin/set_retention", &[("days", "45")]).await;
+        assert_eq!(
+            (set.days, set.setting, set.default_days),
+            (45, Some(45), 30)
+        );
+        let again: Retention = call(&mut admin, "retention", &[]).await;
+        assert_eq!(again, set);
+        assert_eq!(db.store.retention_days().await.unwrap(), Some(45));
+    }
+);
