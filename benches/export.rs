@@ -91,8 +91,15 @@ async fn main() {
         let pool = sqlx::AnyPool::connect(&url).await.unwrap();
         let started = Instant::now();
         let mut scanned = 0u64;
-        let mut rows =
-            sqlx::query("SELECT * FROM request_log ORDER BY created_at DESC, id DESC").fetch(&pool);
+        let mut rows = sqlx::query(
+            "SELECT request_id, created_at, kind, service, method, endpoint, status_code, \
+                    latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, cost_micros, \
+                    finish_reason, user_id, session_id, \
+                    CAST(CASE WHEN is_authenticated THEN 1 ELSE 0 END AS BIGINT), ip, country, \
+                    user_agent, request_bytes, response_bytes, error, metadata \
+             FROM request_log ORDER BY created_at DESC, id DESC",
+        )
+        .fetch(&pool);
         while rows.try_next().await.unwrap().is_some() {
             scanned += 1;
         }
