@@ -13,6 +13,11 @@ test('a reviewer rates a response and changes the rating', async ({ page }) => {
   await page.locator('a[href="/requests/fixture-7"]').click();
   await expect(page).toHaveURL(/\/requests\/fixture-7$/);
   await expect(page.getByTestId('field-request-id')).toHaveText('fixture-7');
+  // Its (inferred) session links to the session's requests in the explorer.
+  await expect(page.getByTestId('session-all-requests')).toHaveAttribute(
+    'href',
+    /^\/requests\?range=all&user=user-1&since=\d+&until=\d+$/,
+  );
 
   const mine = page.getByTestId('rating').filter({ hasText: `${ACCOUNTS.admin.username} (dashboard)` });
   await page.getByTestId('star-4').click();

@@ -152,6 +152,7 @@ fn Session(session: Option<SessionSummary>) -> impl IntoView {
         return view! { <p class="empty" data-testid="no-session">"This request belongs to no session."</p> }
             .into_any();
     };
+    let all_requests = crate::sessions::requests_href(&s);
     view! {
         <dl class="fields compact">
             <dt>"Session"</dt>
@@ -171,6 +172,9 @@ fn Session(session: Option<SessionSummary>) -> impl IntoView {
             <dt>"Cost"</dt>
             <dd data-testid="session-cost">{money_exact(s.cost_micros)}</dd>
         </dl>
+        <A href=all_requests attr:data-testid="session-all-requests">
+            "Every request of this session"
+        </A>
     }
     .into_any()
 }
