@@ -5,3 +5,4 @@ pub mod chart;
 pub mod charts;
 pub mod layout;
 pub mod report_cards;
+pub mod table_card;

@@ -3,7 +3,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::requests::load_requests;
-use crate::components::card::ErrorState;
+use crate::components::table_card::TableCard;
 use crate::format::{compact_count, instant, millis, money_exact};
 use crate::query::{encode, href};
 use crate::requests::{RequestPage, RequestQuery, RequestRow, RequestSort, StatusClass};
@@ -44,16 +44,8 @@ pub fn RequestsPage() -> impl IntoView {
             <h1>"Requests"</h1>
         </div>
         <Filters query />
-        <section class="card full table-card" data-testid="requests">
-            <Transition fallback=|| view! { <p class="loading">"Loading requests…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(p) => view! { <RequestTable page=p query /> }.into_any(),
-                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
+        <TableCard test_id="requests" loading="Loading requests…" page
+            render=move |p| view! { <RequestTable page=p query /> } />
     }
 }
 

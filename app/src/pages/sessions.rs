@@ -3,7 +3,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::user_sessions::load_sessions;
-use crate::components::card::ErrorState;
+use crate::components::table_card::TableCard;
 use crate::format::{compact_count, duration, instant, money_exact};
 use crate::query::{encode, href};
 use crate::sessions::{SessionListQuery, SessionPage, SessionRow, requests_href};
@@ -30,16 +30,8 @@ pub fn SessionsPage() -> impl IntoView {
             <h1>"Sessions"</h1>
         </div>
         <Filters query />
-        <section class="card full table-card" data-testid="sessions">
-            <Transition fallback=|| view! { <p class="loading">"Loading sessions…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(p) => view! { <SessionTable page=p query /> }.into_any(),
-                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
+        <TableCard test_id="sessions" loading="Loading sessions…" page
+            render=move |p| view! { <SessionTable page=p query /> } />
     }
 }
 

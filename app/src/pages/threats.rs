@@ -5,8 +5,8 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::threats::{SetThreatState, load_threats};
-use crate::components::card::ErrorState;
 use crate::components::layout::use_current_user;
+use crate::components::table_card::TableCard;
 use crate::format::{compact_count, instant};
 use crate::threats::{
     SEVERITIES, THREAT_TYPES, ThreatListRow, ThreatPage, ThreatQuery, ThreatSelection,
@@ -99,24 +99,16 @@ pub fn ThreatsPage() -> impl IntoView {
         action.dispatch(SetThreatState { selection, resolve });
     };
 
+    let pending = action.pending();
     view! {
         <div class="page-head">
             <h1>"Threats"</h1>
         </div>
         <Filters query />
-        <section class="card full table-card" data-testid="threats">
-            <Transition fallback=|| view! { <p class="loading">"Loading threats…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(p) => view! {
-                            <ThreatTable page=p selected all_matching is_admin act message
-                                pending=action.pending() query />
-                        }.into_any(),
-                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
+        <TableCard test_id="threats" loading="Loading threats…" page
+            render=move |p| view! {
+                <ThreatTable page=p selected all_matching is_admin act message pending query />
+            } />
     }
 }
 

@@ -3,7 +3,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::user_sessions::load_users;
-use crate::components::card::ErrorState;
+use crate::components::table_card::TableCard;
 use crate::format::{compact_count, instant, money_exact, percent};
 use crate::query::{encode, href};
 use crate::users::{UserPage, UserQuery, UserRow, UserSort, error_rate};
@@ -30,16 +30,8 @@ pub fn UsersPage() -> impl IntoView {
             <h1>"Users"</h1>
         </div>
         <Filters query />
-        <section class="card full table-card" data-testid="users">
-            <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(p) => view! { <UserTable page=p query /> }.into_any(),
-                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
+        <TableCard test_id="users" loading="Loading users…" page
+            render=move |p| view! { <UserTable page=p query /> } />
     }
 }
 

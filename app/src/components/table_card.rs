@@ -1,0 +1,33 @@
+use leptos::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::components::card::ErrorState;
+
+/// The card of a list view: "Loading …" until the first page arrives, the previous page
+/// while the next one loads, then the table `render` makes of it, or the error.
+#[component]
+pub fn TableCard<T, F, V>(
+    test_id: &'static str,
+    loading: &'static str,
+    page: Resource<Result<T, ServerFnError>>,
+    render: F,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(T) -> V + Copy + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <section class="card full table-card" data-testid=test_id>
+            <Transition fallback=move || view! { <p class="loading">{loading}</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(p) => render(p).into_any(),
+                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
