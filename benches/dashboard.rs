@@ -5,17 +5,14 @@
 //! generator over 90 days through the ingest write path; `SIGHTLINE_BENCH_DATABASES=sqlite`
 //! or `=postgres` runs one database only.
 
+mod support;
+
 use std::time::Instant;
 
 use sightline::demo::{self, DemoOptions};
 use sightline::store::Store;
 use sightline_app::range::{RangeKind, TimeRange};
-use sqlx::{Connection, Executor, PgConnection};
-
-fn admin_url() -> String {
-    std::env::var("SIGHTLINE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
+use support::BenchDb;
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -52,26 +49,9 @@ async fn main() {
     println!(
         "|------------|-------|--------------------:|------------------------:|--------------:|"
     );
-    // `SIGHTLINE_BENCH_DATABASES=sqlite` (or `postgres`) runs one database only.
-    let only = std::env::var("SIGHTLINE_BENCH_DATABASES")
-        .unwrap_or_default()
-        .to_lowercase();
-    for backend in ["SQLite", "PostgreSQL"] {
-        if !only.is_empty() && !backend.to_lowercase().starts_with(&only) {
-            continue;
-        }
-        let (url, pg_name) = if backend == "SQLite" {
-            (format!("sqlite://{}/dash.db", dir.path().display()), None)
-        } else {
-            let name = format!("sightline_bench_{}", rand::random::<u32>());
-            let mut c = PgConnection::connect(&admin_url()).await.unwrap();
-            c.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let mut u = url::Url::parse(&admin_url()).unwrap();
-            u.set_path(&name);
-            (u.to_string(), Some(name))
-        };
+    for backend in support::backends() {
+        let db = BenchDb::create(backend, dir.path(), "dash.db").await;
+        let url = db.url.clone();
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
         let now = chrono::Utc::now().timestamp_millis();
@@ -96,7 +76,7 @@ async fn main() {
             report.requests,
             seeded.elapsed().as_secs_f64()
         );
-        if pg_name.is_some() {
+        if db.is_postgres() {
             sqlx::query("ANALYZE")
                 .execute(&sqlx::PgPool::connect(&url).await.unwrap())
                 .await
@@ -123,11 +103,6 @@ async fn main() {
             );
         }
         store.close().await;
-        if let Some(name) = pg_name {
-            let mut c = PgConnection::connect(&admin_url()).await.unwrap();
-            let _ = c
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await;
-        }
+        db.drop_database().await;
     }
 }

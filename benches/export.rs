@@ -5,6 +5,8 @@
 //! after the export. `cargo bench --bench export`; `SIGHTLINE_BENCH_REQUESTS` sets the
 //! rows (default 1 000 000), `SIGHTLINE_BENCH_DATABASES=sqlite|postgres` one database.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -12,12 +14,7 @@ use std::time::Instant;
 use futures_util::TryStreamExt;
 use sightline::demo::{self, DemoOptions};
 use sightline::store::{Scope, Store};
-use sqlx::{Connection, Executor, PgConnection};
-
-fn admin_url() -> String {
-    std::env::var("SIGHTLINE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
+use support::BenchDb;
 
 /// Peak resident memory of process `pid`, in MiB.
 fn peak_mib(pid: u32) -> f64 {
@@ -36,9 +33,6 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let only = std::env::var("SIGHTLINE_BENCH_DATABASES")
-        .unwrap_or_default()
-        .to_lowercase();
     let dir = tempfile::tempdir().unwrap();
     println!(
         "CSV export of every request through the HTTP API, next to a bare scan of the same rows\n"
@@ -49,22 +43,9 @@ async fn main() {
     println!(
         "|------------|----------:|--------:|----------:|---------:|--------------:|-------------------:|------------------:|"
     );
-    for backend in ["SQLite", "PostgreSQL"] {
-        if !only.is_empty() && !backend.to_lowercase().starts_with(&only) {
-            continue;
-        }
-        let (url, pg_name) = if backend == "SQLite" {
-            (format!("sqlite://{}/export.db", dir.path().display()), None)
-        } else {
-            let name = format!("sightline_bench_{}", rand::random::<u32>());
-            let mut c = PgConnection::connect(&admin_url()).await.unwrap();
-            c.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let mut u = url::Url::parse(&admin_url()).unwrap();
-            u.set_path(&name);
-            (u.to_string(), Some(name))
-        };
+    for backend in support::backends() {
+        let db = BenchDb::create(backend, dir.path(), "export.db").await;
+        let url = db.url.clone();
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
         let now = chrono::Utc::now().timestamp_millis();
@@ -163,11 +144,6 @@ async fn main() {
             after
         );
         store.close().await;
-        if let Some(name) = pg_name {
-            let mut c = PgConnection::connect(&admin_url()).await.unwrap();
-            let _ = c
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await;
-        }
+        db.drop_database().await;
     }
 }
