@@ -37,7 +37,10 @@ export default async function globalSetup(): Promise<void> {
 
   const server = spawn(BINARY, ['serve'], {
     cwd: ROOT,
-    env: { ...env, SIGHTLINE_ADDR: '127.0.0.1:0', SIGHTLINE_LOG: 'warn' },
+    // 127.0.0.1 counts as a reverse proxy, so a test that must sign in after
+    // login.spec.ts has locked sign-in from 127.0.0.1 can do so as another client
+    // address (X-Forwarded-For). Requests without the header are from 127.0.0.1.
+    env: { ...env, SIGHTLINE_ADDR: '127.0.0.1:0', SIGHTLINE_LOG: 'warn', SIGHTLINE_TRUSTED_PROXIES: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.env.SIGHTLINE_E2E_PID = String(server.pid);

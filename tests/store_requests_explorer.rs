@@ -548,3 +548,66 @@ storage_test!(
         );
     }
 );
+
+/// The query plan of `sql` as one text: SQLite's `EXPLAIN QUERY PLAN` details, or
+/// PostgreSQL's `EXPLAIN` lines (sequential scans off, so the choice is between indexes).
+async fn query_plan(db: &common::TestDb, sql: &str) -> String {
+    use sqlx::{Executor, Row};
+    let mut conn = db.connection().await;
+    let (explain, column) = match db.backend() {
+        common::Backend::Sqlite => ("EXPLAIN QUERY PLAN", 3),
+        common::Backend::Postgres => {
+            conn.execute("ANALYZE request_log").await.unwrap();
+            conn.execute("SET enable_seqscan = off").await.unwrap();
+            ("EXPLAIN", 0)
+        }
+    };
+    let rows = sqlx::query(&format!("{explain} {sql}"))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(column).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+storage_test!(
+    the_session_drill_down_reads_the_session_index,
+    |db| async move {
+        seed(db).await;
+        // Many other sessions' requests in the same span, so a scan of the span by time
+        // alone would read far more rows than the session has.
+        let others: Vec<NewRequest> = (0..400)
+            .map(|i| {
+                let mut r = request(&format!("other-{i}"), T0 + (i % 30) * 1000, 200);
+                r.session_id = Some(format!("sess-{}", i % 40));
+                r
+            })
+            .collect();
+        db.store.record_requests(&others).await.unwrap();
+
+        // What `/requests?session=sess-A&since=…&until=…` reads (the explorer's WHERE
+        // and ORDER BY for this filter, see `request_page`).
+        let filter = RequestFilter {
+            session: Some("sess-A".into()),
+            since: Some(T0),
+            until: Some(T0 + 30_000),
+            ..Default::default()
+        };
+        let page = db.store.request_page(&filter, None, 50).await.unwrap();
+        assert_eq!(ids(&page), ["r02", "r01", "r00"]);
+        let sql = format!(
+            "SELECT id, request_id, created_at FROM request_log \
+             WHERE created_at >= {} AND created_at < {} AND session_id = 'sess-A' \
+             ORDER BY created_at DESC, id DESC LIMIT 51",
+            T0,
+            T0 + 30_000
+        );
+        let plan = query_plan(db, &sql).await;
+        assert!(
+            plan.contains("request_log_session_created"),
+            "the drill-down should use the (session_id, created_at) index:\n{plan}"
+        );
+    }
+);

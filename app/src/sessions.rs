@@ -89,9 +89,9 @@ impl SessionListQuery {
 }
 
 /// The requests explorer showing the requests of session `s`. A client-given session
-/// is its `session_id` (within its span, so the time index serves it); an inferred
-/// session is its user's requests within its span, which also shows any request of
-/// theirs with a session id sent in that time.
+/// is its `session_id` within its span (the `(session_id, created_at)` index serves
+/// it); an inferred session is its user's requests within its span, which also shows
+/// any request of theirs with a session id sent in that time.
 pub fn requests_href(s: &SessionSummary) -> String {
     let since = s.started_at.to_string();
     // `until` is exclusive; the last request is at `last_seen_at`.

@@ -1,5 +1,7 @@
 //! The pages' [`Backend`], answered from the store.
 
+use std::sync::Arc;
+
 use axum::http::request::Parts;
 use sightline_app::api::{Backend, BackendError};
 use sightline_app::auth::CurrentUser;
@@ -9,6 +11,7 @@ use sightline_app::requests::{RequestCursor, RequestDetail, RequestFilter, Reque
 use sightline_app::threats::{PAGE_SIZE, ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
 
 use crate::auth::throttle::{self, Attempt, Refused};
+use crate::ingest::Prices;
 use crate::store::{NewFeedback, Store, StoreError};
 
 mod settings;
@@ -17,13 +20,16 @@ pub struct StoreBackend {
     store: Store,
     /// `SIGHTLINE_RETENTION_DAYS`: the retention until an admin sets one.
     default_retention_days: u32,
+    /// The ingest's price cache, forgotten when an admin changes a price.
+    prices: Arc<Prices>,
 }
 
 impl StoreBackend {
-    pub fn new(store: Store, default_retention_days: u32) -> Self {
+    pub fn new(store: Store, default_retention_days: u32, prices: Arc<Prices>) -> Self {
         StoreBackend {
             store,
             default_retention_days,
+            prices,
         }
     }
 }

@@ -133,7 +133,7 @@ fn Fields(request: RequestRecord) -> impl IntoView {
             <dd data-testid="field-user">{user_link.map_or_else(|| "–".into_any(), IntoAny::into_any)}</dd>
             {rows.into_iter().map(|(label, value)| view! {
                 <dt>{label}</dt>
-                <dd>{value}</dd>
+                <dd data-testid=format!("field-{}", label.to_lowercase().replace(' ', "-"))>{value}</dd>
             }).collect_view()}
             <dt>"Error"</dt>
             <dd class="error-text" data-testid="field-error">{or_dash(r.error)}</dd>

@@ -113,18 +113,19 @@ fn AccountTable(
                         let (id, me) = (a.id, a.id == my_id);
                         let other = if a.role == Role::Admin { Role::Viewer } else { Role::Admin };
                         let name = a.username.clone();
+                        let data_username = a.username.clone();
                         let delete_now = move |_| {
                             if confirmed(&format!("Delete the account {name}? This cannot be undone.")) {
                                 delete.dispatch(DeleteAccount { id });
                             }
                         };
                         view! {
-                            <tr data-testid="account-row" data-id=id>
+                            <tr data-testid="account-row" data-id=id data-username=data_username>
                                 <td>
-                                    {a.username}
+                                    <span data-testid="account-row-name">{a.username}</span>
                                     {me.then(|| view! { <span class="muted">" (you)"</span> })}
                                 </td>
-                                <td><span class="role-badge">{a.role.as_str()}</span></td>
+                                <td><span class="role-badge" data-testid="account-row-role">{a.role.as_str()}</span></td>
                                 <td class="nowrap">{instant(a.created_at)}</td>
                                 <td class="nowrap">{a.last_login_at.map_or("never".to_owned(), instant)}</td>
                                 <td class="actions">
@@ -140,6 +141,11 @@ fn AccountTable(
                                         disabled=move || me || busy()
                                         title=me.then_some("You cannot delete your own account")
                                         on:click=delete_now>"Delete"</button>
+                                    {me.then(|| view! {
+                                        <p class="muted" data-testid="self-note">
+                                            "You cannot change your own role or delete your own account: ask another admin."
+                                        </p>
+                                    })}
                                 </td>
                             </tr>
                         }

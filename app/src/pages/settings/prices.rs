@@ -22,8 +22,9 @@ pub fn PricesSection(admin: bool) -> impl IntoView {
             <p class="muted" data-testid="prices-note">
                 {format!(
                     "USD per million tokens, for requests that do not report their cost. A new price \
-                     applies to requests ingested from now on (within {PRICES_REFRESH_SECONDS} seconds, \
-                     as the ingest re-reads the table); costs already recorded do not change."
+                     applies to requests ingested from now on (on other replicas of Sightline within \
+                     {PRICES_REFRESH_SECONDS} seconds, as they re-read the table); costs already recorded \
+                     do not change."
                 )}
             </p>
             {admin.then(|| view! {
@@ -88,8 +89,8 @@ fn PriceTable(rows: Vec<PriceRow>, admin: bool, reset: ServerAction<ResetPrice>)
                         view! {
                             <tr data-testid="price-row" data-model=data_model>
                                 <td class="mono">{p.model}</td>
-                                <td class="num">{money_exact(p.prompt_micros_per_mtok)}</td>
-                                <td class="num">{money_exact(p.completion_micros_per_mtok)}</td>
+                                <td class="num" data-testid="price-prompt-value">{money_exact(p.prompt_micros_per_mtok)}</td>
+                                <td class="num" data-testid="price-completion-value">{money_exact(p.completion_micros_per_mtok)}</td>
                                 <td data-testid="price-source">{p.source.as_str()}</td>
                                 {admin.then(|| view! {
                                     <td>
