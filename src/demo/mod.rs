@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
 
-use crate::store::{Store, StoreError};
+use crate::ingest::IngestQueue;
+use crate::store::{IngestWrite, Store, StoreError};
 pub use traffic::{DemoBatch, Generator};
 
 /// What to generate.
@@ -151,19 +152,28 @@ async fn resolve_old_threats(
     Ok(())
 }
 
-/// Keeps a light live traffic going: every few seconds, what happened since the last tick.
-pub async fn live(store: Store, generator: Generator, mut last: i64) {
+/// Keeps a light live traffic going: every few seconds, what happened since the last
+/// tick, through the ingest write queue like any platform's events (so detection,
+/// alerts and metrics see it).
+pub async fn live(queue: IngestQueue, generator: Generator, mut last: i64) {
     let mut generator = generator.live();
-    let mut report = DemoReport::default();
-    let mut open_threats = Vec::new();
     loop {
         tokio::time::sleep(Duration::from_secs(3)).await;
         let now = chrono::Utc::now().timestamp_millis();
         while last < now {
             let end = traffic::next_hour(last).min(now);
-            let batch = generator.window(last, end);
-            if let Err(e) = write(&store, batch, now, &mut report, &mut open_threats).await {
-                tracing::warn!(error = %e, "demo traffic could not be written");
+            let mut batch = generator.window(last, end);
+            batch.feedback.retain(|f| f.created_at <= now);
+            batch.requests.retain(|r| r.created_at < now);
+            let write = IngestWrite {
+                requests: batch.requests,
+                feedback: batch.feedback,
+                threats: batch.threats,
+                auth_events: batch.auth_events,
+                inspected: Vec::new(),
+            };
+            if let Err(e) = queue.submit(write).await {
+                tracing::warn!(error = ?e, "demo traffic could not be written");
             }
             last = end;
         }

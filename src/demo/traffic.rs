@@ -43,6 +43,8 @@ pub struct Generator {
     pub(super) attackers: Vec<(String, &'static str)>,
     /// Least requests per millisecond, whatever the hour (see [`Generator::live`]).
     min_rate: f64,
+    /// Attacks a day on average (see [`Generator::without_attacks`]).
+    threats_per_day: f64,
 }
 
 /// Mean requests of a session, and mean pause between them.
@@ -101,7 +103,14 @@ impl Generator {
             incident: None,
             attackers,
             min_rate: 0.0,
+            threats_per_day: THREATS_PER_DAY,
         }
+    }
+
+    /// Ordinary traffic only: no attackers (to check detection raises nothing on it).
+    pub fn without_attacks(mut self) -> Generator {
+        self.threats_per_day = 0.0;
+        self
     }
 
     /// For live traffic: at least one request every two seconds, even at night, so a
@@ -166,7 +175,7 @@ impl Generator {
                     .push(self.auth_event(i, joined, AuthEventType::Signup, true));
             }
         }
-        let expected_threats = THREATS_PER_DAY * span / DAY_MS as f64;
+        let expected_threats = self.threats_per_day * span / DAY_MS as f64;
         let threats = expected_threats.floor() as usize
             + usize::from(self.dice.chance(expected_threats.fract()));
         for _ in 0..threats {

@@ -9,7 +9,7 @@ use sightline_tracker::wire::{
 };
 
 use crate::pricing::PriceTable;
-use crate::store::{NewAuthEvent, NewFeedback, NewRequest, NewThreat};
+use crate::store::{Inspected, NewAuthEvent, NewFeedback, NewRequest, NewThreat};
 
 /// An event may be stamped up to this far in the future (clock skew); beyond, rejected.
 const MAX_FUTURE_MS: i64 = 86_400_000;
@@ -117,6 +117,19 @@ fn metadata(value: Option<Value>, w: &mut Warnings) -> Option<String> {
 }
 
 /// A request event as a row. `new_id` makes an id when the client sent none.
+/// Most characters of a path, query or prompt that detection reads.
+const INSPECTED_CHARS: usize = 8 * 1024;
+
+/// Takes the parts of `e` that are inspected for attacks and never stored.
+pub fn inspected(e: &mut RequestEvent) -> Inspected {
+    let take = |v: Option<String>| fit_opt("", v, INSPECTED_CHARS, &mut Warnings::new());
+    Inspected {
+        path: take(e.path.take()),
+        query: take(e.query.take()),
+        prompt: take(e.prompt.take()),
+    }
+}
+
 pub fn request(
     e: RequestEvent,
     now: i64,

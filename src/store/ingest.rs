@@ -13,6 +13,24 @@ pub struct IngestWrite {
     pub feedback: Vec<NewFeedback>,
     pub threats: Vec<NewThreat>,
     pub auth_events: Vec<NewAuthEvent>,
+    /// What detection reads of some requests (by index in `requests`) and the store
+    /// never keeps.
+    pub inspected: Vec<(usize, Inspected)>,
+}
+
+/// The parts of a request event that are inspected for attacks, never stored: the raw
+/// path and query string, and the prompt.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inspected {
+    pub path: Option<String>,
+    pub query: Option<String>,
+    pub prompt: Option<String>,
+}
+
+impl Inspected {
+    pub fn is_empty(&self) -> bool {
+        self.path.is_none() && self.query.is_none() && self.prompt.is_none()
+    }
 }
 
 impl IngestWrite {

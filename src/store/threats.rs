@@ -51,6 +51,18 @@ impl Store {
         Ok(out)
     }
 
+    /// Stores threats found by detection, each seen `n` times: one short transaction.
+    pub async fn record_detected_threats(
+        &self,
+        threats: &[(NewThreat, i64)],
+    ) -> Result<Vec<i64>, StoreError> {
+        let counted: Vec<(&NewThreat, i64)> = threats.iter().map(|(t, n)| (t, *n)).collect();
+        let mut tx = self.begin_write().await?;
+        let out = record_threat_counts_in(&mut tx, &counted).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Marks threats resolved (by `who`, at `at`) or open again; returns how many changed.
     pub async fn set_threats_resolved(
         &self,
@@ -295,12 +307,21 @@ pub(super) async fn record_threats_in(
     conn: &mut AnyConnection,
     threats: &[NewThreat],
 ) -> Result<Vec<i64>, StoreError> {
+    let counted: Vec<(&NewThreat, i64)> = threats.iter().map(|t| (t, 1)).collect();
+    record_threat_counts_in(conn, &counted).await
+}
+
+/// Records each threat as seen `n` times (folded into the open threat of its key).
+async fn record_threat_counts_in(
+    conn: &mut AnyConnection,
+    threats: &[(&NewThreat, i64)],
+) -> Result<Vec<i64>, StoreError> {
     let sql = format!(
         "INSERT INTO threat_log (created_at, last_seen_at, occurrences, threat_type, severity, ip, \
             user_id, country, endpoint, request_id, description, dedup_key) \
-         VALUES ($1, $1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         VALUES ($1, $1, $11, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (dedup_key) WHERE resolved = FALSE DO UPDATE SET \
-            occurrences = threat_log.occurrences + 1, \
+            occurrences = threat_log.occurrences + excluded.occurrences, \
             last_seen_at = CASE WHEN excluded.last_seen_at > threat_log.last_seen_at \
                 THEN excluded.last_seen_at ELSE threat_log.last_seen_at END, \
             severity = CASE WHEN {NEW_SEVERITY_RANK} > {OLD_SEVERITY_RANK} \
@@ -308,7 +329,7 @@ pub(super) async fn record_threats_in(
          RETURNING id"
     );
     let mut ids = Vec::with_capacity(threats.len());
-    for t in threats {
+    for &(t, n) in threats {
         let row = sqlx::query(&sql)
             .bind(t.created_at)
             .bind(t.threat_type.as_str())
@@ -320,6 +341,7 @@ pub(super) async fn record_threats_in(
             .bind(&t.request_id)
             .bind(&t.description)
             .bind(t.dedup_key())
+            .bind(n.max(1))
             .fetch_one(&mut *conn)
             .await?;
         ids.push(row.try_get(0)?);

@@ -87,16 +87,35 @@ struct Started {
     user: Option<TrackedUser>,
 }
 
+/// Path and query are sent for inspection only; the server reads no more than this.
+const INSPECTED_BYTES: usize = 2048;
+
+fn bounded(text: &str) -> String {
+    let mut end = text.len().min(INSPECTED_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
 impl Started {
     fn from_request<B>(request: &Request<B>, tracker: &Tracker) -> Self {
         let extensions = request.extensions();
         let headers = request.headers();
         let ms = now_ms();
+        let uri = request.uri();
+        let (endpoint, path) = match route_template(request) {
+            Some(t) if t != uri.path() => (t, Some(bounded(uri.path()))),
+            Some(t) => (t, None),
+            None => (uri.path().to_owned(), None),
+        };
         let event = RequestEvent {
             request_id: Some(request_id_at(ms)),
             timestamp: Some(Timestamp::Millis(ms)),
             kind: Some(RequestKind::Api),
-            endpoint: route_template(request).unwrap_or_else(|| request.uri().path().to_owned()),
+            endpoint,
+            path,
+            query: uri.query().filter(|q| !q.is_empty()).map(bounded),
             method: request.method().as_str().to_owned(),
             ip: client_ip(
                 headers,

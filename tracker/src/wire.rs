@@ -178,6 +178,13 @@ pub struct RequestEvent {
     /// The prompt, checked for prompt injection and not stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
+    /// The raw request path, when `endpoint` is a route template: checked for attack
+    /// patterns (SQL injection, XSS, path traversal, command injection), not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The query string, without `?`: checked for attack patterns, not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
 }
 
 /// A 1–5 rating of a response; rating the same request again (same user) changes it.

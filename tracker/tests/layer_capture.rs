@@ -86,7 +86,10 @@ async fn records_route_status_sizes_user_and_usage() {
         .body(Body::from("{\"model\":1}"))
         .unwrap();
     assert_eq!(call(&app, chat).await, StatusCode::OK);
-    assert_eq!(call(&app, get_req("/v1/items/7")).await, StatusCode::OK);
+    assert_eq!(
+        call(&app, get_req("/v1/items/7?expand=owner&q=1%27")).await,
+        StatusCode::OK
+    );
     let events = recorded(&tracker, &mut rx).await;
     assert_eq!(events.len(), 2);
     let chat = &events[0];
@@ -113,6 +116,10 @@ async fn records_route_status_sizes_user_and_usage() {
         item.endpoint, "/v1/items/{id}",
         "the route template, not the path"
     );
+    // The raw path and query go along for attack detection (the server never stores them).
+    assert_eq!(item.path.as_deref(), Some("/v1/items/7"));
+    assert_eq!(item.query.as_deref(), Some("expand=owner&q=1%27"));
+    assert_eq!((chat.path.as_deref(), chat.query.as_deref()), (None, None));
     assert_eq!(item.user_id, None);
     assert_eq!(item.is_authenticated, Some(false));
     assert_eq!(item.response_bytes, Some(4));

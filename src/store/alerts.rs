@@ -1,0 +1,198 @@
+//! `alerts`: one firing row per alert key at a time (a partial unique index keeps it so,
+//! also across replicas), resolved when its condition clears.
+
+use serde::Serialize;
+use sightline_tracker::wire::Severity;
+use sqlx::Row;
+
+use super::{Store, StoreError, map_rows};
+
+/// An alert whose condition holds at `at`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAlert {
+    /// What makes two alerts the same (`error_burst`, `latency_p95:/v1/chat`).
+    pub key: String,
+    /// `error_burst`, `error_rate_spike` or `latency_p95`.
+    pub rule: String,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub endpoint: Option<String>,
+    pub value: f64,
+    pub threshold: f64,
+    pub at: i64,
+}
+
+/// Firing or resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    Firing,
+    Resolved,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Firing => "firing",
+            AlertState::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertState> {
+        match s {
+            "firing" => Some(AlertState::Firing),
+            "resolved" => Some(AlertState::Resolved),
+            _ => None,
+        }
+    }
+}
+
+/// A stored alert, as `GET /api/v1/alerts` and the webhooks show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub id: i64,
+    pub key: String,
+    pub rule: String,
+    pub severity: String,
+    pub state: String,
+    pub title: String,
+    pub description: String,
+    pub endpoint: Option<String>,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+    pub fired_at: i64,
+    pub updated_at: i64,
+    pub resolved_at: Option<i64>,
+    pub notified_at: Option<i64>,
+}
+
+const ALERT_COLUMNS: &str = "id, alert_key, rule, severity, state, title, description, endpoint, \
+    value, threshold, fired_at, updated_at, resolved_at, notified_at";
+
+fn alert(r: &sqlx::any::AnyRow) -> Result<Alert, sqlx::Error> {
+    Ok(Alert {
+        id: r.try_get(0)?,
+        key: r.try_get(1)?,
+        rule: r.try_get(2)?,
+        severity: r.try_get(3)?,
+        state: r.try_get(4)?,
+        title: r.try_get(5)?,
+        description: r.try_get(6)?,
+        endpoint: r.try_get(7)?,
+        value: r.try_get(8)?,
+        threshold: r.try_get(9)?,
+        fired_at: r.try_get(10)?,
+        updated_at: r.try_get(11)?,
+        resolved_at: r.try_get(12)?,
+        notified_at: r.try_get(13)?,
+    })
+}
+
+impl Store {
+    /// Records that `a` holds: a new firing alert (returned), or the value of the one
+    /// already firing under its key brought up to date (`None`).
+    pub async fn fire_alert(&self, a: &NewAlert) -> Result<Option<Alert>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE alerts SET value = $1, threshold = $2, title = $3, description = $4, \
+                updated_at = $5 WHERE alert_key = $6 AND state = 'firing'",
+        )
+        .bind(a.value)
+        .bind(a.threshold)
+        .bind(&a.title)
+        .bind(&a.description)
+        .bind(a.at)
+        .bind(&a.key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let fired = if updated == 0 {
+            let row = sqlx::query(&format!(
+                "INSERT INTO alerts (alert_key, rule, severity, state, title, description, \
+                    endpoint, value, threshold, fired_at, updated_at) \
+                 VALUES ($1, $2, $3, 'firing', $4, $5, $6, $7, $8, $9, $9) \
+                 RETURNING {ALERT_COLUMNS}"
+            ))
+            .bind(&a.key)
+            .bind(&a.rule)
+            .bind(a.severity.as_str())
+            .bind(&a.title)
+            .bind(&a.description)
+            .bind(&a.endpoint)
+            .bind(a.value)
+            .bind(a.threshold)
+            .bind(a.at)
+            .fetch_one(&mut *tx)
+            .await?;
+            Some(alert(&row)?)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        Ok(fired)
+    }
+
+    /// Resolves the alert firing under `key` (returned), if one is.
+    pub async fn resolve_alert(
+        &self,
+        key: &str,
+        value: f64,
+        at: i64,
+    ) -> Result<Option<Alert>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE alerts SET state = 'resolved', resolved_at = $1, updated_at = $1, value = $2 \
+             WHERE alert_key = $3 AND state = 'firing' RETURNING {ALERT_COLUMNS}"
+        ))
+        .bind(at)
+        .bind(value)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.as_ref().map(alert).transpose()?)
+    }
+
+    /// Keys of the alerts firing now.
+    pub async fn firing_alert_keys(&self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT alert_key FROM alerts WHERE state = 'firing'")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Alerts, newest first: all, or those in `state`; at most `limit`.
+    pub async fn alerts(
+        &self,
+        state: Option<AlertState>,
+        limit: i64,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let filter = if state.is_some() {
+            "WHERE state = $2"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts {filter} ORDER BY fired_at DESC, id DESC LIMIT $1"
+        );
+        let mut query = sqlx::query(&sql).bind(limit);
+        if let Some(s) = state {
+            query = query.bind(s.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        map_rows(&rows, alert)
+    }
+
+    /// Notes that a webhook took the alert's news at `at` (the first delivery counts).
+    pub async fn mark_alert_notified(&self, id: i64, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE alerts SET notified_at = $1 WHERE id = $2 AND notified_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
