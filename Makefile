@@ -14,3 +14,8 @@ tools:
 
 build: tools
 	scripts/build.sh
+
+# Every benchmark in sequence (ingest, dashboard, export, tracker overhead); the
+# SIGHTLINE_BENCH_* variables pass through, e.g. `make bench SIGHTLINE_BENCH_DATABASES=sqlite`.
+bench:
+	scripts/bench.sh

@@ -93,6 +93,9 @@ async fn main() {
             .env("SIGHTLINE_DATABASE_URL", &url)
             .env("SIGHTLINE_ADDR", "127.0.0.1:0")
             .env("SIGHTLINE_LOG", "error")
+            // The oldest seeded rows pass 90 days during the run: keep the server's
+            // hourly prune from deleting them under the export.
+            .env("SIGHTLINE_RETENTION_DAYS", "3650")
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();

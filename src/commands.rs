@@ -7,7 +7,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Error;
 use crate::auth::password;
-use crate::config::{ApiKeyCommand, Config, CreateAdminArgs, DemoArgs, PriceCommand};
+use crate::config::{
+    ApiKeyCommand, Config, CreateAdminArgs, DemoArgs, PriceCommand, PruneArgs, RollupArgs,
+};
 use crate::demo::{self, DemoOptions};
 use crate::pricing::ModelPrice;
 use crate::store::{Scope, Store};
@@ -46,8 +48,19 @@ pub async fn demo(config: &Config, args: &DemoArgs) -> Result<(), Error> {
     Ok(())
 }
 
-pub async fn rebuild_rollups(config: &Config) -> Result<(), Error> {
+pub async fn rebuild_rollups(config: &Config, args: &RollupArgs) -> Result<(), Error> {
     let store = open(config).await?;
+    if let Some(oldest) = store.rollups_older_than_raw().await?
+        && !args.discard_pruned_history
+    {
+        let day = chrono::DateTime::from_timestamp_millis(oldest)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        return Err(Error::Usage(format!(
+            "the rollups go back to {day}, before the oldest raw request (older ones were pruned): \
+             a rebuild would lose that history; pass --discard-pruned-history to rebuild anyway"
+        )));
+    }
     let started = std::time::Instant::now();
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(0)
@@ -67,6 +80,35 @@ pub async fn rebuild_rollups(config: &Config) -> Result<(), Error> {
     bar.finish_and_clear();
     println!(
         "rebuilt rollups, sessions and model stats from {replayed} requests in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// `sightline prune`: deletes (or with `--dry-run` counts) raw requests and auth
+/// events older than `--days`, else the retention in force, in small batches.
+pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
+    use crate::jobs::retention;
+    let store = open(config).await?;
+    let mut policy = store.retention_policy(config.retention_days).await?;
+    if let Some(days) = args.days {
+        policy.days = days;
+    }
+    let days = policy.days;
+    let cutoff = policy.cutoff(chrono::Utc::now().timestamp_millis());
+    let started = std::time::Instant::now();
+    let (verb, report) = if args.dry_run {
+        ("would delete", retention::dry_run(&store, cutoff).await?)
+    } else {
+        let options = retention::PruneOptions::default();
+        ("deleted", retention::prune(&store, cutoff, options).await?)
+    };
+    println!(
+        "{verb} {} requests and {} auth events older than {days} days (before {}) in {:.1} s; rollups kept",
+        report.requests,
+        report.auth_events,
+        format_instant(cutoff),
         started.elapsed().as_secs_f64()
     );
     store.close().await;

@@ -137,7 +137,7 @@ storage_test!(viewers_see_settings_but_change_nothing, |db| async move {
         .await
         .unwrap();
     let ada = db.store.account_for_login("ada").await.unwrap().unwrap().0;
-    let server = TestServer::start(&db.url);
+    let server = TestServer::start_with(&db.url, &[("SIGHTLINE_RETENTION_DAYS", "90")]);
     let mut viewer = signed_in(&server, "vera").await;
 
     // Reading is fine.
@@ -220,7 +220,10 @@ storage_test!(viewers_see_settings_but_change_nothing, |db| async move {
         page.body
     );
     assert!(page.body.contains(r#"data-testid="create-key-form""#));
-    assert!(page.body.contains("Pruning is not enabled in this version"));
+    assert!(
+        page.body
+            .contains("Older raw requests and auth events are deleted every hour")
+    );
 });
 
 storage_test!(accounts_keep_an_admin_in_charge, |db| async move {
@@ -463,7 +466,7 @@ storage_test!(
                 days: 30,
                 setting: None,
                 default_days: 30,
-                pruning_enabled: false
+                pruning_enabled: true
             }
         );
         for days in ["0", "5000", "-3", "7.5", "week"] {
@@ -486,3 +489,55 @@ storage_test!(
         assert_eq!(db.store.retention_days().await.unwrap(), Some(45));
     }
 );
+
+/// Ingests one request of `acme-2` (2000 prompt and 400 completion tokens, no cost) and
+/// returns the cost recorded for it.
+async fn ingested_cost(db: &common::TestDb, server: &TestServer, key: &str, id: &str) -> i64 {
+    let now = chrono::Utc::now().timestamp_millis();
+    let reply = reqwest::Client::new()
+        .post(server.url("/api/v1/ingest"))
+        .bearer_auth(key)
+        .json(
+            &serde_json::json!({"requests": [{"request_id": id, "timestamp": now - 1000,
+            "endpoint": "/v1/chat", "method": "POST", "status_code": 200, "latency_ms": 5,
+            "model": "acme-2", "prompt_tokens": 2000, "completion_tokens": 400}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    let detail = db.store.request_detail(id).await.unwrap().unwrap();
+    detail.request.cost_micros
+}
+
+// The ingest caches the price table for 30 s; a change made in the settings must not
+// wait for that on the server that took it. (Cache only: SQLite is enough.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_change_applies_to_the_next_ingested_request() {
+    let db = common::TestDb::new(common::Backend::Sqlite).await;
+    account(&db, "ada", Role::Admin).await;
+    let server = TestServer::start(&db.url);
+    let key = db
+        .store
+        .create_api_key("test", &[Scope::Ingest], None, 0)
+        .await
+        .unwrap()
+        .1;
+    let mut admin = signed_in(&server, "ada").await;
+    // The first batch reads the table into the cache: no price for acme-2 yet.
+    assert_eq!(ingested_cost(&db, &server, &key, "p0").await, 0);
+    let set = [
+        ("model", "acme-2"),
+        ("prompt", "3.25"),
+        ("completion", "12.5"),
+    ];
+    let _: () = call(&mut admin, "admin/set_price", &set).await;
+    // 2000 × $3.25/M + 400 × $12.50/M = $0.0115.
+    assert_eq!(ingested_cost(&db, &server, &key, "p1").await, 11_500);
+    let _: () = call(&mut admin, "admin/reset_price", &[("model", "acme-2")]).await;
+    assert_eq!(ingested_cost(&db, &server, &key, "p2").await, 0);
+    // What was recorded stays.
+    let p1 = db.store.request_detail("p1").await.unwrap().unwrap();
+    assert_eq!(p1.request.cost_micros, 11_500);
+    db.drop_database().await;
+}

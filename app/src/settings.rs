@@ -93,7 +93,7 @@ pub struct Retention {
     pub setting: Option<u32>,
     /// `SIGHTLINE_RETENTION_DAYS`, or 90.
     pub default_days: u32,
-    /// Whether this version deletes raw requests older than `days`.
+    /// Whether raw requests older than `days` are deleted (hourly, by `serve`).
     pub pruning_enabled: bool,
 }
 

@@ -627,6 +627,28 @@ impl Store {
         Ok(any.is_none())
     }
 
+    /// The start of the oldest hourly rollup when it is older than the oldest raw
+    /// request (raw rows were pruned, their rollups kept): a rebuild would lose it.
+    pub async fn rollups_older_than_raw(&self) -> Result<Option<i64>, StoreError> {
+        let oldest_rollup: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(bucket_start) FROM rollup_traffic WHERE bucket_ms = $1")
+                .bind(sightline_app::time::HOUR_MS)
+                .fetch_one(&self.pool)
+                .await?;
+        let oldest_raw: Option<i64> = sqlx::query_scalar("SELECT MIN(created_at) FROM request_log")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(match (oldest_rollup, oldest_raw) {
+            (Some(r), Some(raw))
+                if r < sightline_app::time::floor_to(raw, sightline_app::time::HOUR_MS) =>
+            {
+                Some(r)
+            }
+            (Some(r), None) => Some(r),
+            _ => None,
+        })
+    }
+
     /// Recomputes every rollup, session, user and model stat from the raw rows, in
     /// arrival order, through the same code the ingest uses. `progress` is told how
     /// many requests are done out of how many. Returns the number of requests replayed.

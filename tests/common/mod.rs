@@ -2,6 +2,7 @@
 //! started on a random port against it.
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod api;
 pub mod browser;
 pub mod db;
 pub mod fixture;

@@ -9,6 +9,8 @@ pub struct TestServer {
     pub base_url: String,
     child: Child,
     stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The lines logged on stderr, when started with [`TestServer::start_logged`].
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl TestServer {
@@ -26,17 +28,53 @@ impl TestServer {
         TestServer::spawn(database_url, args, &[])
     }
 
+    /// Starts `sightline serve` with `env` and keeps what it logs on stderr (see
+    /// [`TestServer::log_lines`]) instead of passing it through.
+    pub fn start_logged(database_url: &str, env: &[(&str, &str)]) -> TestServer {
+        TestServer::spawn_with(database_url, &["serve"], env, true)
+    }
+
+    /// Every line logged on stderr so far (only for [`TestServer::start_logged`]).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
     fn spawn(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        TestServer::spawn_with(database_url, args, env, false)
+    }
+
+    fn spawn_with(
+        database_url: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        capture_stderr: bool,
+    ) -> TestServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sightline"))
             .args(args)
             .env("SIGHTLINE_DATABASE_URL", database_url)
             .env("SIGHTLINE_ADDR", "127.0.0.1:0")
             .env("SIGHTLINE_LOG", "warn")
+            // Fixtures stamped on fixed dates must not age out under the retention job
+            // while a test runs; tests of retention set their own.
+            .env("SIGHTLINE_RETENTION_DAYS", "3650")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if capture_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("the sightline binary starts");
+        let logged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let keep = logged.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    keep.lock().unwrap().push(line);
+                }
+            });
+        }
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, rx) = std::sync::mpsc::channel();
         let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -61,6 +99,7 @@ impl TestServer {
             base_url,
             child,
             stdout: printed,
+            stderr: logged,
         }
     }
 

@@ -42,11 +42,13 @@ fn RetentionState(r: Retention, admin: bool, set: ServerAction<SetRetention>) ->
             <strong data-testid="retention-days">{r.days}</strong>
             {format!(" days ({source}).")}
         </p>
-        {(!r.pruning_enabled).then(|| view! {
-            <p class="muted" data-testid="retention-pruning">
-                "Pruning is not enabled in this version: the setting is stored, but no raw request is deleted yet."
-            </p>
-        })}
+        <p class="muted" data-testid="retention-pruning">
+            {if r.pruning_enabled {
+                "Older raw requests and auth events are deleted every hour, a small batch at a time; the dashboard's rollups, model stats, sessions, threats and ratings are kept, so its totals do not change."
+            } else {
+                "Pruning is not enabled: the setting is stored, but no raw request is deleted."
+            }}
+        </p>
         {admin.then(|| view! {
             <ActionForm action=set attr:class="settings-form" attr:data-testid="set-retention-form">
                 <label>

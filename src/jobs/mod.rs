@@ -1,0 +1,3 @@
+//! Background work of `serve` that is not answering requests: retention.
+
+pub mod retention;
