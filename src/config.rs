@@ -29,6 +29,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Maintain the rollups.
     Rollup(RollupArgs),
+    /// Delete raw requests and auth events older than the retention (rollups are kept).
+    Prune(PruneArgs),
     /// Show or change the model price table used when a request has no `cost_usd`.
     #[command(subcommand)]
     Price(PriceCommand),
@@ -140,10 +142,25 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct PruneArgs {
+    /// Days to keep; by default the retention in force (the settings page's, else
+    /// `SIGHTLINE_RETENTION_DAYS`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: Option<u32>,
+    /// Only count what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct RollupArgs {
     /// Recompute every rollup, session, user and model stat from the raw rows.
     #[arg(long, required = true)]
     pub rebuild: bool,
+    /// Rebuild even though raw requests were pruned: the rollups of the pruned days
+    /// are lost (without it, the rebuild refuses).
+    #[arg(long)]
+    pub discard_pruned_history: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -176,6 +193,11 @@ pub struct Config {
     )]
     pub site_root: PathBuf,
 
+    /// Log lines as `json` or human-readable `pretty`; by default JSON unless stderr is
+    /// a terminal. (`SIGHTLINE_LOG` filters them.)
+    #[arg(long, global = true, env = "SIGHTLINE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<crate::telemetry::LogFormat>,
+
     /// Ingest batches that may wait for the database; beyond, the API answers 503.
     #[arg(
         long,
@@ -196,8 +218,23 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
-    /// Days raw requests are kept; an admin's choice in the settings page takes
-    /// precedence. (No job prunes older requests yet.)
+    /// URLs that get a JSON POST when an alert fires or resolves (comma-separated;
+    /// Slack-compatible `text`), retried with backoff.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_WEBHOOK_URLS",
+        value_delimiter = ',',
+        num_args = 0..
+    )]
+    pub webhook_urls: Vec<url::Url>,
+
+    /// Thresholds of the threat rules and alerts.
+    #[command(flatten)]
+    pub thresholds: crate::detect::Thresholds,
+
+    /// Days raw requests (and auth events) are kept; an admin's choice in the settings
+    /// page takes precedence. `serve` prunes older ones every hour; rollups are kept.
     #[arg(
         long,
         global = true,

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use crate::auth::TrustedProxies;
 use crate::config::{Config, ServeArgs};
 use crate::demo::{self, DemoOptions, Generator};
+use crate::detect::{Detector, webhooks::Webhooks};
+use crate::ingest::writer::CommitObserver;
 use crate::ingest::{IngestQueue, Prices};
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::web::{AppState, router};
 
@@ -18,9 +21,11 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await?;
     tracing::info!(database = %crate::store::redact_url(&config.database_url), "database ready");
-    if args.demo {
-        start_demo(&store, args.demo_days).await?;
-    }
+    let demo = if args.demo {
+        Some(seed_demo(&store, args.demo_days).await?)
+    } else {
+        None
+    };
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -32,17 +37,33 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
 
     let leptos_options = leptos_options(config, addr);
     warn_if_site_missing(config);
-    let (ingest, writer) = IngestQueue::start(store.clone(), config.ingest_queue);
+    let metrics = Arc::new(Metrics::new());
+    let webhooks = Webhooks::start(&config.webhook_urls, store.clone(), metrics.clone());
+    let (detector, detection) = Detector::start(
+        store.clone(),
+        config.thresholds.clone(),
+        metrics.clone(),
+        webhooks,
+    )
+    .await;
+    let observers: Vec<Arc<dyn CommitObserver>> = vec![metrics.clone(), detector];
+    let (ingest, writer) =
+        IngestQueue::start_observed(store.clone(), config.ingest_queue, observers.into());
     let prices = Arc::new(Prices::new(store.clone()));
     let app = router(AppState {
         leptos_options,
         store: store.clone(),
-        ingest,
+        ingest: ingest.clone(),
         prices,
+        metrics,
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
         retention_days: config.retention_days,
     });
 
+    let retention = crate::jobs::retention::spawn(store.clone(), config.retention_days);
+
+    let live_demo =
+        demo.map(|(generator, since)| tokio::spawn(demo::live(ingest.clone(), generator, since)));
     // Printed on stdout, whatever the log format, so scripts and tests can find the port.
     println!("Sightline listening on http://{addr}");
     announce_accounts(&store, args.demo, addr).await?;
@@ -53,19 +74,30 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(Error::Serve)?;
-    // Every handler has answered and dropped its queue handle: the writer drains what is
-    // queued, commits it, and ends.
+    // A prune batch in flight rolls back; the next start prunes again.
+    retention.abort();
+    // The demo traffic stops with the server. Every handler has answered and dropped its
+    // queue handle: the writer drains what is queued, commits it, and ends.
+    if let Some(live) = live_demo {
+        live.abort();
+        let _ = live.await;
+    }
+    drop(ingest);
     if let Err(e) = writer.await {
         tracing::error!(error = %e, "ingest writer failed");
+    }
+    // The writer held the detector: detection finishes what was committed and ends.
+    if let Err(e) = detection.await {
+        tracing::error!(error = %e, "detection failed");
     }
     store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Seeds an empty database with `days` days of demo traffic, then keeps a light live
-/// traffic going in the background.
-async fn start_demo(store: &Store, days: u32) -> Result<(), Error> {
+/// Seeds an empty database with `days` days of demo traffic; returns the generator
+/// of the live traffic to follow, and the instant it starts from.
+async fn seed_demo(store: &Store, days: u32) -> Result<(Generator, i64), Error> {
     let options = DemoOptions {
         days,
         users: 250,
@@ -94,8 +126,7 @@ async fn start_demo(store: &Store, days: u32) -> Result<(), Error> {
             now,
         )
     };
-    tokio::spawn(demo::live(store.clone(), generator, now));
-    Ok(())
+    Ok((generator, now))
 }
 
 /// Makes sure someone can sign in: `--demo` creates an `admin` account with a fresh

@@ -6,6 +6,7 @@ pub mod parse;
 pub mod validate;
 pub mod writer;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use sightline_tracker::wire::{EventIssue, FeedbackEvent, IngestReply};
 
+use crate::metrics::Metrics;
 use crate::pricing::PriceTable;
 use crate::store::{FeedbackOutcome, IngestWrite, Scope, Store};
 use crate::web::AppState;
@@ -28,10 +30,14 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// Most events in one body.
 pub const MAX_EVENTS: usize = 10_000;
 
-/// The price table, with the overrides of the settings; re-read every 30 seconds.
+/// The price table, with the overrides of the settings; re-read every 30 seconds, and
+/// at once after a change made through this process (other replicas catch up within
+/// the 30 seconds).
 pub struct Prices {
     store: Store,
-    cached: RwLock<(Instant, Arc<PriceTable>)>,
+    /// When the table was read, and the [`Prices::invalidate`] generation it was read in.
+    cached: RwLock<(Instant, u64, Arc<PriceTable>)>,
+    generation: AtomicU64,
 }
 
 const PRICES_TTL: Duration = Duration::from_secs(sightline_app::settings::PRICES_REFRESH_SECONDS);
@@ -43,15 +49,24 @@ impl Prices {
             .unwrap_or_else(Instant::now);
         Prices {
             store,
-            cached: RwLock::new((stale, Arc::new(PriceTable::defaults()))),
+            cached: RwLock::new((stale, 0, Arc::new(PriceTable::defaults()))),
+            generation: AtomicU64::new(0),
         }
     }
 
+    /// Forgets the cached table: the next batch reads the prices again. A read that was
+    /// under way when this is called is not kept, so it cannot bring back the old prices.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
     pub async fn current(&self) -> Arc<PriceTable> {
+        let generation = self.generation.load(Ordering::SeqCst);
         if let Ok(c) = self.cached.read()
             && c.0.elapsed() < PRICES_TTL
+            && c.1 == generation
         {
-            return c.1.clone();
+            return c.2.clone();
         }
         let mut table = PriceTable::defaults();
         match self.store.model_prices().await {
@@ -64,7 +79,7 @@ impl Prices {
         }
         let table = Arc::new(table);
         if let Ok(mut c) = self.cached.write() {
-            *c = (Instant::now(), table.clone());
+            *c = (Instant::now(), generation, table.clone());
         }
         table
     }
@@ -147,8 +162,14 @@ pub async fn ingest(
         };
         let outcome = match kind {
             EventKind::Request => validate::decode(value)
-                .and_then(|e| validate::request(e, now, &prices, new_request_id))
-                .map(|(row, w)| {
+                .and_then(|mut e: sightline_tracker::wire::RequestEvent| {
+                    let inspected = validate::inspected(&mut e);
+                    validate::request(e, now, &prices, new_request_id).map(|r| (r, inspected))
+                })
+                .map(|((row, w), inspected)| {
+                    if !inspected.is_empty() {
+                        write.inspected.push((write.requests.len(), inspected));
+                    }
                     write.requests.push(row);
                     w
                 }),
@@ -180,12 +201,36 @@ pub async fn ingest(
     }
     reply.rejected = reply.errors.len() as u64;
     let valid = write.len() as u64;
+    let accepted_by_type = [
+        ("request", write.requests.len() as u64),
+        ("feedback", write.feedback.len() as u64),
+        ("threat", write.threats.len() as u64),
+        ("auth_event", write.auth_events.len() as u64),
+    ];
     if valid > 0 {
         let written = state.ingest.submit(write).await.map_err(submit_error)?;
         reply.duplicates = written.fresh_requests.iter().filter(|f| !**f).count() as u64;
     }
     reply.accepted = valid - reply.duplicates;
+    count_outcome(&state.metrics, &reply, accepted_by_type);
     Ok(Json(reply))
+}
+
+/// Counts a stored body's events in the metrics: `stored` per type (duplicate
+/// requests included; they are counted as `duplicate`, not `accepted`).
+fn count_outcome(metrics: &Metrics, reply: &IngestReply, stored: [(&str, u64); 4]) {
+    for (event_type, n) in stored {
+        let duplicates = if event_type == "request" {
+            reply.duplicates
+        } else {
+            0
+        };
+        metrics.ingest_events(event_type, "accepted", n - duplicates);
+        metrics.ingest_events(event_type, "duplicate", duplicates);
+    }
+    for error in &reply.errors {
+        metrics.ingest_events(&error.event_type, "rejected", 1);
+    }
 }
 
 /// A fresh request id: a UUIDv7 for the request's instant.
@@ -207,7 +252,10 @@ pub async fn feedback(
     let event: FeedbackEvent = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("invalid feedback: {e}")))?;
     let now = chrono::Utc::now().timestamp_millis();
-    let (row, warnings) = validate::feedback(event, now).map_err(ApiError::BadRequest)?;
+    let (row, warnings) = validate::feedback(event, now).map_err(|e| {
+        state.metrics.ingest_events("feedback", "rejected", 1);
+        ApiError::BadRequest(e)
+    })?;
     let (request_id, rating) = (row.request_id.clone(), row.rating);
     let written = state
         .ingest
@@ -217,6 +265,7 @@ pub async fn feedback(
         })
         .await
         .map_err(submit_error)?;
+    state.metrics.ingest_events("feedback", "accepted", 1);
     let status = match written.feedback.first() {
         Some(FeedbackOutcome::Updated) => "updated",
         _ => "created",

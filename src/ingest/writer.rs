@@ -4,7 +4,8 @@
 //! the commit of its events. No timer: an idle writer commits a lone batch at once.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -13,8 +14,24 @@ use crate::store::{IngestWrite, IngestWritten, Store};
 /// Most events one transaction takes; more wait for the next.
 const MAX_GROUP_EVENTS: usize = 50_000;
 
+/// Told about each batch once it is committed: detection and metrics watch the traffic
+/// this way. Called on the writer task, so an observer must be quick and never wait: it
+/// counts, or hands the work to a task of its own (with `try_send`).
+pub trait CommitObserver: Send + Sync + 'static {
+    /// `write` was committed; `written` says which of its requests were new. (An `Arc`,
+    /// so an observer can keep the batch without copying it.)
+    fn committed(&self, write: &Arc<IngestWrite>, written: &IngestWritten);
+
+    /// A group of batches was committed in one transaction that took `elapsed`.
+    fn group_committed(&self, _elapsed: std::time::Duration) {}
+}
+
+/// The observers of a queue.
+pub type Observers = Arc<[Arc<dyn CommitObserver>]>;
+
 struct Job {
     write: IngestWrite,
+    submitted: Instant,
     reply: oneshot::Sender<Result<IngestWritten, String>>,
 }
 
@@ -35,20 +52,46 @@ pub struct IngestQueue {
     tx: mpsc::Sender<Job>,
     depth: Arc<AtomicUsize>,
     capacity: usize,
+    last_commit: Arc<LastCommit>,
+}
+
+/// When the most recently committed batch was committed (epoch ms, 0 before any) and
+/// how long it waited from its submission to the end of its commit.
+#[derive(Debug, Default)]
+struct LastCommit {
+    at_ms: AtomicI64,
+    lag_ms: AtomicI64,
 }
 
 impl IngestQueue {
     /// Starts the writer on `store`; `capacity` batches may wait at most. The writer
     /// ends once every clone of the queue is dropped and the queue is drained.
     pub fn start(store: Store, capacity: usize) -> (IngestQueue, tokio::task::JoinHandle<()>) {
+        Self::start_observed(store, capacity, Arc::new([]))
+    }
+
+    /// [`IngestQueue::start`], telling `observers` about every committed batch.
+    pub fn start_observed(
+        store: Store,
+        capacity: usize,
+        observers: Observers,
+    ) -> (IngestQueue, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let depth = Arc::new(AtomicUsize::new(0));
-        let writer = tokio::spawn(run_writer(store, rx, depth.clone()));
+        let last_commit = Arc::new(LastCommit::default());
+        let writer = tokio::spawn(run_writer(
+            store,
+            rx,
+            depth.clone(),
+            observers,
+            last_commit.clone(),
+        ));
         (
             IngestQueue {
                 tx,
                 depth,
                 capacity: capacity.max(1),
+                last_commit,
             },
             writer,
         )
@@ -58,7 +101,11 @@ impl IngestQueue {
     pub async fn submit(&self, write: IngestWrite) -> Result<IngestWritten, SubmitError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .try_send(Job { write, reply })
+            .try_send(Job {
+                write,
+                submitted: Instant::now(),
+                reply,
+            })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => SubmitError::Full,
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
@@ -75,13 +122,44 @@ impl IngestQueue {
         self.depth.load(Ordering::Relaxed)
     }
 
+    /// Batches that may wait at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The most recent commit: when (epoch ms) and the milliseconds its batch took from
+    /// submission to commit; `None` before the first.
+    pub fn last_commit(&self) -> Option<(i64, i64)> {
+        let at = self.last_commit.at_ms.load(Ordering::Relaxed);
+        (at > 0).then(|| (at, self.last_commit.lag_ms.load(Ordering::Relaxed)))
+    }
+
     /// Whether the queue is so full that new batches are likely refused.
     pub fn is_saturated(&self) -> bool {
         self.depth() >= self.capacity
     }
 }
 
-async fn run_writer(store: Store, mut rx: mpsc::Receiver<Job>, depth: Arc<AtomicUsize>) {
+fn observe(observers: &Observers, write: &Arc<IngestWrite>, written: &IngestWritten) {
+    for o in observers.iter() {
+        o.committed(write, written);
+    }
+}
+
+async fn run_writer(
+    store: Store,
+    mut rx: mpsc::Receiver<Job>,
+    depth: Arc<AtomicUsize>,
+    observers: Observers,
+    last_commit: Arc<LastCommit>,
+) {
+    let record = |job: &Job| {
+        let lag = i64::try_from(job.submitted.elapsed().as_millis()).unwrap_or(i64::MAX);
+        last_commit.lag_ms.store(lag, Ordering::Relaxed);
+        last_commit
+            .at_ms
+            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+    };
     while let Some(first) = rx.recv().await {
         let mut events = first.write.len();
         let mut jobs = vec![first];
@@ -96,17 +174,39 @@ async fn run_writer(store: Store, mut rx: mpsc::Receiver<Job>, depth: Arc<Atomic
         }
         depth.fetch_sub(jobs.len(), Ordering::Relaxed);
         let group: Vec<&IngestWrite> = jobs.iter().map(|j| &j.write).collect();
-        match store.write_ingest_group(&group).await {
+        let started = Instant::now();
+        let outcome = store.write_ingest_group(&group).await;
+        if outcome.is_ok() {
+            let elapsed = started.elapsed();
+            for o in observers.iter() {
+                o.group_committed(elapsed);
+            }
+        }
+        match outcome {
             Ok(results) => {
                 for (job, result) in jobs.into_iter().zip(results) {
-                    let _ = job.reply.send(Ok(result));
+                    record(&job);
+                    let Job { write, reply, .. } = job;
+                    if !observers.is_empty() {
+                        observe(&observers, &Arc::new(write), &result);
+                    }
+                    let _ = reply.send(Ok(result));
                 }
             }
             Err(e) if jobs.len() > 1 => {
                 // One bad batch must not sink the others: write each on its own.
                 tracing::warn!(error = %e, batches = jobs.len(), "group commit failed, writing batches one by one");
                 for job in jobs {
+                    let started = Instant::now();
                     let result = store.write_ingest_group(&[&job.write]).await;
+                    if let Ok(Some(written)) = result.as_ref().map(|r| r.first()) {
+                        let elapsed = started.elapsed();
+                        for o in observers.iter() {
+                            o.group_committed(elapsed);
+                        }
+                        record(&job);
+                        observe(&observers, &Arc::new(job.write.clone()), written);
+                    }
                     let _ = job
                         .reply
                         .send(result.map(|mut r| r.remove(0)).map_err(|e| e.to_string()));

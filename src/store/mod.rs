@@ -3,6 +3,7 @@
 //! PostgreSQL through sqlx's `Any` driver: instants are BIGINT epoch milliseconds and
 //! money BIGINT micro-dollars, and placeholders are `$N`, which both databases accept.
 
+mod alerts;
 mod api_keys;
 mod auth_events;
 mod connect;
@@ -11,8 +12,10 @@ mod explorer;
 mod export;
 mod feedback;
 mod ingest;
+mod operations;
 mod raw_cards;
 mod requests;
+mod retention;
 mod rollups;
 mod sessions;
 mod settings;
@@ -22,6 +25,7 @@ mod web_sessions;
 
 use sqlx::{AnyConnection, AnyPool};
 
+pub use alerts::{Alert, AlertState, NewAlert};
 pub use api_keys::{ApiKey, Scope, hash_key};
 pub use auth_events::{AuthSource, NewAuthEvent};
 pub use connect::{DbKind, StoreError, redact_url};
@@ -30,9 +34,11 @@ pub use export::{
     FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,
 };
 pub use feedback::{FeedbackOutcome, NewFeedback};
-pub use ingest::{IngestWrite, IngestWritten};
+pub use ingest::{IngestWrite, IngestWritten, Inspected};
+pub use operations::{ActivityCounts, RowCounts};
 pub use raw_cards::RawCards;
 pub use requests::{BucketCounts, NewRequest};
+pub use retention::{RawTable, RetentionPolicy};
 pub use threats::NewThreat;
 pub use users::{Account, AccountRefusal, FailedLogins};
 pub use web_sessions::WebSessionStore;

@@ -1,13 +1,16 @@
 //! The HTTP surface: the Leptos pages and their server functions, health endpoints,
 //! static files of the built front end.
 
+mod alerts_api;
 pub mod api_auth;
 pub mod api_error;
 pub mod csv;
 mod dashboard_api;
 mod export;
 mod health;
+mod monitoring;
 mod openapi;
+pub mod request_log;
 mod ui_backend;
 
 use std::sync::Arc;
@@ -19,7 +22,6 @@ use leptos::prelude::{LeptosOptions, provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sightline_app::{App, api::SharedBackend, shell};
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, TrustedProxies};
 use crate::ingest::{self, IngestQueue, Prices};
@@ -34,6 +36,8 @@ pub struct AppState {
     pub store: Store,
     pub ingest: IngestQueue,
     pub prices: Arc<Prices>,
+    /// Prometheus metrics, served at `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     pub trusted_proxies: TrustedProxies,
     /// `SIGHTLINE_RETENTION_DAYS`, shown in the settings until an admin chooses.
     pub retention_days: u32,
@@ -55,6 +59,7 @@ pub fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(ui_backend::StoreBackend::new(
         state.store.clone(),
         state.retention_days,
+        state.prices.clone(),
     ));
     let provide_backend = move || provide_context(backend.clone());
     let routes = generate_route_list(App);
@@ -66,6 +71,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/feedback", post(ingest::feedback))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/dashboard", get(dashboard_api::dashboard))
+        .route("/api/v1/alerts", get(alerts_api::alerts))
+        .route("/api/v1/health", get(monitoring::health))
+        .route("/metrics", get(monitoring::metrics))
         .route("/api/v1/export/{file}", get(export::export))
         .route("/logout", get(auth::logout).post(auth::logout))
         .leptos_routes_with_context(&state, routes, provide_backend.clone(), {
@@ -85,6 +93,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(auth::guard::same_origin))
         .layer(Extension(state.trusted_proxies.clone()))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(request_log::log_request))
         .with_state(state)
 }

@@ -1,6 +1,10 @@
-//! `GET /api/v1/openapi.json`: the API as OpenAPI 3.1. The schemas follow the wire
+//! `GET /api/v1/openapi.json`: the API as OpenAPI 3.1, every route under `/api/v1/`
+//! (a test below checks it against the router). The ingest schemas follow the wire
 //! types of `sightline-tracker` and the rules of `ingest::validate`; a test checks that
-//! the server accepts the document's examples and refuses what it marks invalid.
+//! the server accepts the document's examples and refuses what it marks invalid. The
+//! read endpoints (dashboard, CSV export) are described in [`read`].
+
+mod read;
 
 use axum::Json;
 use serde_json::{Value, json};
@@ -37,15 +41,18 @@ pub fn spec() -> Value {
         .collect();
     let error_reply =
         json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } });
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Sightline API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Feed Sightline with the requests, auth events, feedback and threats of an AI/LLM API platform."
+            "description": "Feed Sightline with the requests, auth events, feedback and threats of an AI/LLM API platform, and read the dashboard and CSV exports back. Clients authenticate with an API key (`Authorization: Bearer sl_…`) whose scopes (`ingest`, `read`) are listed in each operation's security; the read endpoints also take the session cookie of a signed-in dashboard account."
         },
         "components": {
-            "securitySchemes": { "apiKey": { "type": "http", "scheme": "bearer", "description": "An API key (`sightline api-key create`)." } },
+            "securitySchemes": {
+                "apiKey": { "type": "http", "scheme": "bearer", "description": "An API key (`sightline api-key create`, or /settings). The names in a security requirement are the scopes the key needs (any one of the requirements)." },
+                "session": { "type": "apiKey", "in": "cookie", "name": "sightline_session", "description": "The session of an account signed in to the dashboard (any role)." }
+            },
             "schemas": {
                 "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
                 "RequestEvent": {
@@ -76,7 +83,9 @@ pub fn spec() -> Value {
                         "response_bytes": { "type": "integer", "minimum": 0 },
                         "error": string(2000),
                         "metadata": { "description": "Any JSON up to 8 KiB." },
-                        "prompt": { "type": "string", "description": "Checked for prompt injection; not stored." }
+                        "prompt": { "type": "string", "description": "Checked for prompt injection; not stored." },
+                        "path": { "type": "string", "description": "The raw request path when `endpoint` is a route template: checked for attack patterns, not stored." },
+                        "query": { "type": "string", "description": "The query string without `?`: checked for attack patterns, not stored." }
                     }
                 },
                 "AuthEvent": {
@@ -156,6 +165,7 @@ pub fn spec() -> Value {
             "/api/v1/ingest": {
                 "post": {
                     "summary": "Store a batch of events",
+                    "security": [{ "apiKey": ["ingest"] }],
                     "description": format!("A key with the `ingest` scope. At most {MAX_EVENTS} events and {} MiB per body. Valid events are stored even when others are rejected; the reply comes after they are committed.", MAX_BODY_BYTES / (1024 * 1024)),
                     "requestBody": {
                         "required": true,
@@ -178,21 +188,279 @@ pub fn spec() -> Value {
             "/api/v1/feedback": {
                 "post": {
                     "summary": "Rate a response (1–5); rating again changes the rating",
-                    "description": "A key with the `ingest` or `read` scope.",
+                    "description": "A key with the `ingest` or `read` scope (a browser session is not enough).",
+                    "security": [{ "apiKey": ["ingest"] }, { "apiKey": ["read"] }],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/FeedbackEvent" } } } },
                     "responses": {
                         "200": { "description": "Stored", "content": { "application/json": { "schema": { "type": "object", "properties": { "request_id": { "type": "string" }, "rating": { "type": "integer" }, "status": enumeration(&["created", "updated"]) } } } } },
-                        "400": { "description": "Invalid feedback", "content": error_reply },
+                        "400": { "description": "Invalid feedback (not JSON, rating outside 1..5, …)", "content": error_reply },
                         "401": { "description": "Missing, invalid or revoked API key", "content": error_reply },
                         "403": { "description": "The key lacks the ingest and read scopes", "content": error_reply },
-                        "503": { "description": "Write queue full or database unavailable", "content": error_reply }
+                        "413": { "description": "Body over the limit", "content": error_reply },
+                        "503": { "description": "Write queue full or database unavailable; see Retry-After", "content": error_reply }
                     }
+                }
+            },
+            "/api/v1/dashboard": read::dashboard_path(&error_reply),
+            "/api/v1/alerts": read::alerts_path(&error_reply),
+            "/api/v1/health": {
+                "get": {
+                    "summary": "The server's health: database, rows, ingest queue, active users",
+                    "description": "A key with the `read` scope, or the session of an admin (a viewer gets 403).",
+                    "security": read::read_security(),
+                    "responses": {
+                        "200": { "description": "The health report", "content": { "application/json": { "schema": {
+                            "type": "object",
+                            "required": ["status", "version", "uptimeSeconds", "database", "rows", "ingest", "activeUsers"],
+                            "properties": {
+                                "status": { "type": "string", "enum": ["ok", "degraded"] },
+                                "version": { "type": "string" },
+                                "uptimeSeconds": { "type": "integer" },
+                                "database": { "type": "object", "properties": { "kind": { "type": "string", "enum": ["sqlite", "postgres"] }, "sizeBytes": { "type": ["integer", "null"] }, "reachable": { "type": "boolean" } } },
+                                "rows": { "type": ["object", "null"], "properties": { "requests": { "type": "integer" }, "sessions": { "type": "integer" }, "threats": { "type": "integer" }, "feedback": { "type": "integer" }, "authEvents": { "type": "integer" }, "alerts": { "type": "integer" } } },
+                                "ingest": { "type": "object", "properties": { "queueDepth": { "type": "integer" }, "queueCapacity": { "type": "integer" }, "lastCommitAt": { "type": ["integer", "null"], "description": "Epoch ms of this process's latest commit" }, "lagMs": { "type": ["integer", "null"], "description": "Submission to commit of the latest batch" } } },
+                                "activeUsers": { "type": ["object", "null"], "properties": { "today": { "type": "integer" }, "week": { "type": "integer" } } }
+                            }
+                        } } } },
+                        "401": { "description": "No signed-in session and no valid API key (missing, invalid or revoked)", "content": error_reply },
+                        "403": { "description": "A viewer's session, or a key without the read scope", "content": error_reply },
+                        "503": { "description": "The database is unavailable; see Retry-After", "content": error_reply }
+                    }
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": { "schema": { "type": "object" } } } } }
                 }
             }
         }
-    })
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(read::export_paths(&error_reply));
+    }
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        schemas.extend(read::dashboard_schemas());
+    }
+    doc
 }
 
 pub async fn document() -> Json<Value> {
     Json(spec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The paths registered under `/api/v1/` in the router (`src/web/mod.rs`) with their
+    /// methods, read from its source so a route added there without a description here
+    /// fails this test.
+    fn registered_api_routes() -> Vec<(&'static str, Vec<&'static str>)> {
+        include_str!("mod.rs")
+            .split(".route(")
+            .skip(1)
+            .filter_map(|rest| {
+                // The arguments of this `.route(…)` call, up to its closing parenthesis.
+                let mut depth = 1;
+                let end = rest.find(|c| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })?;
+                let (path, handlers) = rest[..end]
+                    .trim_start()
+                    .strip_prefix('"')?
+                    .split_once('"')?;
+                let mut methods: Vec<&str> = ["get", "post", "put", "patch", "delete"]
+                    .into_iter()
+                    .filter(|m| {
+                        [' ', '(', '.']
+                            .iter()
+                            .any(|c| handlers.contains(&format!("{c}{m}(")))
+                    })
+                    .collect();
+                methods.sort_unstable();
+                Some((path, methods))
+            })
+            .filter(|(path, _)| path.starts_with("/api/v1/"))
+            .collect()
+    }
+
+    /// Whether the document's `path` is an instance of the router's `route`, where a
+    /// `{param}` segment of the route stands for any one segment.
+    fn matches(route: &str, path: &str) -> bool {
+        let (route, path): (Vec<&str>, Vec<&str>) =
+            (route.split('/').collect(), path.split('/').collect());
+        route.len() == path.len()
+            && route
+                .iter()
+                .zip(&path)
+                .all(|(r, p)| r == p || (r.starts_with('{') && r.ends_with('}') && !p.is_empty()))
+    }
+
+    #[test]
+    fn every_api_route_is_described_and_nothing_else() {
+        let doc = spec();
+        let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+        let routed = registered_api_routes();
+        let routes: Vec<&str> = routed.iter().map(|(path, _)| *path).collect();
+        for expected in [
+            "/api/v1/ingest",
+            "/api/v1/feedback",
+            "/api/v1/dashboard",
+            "/api/v1/alerts",
+            "/api/v1/health",
+            "/api/v1/export/{file}",
+        ] {
+            assert!(
+                routes.contains(&expected),
+                "the router should have {expected}: {routes:?}"
+            );
+        }
+        for (route, methods) in &routed {
+            let described: Vec<&String> = paths
+                .iter()
+                .copied()
+                .filter(|p| matches(route, p))
+                .collect();
+            assert!(
+                !described.is_empty(),
+                "{route} is routed but not in the OpenAPI document"
+            );
+            assert!(!methods.is_empty(), "no method found for {route}");
+            for path in described {
+                let mut documented: Vec<&String> =
+                    doc["paths"][path].as_object().unwrap().keys().collect();
+                documented.sort_unstable();
+                assert_eq!(
+                    &documented, methods,
+                    "the methods of {path} (routed as {route})"
+                );
+            }
+        }
+        for path in &paths {
+            assert!(
+                routes.iter().any(|r| matches(r, path)),
+                "{path} is in the OpenAPI document but not routed"
+            );
+        }
+        for file in ["requests", "threats", "feedback", "sessions"] {
+            assert!(
+                doc["paths"][format!("/api/v1/export/{file}.csv")]["get"].is_object(),
+                "{file}.csv"
+            );
+        }
+    }
+
+    #[test]
+    fn every_operation_says_who_may_call_it_and_how_it_fails() {
+        let doc = spec();
+        let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let security = op["security"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{method} {path}: no security"));
+                for requirement in security {
+                    for scheme in requirement.as_object().unwrap().keys() {
+                        assert!(
+                            schemes.contains_key(scheme),
+                            "{method} {path}: unknown scheme {scheme}"
+                        );
+                    }
+                }
+                if !security.is_empty() {
+                    for status in ["200", "401", "403"] {
+                        assert!(
+                            op["responses"][status].is_object(),
+                            "{method} {path}: no {status}"
+                        );
+                    }
+                }
+            }
+        }
+        let scopes = |path: &str| doc["paths"][path]["get"]["security"].clone();
+        assert_eq!(
+            scopes("/api/v1/dashboard"),
+            json!([{ "apiKey": ["read"] }, { "session": [] }])
+        );
+        assert_eq!(
+            scopes("/api/v1/export/threats.csv"),
+            json!([{ "apiKey": ["read"] }, { "session": [] }])
+        );
+        assert_eq!(
+            doc["paths"]["/api/v1/ingest"]["post"]["security"],
+            json!([{ "apiKey": ["ingest"] }])
+        );
+    }
+
+    #[test]
+    fn exports_take_their_views_filters_and_the_dashboard_lists_its_keys() {
+        let doc = spec();
+        let names = |file: &str| -> Vec<String> {
+            doc["paths"][format!("/api/v1/export/{file}.csv")]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            names("requests"),
+            [
+                "range", "status", "model", "endpoint", "user", "country", "q", "session", "since",
+                "until", "sort"
+            ]
+        );
+        assert_eq!(
+            names("threats"),
+            ["type", "severity", "state", "range", "q"]
+        );
+        assert_eq!(names("feedback"), ["range", "request_id"]);
+        assert_eq!(names("sessions"), ["range", "user"]);
+
+        // The keys of SPEC §6, as the report serialises them.
+        let report = &doc["components"]["schemas"]["DashboardReport"];
+        let mut keys: Vec<&str> = report["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        let mut spec_keys = [
+            "range",
+            "start",
+            "end",
+            "bucket",
+            "generatedAt",
+            "summary",
+            "requests",
+            "errorsBreakdown",
+            "topModels",
+            "costs",
+            "latency",
+            "topCountries",
+            "users",
+            "feedback",
+            "threats",
+            "alerts",
+        ];
+        spec_keys.sort_unstable();
+        assert_eq!(keys, spec_keys);
+        // Every reference points at a schema of the document.
+        let text = doc.to_string();
+        for reference in text.split("\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "dangling $ref {name}"
+            );
+        }
+    }
 }

@@ -175,6 +175,7 @@ impl SettingsBackend for StoreBackend {
         let price =
             ModelPrice::from_usd(prompt_usd, completion_usd).map_err(BackendError::Invalid)?;
         self.store.set_model_price(model, price, now()).await?;
+        self.prices.invalidate();
         tracing::info!(username = %admin.username, model, prompt_usd, completion_usd, "model price set");
         Ok(())
     }
@@ -185,18 +186,22 @@ impl SettingsBackend for StoreBackend {
                 "no price is set for `{model}`"
             )));
         }
+        self.prices.invalidate();
         tracing::info!(username = %admin.username, model, "model price reset");
         Ok(())
     }
 
     async fn retention(&self) -> Result<Retention, BackendError> {
-        let setting = self.store.retention_days().await?;
+        let policy = self
+            .store
+            .retention_policy(self.default_retention_days)
+            .await?;
         Ok(Retention {
-            days: setting.unwrap_or(self.default_retention_days),
-            setting,
-            default_days: self.default_retention_days,
-            // No job deletes old raw requests in this version.
-            pruning_enabled: false,
+            days: policy.days,
+            setting: policy.setting,
+            default_days: policy.default_days,
+            // `serve` prunes raw requests older than `days` every hour.
+            pruning_enabled: true,
         })
     }
 
