@@ -13,8 +13,9 @@ pub struct ActivityCounts<const N: usize> {
     pub sessions: i64,
 }
 
-/// Rows per table family.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Rows per table family (as `GET /api/v1/health` shows them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RowCounts {
     pub requests: i64,
     pub sessions: i64,

@@ -44,7 +44,7 @@ pub struct HealthReport {
     uptime_seconds: u64,
     database: DatabaseHealth,
     /// `None` when the database does not answer.
-    rows: Option<Rows>,
+    rows: Option<RowCounts>,
     ingest: IngestHealth,
     active_users: Option<ActiveUsers>,
 }
@@ -55,17 +55,6 @@ struct DatabaseHealth {
     kind: &'static str,
     size_bytes: Option<i64>,
     reachable: bool,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Rows {
-    requests: i64,
-    sessions: i64,
-    threats: i64,
-    feedback: i64,
-    auth_events: i64,
-    alerts: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,24 +102,9 @@ pub async fn health(
             .store
             .activity_counts(&[midnight, now - 7 * 86_400_000])
             .await?;
-        let RowCounts {
-            requests,
-            sessions,
-            threats,
-            feedback,
-            auth_events,
-            alerts,
-        } = state.store.row_counts().await?;
         (
             Some(state.store.database_size_bytes().await?),
-            Some(Rows {
-                requests,
-                sessions,
-                threats,
-                feedback,
-                auth_events,
-                alerts,
-            }),
+            Some(state.store.row_counts().await?),
             Some(ActiveUsers {
                 today: activity.active_users[0],
                 week: activity.active_users[1],
