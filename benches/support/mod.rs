@@ -63,3 +63,145 @@ impl BenchDb {
         }
     }
 }
+
+/// `n` chat requests of a busy platform (500 users, 4 models, 1 in 40 failing), one
+/// every 100 ms from `t0`, with ids `prefix-i`.
+pub fn chat_requests(prefix: &str, n: usize, t0: i64) -> Vec<sightline::store::NewRequest> {
+    use sightline::store::NewRequest;
+    use sightline_tracker::wire::RequestKind;
+    let models = [
+        "gpt-4o-mini",
+        "gpt-4o",
+        "claude-sonnet-4",
+        "gemini-2.5-flash",
+    ];
+    let countries = ["US", "DE", "GB", "IN", "FR", "BR"];
+    (0..n)
+        .map(|i| NewRequest {
+            request_id: format!("{prefix}-{i}"),
+            created_at: t0 + (i as i64) * 100,
+            kind: RequestKind::Api,
+            service: None,
+            endpoint: "/v1/chat/completions".into(),
+            method: "POST".into(),
+            status_code: if i % 40 == 0 { 500 } else { 200 },
+            latency_ms: 100.0 + (i % 1000) as f64,
+            ttft_ms: None,
+            model_name: Some(models[i % 4].into()),
+            prompt_tokens: 500 + (i % 300) as i64,
+            completion_tokens: 100 + (i % 200) as i64,
+            cost_micros: 1_000 + (i % 50) as i64,
+            finish_reason: Some("stop".into()),
+            user_id: Some(format!("user-{}", i % 500)),
+            session_id: None,
+            is_authenticated: true,
+            ip: Some(format!("203.0.113.{}", i % 250)),
+            country: Some(countries[i % 6].into()),
+            user_agent: Some("OpenAI/Python 1.54.4".into()),
+            request_bytes: Some(2048),
+            response_bytes: Some(1024),
+            error: None,
+            metadata: None,
+        })
+        .collect()
+}
+
+/// The ingest API's JSON body for `rows`.
+pub fn ingest_body(rows: &[sightline::store::NewRequest]) -> String {
+    let requests: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "request_id": r.request_id, "timestamp": r.created_at, "endpoint": r.endpoint,
+                "method": r.method, "status_code": r.status_code, "latency_ms": r.latency_ms,
+                "model": r.model_name, "prompt_tokens": r.prompt_tokens,
+                "completion_tokens": r.completion_tokens, "cost_usd": r.cost_micros as f64 / 1e6,
+                "finish_reason": r.finish_reason, "user_id": r.user_id, "ip": r.ip,
+                "country": r.country, "user_agent": r.user_agent, "request_bytes": r.request_bytes,
+                "response_bytes": r.response_bytes,
+            })
+        })
+        .collect();
+    serde_json::json!({ "requests": requests }).to_string()
+}
+
+/// The release `sightline serve` on `url` (a free loopback port), with `env`; its base
+/// URL. Killed when the returned child is.
+pub fn start_server(url: &str, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .args(["serve"])
+        .env("SIGHTLINE_DATABASE_URL", url)
+        .env("SIGHTLINE_ADDR", "127.0.0.1:0")
+        .env("SIGHTLINE_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(u) = line.strip_prefix("Sightline listening on ") {
+            break u.trim().to_string();
+        }
+    };
+    // Keep reading: the server must not find its stdout closed when it prints.
+    std::thread::spawn(move || lines.for_each(drop));
+    (server, base)
+}
+
+/// Posts bodies to `base`'s ingest API from `clients` concurrent clients: each call
+/// takes the next index `i` and posts `body(i)`, until it gives `None` (a 503 is retried
+/// after 5 ms). Returns each call's duration.
+pub async fn post_bodies(
+    base: &str,
+    key: &str,
+    clients: usize,
+    body: std::sync::Arc<dyn Fn(usize) -> Option<String> + Send + Sync>,
+) -> Vec<std::time::Duration> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
+    let next = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, base, key, next, body) = (
+            client.clone(),
+            base.to_string(),
+            key.to_string(),
+            next.clone(),
+            body.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut calls = Vec::new();
+            while let Some(body) = body(next.fetch_add(1, Ordering::Relaxed)) {
+                let started = std::time::Instant::now();
+                loop {
+                    let reply = client
+                        .post(format!("{base}/api/v1/ingest"))
+                        .bearer_auth(&key)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    if reply.status() == 503 {
+                        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                        continue;
+                    }
+                    assert_eq!(reply.status(), 200);
+                    break;
+                }
+                calls.push(started.elapsed());
+            }
+            calls
+        }));
+    }
+    let mut calls = Vec::new();
+    for t in tasks {
+        calls.extend(t.await.unwrap());
+    }
+    calls
+}
