@@ -182,6 +182,66 @@ storage_test!(
 );
 
 storage_test!(
+    create_admin_resetting_a_password_ends_the_sessions,
+    |db| async move {
+        account(db, "alice", Role::Admin).await;
+        account(db, "bob", Role::Viewer).await;
+        let server = TestServer::start(&db.url);
+        let mut alice = Browser::new(&server.base_url);
+        alice.login("alice", PASSWORD).await;
+        let mut bob = Browser::new(&server.base_url);
+        bob.login("bob", PASSWORD).await;
+        assert_eq!(alice.get("/").await.status.as_u16(), 200);
+        assert_eq!(bob.get("/").await.status.as_u16(), 200);
+
+        // Even the same password again: a new hash is a new credential.
+        let (ok, out, err) = create_admin(
+            &db.url,
+            &["--username", "alice", "--password-stdin"],
+            Some(&format!("{PASSWORD}\n")),
+        );
+        assert!(ok, "{err}");
+        assert_eq!(out.trim(), "Updated admin account alice");
+        assert_eq!(
+            alice.get("/threats").await.location.as_deref(),
+            Some("/login?next=%2Fthreats")
+        );
+        assert!(!alice.signed_in(), "the dead session is flushed");
+        assert_eq!(bob.get("/").await.status.as_u16(), 200);
+        alice.login("alice", PASSWORD).await;
+        assert_eq!(alice.get("/").await.status.as_u16(), 200);
+    }
+);
+
+storage_test!(
+    a_session_without_a_credential_stamp_signs_nobody_in,
+    |db| async move {
+        account(db, "alice", Role::Admin).await;
+        let server = TestServer::start(&db.url);
+        let mut alice = Browser::new(&server.base_url);
+        alice.login("alice", PASSWORD).await;
+        assert_eq!(alice.get("/").await.status.as_u16(), 200);
+        // As sessions opened before stamps existed hold only the account id.
+        let mut conn = db.connection().await;
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT id, data FROM tower_sessions")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        let mut data: serde_json::Value = serde_json::from_slice(&rows[0].1).unwrap();
+        assert!(data["credential_stamp"].is_string(), "{data}");
+        data.as_object_mut().unwrap().remove("credential_stamp");
+        sqlx::query("UPDATE tower_sessions SET data = $1 WHERE id = $2")
+            .bind(serde_json::to_vec(&data).unwrap())
+            .bind(&rows[0].0)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(alice.get("/").await.location.as_deref(), Some("/login"));
+    }
+);
+
+storage_test!(
     five_failures_lock_sign_in_and_raise_a_threat,
     |db| async move {
         account(db, "bob", Role::Admin).await;

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use sightline::store::Scope;
 use sightline_app::auth::Role;
 use sightline_app::settings::{
-    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PriceRow, PriceSource, Retention,
+    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, PriceSource, Retention,
 };
 
 /// Signs `username` in on a new browser.
@@ -150,7 +150,9 @@ storage_test!(viewers_see_settings_but_change_nothing, |db| async move {
 
     let key_id = key.id.to_string();
     let ada_id = ada.id.to_string();
-    let attempts: [(&str, Vec<(&str, &str)>); 10] = [
+    let vera = db.store.account_for_login("vera").await.unwrap().unwrap();
+    let vera_id = vera.0.id.to_string();
+    let attempts: [(&str, Vec<(&str, &str)>); 12] = [
         (
             "admin/create_api_key",
             vec![("name", "mine"), ("ingest", "on")],
@@ -170,6 +172,8 @@ storage_test!(viewers_see_settings_but_change_nothing, |db| async move {
             vec![("id", &ada_id), ("role", "viewer")],
         ),
         ("admin/delete_account", vec![("id", &ada_id)]),
+        ("admin/reset_password", vec![("id", &ada_id)]),
+        ("admin/reset_password", vec![("id", &vera_id)]),
         (
             "admin/set_price",
             vec![("model", "gpt-4o"), ("prompt", "0"), ("completion", "0")],
@@ -194,6 +198,28 @@ storage_test!(viewers_see_settings_but_change_nothing, |db| async move {
     );
     assert!(db.store.model_prices().await.unwrap().is_empty());
     assert_eq!(db.store.retention_days().await.unwrap(), None);
+    for (username, before) in [("ada", None), ("vera", Some(&vera.1))] {
+        let hash = db
+            .store
+            .account_for_login(username)
+            .await
+            .unwrap()
+            .unwrap()
+            .1;
+        if let Some(before) = before {
+            assert_eq!(&hash, before);
+        }
+        assert!(sightline::auth::password::verify(PASSWORD, Some(hash)).await);
+    }
+    assert_eq!(
+        viewer
+            .post_form("/api/ui/api_keys", &[])
+            .await
+            .status
+            .as_u16(),
+        200,
+        "the viewer is still signed in"
+    );
 
     // The page has no accounts section for a viewer, and has one for an admin.
     let page = viewer.get("/settings").await;
@@ -370,6 +396,127 @@ storage_test!(accounts_keep_an_admin_in_charge, |db| async move {
     )
     .await;
 });
+
+storage_test!(
+    a_password_reset_ends_the_accounts_sessions,
+    |db| async move {
+        account(db, "ada", Role::Admin).await;
+        account(db, "vera", Role::Viewer).await;
+        account(db, "otto", Role::Admin).await;
+        let server = TestServer::start(&db.url);
+        let mut admin = signed_in(&server, "ada").await;
+        let mut viewer = signed_in(&server, "vera").await;
+        let mut other = signed_in(&server, "otto").await;
+        assert_eq!(viewer.get("/").await.status.as_u16(), 200);
+        let vera_id = db
+            .store
+            .account_for_login("vera")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .id;
+
+        let reset: PasswordReset = call(
+            &mut admin,
+            "admin/reset_password",
+            &[("id", &vera_id.to_string())],
+        )
+        .await;
+        assert_eq!(
+            (reset.account.id, reset.account.username.as_str()),
+            (vera_id, "vera")
+        );
+        assert_eq!(reset.password.len(), 20);
+
+        // Her session signs nobody in any more, on pages, server functions and APIs.
+        let stolen = viewer.session_cookie();
+        assert_eq!(
+            viewer.get("/settings").await.location.as_deref(),
+            Some("/login?next=%2Fsettings")
+        );
+        viewer.set_session_cookie(stolen);
+        assert_eq!(
+            viewer
+                .post_form("/api/ui/api_keys", &[])
+                .await
+                .status
+                .as_u16(),
+            401
+        );
+        assert_eq!(
+            viewer
+                .get("/api/v1/dashboard?range=24h")
+                .await
+                .status
+                .as_u16(),
+            401
+        );
+        // The others' sessions are untouched.
+        assert_eq!(admin.get("/").await.status.as_u16(), 200);
+        assert_eq!(other.get("/").await.status.as_u16(), 200);
+
+        // The old password opens nothing; the new one does.
+        let mut fresh = Browser::new(&server.base_url);
+        assert_eq!(fresh.login("vera", PASSWORD).await.status.as_u16(), 401);
+        assert_eq!(
+            fresh.login("vera", &reset.password).await.status.as_u16(),
+            200
+        );
+        assert_eq!(fresh.get("/").await.status.as_u16(), 200);
+
+        // Recorded, by whom and from where.
+        let events: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT user_id, ip, metadata FROM auth_event \
+             WHERE source = 'sightline' AND event_type = 'password_reset' AND success = TRUE",
+        )
+        .fetch_all(&mut db.connection().await)
+        .await
+        .unwrap();
+        assert_eq!(
+            events,
+            [(
+                "vera".to_owned(),
+                Some("127.0.0.1".to_owned()),
+                Some(r#"{"by":"ada"}"#.to_owned())
+            )]
+        );
+
+        // Not your own (the CLI does that), and not an account that does not exist.
+        let ada_id = db
+            .store
+            .account_for_login("ada")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .id;
+        refused(
+            &mut admin,
+            "admin/reset_password",
+            &[("id", &ada_id.to_string())],
+            400,
+            "sightline create-admin --username ada --password-stdin",
+        )
+        .await;
+        assert!(
+            sightline::auth::password::verify(
+                PASSWORD,
+                Some(db.store.account_for_login("ada").await.unwrap().unwrap().1)
+            )
+            .await
+        );
+        refused(
+            &mut admin,
+            "admin/reset_password",
+            &[("id", "999")],
+            404,
+            "no account with id 999",
+        )
+        .await;
+        assert_eq!(admin.get("/").await.status.as_u16(), 200);
+    }
+);
 
 storage_test!(
     prices_and_retention_are_set_and_validated,

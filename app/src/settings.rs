@@ -49,6 +49,14 @@ pub struct NewAccount {
     pub generated_password: Option<String>,
 }
 
+/// A password an admin just reset: generated, stored only as its hash, and shown this
+/// once. The account's sessions end with the change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    pub account: AccountRow,
+    pub password: String,
+}
+
 /// Where a model's price comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -66,7 +66,7 @@ test('sessions and users drill down to each other', async ({ page }) => {
   await expect(page.getByTestId('session-user').first()).toHaveText('user-1');
 });
 
-test('an admin creates an account, changes its role and deletes it; nobody demotes or deletes themself', async ({ page, browser, baseURL }) => {
+test('an admin creates an account, changes its role, resets its password and deletes it; nobody demotes or deletes themself', async ({ page, browser, baseURL }) => {
   const username = `e2e-member-${Date.now()}`;
   const password = 'member password 1';
   await open(page, '/settings');
@@ -138,6 +138,30 @@ test('an admin creates an account, changes its role and deletes it; nobody demot
   await open(page, '/settings');
   await expect(mine.getByTestId('account-row-role')).toHaveText('admin');
 
+  // Your own password is not reset here: the page says how to change it.
+  await expect(mine.getByTestId('reset-password-button')).toHaveCount(0);
+  await expect(mine.getByTestId('self-password-note')).toContainText(
+    `sightline create-admin --username ${ACCOUNTS.admin.username} --password-stdin`,
+  );
+
+  // Reset: a new password, shown once; the account's session ends at its next page,
+  // the old password opens nothing and the new one signs in.
+  page.once('dialog', (d) => d.accept());
+  await row.getByTestId('reset-password-button').click();
+  await expect(page.getByTestId('reset-password-box')).toContainText(`New password for ${username}`);
+  const newPassword = (await page.getByTestId('reset-password').textContent())!.trim();
+  expect(newPassword).toMatch(/^[A-Za-z0-9]{20}$/);
+  await theirs.goto('/settings');
+  await expect(theirs).toHaveURL(/\/login\?next=%2Fsettings$/);
+  await signIn(theirs, username, password);
+  await expect(theirs.getByTestId('login-error')).toHaveText('Wrong username or password.');
+  await signIn(theirs, username, newPassword);
+  await expect(theirs).toHaveURL(new RegExp(`^${baseURL}/$`));
+  await expect(theirs.getByTestId('account-name')).toHaveText(username);
+  // The admin's own session is untouched.
+  await open(page, '/settings');
+  await expect(mine).toContainText('(you)');
+
   // Deleted, the account's session is dead and its password opens nothing.
   page.once('dialog', (d) => d.accept());
   await row.getByTestId('delete-account').click();
@@ -147,7 +171,7 @@ test('an admin creates an account, changes its role and deletes it; nobody demot
   await expect(theirs).toHaveURL(/\/login\?next=%2Fsettings$/);
   const dead = await member.request.get('/api/v1/dashboard?range=24h');
   expect(dead.status()).toBe(401);
-  await signIn(theirs, username, password);
+  await signIn(theirs, username, newPassword);
   await expect(theirs.getByTestId('login-error')).toHaveText('Wrong username or password.');
   await expect(theirs).toHaveURL(/\/login/);
   await member.close();

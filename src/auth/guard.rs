@@ -15,6 +15,8 @@ use crate::store::Store;
 
 /// The web-session key holding the signed-in account's id.
 pub const SESSION_ACCOUNT: &str = "account_id";
+/// The web-session key holding the credential stamp of the password it was opened with.
+pub const SESSION_STAMP: &str = "credential_stamp";
 
 /// What a path needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,17 +57,21 @@ pub fn access(path: &str) -> Access {
     }
 }
 
-/// The account of the request's web session, if it still exists.
+/// The account of the request's web session, if it still exists and its password has
+/// not changed since the session was opened (a session without a stamp, opened before
+/// stamps existed, counts as changed). A session that signs nobody in is flushed.
 pub async fn session_user(store: &Store, session: &Session) -> Option<CurrentUser> {
     let id = session.get::<i64>(SESSION_ACCOUNT).await.ok().flatten()?;
-    match store.account(id).await {
-        Ok(Some(a)) => Some(CurrentUser {
+    let stamp = session.get::<String>(SESSION_STAMP).await.ok().flatten();
+    match store.account_for_session(id).await {
+        Ok(Some((a, current))) if stamp.as_deref() == Some(current.as_str()) => Some(CurrentUser {
             id: a.id,
             username: a.username,
             role: a.role,
         }),
-        Ok(None) => {
-            // The account was deleted: the session is worth nothing now.
+        Ok(_) => {
+            // The account was deleted or its password changed: the session is worth
+            // nothing now.
             let _ = session.flush().await;
             None
         }

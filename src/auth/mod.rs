@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use crate::store::Store;
 
-pub use guard::SESSION_ACCOUNT;
+pub use guard::{SESSION_ACCOUNT, SESSION_STAMP};
 
 /// The client's address: the TCP peer, or, when the peer is one of the trusted
 /// proxies, the last address in `X-Forwarded-For` that is not itself a trusted proxy.
@@ -65,13 +65,18 @@ pub fn user_agent(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Puts `user` into the web session of the request, under a new session id (so an id
-/// planted before signing in is worthless after).
+/// planted before signing in is worthless after), with the [`credential_stamp`] of the
+/// password just checked: once the password changes, the session signs nobody in.
+///
+/// [`credential_stamp`]: crate::store::credential_stamp
 pub async fn open_session(
     session: &Session,
     user: &CurrentUser,
+    stamp: &str,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
-    session.insert(SESSION_ACCOUNT, user.id).await
+    session.insert(SESSION_ACCOUNT, user.id).await?;
+    session.insert(SESSION_STAMP, stamp).await
 }
 
 /// `GET|POST /logout`: ends the web session and goes to the login page.

@@ -7,7 +7,9 @@ use sightline_app::auth::CurrentUser;
 use sightline_tracker::wire::{AuthEventType, Severity, ThreatType};
 
 use super::password;
-use crate::store::{Account, AuthSource, NewAuthEvent, NewThreat, Store, StoreError};
+use crate::store::{
+    Account, AuthSource, NewAuthEvent, NewThreat, Store, StoreError, credential_stamp,
+};
 
 /// Failed attempts allowed in [`WINDOW_MS`].
 pub const MAX_FAILURES: i64 = 5;
@@ -34,8 +36,13 @@ pub enum Refused {
     Store(#[from] StoreError),
 }
 
-/// Checks the attempt; on success returns the account (the caller opens the session).
-pub async fn sign_in(store: &Store, attempt: &Attempt<'_>, now: i64) -> Result<Account, Refused> {
+/// Checks the attempt; on success returns the account and the credential stamp of its
+/// password (the caller opens the session with both).
+pub async fn sign_in(
+    store: &Store,
+    attempt: &Attempt<'_>,
+    now: i64,
+) -> Result<(Account, String), Refused> {
     let failures = store
         .failed_logins_since(&attempt.ip, attempt.username, now - WINDOW_MS)
         .await?;
@@ -69,12 +76,13 @@ pub async fn sign_in(store: &Store, attempt: &Attempt<'_>, now: i64) -> Result<A
         Some((account, hash)) => (Some(account), Some(hash)),
         None => (None, None),
     };
+    let stamp = hash.as_deref().map(credential_stamp);
     if password::verify(attempt.password, hash).await
-        && let Some(account) = account
+        && let (Some(account), Some(stamp)) = (account, stamp)
     {
         record(store, attempt, now, AuthEventType::Login, None).await?;
         store.touch_account_login(account.id, now).await?;
-        return Ok(account);
+        return Ok((account, stamp));
     }
     record(
         store,
@@ -108,6 +116,32 @@ pub async fn signed_out(
         None,
     )
     .await
+}
+
+/// Records that `admin` gave `username` a new password (from `ip`).
+pub async fn password_reset(
+    store: &Store,
+    username: &str,
+    admin: &CurrentUser,
+    ip: String,
+    user_agent: Option<String>,
+    now: i64,
+) -> Result<(), StoreError> {
+    store
+        .record_auth_events_from(
+            AuthSource::Sightline,
+            &[NewAuthEvent {
+                created_at: now,
+                event_type: AuthEventType::PasswordReset,
+                user_id: Some(username.chars().take(128).collect()),
+                ip: Some(ip),
+                user_agent,
+                success: true,
+                error: None,
+                metadata: Some(serde_json::json!({ "by": admin.username }).to_string()),
+            }],
+        )
+        .await
 }
 
 async fn record(

@@ -40,7 +40,7 @@ pub use raw_cards::RawCards;
 pub use requests::{BucketCounts, NewRequest};
 pub use retention::{RawTable, RetentionPolicy};
 pub use threats::NewThreat;
-pub use users::{Account, AccountRefusal, FailedLogins};
+pub use users::{Account, AccountRefusal, FailedLogins, credential_stamp};
 pub use web_sessions::WebSessionStore;
 
 /// The advisory lock key of the write path ("SIGHTLIN" in ASCII).

@@ -1,6 +1,7 @@
 //! `users`: Sightline's dashboard accounts (argon2id password hashes, a role), and the
 //! sign-in attempts kept in `auth_event` with `source = 'sightline'` for throttling.
 
+use sha2::{Digest, Sha256};
 use sightline_app::auth::Role;
 use sqlx::Row;
 
@@ -34,6 +35,18 @@ pub enum AccountRefusal {
     /// It is the last admin: removing or demoting it would lock everyone out of the
     /// admin area.
     LastAdmin,
+}
+
+/// What a web session remembers of the password it was opened with: the first 16 hex
+/// digits of the SHA-256 of the account's password hash. Every new hash has a new salt,
+/// so any password change (in the settings or with `create-admin`) changes the stamp
+/// and ends the sessions opened before it.
+pub fn credential_stamp(password_hash: &str) -> String {
+    Sha256::digest(password_hash.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 const COLUMNS: &str = "id, username, role, created_at, last_login_at";
@@ -194,6 +207,42 @@ impl Store {
         row.map(|r| Ok((account_from_row(&r)?, r.try_get(5)?)))
             .transpose()
             .map_err(|e: sqlx::Error| e.into())
+    }
+
+    /// The account with this id and its [`credential_stamp`], for checking a web
+    /// session (one query).
+    pub async fn account_for_session(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Account, String)>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, password_hash FROM users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let hash: String = r.try_get(5)?;
+            Ok((account_from_row(&r)?, credential_stamp(&hash)))
+        })
+        .transpose()
+        .map_err(|e: sqlx::Error| e.into())
+    }
+
+    /// Stores a new password hash for the account with this id; `None` if there is none.
+    pub async fn set_account_password(
+        &self,
+        id: i64,
+        password_hash: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE users SET password_hash = $1 WHERE id = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(password_hash)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(account_from_row).transpose()?)
     }
 
     /// The account with this id, if it still exists.

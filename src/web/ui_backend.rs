@@ -68,7 +68,7 @@ impl Backend for StoreBackend {
             user_agent: crate::auth::user_agent(&request.headers),
         };
         let now = chrono::Utc::now().timestamp_millis();
-        let account = throttle::sign_in(&self.store, &attempt, now)
+        let (account, stamp) = throttle::sign_in(&self.store, &attempt, now)
             .await
             .map_err(|e| match e {
                 Refused::WrongCredentials => BackendError::Unauthorized(e.to_string()),
@@ -80,7 +80,7 @@ impl Backend for StoreBackend {
             username: account.username,
             role: account.role,
         };
-        crate::auth::open_session(session, &user)
+        crate::auth::open_session(session, &user, &stamp)
             .await
             .map_err(|e| BackendError::Unavailable(e.to_string()))?;
         tracing::info!(username = %user.username, role = %user.role, "signed in");

@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::settings::{AccountRow, ApiKeyRow, NewAccount, NewApiKey, PriceRow, Retention};
+use crate::settings::{
+    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention,
+};
 
 #[cfg(feature = "ssr")]
 fn invalid(message: impl Into<String>) -> ServerFnError {
@@ -113,6 +115,18 @@ pub async fn delete_account(id: i64) -> Result<(), ServerFnError> {
     let admin = super::backend::require_admin()?;
     super::backend::backend()?
         .delete_account(&admin, id)
+        .await
+        .map_err(super::backend::fail)
+}
+
+/// Gives another account a new generated password, returned once; its sessions end.
+/// Admins change their own password on the server with `sightline create-admin`.
+#[server(prefix = "/api/ui", endpoint = "admin/reset_password")]
+pub async fn reset_password(id: i64) -> Result<PasswordReset, ServerFnError> {
+    let admin = super::backend::require_admin()?;
+    let request = super::backend::request_parts()?;
+    super::backend::backend()?
+        .reset_password(&admin, &request, id)
         .await
         .map_err(super::backend::fail)
 }

@@ -1,5 +1,7 @@
 use crate::auth::{CurrentUser, Role};
-use crate::settings::{AccountRow, ApiKeyRow, NewAccount, NewApiKey, PriceRow, Retention};
+use crate::settings::{
+    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention,
+};
 
 use super::BackendError;
 
@@ -45,6 +47,15 @@ pub trait SettingsBackend: Send + Sync + 'static {
 
     /// Deletes an account (not the admin's own, not the last admin).
     async fn delete_account(&self, admin: &CurrentUser, id: i64) -> Result<(), BackendError>;
+
+    /// Gives another account a new generated password (returned once) and ends its
+    /// sessions; records it as an auth event from `request`'s client. Not the admin's own.
+    async fn reset_password(
+        &self,
+        admin: &CurrentUser,
+        request: &http::request::Parts,
+        id: i64,
+    ) -> Result<PasswordReset, BackendError>;
 
     /// The merged price table: built-in prices and those set.
     async fn prices(&self) -> Result<Vec<PriceRow>, BackendError>;

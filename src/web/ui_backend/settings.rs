@@ -2,10 +2,12 @@
 
 use sightline_app::api::{BackendError, SettingsBackend};
 use sightline_app::auth::{CurrentUser, Role};
-use sightline_app::settings::{AccountRow, ApiKeyRow, NewAccount, NewApiKey, PriceRow, Retention};
+use sightline_app::settings::{
+    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention,
+};
 
 use super::StoreBackend;
-use crate::auth::password;
+use crate::auth::{password, throttle};
 use crate::pricing::{ModelPrice, merged_prices};
 use crate::store::{Account, AccountRefusal, ApiKey, Scope};
 
@@ -150,6 +152,42 @@ impl SettingsBackend for StoreBackend {
             .map_err(|r| refused(r, id, "deleted"))?;
         tracing::info!(username = %admin.username, account = %account.username, "account deleted");
         Ok(())
+    }
+
+    async fn reset_password(
+        &self,
+        admin: &CurrentUser,
+        request: &axum::http::request::Parts,
+        id: i64,
+    ) -> Result<PasswordReset, BackendError> {
+        if id == admin.id {
+            return Err(BackendError::Invalid(format!(
+                "you cannot reset your own password here: change it on the server with \
+                 `sightline create-admin --username {} --password-stdin`",
+                admin.username
+            )));
+        }
+        let secret = password::generate();
+        let hash = password::hash(&secret).await;
+        let account = self
+            .store
+            .set_account_password(id, &hash)
+            .await?
+            .ok_or_else(|| BackendError::NotFound(format!("no account with id {id}")))?;
+        throttle::password_reset(
+            &self.store,
+            &account.username,
+            admin,
+            crate::auth::request_ip(request),
+            crate::auth::user_agent(&request.headers),
+            now(),
+        )
+        .await?;
+        tracing::info!(username = %admin.username, account = %account.username, "password reset");
+        Ok(PasswordReset {
+            account: account_row(account),
+            password: secret,
+        })
     }
 
     async fn prices(&self) -> Result<Vec<PriceRow>, BackendError> {

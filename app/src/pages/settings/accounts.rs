@@ -1,19 +1,23 @@
 use leptos::prelude::*;
 
 use super::{confirmed, outcome};
-use crate::api::settings::{CreateAccount, DeleteAccount, SetAccountRole, load_accounts};
+use crate::api::settings::{
+    CreateAccount, DeleteAccount, ResetPassword, SetAccountRole, load_accounts,
+};
 use crate::auth::Role;
 use crate::components::card::ErrorState;
 use crate::format::instant;
-use crate::settings::AccountRow;
+use crate::settings::{AccountRow, PasswordReset};
 
-/// Dashboard accounts (admins only): list, create, change role, delete. The server
-/// refuses to delete or demote the signed-in admin or the last admin.
+/// Dashboard accounts (admins only): list, create, change role, reset another account's
+/// password, delete. The server refuses to delete or demote the signed-in admin or the
+/// last admin, and to reset the signed-in admin's own password.
 #[component]
 pub fn AccountsSection(my_id: i64) -> impl IntoView {
     let create = ServerAction::<CreateAccount>::new();
     let set_role = ServerAction::<SetAccountRole>::new();
     let delete = ServerAction::<DeleteAccount>::new();
+    let reset = ServerAction::<ResetPassword>::new();
     let accounts = Resource::new(
         move || {
             (
@@ -33,10 +37,11 @@ pub fn AccountsSection(my_id: i64) -> impl IntoView {
             <CreateAccountForm create />
             {outcome(set_role.value(), |a: &AccountRow| Some(format!("{} is now {}.", a.username, a.role)), "role-message")}
             {outcome(delete.value(), |_| Some("Account deleted.".to_owned()), "delete-message")}
+            <ResetOutcome reset />
             <Transition fallback=|| view! { <p class="loading">"Loading accounts…"</p> }>
                 {move || Suspend::new(async move {
                     match accounts.await {
-                        Ok(rows) => view! { <AccountTable rows my_id set_role delete /> }.into_any(),
+                        Ok(rows) => view! { <AccountTable rows my_id set_role delete reset /> }.into_any(),
                         Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
                     }
                 })}
@@ -88,14 +93,40 @@ fn CreateAccountForm(create: ServerAction<CreateAccount>) -> impl IntoView {
     }
 }
 
+/// The password a reset generated, shown this once, or why the reset failed.
+#[component]
+fn ResetOutcome(reset: ServerAction<ResetPassword>) -> impl IntoView {
+    move || {
+        reset.value().get().map(|r| match r {
+            Ok(PasswordReset { account, password }) => view! {
+                <div class="secret-box" role="status" data-testid="reset-password-box">
+                    <p>{format!(
+                        "New password for {}; its sessions have ended. Shown only now:",
+                        account.username
+                    )}</p>
+                    <code class="secret" data-testid="reset-password">{password}</code>
+                </div>
+            }
+            .into_any(),
+            Err(e) => view! {
+                <p class="error" role="alert" data-testid="reset-password-error">
+                    {crate::pages::login::clean_error(&e.to_string())}
+                </p>
+            }
+            .into_any(),
+        })
+    }
+}
+
 #[component]
 fn AccountTable(
     rows: Vec<AccountRow>,
     my_id: i64,
     set_role: ServerAction<SetAccountRole>,
     delete: ServerAction<DeleteAccount>,
+    reset: ServerAction<ResetPassword>,
 ) -> impl IntoView {
-    let busy = move || set_role.pending().get() || delete.pending().get();
+    let busy = move || set_role.pending().get() || delete.pending().get() || reset.pending().get();
     view! {
         <div class="table-scroll">
             <table class="table" data-testid="accounts-table">
@@ -114,6 +145,18 @@ fn AccountTable(
                         let other = if a.role == Role::Admin { Role::Viewer } else { Role::Admin };
                         let name = a.username.clone();
                         let data_username = a.username.clone();
+                        let reset_name = a.username.clone();
+                        let self_command = format!(
+                            "Change your own password on the server: sightline create-admin --username {} --password-stdin",
+                            a.username
+                        );
+                        let reset_now = move |_| {
+                            if confirmed(&format!(
+                                "Reset the password of {reset_name}? A new one is generated and shown once; {reset_name} is signed out everywhere."
+                            )) {
+                                reset.dispatch(ResetPassword { id });
+                            }
+                        };
                         let delete_now = move |_| {
                             if confirmed(&format!("Delete the account {name}? This cannot be undone.")) {
                                 delete.dispatch(DeleteAccount { id });
@@ -141,10 +184,15 @@ fn AccountTable(
                                         disabled=move || me || busy()
                                         title=me.then_some("You cannot delete your own account")
                                         on:click=delete_now>"Delete"</button>
+                                    {(!me).then(|| view! {
+                                        <button class="button small" data-testid="reset-password-button"
+                                            disabled=busy on:click=reset_now>"Reset password"</button>
+                                    })}
                                     {me.then(|| view! {
                                         <p class="muted" data-testid="self-note">
                                             "You cannot change your own role or delete your own account: ask another admin."
                                         </p>
+                                        <p class="muted" data-testid="self-password-note">{self_command}</p>
                                     })}
                                 </td>
                             </tr>
