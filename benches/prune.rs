@@ -25,13 +25,37 @@ fn old_rows() -> usize {
         .unwrap_or(2_000_000)
 }
 
-/// One batch of fresh events (stamped an hour ago) whose ids start with `{P}`: each
-/// call puts its own prefix there, so every call posts new events at little cost.
-fn template() -> Arc<String> {
-    let t0 = chrono::Utc::now().timestamp_millis() - 3_600_000;
-    Arc::new(support::ingest_body(&support::chat_requests(
-        "{P}", BATCH, t0,
-    )))
+/// One batch of events as a template: ids start with `{P}` and timestamps with `{T}`,
+/// so each call posts new events, 10 ms apart, the next 10 s after the previous
+/// call's (traffic moves forward in time, as a platform's does), at little cost.
+struct Template {
+    body: String,
+    /// The first call's `{T}`: 6 hours ago, in units of 10 s.
+    start: i64,
+}
+
+const CALL_SPAN_MS: i64 = 10_000;
+
+impl Template {
+    fn new() -> Arc<Template> {
+        let rows = support::chat_requests("{P}", BATCH, 0);
+        let stamps = regex::Regex::new(r#""timestamp":(\d+)"#).unwrap();
+        let body = stamps
+            .replace_all(&support::ingest_body(&rows), |c: &regex::Captures<'_>| {
+                let offset: i64 = c[1].parse().unwrap();
+                format!(r#""timestamp":{{T}}{:04}"#, offset / 10)
+            })
+            .into_owned();
+        let start = (chrono::Utc::now().timestamp_millis() - 6 * 3_600_000) / CALL_SPAN_MS;
+        Arc::new(Template { body, start })
+    }
+
+    /// The body of call `n` (counted across both phases).
+    fn call(&self, n: usize) -> String {
+        self.body
+            .replace("{P}", &format!("c{n}"))
+            .replace("{T}", &(self.start + n as i64).to_string())
+    }
 }
 
 fn quantile(calls: &mut [Duration], q: f64) -> f64 {
@@ -72,16 +96,14 @@ async fn run(backend: &str, dir: &std::path::Path) -> Figures {
     let (mut server, base) =
         support::start_server(&db.url, &[("SIGHTLINE_RETENTION_DAYS", "3650")]);
 
-    let batch = template();
+    let batch = Template::new();
     let started = Instant::now();
     let base_batch = batch.clone();
     let mut calls = support::post_bodies(
         &base,
         &key,
         CLIENTS,
-        Arc::new(move |i| {
-            (i < BASELINE_EVENTS / BATCH).then(|| base_batch.replace("{P}", &format!("base{i}")))
-        }),
+        Arc::new(move |i| (i < BASELINE_EVENTS / BATCH).then(|| base_batch.call(i))),
     )
     .await;
     let baseline = BASELINE_EVENTS as f64 / started.elapsed().as_secs_f64();
@@ -119,7 +141,7 @@ async fn run(backend: &str, dir: &std::path::Path) -> Figures {
         CLIENTS,
         Arc::new(move |i| {
             flag.load(Ordering::SeqCst)
-                .then(|| batch.replace("{P}", &format!("during{i}")))
+                .then(|| batch.call(BASELINE_EVENTS / BATCH + i))
         }),
     )
     .await;
