@@ -7,8 +7,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use futures_util::TryStreamExt;
@@ -88,24 +86,15 @@ async fn main() {
         let scan_s = started.elapsed().as_secs_f64();
         pool.close().await;
 
-        let mut server = Command::new(env!("CARGO_BIN_EXE_sightline"))
-            .args(["serve"])
-            .env("SIGHTLINE_DATABASE_URL", &url)
-            .env("SIGHTLINE_ADDR", "127.0.0.1:0")
-            .env("SIGHTLINE_LOG", "error")
-            // The oldest seeded rows pass 90 days during the run: keep the server's
-            // hourly prune from deleting them under the export.
-            .env("SIGHTLINE_RETENTION_DAYS", "3650")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().unwrap().unwrap();
-            if let Some(u) = line.strip_prefix("Sightline listening on ") {
-                break u.trim().to_string();
-            }
-        };
+        // The oldest seeded rows pass 90 days during the run: keep the server's hourly
+        // prune from deleting them under the export.
+        let (mut server, base) = support::start_server(
+            &url,
+            &[
+                ("SIGHTLINE_LOG", "error"),
+                ("SIGHTLINE_RETENTION_DAYS", "3650"),
+            ],
+        );
         // A first small request, so the idle peak includes a warmed-up server.
         let client = reqwest::Client::new();
         client

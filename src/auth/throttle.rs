@@ -127,20 +127,19 @@ pub async fn password_reset(
     user_agent: Option<String>,
     now: i64,
 ) -> Result<(), StoreError> {
-    store
-        .record_auth_events_from(
-            AuthSource::Sightline,
-            &[NewAuthEvent {
-                created_at: now,
-                event_type: AuthEventType::PasswordReset,
-                user_id: Some(username.chars().take(128).collect()),
-                ip: Some(ip),
-                user_agent,
-                success: true,
-                error: None,
-                metadata: Some(serde_json::json!({ "by": admin.username }).to_string()),
-            }],
+    let event = NewAuthEvent {
+        metadata: Some(serde_json::json!({ "by": admin.username }).to_string()),
+        ..own_event(
+            now,
+            AuthEventType::PasswordReset,
+            username,
+            ip,
+            user_agent,
+            None,
         )
+    };
+    store
+        .record_auth_events_from(AuthSource::Sightline, &[event])
         .await
 }
 
@@ -166,21 +165,30 @@ async fn write_event(
     user_agent: Option<String>,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
+    let event = own_event(now, event_type, username, ip, user_agent, error);
     store
-        .record_auth_events_from(
-            AuthSource::Sightline,
-            &[NewAuthEvent {
-                created_at: now,
-                event_type,
-                user_id: Some(username.chars().take(128).collect()),
-                ip: Some(ip),
-                user_agent,
-                success: error.is_none(),
-                error: error.map(str::to_owned),
-                metadata: None,
-            }],
-        )
+        .record_auth_events_from(AuthSource::Sightline, &[event])
         .await
+}
+
+fn own_event(
+    now: i64,
+    event_type: AuthEventType,
+    username: &str,
+    ip: String,
+    user_agent: Option<String>,
+    error: Option<&str>,
+) -> NewAuthEvent {
+    NewAuthEvent {
+        created_at: now,
+        event_type,
+        user_id: Some(username.chars().take(128).collect()),
+        ip: Some(ip),
+        user_agent,
+        success: error.is_none(),
+        error: error.map(str::to_owned),
+        metadata: None,
+    }
 }
 
 /// An `invalid_auth` threat for the attempt's IP and username; while it is open,
