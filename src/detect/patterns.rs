@@ -154,7 +154,7 @@ fn decoded(text: &str, query: bool) -> String {
     }
 }
 
-fn scan(rules: &[&Rule], text: &str, field: &'static str, found: &mut Vec<Finding>) {
+fn scan(rules: &[Rule], text: &str, field: &'static str, found: &mut Vec<Finding>) {
     for r in rules {
         if r.set.is_match(text) && !found.iter().any(|f| f.threat_type == r.threat_type) {
             found.push(Finding {
@@ -181,7 +181,7 @@ pub struct RequestText<'a> {
 /// field in the order endpoint, path, query, user agent, prompt).
 pub fn inspect(r: &RequestText<'_>) -> Vec<Finding> {
     let mut found = Vec::new();
-    let request_rules: Vec<&Rule> = REQUEST_RULES.iter().collect();
+    let request_rules: &[Rule] = &REQUEST_RULES;
     // Route templates (`/v1/items/{id}`) are the common case: skip the decoding.
     let plain = |s: &str| {
         s.bytes()
@@ -189,29 +189,34 @@ pub fn inspect(r: &RequestText<'_>) -> Vec<Finding> {
     };
     if !plain(r.endpoint) {
         scan(
-            &request_rules,
+            request_rules,
             &decoded(r.endpoint, false),
             "path",
             &mut found,
         );
     }
     if let Some(p) = r.path.filter(|p| !plain(p)) {
-        scan(&request_rules, &decoded(p, false), "path", &mut found);
+        scan(request_rules, &decoded(p, false), "path", &mut found);
     }
     if let Some(q) = r.query {
-        scan(
-            &request_rules,
-            &decoded(q, true),
-            "query string",
-            &mut found,
-        );
+        scan(request_rules, &decoded(q, true), "query string", &mut found);
     }
     if let Some(ua) = r.user_agent {
-        scan(&[&*SCANNER_AGENTS], ua, "user agent", &mut found);
-        scan(&request_rules, ua, "user agent", &mut found);
+        scan(
+            std::slice::from_ref(&*SCANNER_AGENTS),
+            ua,
+            "user agent",
+            &mut found,
+        );
+        scan(request_rules, ua, "user agent", &mut found);
     }
     if let Some(p) = r.prompt {
-        scan(&[&*PROMPT_RULES], p, "prompt", &mut found);
+        scan(
+            std::slice::from_ref(&*PROMPT_RULES),
+            p,
+            "prompt",
+            &mut found,
+        );
     }
     found
 }
