@@ -35,10 +35,7 @@ where
 
 #[tokio::main]
 async fn main() {
-    let requests: u32 = std::env::var("SIGHTLINE_BENCH_REQUESTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let requests = support::env_count("SIGHTLINE_BENCH_REQUESTS", 1_000_000) as u32;
     let dir = tempfile::tempdir().unwrap();
     println!(
         "Dashboard: {requests} requests over 90 days; median server time of the full report vs a raw scan\n"

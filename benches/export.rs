@@ -27,10 +27,7 @@ fn peak_mib(pid: u32) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let requests: u32 = std::env::var("SIGHTLINE_BENCH_REQUESTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let requests = support::env_count("SIGHTLINE_BENCH_REQUESTS", 1_000_000) as u32;
     let dir = tempfile::tempdir().unwrap();
     println!(
         "CSV export of every request through the HTTP API, next to a bare scan of the same rows\n"

@@ -18,13 +18,6 @@ const DAY: i64 = 86_400_000;
 /// Baseline ingest: this many events with no prune running.
 const BASELINE_EVENTS: usize = 200_000;
 
-fn old_rows() -> usize {
-    std::env::var("SIGHTLINE_BENCH_PRUNE_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000_000)
-}
-
 /// One batch of events as a template: ids start with `{P}` and timestamps with `{T}`,
 /// so each call posts new events, 10 ms apart, the next 10 s after the previous
 /// call's (traffic moves forward in time, as a platform's does), at little cost.
@@ -79,7 +72,7 @@ async fn run(backend: &str, dir: &std::path::Path) -> Figures {
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     // Old traffic, 120 days back (only the raw rows matter to the prune).
-    let old = old_rows();
+    let old = support::env_count("SIGHTLINE_BENCH_PRUNE_ROWS", 2_000_000);
     let t_old = chrono::Utc::now().timestamp_millis() - 120 * DAY;
     for (n, chunk) in (0..old).collect::<Vec<_>>().chunks(50_000).enumerate() {
         let rows = support::chat_requests(&format!("old{n}"), chunk.len(), t_old);

@@ -10,6 +10,15 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// A count from the environment variable `name` (e.g. `SIGHTLINE_BENCH_REQUESTS`), else
+/// `default`.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The backends to run, `SQLite` and `PostgreSQL`, or the one
 /// `SIGHTLINE_BENCH_DATABASES=sqlite|postgres` names.
 pub fn backends() -> Vec<&'static str> {
