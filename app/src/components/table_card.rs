@@ -4,6 +4,31 @@ use serde::de::DeserializeOwned;
 
 use crate::components::card::ErrorState;
 
+/// "Loading …" until `resource` first resolves (then its previous value while it
+/// reloads), then what `render` makes of its value, or the error.
+#[component]
+pub fn Loaded<T, F, V>(
+    loading: &'static str,
+    resource: Resource<Result<T, ServerFnError>>,
+    render: F,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(T) -> V + Copy + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <p class="loading">{loading}</p> }>
+            {move || Suspend::new(async move {
+                match resource.await {
+                    Ok(value) => render(value).into_any(),
+                    Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
 /// The card of a list view: "Loading …" until the first page arrives, the previous page
 /// while the next one loads, then the table `render` makes of it, or the error.
 #[component]
@@ -20,14 +45,7 @@ where
 {
     view! {
         <section class="card full table-card" data-testid=test_id>
-            <Transition fallback=move || view! { <p class="loading">{loading}</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(p) => render(p).into_any(),
-                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded loading resource=page render />
         </section>
     }
 }

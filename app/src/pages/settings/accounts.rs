@@ -5,7 +5,7 @@ use crate::api::settings::{
     CreateAccount, DeleteAccount, ResetPassword, SetAccountRole, load_accounts,
 };
 use crate::auth::Role;
-use crate::components::card::ErrorState;
+use crate::components::table_card::Loaded;
 use crate::format::instant;
 use crate::settings::{AccountRow, PasswordReset};
 
@@ -38,14 +38,8 @@ pub fn AccountsSection(my_id: i64) -> impl IntoView {
             {outcome(set_role.value(), |a: &AccountRow| Some(format!("{} is now {}.", a.username, a.role)), "role-message")}
             {outcome(delete.value(), |_| Some("Account deleted.".to_owned()), "delete-message")}
             <ResetOutcome reset />
-            <Transition fallback=|| view! { <p class="loading">"Loading accounts…"</p> }>
-                {move || Suspend::new(async move {
-                    match accounts.await {
-                        Ok(rows) => view! { <AccountTable rows my_id set_role delete reset /> }.into_any(),
-                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded loading="Loading accounts…" resource=accounts
+                render={move |rows| view! { <AccountTable rows my_id set_role delete reset /> }} />
         </section>
     }
 }

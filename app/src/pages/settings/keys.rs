@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::{confirmed, outcome};
 use crate::api::settings::{CreateApiKey, RevokeApiKey, load_api_keys};
-use crate::components::card::ErrorState;
+use crate::components::table_card::Loaded;
 use crate::format::instant;
 use crate::settings::{ApiKeyRow, KEY_SCOPES};
 
@@ -26,17 +26,13 @@ pub fn ApiKeysSection(admin: bool) -> impl IntoView {
             </p>
             {admin.then(|| view! { <CreateKeyForm create /> })}
             {outcome(revoke.value(), |k: &ApiKeyRow| Some(format!("Revoked {} ({}).", k.prefix, k.name)), "revoke-message")}
-            <Transition fallback=|| view! { <p class="loading">"Loading keys…"</p> }>
-                {move || Suspend::new(async move {
-                    match keys.await {
-                        Ok(rows) if rows.is_empty() => view! {
-                            <p class="empty" data-testid="keys-empty">"No API key yet."</p>
-                        }.into_any(),
-                        Ok(rows) => view! { <KeyTable rows admin revoke /> }.into_any(),
-                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded loading="Loading keys…" resource=keys render={move |rows: Vec<ApiKeyRow>| {
+                if rows.is_empty() {
+                    view! { <p class="empty" data-testid="keys-empty">"No API key yet."</p> }.into_any()
+                } else {
+                    view! { <KeyTable rows admin revoke /> }.into_any()
+                }
+            }} />
         </section>
     }
 }

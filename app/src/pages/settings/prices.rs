@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::{confirmed, outcome};
 use crate::api::settings::{ResetPrice, SetPrice, load_prices};
-use crate::components::card::ErrorState;
+use crate::components::table_card::Loaded;
 use crate::format::money_exact;
 use crate::settings::{PRICES_REFRESH_SECONDS, PriceRow, PriceSource};
 
@@ -50,14 +50,8 @@ pub fn PricesSection(admin: bool) -> impl IntoView {
             })}
             {outcome(set.value(), |_| Some("Price set.".to_owned()), "price-message")}
             {outcome(reset.value(), |_| Some("Back to the built-in price, if any.".to_owned()), "reset-message")}
-            <Transition fallback=|| view! { <p class="loading">"Loading prices…"</p> }>
-                {move || Suspend::new(async move {
-                    match prices.await {
-                        Ok(rows) => view! { <PriceTable rows admin reset /> }.into_any(),
-                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded loading="Loading prices…" resource=prices
+                render={move |rows| view! { <PriceTable rows admin reset /> }} />
         </section>
     }
 }

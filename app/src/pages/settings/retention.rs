@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::outcome;
 use crate::api::settings::{SetRetention, load_retention};
-use crate::components::card::ErrorState;
+use crate::components::table_card::Loaded;
 use crate::settings::{RETENTION_DAYS, Retention};
 
 /// How many days raw requests are kept: the effective value, where it comes from, and
@@ -14,14 +14,8 @@ pub fn RetentionSection(admin: bool) -> impl IntoView {
     view! {
         <section class="card full settings-section" data-testid="settings-retention" aria-label="Retention">
             <h2 class="card-title">"Retention"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading retention…"</p> }>
-                {move || Suspend::new(async move {
-                    match retention.await {
-                        Ok(r) => view! { <RetentionState r admin set /> }.into_any(),
-                        Err(e) => view! { <ErrorState message=e.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded loading="Loading retention…" resource=retention
+                render={move |r| view! { <RetentionState r admin set /> }} />
             {outcome(set.value(), |r: &Retention| Some(format!("Retention set to {} days.", r.days)), "retention-message")}
         </section>
     }
