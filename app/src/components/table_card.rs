@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -47,5 +48,17 @@ where
         <section class="card full table-card" data-testid=test_id>
             <Loaded loading resource=page render />
         </section>
+    }
+}
+
+/// The links of keyset pagination under a list: back to the first page (when not on
+/// it) and on to the next (when there is one).
+#[component]
+pub fn Pager(first_href: Option<String>, next_href: Option<String>) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {first_href.map(|href| view! { <A href=href attr:data-testid="first-page">"« First page"</A> })}
+            {next_href.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page »"</A> })}
+        </nav>
     }
 }

@@ -3,7 +3,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::requests::load_requests;
-use crate::components::table_card::TableCard;
+use crate::components::table_card::{Pager, TableCard};
 use crate::format::{compact_count, instant, millis, money_exact};
 use crate::query::{encode, href};
 use crate::requests::{RequestPage, RequestQuery, RequestRow, RequestSort, StatusClass};
@@ -173,10 +173,7 @@ fn RequestTable(page: RequestPage, query: Memo<RequestQuery>) -> impl IntoView {
                 </div>
             }.into_any()
         }}
-        <nav class="pager" aria-label="Pages">
-            {first_href.map(|href| view! { <A href=href attr:data-testid="first-page">"« First page"</A> })}
-            {next_href.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page »"</A> })}
-        </nav>
+        <Pager first_href next_href />
     }
 }
 

@@ -3,7 +3,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::user_sessions::load_sessions;
-use crate::components::table_card::TableCard;
+use crate::components::table_card::{Pager, TableCard};
 use crate::format::{compact_count, duration, instant, money_exact};
 use crate::query::{encode, href};
 use crate::sessions::{SessionListQuery, SessionPage, SessionRow, requests_href};
@@ -80,10 +80,7 @@ fn SessionTable(page: SessionPage, query: Memo<SessionListQuery>) -> impl IntoVi
         } else {
             view! { <SessionRows rows=page.rows /> }.into_any()
         }}
-        <nav class="pager" aria-label="Pages">
-            {first_href.map(|href| view! { <A href=href attr:data-testid="first-page">"« First page"</A> })}
-            {next_href.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page »"</A> })}
-        </nav>
+        <Pager first_href next_href />
     }
 }
 

@@ -1,12 +1,12 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Form};
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::threats::{SetThreatState, load_threats};
 use crate::components::layout::use_current_user;
-use crate::components::table_card::TableCard;
+use crate::components::table_card::{Pager, TableCard};
 use crate::format::{compact_count, instant};
 use crate::threats::{
     SEVERITIES, THREAT_TYPES, ThreatListRow, ThreatPage, ThreatQuery, ThreatSelection,
@@ -292,10 +292,7 @@ fn ThreatTable(
                 </div>
             }.into_any()
         }}
-        <nav class="pager" aria-label="Pages">
-            {first_href.map(|href| view! { <A href=href attr:data-testid="first-page">"« First page"</A> })}
-            {next_href.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page »"</A> })}
-        </nav>
+        <Pager first_href next_href />
     }
 }
 

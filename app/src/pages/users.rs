@@ -3,7 +3,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::user_sessions::load_users;
-use crate::components::table_card::TableCard;
+use crate::components::table_card::{Pager, TableCard};
 use crate::format::{compact_count, instant, money_exact, percent};
 use crate::query::{encode, href};
 use crate::users::{UserPage, UserQuery, UserRow, UserSort, error_rate};
@@ -94,10 +94,7 @@ fn UserTable(page: UserPage, query: Memo<UserQuery>) -> impl IntoView {
                 </div>
             }.into_any()
         }}
-        <nav class="pager" aria-label="Pages">
-            {first_href.map(|href| view! { <A href=href attr:data-testid="first-page">"« First page"</A> })}
-            {next_href.map(|href| view! { <A href=href attr:data-testid="next-page">"Next page »"</A> })}
-        </nav>
+        <Pager first_href next_href />
     }
 }
 
