@@ -1,8 +1,6 @@
 //! The store's account and settings functions on both databases: creating without
 //! overwriting, the last admin kept, retention stored.
 
-mod common;
-
 use sightline::store::AccountRefusal;
 use sightline_app::auth::Role;
 

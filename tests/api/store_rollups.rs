@@ -2,7 +2,7 @@
 //! values for a fixture of known rows, percentiles within their stated error, and a
 //! rebuild from raw rows that reproduces the incremental tables exactly.
 
-mod common;
+use crate::common;
 
 use common::fixture::request;
 use sightline::rollup::Sums;
@@ -498,10 +498,10 @@ storage_test!(
         // A database migrated before the table existed gets it filled by the migration.
         let migration = match db.backend() {
             common::Backend::Sqlite => {
-                include_str!("../migrations/sqlite/0004_latency_quantiles.sql")
+                include_str!("../../migrations/sqlite/0004_latency_quantiles.sql")
             }
             common::Backend::Postgres => {
-                include_str!("../migrations/postgres/0004_latency_quantiles.sql")
+                include_str!("../../migrations/postgres/0004_latency_quantiles.sql")
             }
         };
         let backfill = migration

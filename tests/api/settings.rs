@@ -2,7 +2,7 @@
 //! both databases: API keys shown once and revoked, what viewers may not do, the rules
 //! on accounts, the price table and the retention setting.
 
-mod common;
+use crate::common;
 
 use common::{Browser, PASSWORD, TestServer, account};
 use serde::de::DeserializeOwned;

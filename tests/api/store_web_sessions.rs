@@ -1,7 +1,5 @@
 //! The dashboard's web sessions live in the database, on both backends.
 
-mod common;
-
 use sightline::store::WebSessionStore;
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};

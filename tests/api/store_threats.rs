@@ -1,6 +1,6 @@
 //! The threats view's queries and bulk actions, on both databases.
 
-mod common;
+use crate::common;
 
 use sightline::store::NewThreat;
 use sightline_app::threats::{PAGE_SIZE, ThreatFilter, ThreatSelection, ThreatState};

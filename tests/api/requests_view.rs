@@ -1,7 +1,7 @@
 //! The requests explorer and a request's detail over real HTTP against the real server,
 //! on both databases: pages of requests, the detail page, and rating a request.
 
-mod common;
+use crate::common;
 
 use common::fixture::{now_ms, request};
 use common::{Browser, PASSWORD, TestDb, TestServer, account};

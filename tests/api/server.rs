@@ -1,6 +1,6 @@
 //! The real server binary on a random port, against each database.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -3,9 +3,9 @@
 //! binary, then what reached the database, on SQLite and PostgreSQL. And the same API
 //! with Sightline down: every request still served, fast.
 
-mod common;
+use crate::common;
 
-#[path = "../tracker/examples/ai_api.rs"]
+#[path = "../../tracker/examples/ai_api.rs"]
 #[allow(dead_code)] // its `main` is not run here, only its router
 mod ai_api;
 

@@ -1,7 +1,7 @@
 //! `GET /api/v1/dashboard` over HTTP: a fixture ingested through the API gives known
 //! numbers in every card, for each range, on both databases.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestDb, TestServer};
 use serde_json::{Value, json};

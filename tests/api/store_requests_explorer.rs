@@ -1,7 +1,7 @@
 //! The requests explorer's queries on both databases: every filter, every sort, keyset
 //! pages that visit each row once, and one request in detail.
 
-mod common;
+use crate::common;
 
 use common::fixture::request;
 use sightline::store::{NewFeedback, NewRequest};

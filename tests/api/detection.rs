@@ -2,7 +2,7 @@
 //! alerts, alerts reach a webhook receiver on loopback once, and a hanging receiver
 //! never slows ingest. On both databases.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! `sightline prune` reports what it deletes, and ingest keeps flowing while a large
 //! prune runs.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::{Arc, Mutex};

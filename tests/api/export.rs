@@ -2,7 +2,7 @@
 //! export for a small fixture on both databases, filters, who may export, and (on
 //! SQLite) that 200 000 rows stream through in flat memory.
 
-mod common;
+use crate::common;
 
 use common::fixture::request;
 use common::{Backend, Browser, PASSWORD, TestDb, TestServer, account};

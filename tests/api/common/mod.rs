@@ -1,6 +1,6 @@
 //! Shared test support: a fresh database of either kind, and the real server binary
 //! started on a random port against it.
-#![allow(dead_code)] // each test binary uses a different part of it
+#![allow(dead_code)] // some helpers serve only tests that are being written
 
 pub mod api;
 pub mod browser;
@@ -21,7 +21,6 @@ pub use server::TestServer;
 /// ```ignore
 /// storage_test!(counts_requests, |db| async move { … });
 /// ```
-#[macro_export]
 macro_rules! storage_test {
     ($name:ident, |$db:ident| $body:expr) => {
         mod $name {

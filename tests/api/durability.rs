@@ -1,7 +1,7 @@
 //! Acknowledged means durable: batches posted concurrently while the server is killed
 //! with SIGKILL (or stopped with SIGTERM) are all there, exactly once, after a restart.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! databases: a fixture ingested through the API gives exact figures, parsed with a
 //! Prometheus text parser.
 
-mod common;
+use crate::common;
 
 use common::{Browser, PASSWORD, TestDb, TestServer, account};
 use prometheus_parse::{Scrape, Value as Metric};

@@ -2,7 +2,7 @@
 //! the real ingest path makes, every filter and sort, keyset pages that visit each row
 //! once in order, and one user in detail.
 
-mod common;
+use crate::common;
 
 use common::TestDb;
 use common::fixture::request;

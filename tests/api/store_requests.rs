@@ -1,6 +1,6 @@
 //! The request log on both databases: idempotent inserts and bucketed counts.
 
-mod common;
+use crate::common;
 
 const HOUR: i64 = 3_600_000;
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z

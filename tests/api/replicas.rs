@@ -2,7 +2,7 @@
 //! fresh database together, a dashboard session signed in on one is honoured by the
 //! other, and the same events sent to both are stored and counted exactly once.
 
-mod common;
+use crate::common;
 
 use common::{Backend, Browser, PASSWORD, TestDb, TestServer, account, api};
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! Dashboard accounts and who may do what, over real HTTP against the real server, on
 //! both databases: sign-in, throttling, sessions, roles, the Origin check.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

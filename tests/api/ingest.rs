@@ -1,6 +1,6 @@
 //! The ingest API over real HTTP against the real server, on both databases.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -3,7 +3,7 @@
 //! and no secret (API key, password, session cookie, database password, query string)
 //! ever appears.
 
-mod common;
+use crate::common;
 
 use common::{Backend, Browser, PASSWORD, TestDb, TestServer, account};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! databases: their server functions, the pages, a user's detail, and what anonymous
 //! visitors get.
 
-mod common;
+use crate::common;
 
 use common::fixture::{now_ms, request};
 use common::{Browser, PASSWORD, TestDb, TestServer, account};

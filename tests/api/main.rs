@@ -1,0 +1,28 @@
+//! The integration tests: one binary (as zero-to-production keeps it), one module per
+//! area. Each spawns the real server on a random port with a fresh database.
+
+#[macro_use]
+mod common;
+
+mod accounts;
+mod dashboard_api;
+mod detection;
+mod durability;
+mod export;
+mod ingest;
+mod logging;
+mod metrics;
+mod replicas;
+mod requests_view;
+mod retention;
+mod server;
+mod sessions_users_view;
+mod settings;
+mod store_requests;
+mod store_requests_explorer;
+mod store_rollups;
+mod store_sessions_users;
+mod store_settings;
+mod store_threats;
+mod store_web_sessions;
+mod tracker_e2e;
