@@ -11,9 +11,10 @@ use crate::auth::TrustedProxies;
 use crate::config::{Config, ServeArgs};
 use crate::demo::{self, DemoOptions, Generator};
 use crate::detect::{Detector, webhooks::Webhooks};
+use crate::ingest::IngestQueue;
 use crate::ingest::writer::CommitObserver;
-use crate::ingest::{IngestQueue, Prices};
 use crate::metrics::Metrics;
+use crate::pricing::Prices;
 use crate::store::Store;
 use crate::web::{AppState, router};
 

@@ -2,15 +2,18 @@
 //! for a signed-in browser session or a key with the `read` scope.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::{Extension, Json};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use sightline_app::auth::CurrentUser;
 
 use super::AppState;
-use super::api_auth::require_key;
+use super::api_auth::Reader;
 use super::api_error::ApiError;
-use crate::store::{Alert, AlertState, Scope};
+use crate::store::{Alert, AlertState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/alerts", get(alerts))
+}
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1_000;
@@ -26,15 +29,11 @@ pub struct AlertList {
     alerts: Vec<Alert>,
 }
 
-pub async fn alerts(
+async fn alerts(
     State(state): State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    headers: HeaderMap,
+    _reader: Reader,
     Query(q): Query<AlertsQuery>,
 ) -> Result<Json<AlertList>, ApiError> {
-    if user.is_none() {
-        require_key(&state.store, &headers, &[Scope::Read]).await?;
-    }
     let wanted = match q.state.as_deref() {
         None | Some("") | Some("all") => None,
         Some(s) => Some(AlertState::parse(s).ok_or_else(|| {

@@ -1,20 +1,112 @@
-//! API keys on the JSON APIs: `Authorization: Bearer <key>`, checked for its scope.
+//! Who may call the JSON APIs, as extractors a handler names in its signature:
+//! an API key (`Authorization: Bearer <key>`) with the scope the route needs, or a
+//! signed-in browser session where the route takes one too.
 
+use std::marker::PhantomData;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use sightline_app::auth::CurrentUser;
+use tower_sessions::Session;
 
+use super::AppState;
 use super::api_error::ApiError;
+use crate::auth::guard::session_user;
 use crate::store::{ApiKey, Scope, Store};
 
 /// How often a key's `last_used_at` is written at most.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
-/// The presented key if it exists, is not revoked and has one of `scopes`.
-pub async fn require_key(
-    store: &Store,
-    headers: &HeaderMap,
-    scopes: &[Scope],
-) -> Result<ApiKey, ApiError> {
-    let secret = headers
+/// The scopes a route accepts (any one of them will do).
+pub trait Scopes: Send + Sync + 'static {
+    const ALLOWED: &'static [Scope];
+}
+
+/// Routes that take events in.
+pub struct Ingest;
+impl Scopes for Ingest {
+    const ALLOWED: &'static [Scope] = &[Scope::Ingest];
+}
+
+/// Routes that read data.
+pub struct Read;
+impl Scopes for Read {
+    const ALLOWED: &'static [Scope] = &[Scope::Read];
+}
+
+/// Routes either kind of key may call (ratings forwarded by a platform).
+pub struct IngestOrRead;
+impl Scopes for IngestOrRead {
+    const ALLOWED: &'static [Scope] = &[Scope::Ingest, Scope::Read];
+}
+
+/// A valid, unrevoked API key with one of the scopes of `S`.
+pub struct Key<S>(pub ApiKey, PhantomData<S>);
+
+pub type IngestKey = Key<Ingest>;
+pub type ReadKey = Key<Read>;
+pub type IngestOrReadKey = Key<IngestOrRead>;
+
+impl<S: Scopes> FromRequestParts<AppState> for Key<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = bearer(&parts.headers).ok_or_else(|| {
+            ApiError::Unauthorized("missing API key: send `Authorization: Bearer <key>`".into())
+        })?;
+        let key = check_key(&state.store, secret, S::ALLOWED).await?;
+        Ok(Key(key, PhantomData))
+    }
+}
+
+/// Someone who may read: a signed-in account of any role, or a `read` key.
+pub enum Reader {
+    Account(CurrentUser),
+    Key(ApiKey),
+}
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(user) = signed_in(parts, &state.store).await {
+            return Ok(Reader::Account(user));
+        }
+        let Key(key, _) = ReadKey::from_request_parts(parts, state).await?;
+        Ok(Reader::Key(key))
+    }
+}
+
+/// Someone who may read operational detail: a signed-in admin, or a `read` key.
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match Reader::from_request_parts(parts, state).await? {
+            Reader::Account(user) if !user.is_admin() => Err(ApiError::Forbidden(format!(
+                "{} is a viewer: this is for administrators",
+                user.username
+            ))),
+            _ => Ok(Operator),
+        }
+    }
+}
+
+/// The account of the request's web session, if one is signed in.
+async fn signed_in(parts: &Parts, store: &Store) -> Option<CurrentUser> {
+    if let Some(user) = parts.extensions.get::<CurrentUser>() {
+        return Some(user.clone());
+    }
+    let session = parts.extensions.get::<Session>()?;
+    session_user(store, session).await
+}
+
+/// The secret of `Authorization: Bearer <secret>`, when one is given.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -23,9 +115,11 @@ pub async fn require_key(
         })
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized("missing API key: send `Authorization: Bearer <key>`".into())
-        })?;
+}
+
+/// The key whose secret is `secret` if it exists, is not revoked and has one of
+/// `scopes`; its use is recorded (at most once a minute).
+pub async fn check_key(store: &Store, secret: &str, scopes: &[Scope]) -> Result<ApiKey, ApiError> {
     let key = store
         .find_api_key(secret)
         .await?

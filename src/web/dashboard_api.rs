@@ -2,17 +2,19 @@
 //! data as JSON, for a signed-in browser session or a key with the `read` scope.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::{Extension, Json};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Deserialize;
-use sightline_app::auth::CurrentUser;
 use sightline_app::range::TimeRange;
 use sightline_app::report::DashboardReport;
 
 use super::AppState;
-use super::api_auth::require_key;
+use super::api_auth::Reader;
 use super::api_error::ApiError;
-use crate::store::Scope;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/dashboard", get(dashboard))
+}
 
 #[derive(Debug, Deserialize)]
 pub struct RangeQuery {
@@ -21,15 +23,11 @@ pub struct RangeQuery {
     end: Option<String>,
 }
 
-pub async fn dashboard(
+async fn dashboard(
     State(state): State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    headers: HeaderMap,
+    _reader: Reader,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<DashboardReport>, ApiError> {
-    if user.is_none() {
-        require_key(&state.store, &headers, &[Scope::Read]).await?;
-    }
     let now = chrono::Utc::now().timestamp_millis();
     let range = TimeRange::from_query(
         q.range.as_deref(),

@@ -6,26 +6,30 @@
 
 use std::collections::HashMap;
 
-use axum::Extension;
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use futures_util::future::{Either, ready};
-use sightline_app::auth::CurrentUser;
 use sightline_app::export::{FeedbackFilter, FeedbackQuery, SessionFilter, SessionQuery};
 use sightline_app::requests::{RequestFilter, RequestQuery};
 use sightline_app::threats::{ThreatFilter, ThreatQuery};
 use tokio::sync::mpsc;
 
 use super::AppState;
-use super::api_auth::require_key;
+use super::api_auth::Reader;
 use super::api_error::ApiError;
 use super::csv;
 use crate::store::{
-    FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, Scope, Store,
-    StoreError, THREAT_EXPORT_COLUMNS,
+    FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, Store, StoreError,
+    THREAT_EXPORT_COLUMNS,
 };
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/export/{file}", get(export))
+}
 
 /// Rows are sent once this many bytes of CSV are waiting.
 const CHUNK_BYTES: usize = 48 * 1024;
@@ -114,16 +118,12 @@ impl Export {
     }
 }
 
-pub async fn export(
+async fn export(
     State(state): State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    headers: HeaderMap,
+    _reader: Reader,
     Path(file): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    if user.is_none() {
-        require_key(&state.store, &headers, &[Scope::Read]).await?;
-    }
     let now = chrono::Utc::now();
     let export = Export::parse(&file, &params, now.timestamp_millis())?;
     let filename = format!(

@@ -1,16 +1,28 @@
+//! The probes of load balancers and orchestrators: `/healthz` (alive) and `/readyz`
+//! (ready to serve). Open to all.
+
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::get;
 
+use super::AppState;
 use crate::ingest::IngestQueue;
 use crate::store::Store;
 
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
 /// Liveness: the process answers HTTP.
-pub async fn healthz() -> &'static str {
+async fn healthz() -> &'static str {
     "ok"
 }
 
 /// Readiness: the database answers and the write queue has room, so requests can be served.
-pub async fn readyz(
+async fn readyz(
     State(store): State<Store>,
     State(queue): State<IngestQueue>,
 ) -> (StatusCode, String) {

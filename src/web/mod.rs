@@ -1,5 +1,6 @@
-//! The HTTP surface: the Leptos pages and their server functions, health endpoints,
-//! static files of the built front end.
+//! The HTTP edge: every route, grouped by area (one module each, with its `router()`
+//! and its access rule), and the layers around them. The areas call into `ingest`,
+//! `store`, `dashboard` and the rest; nothing below this module knows about HTTP.
 
 mod alerts_api;
 pub mod api_auth;
@@ -8,23 +9,23 @@ pub mod csv;
 mod dashboard_api;
 mod export;
 mod health;
+pub mod ingest_api;
 mod monitoring;
 mod openapi;
 pub mod request_log;
+mod ui;
 mod ui_backend;
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
-use leptos::prelude::{LeptosOptions, provide_context};
-use leptos_axum::{LeptosRoutes, generate_route_list};
-use sightline_app::{App, api::SharedBackend, shell};
+use leptos::prelude::LeptosOptions;
 use tower_http::compression::CompressionLayer;
 
 use crate::auth::{self, TrustedProxies};
-use crate::ingest::{self, IngestQueue, Prices};
+use crate::ingest::IngestQueue;
+use crate::pricing::Prices;
 use crate::store::{Store, WebSessionStore};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -54,41 +55,20 @@ fn session_layer(store: Store) -> SessionManagerLayer<WebSessionStore> {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)))
 }
 
-/// The whole web application.
+/// The whole web application: each area's routes (with its own access rule, declared
+/// by the extractors of its handlers or, for the browser area, by its guard), under
+/// the layers every request passes: the request log, compression, the origin check
+/// and the web session.
 pub fn router(state: AppState) -> Router {
-    let backend: SharedBackend = Arc::new(ui_backend::StoreBackend::new(
-        state.store.clone(),
-        state.retention_days,
-        state.prices.clone(),
-    ));
-    let provide_backend = move || provide_context(backend.clone());
-    let routes = generate_route_list(App);
-
     Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/api/v1/ingest", post(ingest::ingest))
-        .route("/api/v1/feedback", post(ingest::feedback))
-        .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/api/v1/dashboard", get(dashboard_api::dashboard))
-        .route("/api/v1/alerts", get(alerts_api::alerts))
-        .route("/api/v1/health", get(monitoring::health))
-        .route("/metrics", get(monitoring::metrics))
-        .route("/api/v1/export/{file}", get(export::export))
-        .route("/logout", get(auth::logout).post(auth::logout))
-        .leptos_routes_with_context(&state, routes, provide_backend.clone(), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(provide_backend, shell))
-        // Inside out: the session is loaded, the account checked, the origin checked.
-        .layer(middleware::from_fn_with_state(
-            state.store.clone(),
-            auth::guard::guard,
-        ))
+        .merge(health::router())
+        .merge(ingest_api::router())
+        .merge(dashboard_api::router())
+        .merge(alerts_api::router())
+        .merge(monitoring::router())
+        .merge(export::router())
+        .merge(openapi::router())
+        .merge(ui::router(&state))
         .layer(session_layer(state.store.clone()))
         .layer(middleware::from_fn(auth::guard::same_origin))
         .layer(Extension(state.trusted_proxies.clone()))

@@ -3,25 +3,27 @@
 //! key).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::routing::get;
+use axum::{Json, Router};
 use chrono::Utc;
 use serde::Serialize;
-use sightline_app::auth::CurrentUser;
 
 use super::AppState;
-use super::api_auth::require_key;
+use super::api_auth::{Operator, ReadKey};
 use super::api_error::ApiError;
 use crate::metrics::CONTENT_TYPE;
-use crate::store::{DbKind, RowCounts, Scope};
+use crate::store::{DbKind, RowCounts};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/api/v1/health", get(health))
+}
 
 /// `GET /metrics`: every metric in the Prometheus text format.
-pub async fn metrics(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    require_key(&state.store, &headers, &[Scope::Read]).await?;
+async fn metrics(State(state): State<AppState>, _key: ReadKey) -> Result<Response, ApiError> {
     let now = Utc::now().timestamp_millis();
     if let Err(e) = state.metrics.refresh_activity(&state.store, now).await {
         // The counters are still worth scraping; the activity gauges keep their values.
@@ -78,22 +80,10 @@ struct ActiveUsers {
 }
 
 /// `GET /api/v1/health`: an admin's view of the server (SPEC §9).
-pub async fn health(
+async fn health(
     State(state): State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    headers: HeaderMap,
+    _operator: Operator,
 ) -> Result<Json<HealthReport>, ApiError> {
-    match user {
-        Some(Extension(user)) if !user.is_admin() => {
-            return Err(ApiError::Forbidden(
-                "the health report is for administrators".into(),
-            ));
-        }
-        Some(_) => {}
-        None => {
-            require_key(&state.store, &headers, &[Scope::Read]).await?;
-        }
-    }
     let now = Utc::now().timestamp_millis();
     let reachable = state.store.ping().await.is_ok();
     let (size_bytes, rows, active_users) = if reachable {

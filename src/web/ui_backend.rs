@@ -11,7 +11,7 @@ use sightline_app::requests::{RequestCursor, RequestDetail, RequestFilter, Reque
 use sightline_app::threats::{PAGE_SIZE, ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
 
 use crate::auth::throttle::{self, Attempt, Refused};
-use crate::ingest::Prices;
+use crate::pricing::Prices;
 use crate::store::{NewFeedback, Store, StoreError};
 
 mod settings;

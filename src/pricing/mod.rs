@@ -2,7 +2,11 @@
 //! Prices are micro-dollars per million tokens, so costs are exact integers. Sightline
 //! ships defaults for common current models; the settings override them.
 
+mod cache;
+
 use std::collections::HashMap;
+
+pub use cache::Prices;
 
 use sightline_app::settings::PriceSource;
 
