@@ -79,12 +79,7 @@ async fn main() {
                 .await
                 .unwrap();
         }
-        for kind in [
-            RangeKind::Day,
-            RangeKind::Week,
-            RangeKind::Month,
-            RangeKind::Quarter,
-        ] {
+        for kind in RangeKind::PRESETS {
             let range = TimeRange::preset(kind, now);
             let rollups = time_ms(7, || sightline::dashboard::report(&store, &range, now)).await;
             let raw = time_ms(3, || {

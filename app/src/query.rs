@@ -1,8 +1,13 @@
-//! The query strings of the list views (threats, requests): reading a parameter, the
-//! range presets they share, and writing a view's URL back.
+//! The query strings of the views and APIs: reading a parameter, reading an instant
+//! (the one place that does, with its bounds), the range presets the list views share,
+//! and writing a view's URL back.
 
 use crate::dto::EpochMillis;
 use crate::range::{RangeKind, TimeRange};
+use crate::time::DAY_MS;
+
+/// How far ahead of now an instant may lie (clock skew); ingest allows the same.
+pub const MAX_FUTURE_MS: EpochMillis = DAY_MS;
 
 /// A parameter's value, trimmed; `None` when it is absent or blank.
 pub fn param(value: &Option<String>) -> Option<String> {
@@ -11,6 +16,68 @@ pub fn param(value: &Option<String>) -> Option<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
+}
+
+/// Which end of a span an instant parameter names: a date as a start is its UTC
+/// midnight, as an end the next midnight (so an end date is inclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    Start,
+    End,
+}
+
+/// Whether `t` lies within the bounds of every instant: from the Unix epoch (1970) to
+/// [`MAX_FUTURE_MS`] after `now`. Ranges built from such instants cannot overflow.
+pub fn in_bounds(t: EpochMillis, now: EpochMillis) -> bool {
+    (0..=now.saturating_add(MAX_FUTURE_MS)).contains(&t)
+}
+
+/// The instant parameter `name` = `value` at `now`: epoch milliseconds, a date
+/// (`YYYY-MM-DD`, UTC) or an RFC 3339 time, within [`in_bounds`]. Errors name the
+/// parameter and its value.
+pub fn instant(
+    name: &str,
+    value: &str,
+    edge: Edge,
+    now: EpochMillis,
+) -> Result<EpochMillis, String> {
+    let out_of_bounds = || {
+        format!(
+            "{name} `{value}` is out of bounds: give an instant from 1970-01-01 to a day from now"
+        )
+    };
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let (t, next_day) = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        (value.parse::<i64>().map_err(|_| out_of_bounds())?, false)
+    } else if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
+        (t.timestamp_millis(), false)
+    } else if let Some(midnight) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
+        (midnight.and_utc().timestamp_millis(), edge == Edge::End)
+    } else {
+        return Err(format!(
+            "{name} `{value}` is not an instant: use epoch milliseconds, a date (YYYY-MM-DD) \
+             or an RFC 3339 time"
+        ));
+    };
+    if !in_bounds(t, now) {
+        return Err(out_of_bounds());
+    }
+    Ok(if next_day { t + DAY_MS } else { t })
+}
+
+/// An optional instant parameter (absent or blank: `None`); see [`instant`].
+pub fn optional_instant(
+    name: &str,
+    value: &Option<String>,
+    edge: Edge,
+    now: EpochMillis,
+) -> Result<Option<EpochMillis>, String> {
+    param(value)
+        .map(|v| instant(name, &v, edge, now))
+        .transpose()
 }
 
 /// Where `?range=` starts at `now`: a preset (`24h`, `7d`, `1m`, `3m`, the dashboard's
@@ -84,5 +151,49 @@ mod tests {
         );
         assert_eq!(href("/threats", &[("q", None)]), "/threats");
         assert_eq!(encode("a/b c"), "a%2Fb%20c");
+    }
+
+    #[test]
+    fn instants_are_read_in_three_forms_within_bounds() {
+        let now = 1_795_372_396_000; // 2026-11-22T18:33:16Z
+        let midnight = 1_795_305_600_000;
+        for (value, edge, expected) in [
+            ("1795372000000", Edge::Start, 1_795_372_000_000),
+            ("2026-11-22", Edge::Start, midnight),
+            ("2026-11-22", Edge::End, midnight + DAY_MS),
+            ("2026-11-22T01:00:00+01:00", Edge::End, midnight),
+            ("0", Edge::Start, 0),
+            ("2026-11-23", Edge::End, midnight + 2 * DAY_MS),
+        ] {
+            assert_eq!(instant("t", value, edge, now), Ok(expected), "{value}");
+        }
+        let bounds = "is out of bounds: give an instant from 1970-01-01 to a day from now";
+        for value in [
+            "-1",
+            "-9223372036854000000",
+            "99999999999999999999",
+            "1795458796001",
+            "2026-11-24",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert_eq!(
+                instant("since", value, Edge::Start, now),
+                Err(format!("since `{value}` {bounds}"))
+            );
+        }
+        assert!(in_bounds(now + MAX_FUTURE_MS, now));
+        assert!(!in_bounds(now + MAX_FUTURE_MS + 1, now));
+        assert_eq!(
+            instant("start", "yesterday", Edge::Start, now),
+            Err(
+                "start `yesterday` is not an instant: use epoch milliseconds, a date \
+                 (YYYY-MM-DD) or an RFC 3339 time"
+                    .into()
+            )
+        );
+        assert_eq!(
+            optional_instant("until", &Some(" ".into()), Edge::End, now),
+            Ok(None)
+        );
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::query::{Edge, instant};
 use crate::time::{DAY_MS, HOUR_MS, floor_to};
 
 /// A range as the URL names it.
@@ -23,6 +24,14 @@ pub enum RangeKind {
 }
 
 impl RangeKind {
+    /// The ranges that end now, shortest first.
+    pub const PRESETS: [RangeKind; 4] = [
+        RangeKind::Day,
+        RangeKind::Week,
+        RangeKind::Month,
+        RangeKind::Quarter,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RangeKind::Day => "24h",
@@ -85,21 +94,27 @@ impl TimeRange {
     }
 
     /// A custom range from `start` to `end` (epoch ms, `end` exclusive and at most now).
+    /// The span is computed with checked arithmetic, so no pair of instants can make a
+    /// range of more than [`MAX_CUSTOM_DAYS`].
     pub fn custom(
         start: EpochMillis,
         end: EpochMillis,
         now: EpochMillis,
     ) -> Result<TimeRange, String> {
-        let end = end.min(now + 1);
+        let end = end.min(now.saturating_add(1));
         if end <= start {
-            return Err("the range must end after it starts".into());
+            return Err("end must be after start".into());
         }
-        if end - start > MAX_CUSTOM_DAYS * DAY_MS {
-            return Err(format!(
-                "a custom range spans at most {MAX_CUSTOM_DAYS} days"
-            ));
-        }
-        let bucket_ms = if end - start <= HOURLY_UP_TO {
+        let span = end
+            .checked_sub(start)
+            .filter(|span| *span <= MAX_CUSTOM_DAYS * DAY_MS)
+            .ok_or_else(|| {
+                format!(
+                    "start and end are more than {MAX_CUSTOM_DAYS} days apart: a custom range \
+                     spans at most {MAX_CUSTOM_DAYS} days"
+                )
+            })?;
+        let bucket_ms = if span <= HOURLY_UP_TO {
             HOUR_MS
         } else {
             DAY_MS
@@ -114,8 +129,7 @@ impl TimeRange {
 
     /// Start of every bucket shown, oldest first.
     pub fn bucket_starts(&self) -> Vec<EpochMillis> {
-        (0..)
-            .map(|i| self.start + i * self.bucket_ms)
+        std::iter::successors(Some(self.start), |t| t.checked_add(self.bucket_ms))
             .take_while(|t| *t < self.end)
             .collect()
     }
@@ -125,7 +139,7 @@ impl TimeRange {
         let span = self.bucket_starts().len() as i64 * self.bucket_ms;
         TimeRange {
             kind: self.kind,
-            start: self.start - span,
+            start: self.start.saturating_sub(span),
             end: self.start,
             bucket_ms: self.bucket_ms,
         }
@@ -141,29 +155,9 @@ impl TimeRange {
     }
 }
 
-/// An instant as a query gives it: `YYYY-MM-DD` (UTC midnight; with `end_of_day`, the
-/// next midnight, so an end date is inclusive), RFC 3339, or epoch milliseconds.
-fn query_instant(field: &str, value: &str, end_of_day: bool) -> Result<EpochMillis, String> {
-    if let Ok(ms) = value.parse::<i64>() {
-        return Ok(ms);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
-        return Ok(t.timestamp_millis());
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let midnight = d
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc().timestamp_millis())
-            .unwrap_or(0);
-        return Ok(midnight + if end_of_day { DAY_MS } else { 0 });
-    }
-    Err(format!(
-        "{field} `{value}` is not a date (YYYY-MM-DD), an RFC 3339 time or epoch milliseconds"
-    ))
-}
-
 impl TimeRange {
     /// The range of `?range=…&start=…&end=…` as of `now`; no range means 24 hours.
+    /// `start` and `end` are instants within bounds ([`crate::query::instant`]).
     pub fn from_query(
         range: Option<&str>,
         start: Option<&str>,
@@ -185,8 +179,8 @@ impl TimeRange {
             return Err("a custom range needs start and end".into());
         };
         TimeRange::custom(
-            query_instant("start", start, false)?,
-            query_instant("end", end, true)?,
+            instant("start", start, Edge::Start, now)?,
+            instant("end", end, Edge::End, now)?,
             now,
         )
     }
@@ -252,5 +246,36 @@ mod tests {
                 .unwrap_err()
                 .starts_with("start `x`")
         );
+    }
+
+    #[test]
+    fn no_pair_of_instants_overflows_a_custom_range() {
+        let span =
+            "start and end are more than 400 days apart: a custom range spans at most 400 days";
+        assert_eq!(TimeRange::custom(i64::MIN, i64::MAX, NOW), Err(span.into()));
+        assert_eq!(TimeRange::custom(i64::MIN + 1, 0, NOW), Err(span.into()));
+        assert_eq!(
+            TimeRange::custom(i64::MAX - 1, i64::MAX, i64::MAX),
+            Ok(TimeRange {
+                kind: RangeKind::Custom,
+                start: floor_to(i64::MAX - 1, HOUR_MS),
+                end: i64::MAX,
+                bucket_ms: HOUR_MS,
+            })
+        );
+        let last = TimeRange::custom(i64::MAX - 1, i64::MAX, i64::MAX).unwrap();
+        assert_eq!(last.bucket_starts().len(), 1);
+        assert!(
+            TimeRange::from_query(
+                Some("custom"),
+                Some("-9223372036854000000"),
+                Some("1000000"),
+                NOW
+            )
+            .unwrap_err()
+            .starts_with("start `-9223372036854000000` is out of bounds")
+        );
+        let edge = TimeRange::custom(NOW - MAX_CUSTOM_DAYS * DAY_MS, NOW, NOW).unwrap();
+        assert_eq!(edge.bucket_starts().len(), MAX_CUSTOM_DAYS as usize + 1);
     }
 }

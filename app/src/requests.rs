@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
-use crate::query::{param, range_start};
+use crate::query::{Edge, in_bounds, optional_instant, param, range_start};
 
 /// Rows a page of the explorer shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -143,6 +143,13 @@ pub struct RequestFilter {
 pub enum SortValue {
     Int(i64),
     Real(f64),
+}
+
+impl SortValue {
+    /// Whether the value, read as an instant, is within bounds ([`in_bounds`]).
+    fn within_bounds(self, now: EpochMillis) -> bool {
+        matches!(self, SortValue::Int(t) if in_bounds(t, now))
+    }
 }
 
 /// Where a page starts: after the row with sort value `value` and id `id` (rows are
@@ -330,19 +337,18 @@ impl RequestQuery {
         now: EpochMillis,
     ) -> Result<(RequestFilter, Option<RequestCursor>), String> {
         let range = param(&self.range).unwrap_or_else(|| DEFAULT_RANGE.to_owned());
-        let instant = |name: &str, v: &Option<String>| match param(v) {
-            None => Ok(None),
-            Some(v) => v
-                .parse::<EpochMillis>()
-                .map(Some)
-                .map_err(|_| format!("{name} `{v}` is not an instant in epoch milliseconds")),
-        };
+        let given_since = optional_instant("since", &self.since, Edge::Start, now)?;
+        let until = optional_instant("until", &self.until, Edge::End, now)?;
+        if let (Some(since), Some(until)) = (given_since, until)
+            && until <= since
+        {
+            return Err("until must be after since".into());
+        }
         // The later of the range's start and `since`.
-        let since = match (range_start(&range, now)?, instant("since", &self.since)?) {
+        let since = match (range_start(&range, now)?, given_since) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        let until = instant("until", &self.until)?;
         let status = match param(&self.status) {
             None => None,
             Some(s) => Some(StatusClass::parse(&s).ok_or_else(|| {
@@ -363,7 +369,11 @@ impl RequestQuery {
         };
         let after = match param(&self.after) {
             None => None,
-            Some(a) => Some(RequestCursor::parse(&a, sort).ok_or("bad page cursor")?),
+            Some(a) => Some(
+                RequestCursor::parse(&a, sort)
+                    .filter(|c| sort != RequestSort::Time || c.value.within_bounds(now))
+                    .ok_or("bad page cursor")?,
+            ),
         };
         Ok((
             RequestFilter {
@@ -496,7 +506,7 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_named() {
-        let cases: [(RequestQuery, &str); 9] = [
+        let cases: [(RequestQuery, &str); 12] = [
             (query(|q| q.range = Some("1y".into())), "unknown range `1y`"),
             (
                 query(|q| q.range = Some("custom".into())),
@@ -522,6 +532,21 @@ mod tests {
             (
                 query(|q| q.until = Some("1.5".into())),
                 "until `1.5` is not an instant",
+            ),
+            (
+                query(|q| q.since = Some("-1".into())),
+                "since `-1` is out of bounds",
+            ),
+            (
+                query(|q| {
+                    q.since = Some("2000".into());
+                    q.until = Some("1000".into());
+                }),
+                "until must be after since",
+            ),
+            (
+                query(|q| q.after = Some(format!("{}_3", NOW + 2 * 86_400_000))),
+                "bad page cursor",
             ),
             // A latency cursor is no cursor of the time order.
             (query(|q| q.after = Some("1.5_3".into())), "bad page cursor"),

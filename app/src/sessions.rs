@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
 use crate::export::{SessionFilter, SessionQuery};
-use crate::query::{href, param};
+use crate::query::{href, in_bounds, param};
 use crate::requests::SessionSummary;
 
 /// Rows a page of the sessions view shows.
@@ -82,7 +82,11 @@ impl SessionListQuery {
         .resolve(now)?;
         let after = match param(&self.after) {
             None => None,
-            Some(a) => Some(SessionCursor::parse(&a).ok_or("bad page cursor")?),
+            Some(a) => Some(
+                SessionCursor::parse(&a)
+                    .filter(|c| in_bounds(c.started_at, now))
+                    .ok_or("bad page cursor")?,
+            ),
         };
         Ok((filter, after))
     }
@@ -180,6 +184,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(bad_cursor.resolve(NOW).unwrap_err(), "bad page cursor");
+        let far_cursor = SessionListQuery {
+            after: Some("99999999999999999_1".into()),
+            ..Default::default()
+        };
+        assert_eq!(far_cursor.resolve(NOW).unwrap_err(), "bad page cursor");
         let c = SessionCursor {
             started_at: 7,
             id: 9,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
-use crate::query::{param, range_start};
+use crate::query::{in_bounds, param, range_start};
 use crate::report::ThreatRow;
 
 /// Every threat type Sightline records.
@@ -166,7 +166,11 @@ impl ThreatQuery {
         let search = param(&self.search).map(|s| s.chars().take(100).collect());
         let after = match param(&self.after) {
             None => None,
-            Some(a) => Some(ThreatCursor::parse(&a).ok_or("bad page cursor")?),
+            Some(a) => Some(
+                ThreatCursor::parse(&a)
+                    .filter(|c| in_bounds(c.last_seen_at, now))
+                    .ok_or("bad page cursor")?,
+            ),
         };
         Ok((
             ThreatFilter {
@@ -240,6 +244,10 @@ mod tests {
             },
             ThreatQuery {
                 after: Some("x".into()),
+                ..Default::default()
+            },
+            ThreatQuery {
+                after: Some("-1_1".into()),
                 ..Default::default()
             },
         ] {

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
-use crate::query::param;
+use crate::query::{in_bounds, param};
 use crate::sessions::SessionRow;
 
 /// Rows a page of the users view shows.
@@ -124,8 +124,8 @@ pub struct UserQuery {
 }
 
 impl UserQuery {
-    /// The filter and cursor it means; an error names the bad parameter.
-    pub fn resolve(&self) -> Result<(UserFilter, Option<UserCursor>), String> {
+    /// The filter and cursor it means at `now`; an error names the bad parameter.
+    pub fn resolve(&self, now: EpochMillis) -> Result<(UserFilter, Option<UserCursor>), String> {
         let sort = match param(&self.sort) {
             None => UserSort::Cost,
             Some(s) => UserSort::parse(&s)
@@ -133,7 +133,12 @@ impl UserQuery {
         };
         let after = match param(&self.after) {
             None => None,
-            Some(a) => Some(UserCursor::parse(&a).ok_or("bad page cursor")?),
+            Some(a) => Some(
+                UserCursor::parse(&a)
+                    // A last-seen cursor holds an instant.
+                    .filter(|c| sort != UserSort::LastSeen || in_bounds(c.value, now))
+                    .ok_or("bad page cursor")?,
+            ),
         };
         Ok((
             UserFilter {
@@ -158,10 +163,12 @@ pub fn error_rate(errors: i64, requests: i64) -> f64 {
 mod tests {
     use super::*;
 
+    const NOW: i64 = 1_795_372_396_000;
+
     #[test]
     fn the_query_becomes_a_filter() {
         assert_eq!(
-            UserQuery::default().resolve(),
+            UserQuery::default().resolve(NOW),
             Ok((UserFilter::default(), None))
         );
         let q = UserQuery {
@@ -170,7 +177,7 @@ mod tests {
             after: Some("1795372000000_team_a:u-1".into()),
         };
         assert_eq!(
-            q.resolve(),
+            q.resolve(NOW),
             Ok((
                 UserFilter {
                     search: Some("acme".into()),
@@ -186,7 +193,7 @@ mod tests {
             sort: Some("requests".into()),
             ..Default::default()
         }
-        .resolve()
+        .resolve(NOW)
         .unwrap();
         assert_eq!(filter.sort, UserSort::Requests);
         for (bad, message) in [
@@ -211,8 +218,16 @@ mod tests {
                 },
                 "bad page cursor",
             ),
+            (
+                UserQuery {
+                    sort: Some("last_seen".into()),
+                    after: Some("-5_u".into()),
+                    ..Default::default()
+                },
+                "bad page cursor",
+            ),
         ] {
-            let e = bad.resolve().unwrap_err();
+            let e = bad.resolve(NOW).unwrap_err();
             assert!(e.starts_with(message), "{bad:?}: {e}");
         }
         let c = UserCursor {

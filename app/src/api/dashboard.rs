@@ -7,6 +7,7 @@ pub async fn load_dashboard(
     start: Option<String>,
     end: Option<String>,
 ) -> Result<crate::report::DashboardReport, ServerFnError> {
+    use super::backend::{BackendError, fail};
     super::backend::require_user()?;
     let now = chrono::Utc::now().timestamp_millis();
     let range = crate::range::TimeRange::from_query(
@@ -15,7 +16,7 @@ pub async fn load_dashboard(
         end.as_deref(),
         now,
     )
-    .map_err(ServerFnError::new)?;
+    .map_err(|e| fail(BackendError::Invalid(e)))?;
     super::backend::backend()?
         .dashboard(&range, now)
         .await

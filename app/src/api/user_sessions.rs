@@ -40,8 +40,9 @@ pub async fn load_users(
         sort,
         after,
     };
+    let now = chrono::Utc::now().timestamp_millis();
     let (filter, after) = query
-        .resolve()
+        .resolve(now)
         .map_err(|e| fail(BackendError::Invalid(e)))?;
     super::backend::backend()?
         .users(&filter, after)
