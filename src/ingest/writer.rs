@@ -4,7 +4,7 @@
 //! the commit of its events. No timer: an idle writer commits a lone batch at once.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
@@ -50,8 +50,6 @@ pub enum SubmitError {
 #[derive(Clone)]
 pub struct IngestQueue {
     tx: mpsc::Sender<Job>,
-    depth: Arc<AtomicUsize>,
-    capacity: usize,
     last_commit: Arc<LastCommit>,
 }
 
@@ -77,24 +75,9 @@ impl IngestQueue {
         observers: Observers,
     ) -> (IngestQueue, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
-        let depth = Arc::new(AtomicUsize::new(0));
         let last_commit = Arc::new(LastCommit::default());
-        let writer = tokio::spawn(run_writer(
-            store,
-            rx,
-            depth.clone(),
-            observers,
-            last_commit.clone(),
-        ));
-        (
-            IngestQueue {
-                tx,
-                depth,
-                capacity: capacity.max(1),
-                last_commit,
-            },
-            writer,
-        )
+        let writer = tokio::spawn(run_writer(store, rx, observers, last_commit.clone()));
+        (IngestQueue { tx, last_commit }, writer)
     }
 
     /// Queues `write` and waits until it is committed.
@@ -110,21 +93,23 @@ impl IngestQueue {
                 mpsc::error::TrySendError::Full(_) => SubmitError::Full,
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
             })?;
-        self.depth.fetch_add(1, Ordering::Relaxed);
         match answer.await {
             Ok(result) => result.map_err(SubmitError::Failed),
             Err(_) => Err(SubmitError::Failed("the writer stopped".into())),
         }
     }
 
-    /// Batches waiting to be written.
+    /// Batches waiting to be written: queued and not yet taken by the writer. The
+    /// channel's own count (its slots in use), so it is never below zero or above the
+    /// capacity, however submitters and the writer interleave. (A count kept beside the
+    /// channel was decremented by the writer before its submitter had incremented it.)
     pub fn depth(&self) -> usize {
-        self.depth.load(Ordering::Relaxed)
+        self.tx.max_capacity() - self.tx.capacity()
     }
 
     /// Batches that may wait at most.
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.tx.max_capacity()
     }
 
     /// The most recent commit: when (epoch ms) and the milliseconds its batch took from
@@ -136,7 +121,7 @@ impl IngestQueue {
 
     /// Whether the queue is so full that new batches are likely refused.
     pub fn is_saturated(&self) -> bool {
-        self.depth() >= self.capacity
+        self.depth() >= self.capacity()
     }
 }
 
@@ -149,7 +134,6 @@ fn observe(observers: &Observers, write: &Arc<IngestWrite>, written: &IngestWrit
 async fn run_writer(
     store: Store,
     mut rx: mpsc::Receiver<Job>,
-    depth: Arc<AtomicUsize>,
     observers: Observers,
     last_commit: Arc<LastCommit>,
 ) {
@@ -172,7 +156,6 @@ async fn run_writer(
                 Err(_) => break,
             }
         }
-        depth.fetch_sub(jobs.len(), Ordering::Relaxed);
         let group: Vec<&IngestWrite> = jobs.iter().map(|j| &j.write).collect();
         let started = Instant::now();
         let outcome = store.write_ingest_group(&group).await;

@@ -9,6 +9,7 @@ mod dashboard_api;
 mod detection;
 mod durability;
 mod export;
+mod hardening_queue_depth;
 mod hardening_ranges;
 mod ingest;
 mod logging;
