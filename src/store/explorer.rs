@@ -11,7 +11,7 @@ use sightline_app::requests::{
 };
 
 use super::requests::{NewRequest, REQUEST_SELECT, request_from_row};
-use super::{Bind, Store, StoreError, bind_all, escape_like};
+use super::{Bind, DbKind, Store, StoreError, bind_all, text_search};
 
 pub(super) const SESSION_SELECT: &str = "session_key, user_id, \
     CAST(CASE WHEN inferred THEN 1 ELSE 0 END AS BIGINT), started_at, last_seen_at, \
@@ -26,7 +26,7 @@ impl Store {
         after: Option<RequestCursor>,
         limit: i64,
     ) -> Result<RequestPage, StoreError> {
-        let (mut condition, mut binds) = filter_sql(filter);
+        let (mut condition, mut binds) = filter_sql(filter, self.kind);
         let column = sort_column(filter.sort);
         if let Some(c) = after {
             binds.push(match c.value {
@@ -204,8 +204,8 @@ pub(super) fn sort_column(sort: RequestSort) -> &'static str {
     }
 }
 
-/// The WHERE condition of `filter` and the values it binds, as `$1`, `$2`, …
-pub(super) fn filter_sql(filter: &RequestFilter) -> (String, Vec<Bind>) {
+/// The WHERE condition of `filter` on `kind` and the values it binds, as `$1`, `$2`, …
+pub(super) fn filter_sql(filter: &RequestFilter, kind: DbKind) -> (String, Vec<Bind>) {
     let mut parts: Vec<String> = Vec::new();
     let mut binds = Vec::new();
     let next = |b: Bind, binds: &mut Vec<Bind>| {
@@ -242,10 +242,11 @@ pub(super) fn filter_sql(filter: &RequestFilter) -> (String, Vec<Bind>) {
         }
     }
     if let Some(text) = &filter.text {
-        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
-        let p = next(Bind::Text(pattern), &mut binds);
+        let p = next(Bind::Text(text_search::pattern(kind, text)), &mut binds);
         parts.push(format!(
-            "(LOWER(endpoint) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(error, '')) LIKE {p} ESCAPE '\\')"
+            "({} OR {})",
+            text_search::contains(kind, "endpoint", &p),
+            text_search::contains(kind, "COALESCE(error, '')", &p)
         ));
     }
     if parts.is_empty() {

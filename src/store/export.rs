@@ -105,7 +105,7 @@ impl Store {
         F: FnMut(Vec<String>) -> Fut,
         Fut: Future<Output = bool>,
     {
-        let (condition, binds) = super::explorer::filter_sql(filter);
+        let (condition, binds) = super::explorer::filter_sql(filter, self.kind);
         let column = super::explorer::sort_column(filter.sort);
         let sql = format!(
             "SELECT {REQUEST_SELECT} FROM request_log WHERE {condition} \
@@ -124,7 +124,7 @@ impl Store {
         F: FnMut(Vec<String>) -> Fut,
         Fut: Future<Output = bool>,
     {
-        let (condition, binds) = super::threats::filter_sql(filter, 0);
+        let (condition, binds) = super::threats::filter_sql(filter, 0, self.kind);
         let sql = format!(
             "SELECT {THREAT_ROW_COLUMNS}, country, endpoint, request_id, resolved_at, resolved_by \
              FROM threat_log WHERE {condition} ORDER BY last_seen_at DESC, id DESC"

@@ -19,6 +19,7 @@ mod retention;
 mod rollups;
 mod sessions;
 mod settings;
+mod text_search;
 mod threats;
 mod users;
 mod web_sessions;
@@ -159,18 +160,6 @@ fn bind_all<'q>(
         };
     }
     query
-}
-
-/// `text` with LIKE's wildcards and the escape character taken literally.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

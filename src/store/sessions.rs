@@ -9,7 +9,7 @@ use sightline_app::sessions::{SessionCursor, SessionPage, SessionRow};
 use sightline_app::users::{UserCursor, UserDetail, UserFilter, UserPage, UserRow, UserSort};
 
 use super::explorer::{SESSION_SELECT, session_from_row};
-use super::{Bind, Store, StoreError, bind_all, escape_like, map_rows};
+use super::{Bind, Store, StoreError, bind_all, map_rows, text_search};
 
 const USER_SELECT: &str =
     "user_id, first_seen_at, last_seen_at, requests, errors, tokens, cost_micros";
@@ -66,14 +66,10 @@ impl Store {
         let mut binds = Vec::new();
         let mut condition = "1 = 1".to_owned();
         if let Some(search) = &filter.search {
-            binds.push(Bind::Text(format!(
-                "%{}%",
-                escape_like(&search.to_lowercase())
-            )));
-            condition.push_str(&format!(
-                " AND LOWER(user_id) LIKE ${} ESCAPE '\\'",
-                binds.len()
-            ));
+            binds.push(Bind::Text(text_search::pattern(self.kind, search)));
+            let p = format!("${}", binds.len());
+            condition.push_str(" AND ");
+            condition.push_str(&text_search::contains(self.kind, "user_id", &p));
         }
         let column = user_sort_column(filter.sort);
         if let Some(c) = after {

@@ -10,7 +10,7 @@ use sightline_app::threats::{
     ThreatCursor, ThreatFilter, ThreatListRow, ThreatPage, ThreatSelection, ThreatState,
 };
 
-use super::{Bind, Store, StoreError, bind_all, escape_like};
+use super::{Bind, DbKind, Store, StoreError, bind_all, text_search};
 
 /// A threat about to be stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,7 +106,7 @@ impl Store {
                     changed
                 }
                 ThreatSelection::Matching(filter) => {
-                    let (condition, binds) = filter_sql(filter, 2);
+                    let (condition, binds) = filter_sql(filter, 2, self.kind);
                     let sql = format!(
                         "UPDATE threat_log SET resolved = TRUE, resolved_at = $1, resolved_by = $2 \
                          WHERE resolved = FALSE AND {condition}"
@@ -129,7 +129,7 @@ impl Store {
         after: Option<ThreatCursor>,
         limit: i64,
     ) -> Result<ThreatPage, StoreError> {
-        let (condition, binds) = filter_sql(filter, 0);
+        let (condition, binds) = filter_sql(filter, 0, self.kind);
         let total: i64 = {
             let sql = format!("SELECT COUNT(*) FROM threat_log WHERE {condition}");
             let row = bind_all(sqlx::query(&sql), &binds)
@@ -200,8 +200,9 @@ pub(super) fn threat_row(r: &sqlx::any::AnyRow) -> Result<ThreatRow, sqlx::Error
     })
 }
 
-/// The WHERE condition of `filter`, its placeholders numbered after the first `k`.
-pub(super) fn filter_sql(filter: &ThreatFilter, k: usize) -> (String, Vec<Bind>) {
+/// The WHERE condition of `filter` on `kind`, its placeholders numbered after the
+/// first `k`.
+pub(super) fn filter_sql(filter: &ThreatFilter, k: usize, kind: DbKind) -> (String, Vec<Bind>) {
     let mut parts: Vec<String> = Vec::new();
     let mut binds = Vec::new();
     let next = |b: Bind, binds: &mut Vec<Bind>| {
@@ -230,10 +231,11 @@ pub(super) fn filter_sql(filter: &ThreatFilter, k: usize) -> (String, Vec<Bind>)
         parts.push(format!("last_seen_at < {p}"));
     }
     if let Some(search) = &filter.search {
-        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-        let p = next(Bind::Text(pattern), &mut binds);
+        let p = next(Bind::Text(text_search::pattern(kind, search)), &mut binds);
         parts.push(format!(
-            "(LOWER(COALESCE(ip, '')) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(user_id, '')) LIKE {p} ESCAPE '\\')"
+            "({} OR {})",
+            text_search::contains(kind, "COALESCE(ip, '')", &p),
+            text_search::contains(kind, "COALESCE(user_id, '')", &p)
         ));
     }
     if parts.is_empty() {
@@ -268,7 +270,7 @@ async fn reopen_in(tx: &mut AnyConnection, selection: &ThreatSelection) -> Resul
             }
         }
         ThreatSelection::Matching(filter) => {
-            let (condition, binds) = filter_sql(filter, 0);
+            let (condition, binds) = filter_sql(filter, 0, DbKind::of(tx));
             // The filter names the table's columns; `t.` is the same table.
             let sql =
                 format!("{CANDIDATES} AND t.id IN (SELECT id FROM threat_log WHERE {condition})");

@@ -151,16 +151,24 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
                 ),
                 query(
                     "q",
-                    "Text in the endpoint or the error (case-insensitive).",
+                    "Text in the endpoint or the error, in any case (Unicode simple case folding, the same on SQLite and PostgreSQL); wildcards are literal.",
                     text(),
                 ),
                 query("session", "Client-given session id (exact).", text()),
                 query(
                     "since",
-                    "Created at or after (the later of this and the range's start).",
-                    epoch_ms(),
+                    &format!(
+                        "Created at or after (the later of this and the range's start). {INSTANT}"
+                    ),
+                    text(),
                 ),
-                query("until", "Created before (exclusive).", epoch_ms()),
+                query(
+                    "until",
+                    &format!(
+                        "Created before (exclusive; a date counts as the whole day), after `since`. {INSTANT}"
+                    ),
+                    text(),
+                ),
                 query(
                     "sort",
                     "Descending order of.",
@@ -183,7 +191,7 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
                 list_range("all", "threats last seen"),
                 query(
                     "q",
-                    "Text in the IP or the user id (case-insensitive).",
+                    "Text in the IP or the user id, in any case (as for requests).",
                     text(),
                 ),
             ],
