@@ -150,7 +150,7 @@ async fn run(backend: &str, dir: &std::path::Path) -> Figures {
     let _ = server.kill();
     let _ = server.wait();
     let left = store
-        .count_before(sightline::store::RawTable::Requests, i64::MAX)
+        .count_before(sightline::store::Prunable::Requests, i64::MAX)
         .await
         .unwrap();
     let posted = BASELINE_EVENTS + calls.len() * BATCH;

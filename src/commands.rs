@@ -111,6 +111,16 @@ pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
         format_instant(cutoff),
         started.elapsed().as_secs_f64()
     );
+    println!(
+        "{verb} as well {} resolved threats, {} sessions, {} users, {} per-user rollup rows, \
+         {} resolved alerts and {} ratings",
+        report.threats,
+        report.sessions,
+        report.users,
+        report.user_rollups,
+        report.alerts,
+        report.ratings
+    );
     store.close().await;
     Ok(())
 }

@@ -1,16 +1,32 @@
-//! Retention: raw requests and auth events older than the retention in force are
-//! deleted a small batch at a time, each batch its own short write transaction, so
-//! ingest batches commit in between and never wait long. Rollups, model stats,
-//! sessions, users, threats and feedback are kept: the dashboard's totals do not change.
+//! Retention: rows older than the retention in force are deleted a small batch at a
+//! time, each batch its own short write transaction, so ingest batches commit in
+//! between and never wait long. What goes, with `cutoff` = now minus the retention:
+//!
+//! | rows | deleted when |
+//! | --- | --- |
+//! | raw requests, auth events | created before the cutoff |
+//! | resolved threats | raised, last seen and resolved before the cutoff (open ones stay) |
+//! | sessions | last seen more than one inactivity gap (30 min) before the cutoff |
+//! | platform users | last seen before the cutoff |
+//! | per-user rollups | hourly: before the cutoff and the 7-day range's previous period; daily: before the cutoff and the 3-month range's previous period |
+//! | resolved alerts | fired and resolved before the cutoff |
+//! | ratings | created and last changed before the cutoff |
+//!
+//! Every other rollup and the model stats are kept, and the per-user rollups as long as
+//! a preset range (or the period it is compared with) reaches back: the dashboard's
+//! figures do not change. A session kept a gap longer than the cutoff can still be
+//! extended by a late request of its user, as it would have been.
 //!
 //! `serve` runs it shortly after start-up and then every hour; `sightline prune` runs
 //! it once.
 
 use std::time::{Duration, Instant};
 
+use sightline_app::range::{RangeKind, TimeRange};
 use tokio::task::JoinHandle;
 
-use crate::store::{RawTable, Store, StoreError};
+use crate::rollup::sessions::SESSION_GAP_MS;
+use crate::store::{Prunable, PruneCursor, Store, StoreError};
 
 /// Rows deleted per transaction: a few milliseconds of write lock.
 pub const BATCH_ROWS: i64 = 5_000;
@@ -43,36 +59,74 @@ impl Default for PruneOptions {
 /// What a prune deleted (or, for a dry run, would delete).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PruneReport {
-    /// Raw rows created before this instant (epoch ms) are the ones pruned.
+    /// Rows older than this instant (epoch ms) are the ones pruned.
     pub cutoff: i64,
     pub requests: u64,
     pub auth_events: u64,
+    pub threats: u64,
+    pub sessions: u64,
+    pub users: u64,
+    /// Hourly and daily rows of the per-user rollup.
+    pub user_rollups: u64,
+    pub alerts: u64,
+    pub ratings: u64,
     /// Write transactions it took.
     pub batches: u64,
 }
 
-/// Deletes raw requests and auth events created before `cutoff`, batch by batch.
+impl PruneReport {
+    fn add(&mut self, what: Prunable, rows: u64) {
+        let count = match what {
+            Prunable::Requests => &mut self.requests,
+            Prunable::AuthEvents => &mut self.auth_events,
+            Prunable::ResolvedThreats => &mut self.threats,
+            Prunable::Sessions => &mut self.sessions,
+            Prunable::Users => &mut self.users,
+            Prunable::HourlyUserRollups | Prunable::DailyUserRollups => &mut self.user_rollups,
+            Prunable::ResolvedAlerts => &mut self.alerts,
+            Prunable::Ratings => &mut self.ratings,
+        };
+        *count += rows;
+    }
+}
+
+/// The instant rows of `what` are pruned before, for a `cutoff` at `now`.
+pub fn pruned_before(what: Prunable, cutoff: i64, now: i64) -> i64 {
+    // The oldest bucket a preset range compares with: its previous period's start.
+    let compared_from = |kind| TimeRange::preset(kind, now).previous().start;
+    match what {
+        Prunable::Sessions => cutoff - SESSION_GAP_MS,
+        Prunable::HourlyUserRollups => cutoff.min(compared_from(RangeKind::Week)),
+        Prunable::DailyUserRollups => cutoff.min(compared_from(RangeKind::Quarter)),
+        _ => cutoff,
+    }
+}
+
+/// Deletes what is older than `cutoff` (each kind by its rule), batch by batch. Raw
+/// requests before `cutoff` are recorded as pruned first: from then on ingest refuses
+/// events that old, which could be replays it cannot recognise any more.
 pub async fn prune(
     store: &Store,
     cutoff: i64,
     options: PruneOptions,
 ) -> Result<PruneReport, StoreError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    store.raise_pruned_before(cutoff, now).await?;
     let mut report = PruneReport {
         cutoff,
         ..PruneReport::default()
     };
-    for table in [RawTable::Requests, RawTable::AuthEvents] {
+    for what in Prunable::ALL {
+        let before = pruned_before(what, cutoff, now);
+        let mut cursor = PruneCursor::default();
         loop {
             let batch_started = Instant::now();
-            let deleted = store
-                .delete_batch_before(table, cutoff, options.batch_rows)
+            let batch = store
+                .delete_batch_before(what, before, &mut cursor, options.batch_rows)
                 .await?;
             report.batches += 1;
-            match table {
-                RawTable::Requests => report.requests += deleted,
-                RawTable::AuthEvents => report.auth_events += deleted,
-            }
-            if deleted < options.batch_rows.max(1) as u64 {
+            report.add(what, batch.deleted);
+            if batch.done {
                 break;
             }
             tokio::time::sleep(options.pause.max(batch_started.elapsed())).await;
@@ -83,12 +137,18 @@ pub async fn prune(
 
 /// What [`prune`] would delete, without deleting anything.
 pub async fn dry_run(store: &Store, cutoff: i64) -> Result<PruneReport, StoreError> {
-    Ok(PruneReport {
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut report = PruneReport {
         cutoff,
-        requests: store.count_before(RawTable::Requests, cutoff).await?,
-        auth_events: store.count_before(RawTable::AuthEvents, cutoff).await?,
-        batches: 0,
-    })
+        ..PruneReport::default()
+    };
+    for what in Prunable::ALL {
+        let rows = store
+            .count_before(what, pruned_before(what, cutoff, now))
+            .await?;
+        report.add(what, rows);
+    }
+    Ok(report)
 }
 
 /// Prunes with the retention in force (the admin's setting, else `default_days`).
@@ -102,9 +162,15 @@ async fn run_once(store: &Store, default_days: u32) -> Result<(), StoreError> {
         cutoff = report.cutoff,
         requests = report.requests,
         auth_events = report.auth_events,
+        threats = report.threats,
+        sessions = report.sessions,
+        users = report.users,
+        user_rollups = report.user_rollups,
+        alerts = report.alerts,
+        ratings = report.ratings,
         batches = report.batches,
         elapsed_ms = started.elapsed().as_millis() as u64,
-        "retention: pruned raw rows older than the retention"
+        "retention: pruned rows older than the retention"
     );
     Ok(())
 }

@@ -39,7 +39,7 @@ pub use ingest::{IngestWrite, IngestWritten, Inspected};
 pub use operations::{ActivityCounts, RowCounts};
 pub use raw_cards::RawCards;
 pub use requests::{BucketCounts, NewRequest};
-pub use retention::{RawTable, RetentionPolicy};
+pub use retention::{Prunable, PruneBatch, PruneCursor, RetentionPolicy};
 pub use threats::NewThreat;
 pub use users::{Account, AccountRefusal, FailedLogins, credential_stamp};
 pub use web_sessions::WebSessionStore;
@@ -141,6 +141,7 @@ fn placeholder_list(k: usize, n: usize) -> String {
 }
 
 /// A value bound into a filter's SQL.
+#[derive(Debug)]
 enum Bind {
     Text(String),
     Int(i64),

@@ -7,6 +7,8 @@ use crate::pricing::ModelPrice;
 
 /// The `settings` key of the retention an admin chose.
 const RETENTION_DAYS: &str = "retention_days";
+/// The `settings` key of the instant raw requests were ever pruned up to.
+const PRUNED_BEFORE: &str = "requests_pruned_before";
 
 impl Store {
     /// The prices set in the settings, overriding the built-in table.
@@ -72,6 +74,32 @@ impl Store {
     pub async fn set_retention_days(&self, days: u32, now: i64) -> Result<(), StoreError> {
         self.set_setting(RETENTION_DAYS, &days.to_string(), now)
             .await
+    }
+
+    /// The latest instant raw requests were pruned up to, if they ever were.
+    pub async fn pruned_before(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .setting(PRUNED_BEFORE)
+            .await?
+            .and_then(|v| v.parse().ok()))
+    }
+
+    /// Records that raw requests before `cutoff` are being pruned; an earlier instant
+    /// recorded before stays only if it is later (the mark never moves back).
+    pub async fn raise_pruned_before(&self, cutoff: i64, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
+             WHERE CAST(settings.value AS BIGINT) < CAST(excluded.value AS BIGINT)",
+        )
+        .bind(PRUNED_BEFORE)
+        .bind(cutoff.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {

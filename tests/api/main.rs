@@ -11,6 +11,7 @@ mod durability;
 mod export;
 mod hardening_queue_depth;
 mod hardening_ranges;
+mod hardening_retention;
 mod hardening_text_search;
 mod ingest;
 mod logging;

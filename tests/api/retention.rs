@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use common::{TestDb, TestServer, api, fixture};
 use serde_json::{Value, json};
 use sightline::jobs::retention::{self, PruneOptions, PruneReport};
-use sightline::store::{NewAuthEvent, RawTable, Scope};
+use sightline::store::{NewAuthEvent, Prunable, Scope};
 use sightline_tracker::wire::AuthEventType;
 
 const HOUR: i64 = 3_600_000;
@@ -33,7 +33,7 @@ fn auth_event(created_at: i64) -> NewAuthEvent {
     }
 }
 
-async fn rows(db: &TestDb, table: RawTable) -> u64 {
+async fn rows(db: &TestDb, table: Prunable) -> u64 {
     db.store.count_before(table, i64::MAX).await.unwrap()
 }
 
@@ -49,8 +49,15 @@ storage_test!(
     |db| async move {
         let now = fixture::now_ms();
         let cutoff = now - 30 * DAY;
+        // Anonymous requests: no sessions or users, which have rules of their own
+        // (`hardening_retention`).
+        let anonymous = |id: &str, t: i64, status: i32| {
+            let mut r = fixture::request(id, t, status);
+            r.user_id = None;
+            r
+        };
         let mut requests: Vec<_> = (0..12)
-            .map(|i| fixture::request(&format!("old-{i}"), cutoff - 1 - i * HOUR, 200))
+            .map(|i| anonymous(&format!("old-{i}"), cutoff - 1 - i * HOUR, 200))
             .collect();
         for (id, t) in [
             ("edge-before", cutoff - 1),
@@ -58,7 +65,7 @@ storage_test!(
             ("edge-after", cutoff + 1),
             ("recent", now - 1_000),
         ] {
-            requests.push(fixture::request(id, t, 500));
+            requests.push(anonymous(id, t, 500));
         }
         db.store.record_requests(&requests).await.unwrap();
         db.store
@@ -71,24 +78,25 @@ storage_test!(
             cutoff,
             requests: 13,
             auth_events: 1,
-            batches: 0,
+            ..PruneReport::default()
         };
         assert_eq!(
             retention::dry_run(&db.store, cutoff).await.unwrap(),
             expected
         );
         assert_eq!(
-            rows(db, RawTable::Requests).await,
+            rows(db, Prunable::Requests).await,
             16,
             "a dry run deletes nothing"
         );
 
-        // 13 requests in batches of 5 (5, 5, 3), then 1 auth event (1): four transactions.
+        // 13 requests in batches of 5 (5, 5, 3), then 1 auth event (1), then one empty
+        // batch for each of the 7 other kinds: eleven transactions.
         let report = retention::prune(&db.store, cutoff, quick()).await.unwrap();
         assert_eq!(
             report,
             PruneReport {
-                batches: 4,
+                batches: 11,
                 ..expected
             }
         );
@@ -102,11 +110,11 @@ storage_test!(
         ] {
             assert_eq!(db.store.request_exists(id).await.unwrap(), kept, "{id}");
         }
-        assert_eq!(rows(db, RawTable::Requests).await, 3);
-        assert_eq!(rows(db, RawTable::AuthEvents).await, 2);
+        assert_eq!(rows(db, Prunable::Requests).await, 3);
+        assert_eq!(rows(db, Prunable::AuthEvents).await, 2);
         assert_eq!(
             db.store
-                .count_before(RawTable::AuthEvents, cutoff)
+                .count_before(Prunable::AuthEvents, cutoff)
                 .await
                 .unwrap(),
             0
@@ -114,11 +122,11 @@ storage_test!(
         // Rollups, sessions, users and model stats are untouched.
         assert_eq!(db.store.derived_snapshot().await.unwrap(), derived);
 
-        // Nothing is left to prune: one empty batch per table.
+        // Nothing is left to prune: one empty batch per kind.
         let again = retention::prune(&db.store, cutoff, quick()).await.unwrap();
         assert_eq!(
             (again.requests, again.auth_events, again.batches),
-            (0, 0, 2)
+            (0, 0, 9)
         );
     }
 );
@@ -200,7 +208,7 @@ storage_test!(
             .await
             .unwrap();
         assert_eq!((report.requests, report.auth_events), (14, 1));
-        assert_eq!(rows(db, RawTable::Requests).await, 6);
+        assert_eq!(rows(db, Prunable::Requests).await, 6);
         let after = (
             dashboard(&server, &read_key, &custom).await,
             dashboard(&server, &read_key, "range=1m").await,
@@ -247,7 +255,7 @@ storage_test!(the_prune_command_reports_what_it_deletes, |db| async move {
         out.starts_with("would delete 1 requests and 1 auth events older than 30 days"),
         "{out}"
     );
-    assert_eq!(rows(db, RawTable::Requests).await, 4);
+    assert_eq!(rows(db, Prunable::Requests).await, 4);
     let (ok, out, _) = prune_command(&db.url, &[], "30");
     assert!(ok);
     assert!(
@@ -274,7 +282,7 @@ storage_test!(the_prune_command_reports_what_it_deletes, |db| async move {
         "{out}"
     );
     assert!(db.store.request_exists("d1").await.unwrap());
-    assert_eq!(rows(db, RawTable::Requests).await, 1);
+    assert_eq!(rows(db, Prunable::Requests).await, 1);
 
     // Errors: a bad number of days, an unreachable database; one line, non-zero.
     let (ok, _, err) = prune_command(&db.url, &["--days", "0"], "30");
@@ -424,7 +432,7 @@ storage_test!(
         assert_eq!(report.requests, OLD_ROWS as u64);
         assert!(report.batches >= (OLD_ROWS / 5_000) as u64, "{report:?}");
         // Every acknowledged event is stored, and nothing else is left.
-        assert_eq!(rows(db, RawTable::Requests).await, ingested.len() as u64);
+        assert_eq!(rows(db, Prunable::Requests).await, ingested.len() as u64);
         for id in ingested.iter().step_by(7) {
             assert!(db.store.request_exists(id).await.unwrap(), "{id}");
         }

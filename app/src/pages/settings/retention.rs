@@ -38,7 +38,7 @@ fn RetentionState(r: Retention, admin: bool, set: ServerAction<SetRetention>) ->
         </p>
         <p class="muted" data-testid="retention-pruning">
             {if r.pruning_enabled {
-                "Older raw requests and auth events are deleted every hour, a small batch at a time; the dashboard's rollups, model stats, sessions, threats and ratings are kept, so its totals do not change."
+                "Older raw requests and auth events are deleted every hour, a small batch at a time, and so are resolved threats and alerts, sessions, users and ratings last active before then; ingest refuses events stamped older. The dashboard's rollups and model stats are kept, so its figures do not change."
             } else {
                 "Pruning is not enabled: the setting is stored, but no raw request is deleted."
             }}
