@@ -1,6 +1,7 @@
 //! The Sightline server: configuration, storage, the web server and the CLI commands.
 
 pub mod auth;
+pub mod cached;
 pub mod commands;
 pub mod config;
 pub mod dashboard;

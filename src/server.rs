@@ -11,8 +11,8 @@ use crate::auth::TrustedProxies;
 use crate::config::{Config, ServeArgs};
 use crate::demo::{self, DemoOptions, Generator};
 use crate::detect::{Detector, webhooks::Webhooks};
-use crate::ingest::IngestQueue;
 use crate::ingest::writer::CommitObserver;
+use crate::ingest::{IngestQueue, RetentionHorizon};
 use crate::metrics::Metrics;
 use crate::pricing::Prices;
 use crate::store::Store;
@@ -51,11 +51,13 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     let (ingest, writer) =
         IngestQueue::start_observed(store.clone(), config.ingest_queue, observers.into());
     let prices = Arc::new(Prices::new(store.clone()));
+    let horizon = Arc::new(RetentionHorizon::new(store.clone(), config.retention_days));
     let app = router(AppState {
         leptos_options,
         store: store.clone(),
         ingest: ingest.clone(),
         prices,
+        horizon,
         metrics,
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
         retention_days: config.retention_days,

@@ -60,6 +60,15 @@ pub fn instant_precise(ms: i64) -> String {
     )
 }
 
+/// An instant as RFC 3339 in UTC to the millisecond, for machines and messages:
+/// `2026-11-22T18:33:16.123Z`.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
+}
+
 /// A span of time: `0 s`, `45 s`, `12 min`, `2 h 5 min`.
 pub fn duration(ms: i64) -> String {
     let s = ms.max(0) / 1000;

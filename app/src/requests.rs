@@ -25,6 +25,16 @@ pub fn rater_id(username: &str) -> String {
     format!("{RATER_PREFIX}{username}")
 }
 
+/// Whether `user_id` would read as a dashboard account's: it starts with
+/// `sightline:`, in any case, after any leading spaces. Only the accounts themselves
+/// rate under such ids; ingest refuses them, so nobody can pass for an account.
+pub fn claims_account(user_id: &str) -> bool {
+    user_id
+        .trim_start()
+        .get(..RATER_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(RATER_PREFIX))
+}
+
 /// Who gave a rating, for people: a dashboard account by name, a platform user by id.
 pub fn rater_name(user_id: &str) -> String {
     match user_id.strip_prefix(RATER_PREFIX) {
@@ -607,6 +617,12 @@ mod tests {
         );
         assert_eq!(rater_id("vera"), "sightline:vera");
         assert_eq!(rater_name("sightline:vera"), "vera (dashboard)");
+        for id in ["sightline:vera", " SightLine:x", "SIGHTLINE:"] {
+            assert!(claims_account(id), "{id}");
+        }
+        for id in ["sightline-fan", "my sightline:x", "", "sight", "é"] {
+            assert!(!claims_account(id), "{id}");
+        }
         assert_eq!(rater_name("user-1"), "user-1");
         assert_eq!(rater_name(""), "anonymous");
         assert_eq!(StatusClass::css(503), "status status-5xx");

@@ -3,6 +3,7 @@
 //! what they receive into events, [`prepare`] them into one [`IngestWrite`], submit it
 //! to the [`IngestQueue`] and answer once it is committed.
 
+pub mod horizon;
 pub mod parse;
 pub mod validate;
 pub mod writer;
@@ -11,6 +12,7 @@ use sightline_tracker::wire::{EventIssue, IngestReply, RequestEvent};
 
 use crate::pricing::PriceTable;
 use crate::store::IngestWrite;
+pub use horizon::{Horizon, RetentionHorizon};
 use parse::{EventKind, RawEvent};
 pub use writer::{IngestQueue, SubmitError};
 
@@ -48,8 +50,9 @@ fn issue(index: usize, kind: Option<EventKind>, error: String) -> EventIssue {
     }
 }
 
-/// Validates each parsed event of a body at `now`, pricing requests with `prices`.
-pub fn prepare(events: Vec<RawEvent<'_>>, now: i64, prices: &PriceTable) -> Prepared {
+/// Validates each parsed event of a body against `horizon` (the instants its events
+/// may carry: get it from [`RetentionHorizon::at`]), pricing requests with `prices`.
+pub fn prepare(events: Vec<RawEvent<'_>>, horizon: &Horizon, prices: &PriceTable) -> Prepared {
     let mut prepared = Prepared::default();
     for raw in events {
         let (kind, value) = match raw.event {
@@ -62,21 +65,21 @@ pub fn prepare(events: Vec<RawEvent<'_>>, now: i64, prices: &PriceTable) -> Prep
         let write = &mut prepared.write;
         let outcome = match kind {
             EventKind::Request => validate::decode(value)
-                .and_then(|e: RequestEvent| add_request(write, e, now, prices)),
+                .and_then(|e: RequestEvent| add_request(write, e, horizon, prices)),
             EventKind::Feedback => validate::decode(value)
-                .and_then(|e| validate::feedback(e, now))
+                .and_then(|e| validate::feedback(e, horizon))
                 .map(|(row, w)| {
                     write.feedback.push(row);
                     w
                 }),
             EventKind::Threat => validate::decode(value)
-                .and_then(|e| validate::threat(e, now))
+                .and_then(|e| validate::threat(e, horizon))
                 .map(|(row, w)| {
                     write.threats.push(row);
                     w
                 }),
             EventKind::AuthEvent => validate::decode(value)
-                .and_then(|e| validate::auth_event(e, now))
+                .and_then(|e| validate::auth_event(e, horizon))
                 .map(|(row, w)| {
                     write.auth_events.push(row);
                     w
@@ -99,11 +102,11 @@ pub fn prepare(events: Vec<RawEvent<'_>>, now: i64, prices: &PriceTable) -> Prep
 pub fn add_request(
     write: &mut IngestWrite,
     mut event: RequestEvent,
-    now: i64,
+    horizon: &Horizon,
     prices: &PriceTable,
 ) -> Result<validate::Warnings, String> {
     let inspected = validate::inspected(&mut event);
-    let (row, warnings) = validate::request(event, now, prices, new_request_id)?;
+    let (row, warnings) = validate::request(event, horizon, prices, new_request_id)?;
     if !inspected.is_empty() {
         write.inspected.push((write.requests.len(), inspected));
     }

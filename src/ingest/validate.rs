@@ -8,13 +8,20 @@ use sightline_tracker::wire::{
     AuthEvent, AuthEventType, FeedbackEvent, RequestEvent, RequestKind, ThreatEvent, Timestamp,
 };
 
+use sightline_app::requests::claims_account;
+
+use super::horizon::Horizon;
 use crate::pricing::PriceTable;
 use crate::store::{Inspected, NewAuthEvent, NewFeedback, NewRequest, NewThreat};
 
-/// An event may be stamped up to this far in the future (clock skew); beyond, rejected.
-const MAX_FUTURE_MS: i64 = 86_400_000;
-/// The most a single request may cost, in USD: anything above is a unit mistake.
-const MAX_COST_USD: f64 = 1_000_000.0;
+/// The longest a request may take, or wait for its first token: a day, in ms.
+pub const MAX_DURATION_MS: f64 = 86_400_000.0;
+/// The most tokens of each kind (prompt, completion) one request may count.
+pub const MAX_TOKENS: i64 = 1_000_000_000;
+/// The most one request may cost, in USD (given, or priced from its tokens).
+pub const MAX_COST_USD: f64 = 10_000.0;
+/// The largest request or response body: 1 TiB.
+pub const MAX_BYTES: i64 = 1 << 40;
 /// Metadata larger than this (as JSON text) is dropped, with a warning.
 const MAX_METADATA_BYTES: usize = 8 * 1024;
 const MAX_REQUEST_ID: usize = 128;
@@ -27,22 +34,32 @@ pub fn decode<T: DeserializeOwned>(json: &str) -> Result<T, String> {
     serde_json::from_str(json).map_err(|e| super::parse::strip_position(&e))
 }
 
-/// The instant of an event: given, or now. Errors for bad dates and the far future.
-fn instant(ts: Option<Timestamp>, now: i64) -> Result<i64, String> {
+/// The instant of an event: given, or now. Errors for bad dates and instants outside
+/// the horizon (before 1970 or the raw data kept, more than a day ahead).
+fn instant(ts: Option<Timestamp>, horizon: &Horizon) -> Result<i64, String> {
     let t = match ts {
-        None => return Ok(now),
+        None => return Ok(horizon.now),
         Some(Timestamp::Millis(ms)) => ms,
         Some(Timestamp::Rfc3339(s)) => chrono::DateTime::parse_from_rfc3339(&s)
             .map_err(|e| format!("timestamp `{s}` is not RFC 3339 or epoch milliseconds: {e}"))?
             .timestamp_millis(),
     };
-    if t > now + MAX_FUTURE_MS {
-        return Err("timestamp is more than 1 day in the future".into());
+    match horizon.refusal(t) {
+        Some(why) => Err(why),
+        None => Ok(t),
     }
-    if t < 0 {
-        return Err("timestamp is before 1970".into());
+}
+
+/// A user id, refused if it would read as a dashboard account's (`sightline:…`).
+fn user_id(value: &Option<String>) -> Result<(), String> {
+    match value {
+        Some(id) if claims_account(id) => Err(format!(
+            "user_id `{}` is reserved: the `sightline:` prefix names Sightline's dashboard \
+             accounts",
+            id.chars().take(64).collect::<String>()
+        )),
+        _ => Ok(()),
     }
-    Ok(t)
 }
 
 /// `value` cut to `max` characters (on a character boundary), with a warning if cut.
@@ -62,20 +79,54 @@ fn fit_opt(field: &str, value: Option<String>, max: usize, w: &mut Warnings) -> 
         .map(|v| fit(field, v, max, w))
 }
 
-fn non_negative(field: &str, value: Option<i64>) -> Result<i64, String> {
+/// A count of tokens: 0 when absent, at most [`MAX_TOKENS`].
+fn tokens(field: &str, value: Option<i64>) -> Result<i64, String> {
     match value {
         Some(v) if v < 0 => Err(format!("{field} must not be negative (got {v})")),
+        Some(v) if v > MAX_TOKENS => Err(format!("{field} must be at most {MAX_TOKENS} (got {v})")),
         v => Ok(v.unwrap_or(0)),
     }
 }
 
+/// A size in bytes, at most [`MAX_BYTES`].
+fn bytes(field: &str, value: Option<i64>) -> Result<Option<i64>, String> {
+    match value {
+        Some(v) if v < 0 => Err(format!("{field} must not be negative (got {v})")),
+        Some(v) if v > MAX_BYTES => Err(format!(
+            "{field} must be at most 1 TiB, {MAX_BYTES} bytes (got {v})"
+        )),
+        v => Ok(v),
+    }
+}
+
+/// A duration in milliseconds, at most [`MAX_DURATION_MS`].
 fn duration(field: &str, value: f64) -> Result<f64, String> {
     if !value.is_finite() || value < 0.0 {
         return Err(format!(
             "{field} must be a non-negative number of milliseconds (got {value})"
         ));
     }
+    if value > MAX_DURATION_MS {
+        return Err(format!(
+            "{field} must be at most a day, {MAX_DURATION_MS} ms (got {value})"
+        ));
+    }
     Ok(value)
+}
+
+/// A cost in USD as micro-dollars, at most [`MAX_COST_USD`].
+fn cost_micros(usd: f64) -> Result<i64, String> {
+    if !usd.is_finite() || usd < 0.0 {
+        return Err(format!(
+            "cost_usd must be a non-negative amount (got {usd})"
+        ));
+    }
+    if usd > MAX_COST_USD {
+        return Err(format!(
+            "cost_usd must be at most {MAX_COST_USD} USD for one request (got {usd})"
+        ));
+    }
+    Ok((usd * 1_000_000.0).round() as i64)
 }
 
 /// An IP address, or `None` with a warning when it is not one.
@@ -132,7 +183,7 @@ pub fn inspected(e: &mut RequestEvent) -> Inspected {
 
 pub fn request(
     e: RequestEvent,
-    now: i64,
+    horizon: &Horizon,
     prices: &PriceTable,
     new_id: impl FnOnce(i64) -> String,
 ) -> Result<(NewRequest, Warnings), String> {
@@ -149,19 +200,14 @@ pub fn request(
     if e.method.trim().is_empty() {
         return Err("method must not be empty".into());
     }
+    user_id(&e.user_id)?;
     let latency_ms = duration("latency_ms", e.latency_ms)?;
     let ttft_ms = e.ttft_ms.map(|v| duration("ttft_ms", v)).transpose()?;
-    let prompt_tokens = non_negative("prompt_tokens", e.prompt_tokens)?;
-    let completion_tokens = non_negative("completion_tokens", e.completion_tokens)?;
-    let request_bytes = e
-        .request_bytes
-        .map(|v| non_negative("request_bytes", Some(v)))
-        .transpose()?;
-    let response_bytes = e
-        .response_bytes
-        .map(|v| non_negative("response_bytes", Some(v)))
-        .transpose()?;
-    let created_at = instant(e.timestamp, now)?;
+    let prompt_tokens = tokens("prompt_tokens", e.prompt_tokens)?;
+    let completion_tokens = tokens("completion_tokens", e.completion_tokens)?;
+    let request_bytes = bytes("request_bytes", e.request_bytes)?;
+    let response_bytes = bytes("response_bytes", e.response_bytes)?;
+    let created_at = instant(e.timestamp, horizon)?;
     let request_id = match e.request_id.filter(|id| !id.is_empty()) {
         Some(id) if id.chars().count() > MAX_REQUEST_ID => {
             return Err(format!(
@@ -173,24 +219,22 @@ pub fn request(
     };
     let model_name = fit_opt("model", e.model, 128, &mut w);
     let cost_micros = match e.cost_usd {
-        Some(usd) if !usd.is_finite() || usd < 0.0 => {
-            return Err(format!(
-                "cost_usd must be a non-negative amount (got {usd})"
-            ));
-        }
-        Some(usd) if usd > MAX_COST_USD => {
-            return Err(format!(
-                "cost_usd of {usd} for one request is not plausible"
-            ));
-        }
-        Some(usd) => (usd * 1_000_000.0).round() as i64,
+        Some(usd) => cost_micros(usd)?,
         None => match &model_name {
-            Some(m) => prices
-                .cost_micros(m, prompt_tokens, completion_tokens)
-                .unwrap_or_else(|| {
+            Some(m) => match prices.cost_micros(m, prompt_tokens, completion_tokens) {
+                Some(micros) if micros as f64 > MAX_COST_USD * 1e6 => {
+                    return Err(format!(
+                        "the tokens cost {} USD at the price of `{m}`: one request may cost \
+                         at most {MAX_COST_USD} USD",
+                        micros as f64 / 1e6
+                    ));
+                }
+                Some(micros) => micros,
+                None => {
                     w.push(format!("no price for model `{m}`: cost recorded as 0"));
                     0
-                }),
+                }
+            },
             None => 0,
         },
     };
@@ -224,11 +268,12 @@ pub fn request(
     Ok((row, w))
 }
 
-pub fn feedback(e: FeedbackEvent, now: i64) -> Result<(NewFeedback, Warnings), String> {
+pub fn feedback(e: FeedbackEvent, horizon: &Horizon) -> Result<(NewFeedback, Warnings), String> {
     let mut w = Warnings::new();
     if !(1..=5).contains(&e.rating) {
         return Err(format!("rating must be between 1 and 5 (got {})", e.rating));
     }
+    user_id(&e.user_id)?;
     if e.request_id.is_empty() {
         return Err("request_id must not be empty".into());
     }
@@ -242,15 +287,16 @@ pub fn feedback(e: FeedbackEvent, now: i64) -> Result<(NewFeedback, Warnings), S
         user_id: fit_opt("user_id", e.user_id, 255, &mut w).unwrap_or_default(),
         rating: e.rating as i32,
         comment: fit_opt("comment", e.comment, 4000, &mut w),
-        created_at: instant(e.timestamp, now)?,
+        created_at: instant(e.timestamp, horizon)?,
     };
     Ok((row, w))
 }
 
-pub fn auth_event(e: AuthEvent, now: i64) -> Result<(NewAuthEvent, Warnings), String> {
+pub fn auth_event(e: AuthEvent, horizon: &Horizon) -> Result<(NewAuthEvent, Warnings), String> {
     let mut w = Warnings::new();
+    user_id(&e.user_id)?;
     let row = NewAuthEvent {
-        created_at: instant(e.timestamp, now)?,
+        created_at: instant(e.timestamp, horizon)?,
         event_type: e.event_type,
         user_id: fit_opt("user_id", e.user_id, 255, &mut w),
         ip: ip(e.ip, &mut w),
@@ -264,10 +310,11 @@ pub fn auth_event(e: AuthEvent, now: i64) -> Result<(NewAuthEvent, Warnings), St
     Ok((row, w))
 }
 
-pub fn threat(e: ThreatEvent, now: i64) -> Result<(NewThreat, Warnings), String> {
+pub fn threat(e: ThreatEvent, horizon: &Horizon) -> Result<(NewThreat, Warnings), String> {
     let mut w = Warnings::new();
+    user_id(&e.user_id)?;
     let row = NewThreat {
-        created_at: instant(e.timestamp, now)?,
+        created_at: instant(e.timestamp, horizon)?,
         threat_type: e.threat_type,
         severity: e.severity,
         ip: ip(e.ip, &mut w),
@@ -286,10 +333,15 @@ mod tests {
     use serde_json::json;
 
     const NOW: i64 = 1_795_372_396_000;
+    const HORIZON: Horizon = Horizon {
+        now: NOW,
+        retention_days: Some(90),
+        pruned_before: None,
+    };
 
     fn req(v: Value) -> Result<(NewRequest, Warnings), String> {
         let e: RequestEvent = decode(&v.to_string())?;
-        request(e, NOW, &PriceTable::defaults(), |_| "generated".into())
+        request(e, &HORIZON, &PriceTable::defaults(), |_| "generated".into())
     }
 
     fn minimal() -> Value {
@@ -357,6 +409,62 @@ mod tests {
         let mut m = minimal();
         m.as_object_mut().unwrap().remove("latency_ms");
         assert_eq!(req(m).unwrap_err(), "missing field `latency_ms`");
+        assert_eq!(
+            with("timestamp", json!(NOW - 91 * 86_400_000)),
+            "timestamp is older than the retention in force (90 days)"
+        );
+        assert_eq!(
+            with("user_id", json!("sightline:ada")),
+            "user_id `sightline:ada` is reserved: the `sightline:` prefix names Sightline's \
+             dashboard accounts"
+        );
+    }
+
+    #[test]
+    fn every_number_has_a_bound() {
+        let with = |k: &str, v: Value| {
+            let mut m = minimal();
+            m[k] = v;
+            req(m)
+        };
+        assert_eq!(
+            with("latency_ms", json!(86_400_000.5)).unwrap_err(),
+            "latency_ms must be at most a day, 86400000 ms (got 86400000.5)"
+        );
+        assert!(with("latency_ms", json!(86_400_000)).is_ok());
+        assert!(with("ttft_ms", json!(86_400_000)).is_ok());
+        assert_eq!(
+            with("ttft_ms", json!(1e300)).unwrap_err(),
+            format!("ttft_ms must be at most a day, 86400000 ms (got {})", 1e300)
+        );
+        assert!(with("prompt_tokens", json!(MAX_TOKENS)).is_ok());
+        assert_eq!(
+            with("completion_tokens", json!(MAX_TOKENS + 1)).unwrap_err(),
+            "completion_tokens must be at most 1000000000 (got 1000000001)"
+        );
+        assert!(with("request_bytes", json!(MAX_BYTES)).is_ok());
+        assert_eq!(
+            with("response_bytes", json!(-1)).unwrap_err(),
+            "response_bytes must not be negative (got -1)"
+        );
+        assert_eq!(
+            with("cost_usd", json!(10_000)).unwrap().0.cost_micros,
+            10_000_000_000
+        );
+        assert_eq!(
+            with("cost_usd", json!(1e9)).unwrap_err(),
+            "cost_usd must be at most 10000 USD for one request (got 1000000000)"
+        );
+        // A priced cost is bounded as well: a billion tokens of gpt-4o cost 12 500 USD.
+        let mut m = minimal();
+        m["model"] = json!("gpt-4o");
+        m["prompt_tokens"] = json!(MAX_TOKENS);
+        m["completion_tokens"] = json!(MAX_TOKENS);
+        assert_eq!(
+            req(m).unwrap_err(),
+            "the tokens cost 12500 USD at the price of `gpt-4o`: one request may cost at most \
+             10000 USD"
+        );
     }
 
     #[test]
@@ -421,7 +529,7 @@ mod tests {
                     rating,
                     ..Default::default()
                 },
-                NOW,
+                &HORIZON,
             )
         };
         assert_eq!(f(0).unwrap_err(), "rating must be between 1 and 5 (got 0)");

@@ -295,10 +295,7 @@ fn number(value: Option<i64>) -> String {
 
 /// An instant as RFC 3339 in UTC to the millisecond: `2026-11-22T18:33:16.123Z`.
 fn instant(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    )
+    sightline_app::format::rfc3339(ms)
 }
 
 /// Micro-dollars as dollars with all six decimals: `0.001234`.

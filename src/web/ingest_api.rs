@@ -73,17 +73,17 @@ async fn ingest(
         ))
     })?;
     let bytes = read_body(body).await?;
-    let events =
-        parse::parse(format, &bytes).map_err(|BodyError::Malformed(m)| ApiError::BadRequest(m))?;
-    if events.len() > MAX_EVENTS {
-        return Err(ApiError::TooLarge(format!(
-            "{} events in one body; the limit is {MAX_EVENTS}",
-            events.len()
-        )));
-    }
+    let events = parse::parse(format, &bytes, MAX_EVENTS).map_err(|e| match e {
+        BodyError::Malformed(m) => ApiError::BadRequest(m),
+        BodyError::TooManyEvents { limit } => ApiError::TooLarge(format!(
+            "more than {limit} events in one body; the limit is {limit}: send them in smaller \
+             batches"
+        )),
+    })?;
     let now = chrono::Utc::now().timestamp_millis();
+    let horizon = state.horizon.at(now).await;
     let prices = state.prices.current().await;
-    let prepared = ingest::prepare(events, now, &prices);
+    let prepared = ingest::prepare(events, &horizon, &prices);
     let reply = commit(&state, prepared).await?;
     Ok(Json(reply))
 }
@@ -129,8 +129,11 @@ async fn feedback(
     let bytes = read_body(body).await?;
     let event: FeedbackEvent = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("invalid feedback: {e}")))?;
-    let now = chrono::Utc::now().timestamp_millis();
-    let (row, warnings) = validate::feedback(event, now).map_err(|e| {
+    let horizon = state
+        .horizon
+        .at(chrono::Utc::now().timestamp_millis())
+        .await;
+    let (row, warnings) = validate::feedback(event, &horizon).map_err(|e| {
         state.metrics.ingest_events("feedback", "rejected", 1);
         ApiError::BadRequest(e)
     })?;

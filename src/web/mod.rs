@@ -24,7 +24,7 @@ use leptos::prelude::LeptosOptions;
 use tower_http::compression::CompressionLayer;
 
 use crate::auth::{self, TrustedProxies};
-use crate::ingest::IngestQueue;
+use crate::ingest::{IngestQueue, RetentionHorizon};
 use crate::pricing::Prices;
 use crate::store::{Store, WebSessionStore};
 use tower_sessions::cookie::SameSite;
@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     pub ingest: IngestQueue,
     pub prices: Arc<Prices>,
+    /// The instants ingested events may carry (the retention in force), cached.
+    pub horizon: Arc<RetentionHorizon>,
     /// Prometheus metrics, served at `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     pub trusted_proxies: TrustedProxies,

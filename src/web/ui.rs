@@ -20,6 +20,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         state.store.clone(),
         state.retention_days,
         state.prices.clone(),
+        state.horizon.clone(),
     ));
     let provide_backend = move || provide_context(backend.clone());
     let routes = generate_route_list(App);

@@ -11,6 +11,7 @@ use sightline_app::requests::{RequestCursor, RequestDetail, RequestFilter, Reque
 use sightline_app::threats::{PAGE_SIZE, ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
 
 use crate::auth::throttle::{self, Attempt, Refused};
+use crate::ingest::RetentionHorizon;
 use crate::pricing::Prices;
 use crate::store::{NewFeedback, Store, StoreError};
 
@@ -22,14 +23,22 @@ pub struct StoreBackend {
     default_retention_days: u32,
     /// The ingest's price cache, forgotten when an admin changes a price.
     prices: Arc<Prices>,
+    /// The ingest's retention cache, forgotten when an admin changes the retention.
+    horizon: Arc<RetentionHorizon>,
 }
 
 impl StoreBackend {
-    pub fn new(store: Store, default_retention_days: u32, prices: Arc<Prices>) -> Self {
+    pub fn new(
+        store: Store,
+        default_retention_days: u32,
+        prices: Arc<Prices>,
+        horizon: Arc<RetentionHorizon>,
+    ) -> Self {
         StoreBackend {
             store,
             default_retention_days,
             prices,
+            horizon,
         }
     }
 }

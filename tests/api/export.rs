@@ -328,16 +328,6 @@ storage_test!(exports_need_a_session_or_a_read_key, |db| async move {
     assert_eq!(r.body, csv(&[SESSION_HEADER, SESS_A]));
 });
 
-/// The peak resident memory of process `pid`, in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/<pid>/status")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_thousand_rows_stream_in_flat_memory() {
     const ROWS: usize = 200_000;
@@ -370,7 +360,7 @@ async fn two_hundred_thousand_rows_stream_in_flat_memory() {
     )
     .await;
     assert_eq!(status, 200);
-    let before = peak_rss_kib(server.pid());
+    let before = server.peak_rss_kib();
 
     let mut reply = reqwest::Client::new()
         .get(server.url("/api/v1/export/requests.csv?range=all"))
@@ -385,7 +375,7 @@ async fn two_hundred_thousand_rows_stream_in_flat_memory() {
         bytes += chunk.len();
         last = *chunk.last().unwrap_or(&last);
     }
-    let after = peak_rss_kib(server.pid());
+    let after = server.peak_rss_kib();
     let exported = started.elapsed() - inserted;
     assert_eq!(lines, ROWS + 1);
     assert_eq!(last, b'\n');

@@ -260,7 +260,13 @@ async fn bad_input_gets_a_clear_error(backend: Backend) {
     let (status, body) = post(&server, &ingest, "application/json", many).await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (413, Some("10001 events in one body; the limit is 10000"))
+        (
+            413,
+            Some(
+                "more than 10000 events in one body; the limit is 10000: send them in smaller \
+                 batches"
+            )
+        )
     );
 
     // Nothing of the refused bodies was stored.

@@ -249,6 +249,8 @@ impl SettingsBackend for StoreBackend {
         days: u32,
     ) -> Result<Retention, BackendError> {
         self.store.set_retention_days(days, now()).await?;
+        // The next ingest batch is judged by the new retention.
+        self.horizon.invalidate();
         tracing::info!(username = %admin.username, days, "retention set");
         self.retention().await
     }

@@ -128,6 +128,16 @@ impl TestServer {
         self.child.id()
     }
 
+    /// The server's peak resident memory so far, in KiB (`VmHWM`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status")
+    }
+
     /// Waits for the process to end by itself.
     pub fn wait(mut self) -> std::process::ExitStatus {
         self.child.wait().expect("server exits")
