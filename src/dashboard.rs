@@ -165,12 +165,11 @@ pub async fn report(
             .collect(),
     };
 
-    let count: i64 = ratings.iter().sum();
-    let weighted: i64 = ratings
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (i as i64 + 1) * n)
-        .sum();
+    // Saturating, like every sum of the rollups.
+    let count = ratings.iter().fold(0i64, |a, n| a.saturating_add(*n));
+    let weighted = ratings.iter().enumerate().fold(0i64, |a, (i, n)| {
+        a.saturating_add((i as i64 + 1).saturating_mul(*n))
+    });
     let feedback = FeedbackCard {
         count,
         average: ratio(weighted, count),
@@ -255,7 +254,9 @@ fn cost_series(
         ) else {
             continue;
         };
-        points[row].cost_micros[col] += cost;
+        // "other" adds up many models' cells: saturating, like the cells.
+        let cell = &mut points[row].cost_micros[col];
+        *cell = cell.saturating_add(cost);
     }
     CostSeries { models, points }
 }

@@ -137,7 +137,9 @@ impl PriceTable {
         let p = self.get(model)?;
         let micro_millionths = i128::from(prompt_tokens) * i128::from(p.prompt_micros_per_mtok)
             + i128::from(completion_tokens) * i128::from(p.completion_micros_per_mtok);
-        Some(((micro_millionths + 500_000) / 1_000_000) as i64)
+        // Saturating: within the ingest bounds (10^9 tokens, 100 000 USD per million)
+        // a cost is at most 2·10^14 micro-dollars; beyond, never a wrapped value.
+        Some(i64::try_from((micro_millionths + 500_000) / 1_000_000).unwrap_or(i64::MAX))
     }
 }
 

@@ -39,6 +39,20 @@ use crate::store::NewRequest;
 /// daily buckets the longer ones.
 pub const GRAINS: [i64; 2] = [HOUR_MS, DAY_MS];
 
+/// The most a rollup cell (and a session's or user's total) holds: sums saturate here,
+/// 2^54 (18 quadrillion: 18 billion dollars in micro-dollars, 570 years of latency in
+/// microseconds). A range adds up at most its 402 daily cells, which stays within 64
+/// bits, so no card can overflow either, whatever was ingested.
+pub const SUM_CAP: i64 = 1 << 54;
+const _: () = assert!(
+    (sightline_app::range::MAX_CUSTOM_DAYS + 2) as i128 * SUM_CAP as i128 <= i64::MAX as i128
+);
+
+/// `a + b`, saturated at [`SUM_CAP`] (and at `-SUM_CAP`).
+pub fn capped_add(a: i64, b: i64) -> i64 {
+    a.saturating_add(b).clamp(-SUM_CAP, SUM_CAP)
+}
+
 /// A status of 400 or more is an error in every card.
 pub fn is_error(status_code: i32) -> bool {
     status_code >= 400
@@ -61,17 +75,20 @@ pub struct Sums {
 }
 
 impl Sums {
+    /// Adds one request; every sum saturates at [`SUM_CAP`], so values beyond the
+    /// ingest's bounds (a direct store call, data from before the bounds) cannot wrap.
     pub fn add(&mut self, r: &NewRequest) {
-        self.requests += 1;
-        self.errors += i64::from(is_error(r.status_code));
-        self.latency_sum_us += latency_us(r.latency_ms);
-        self.prompt_tokens += r.prompt_tokens;
-        self.completion_tokens += r.completion_tokens;
-        self.cost_micros += r.cost_micros;
+        self.requests = capped_add(self.requests, 1);
+        self.errors = capped_add(self.errors, i64::from(is_error(r.status_code)));
+        self.latency_sum_us = capped_add(self.latency_sum_us, latency_us(r.latency_ms));
+        self.prompt_tokens = capped_add(self.prompt_tokens, r.prompt_tokens);
+        self.completion_tokens = capped_add(self.completion_tokens, r.completion_tokens);
+        self.cost_micros = capped_add(self.cost_micros, r.cost_micros);
     }
 
+    /// Prompt and completion tokens; at most twice [`SUM_CAP`].
     pub fn tokens(&self) -> i64 {
-        self.prompt_tokens + self.completion_tokens
+        self.prompt_tokens.saturating_add(self.completion_tokens)
     }
 }
 
@@ -199,6 +216,24 @@ mod tests {
         assert_eq!(d.service[&(hour, "openai".to_string())].requests, 1);
         assert_eq!(d.model_day.len(), 1);
         assert_eq!(d.model_day[&(day.1, "m".to_string())].requests, 1);
+    }
+
+    #[test]
+    fn sums_saturate_instead_of_wrapping() {
+        let mut huge = tests_support::request("h", 0);
+        huge.prompt_tokens = i64::MAX;
+        huge.cost_micros = i64::MAX - 1;
+        huge.latency_ms = 1e300;
+        let mut s = Sums::default();
+        s.add(&huge);
+        s.add(&huge);
+        assert_eq!(
+            (s.requests, s.prompt_tokens, s.cost_micros, s.latency_sum_us),
+            (2, SUM_CAP, SUM_CAP, SUM_CAP)
+        );
+        assert_eq!(s.tokens(), SUM_CAP + 10);
+        assert_eq!(capped_add(-SUM_CAP, -5), -SUM_CAP);
+        assert_eq!(capped_add(3, -5), -2);
     }
 }
 

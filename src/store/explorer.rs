@@ -43,7 +43,7 @@ impl Store {
         }
         let sql = format!(
             "SELECT id, request_id, created_at, method, endpoint, status_code, model_name, \
-                    prompt_tokens + completion_tokens, cost_micros, latency_ms, user_id, country \
+                    prompt_tokens, completion_tokens, cost_micros, latency_ms, user_id, country \
              FROM request_log WHERE {condition} \
              ORDER BY {column} DESC, id DESC LIMIT {}",
             limit + 1
@@ -60,11 +60,15 @@ impl Store {
                 endpoint: r.try_get(4)?,
                 status: r.try_get(5)?,
                 model: r.try_get(6)?,
-                tokens: r.try_get(7)?,
-                cost_micros: r.try_get(8)?,
-                latency_ms: r.try_get(9)?,
-                user_id: r.try_get(10)?,
-                country: r.try_get(11)?,
+                // Added here, saturating: rows stored before the ingest's bounds may hold
+                // counts whose sum leaves 64 bits (an error on PostgreSQL, REAL on SQLite).
+                tokens: r
+                    .try_get::<i64, _>(7)?
+                    .saturating_add(r.try_get::<i64, _>(8)?),
+                cost_micros: r.try_get(9)?,
+                latency_ms: r.try_get(10)?,
+                user_id: r.try_get(11)?,
+                country: r.try_get(12)?,
             })
         })?;
         let next = if rows.len() as i64 > limit {

@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError, values_placeholders};
 use crate::rollup::sessions::{self, KnownSession, KnownUser, SessionPlan};
-use crate::rollup::{Bucket, RollupDelta, Sums};
+use crate::rollup::{Bucket, RollupDelta, SUM_CAP, Sums};
 use crate::store::NewRequest;
 
 /// Most values bound in one statement: below SQLite's (32 766) and PostgreSQL's (65 535) limits.
@@ -21,7 +21,20 @@ enum Key {
     Text(String),
 }
 
-/// `INSERT … ON CONFLICT (keys) DO UPDATE SET v = v + excluded.v` for every row.
+/// `a + b` in SQL, saturated at [`SUM_CAP`]. Both are at most the cap (the migration
+/// 0006 clamped what was stored before, binds are clamped), so the addition itself
+/// never leaves 64 bits on either database.
+fn capped_sum(a: &str, b: &str) -> String {
+    format!("CASE WHEN {a} + {b} > {SUM_CAP} THEN {SUM_CAP} ELSE {a} + {b} END")
+}
+
+/// A value bound into a sum: within `-SUM_CAP ..= SUM_CAP`.
+fn capped(v: i64) -> i64 {
+    v.clamp(-SUM_CAP, SUM_CAP)
+}
+
+/// `INSERT … ON CONFLICT (keys) DO UPDATE SET v = v + excluded.v` for every row, each
+/// sum saturated at [`SUM_CAP`].
 async fn upsert_adding(
     conn: &mut AnyConnection,
     table: &str,
@@ -35,7 +48,10 @@ async fn upsert_adding(
     let columns = key_cols.len() + add_cols.len();
     let set = add_cols
         .iter()
-        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .map(|c| {
+            let sum = capped_sum(&format!("{table}.{c}"), &format!("excluded.{c}"));
+            format!("{c} = {sum}")
+        })
         .collect::<Vec<_>>()
         .join(", ");
     for chunk in rows.chunks(MAX_BINDS / columns) {
@@ -55,7 +71,7 @@ async fn upsert_adding(
                 };
             }
             for v in values {
-                query = query.bind(*v);
+                query = query.bind(capped(*v));
             }
         }
         query.execute(&mut *conn).await?;
@@ -181,6 +197,16 @@ async fn plan_sessions(
 
 async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<(), StoreError> {
     const SESSION_COLS: usize = 11;
+    let sum = |table: &str, c: &str| {
+        let total = capped_sum(&format!("{table}.{c}"), &format!("excluded.{c}"));
+        format!("{c} = {total}")
+    };
+    let session_sums = ["request_count", "error_count", "tokens", "cost_micros"]
+        .map(|c| sum("user_session", c))
+        .join(", ");
+    let user_sums = ["requests", "errors", "tokens", "cost_micros"]
+        .map(|c| sum("tracked_user", c))
+        .join(", ");
     for chunk in plan.sessions.chunks(MAX_BINDS / SESSION_COLS) {
         let sql = format!(
             "INSERT INTO user_session (session_key, user_id, inferred, started_at, last_seen_at, \
@@ -191,10 +217,7 @@ async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<
                     THEN excluded.started_at ELSE user_session.started_at END, \
                 last_seen_at = CASE WHEN excluded.last_seen_at > user_session.last_seen_at \
                     THEN excluded.last_seen_at ELSE user_session.last_seen_at END, \
-                request_count = user_session.request_count + excluded.request_count, \
-                error_count = user_session.error_count + excluded.error_count, \
-                tokens = user_session.tokens + excluded.tokens, \
-                cost_micros = user_session.cost_micros + excluded.cost_micros, \
+                {session_sums}, \
                 ip = COALESCE(user_session.ip, excluded.ip), \
                 user_agent = COALESCE(user_session.user_agent, excluded.user_agent)",
             values_placeholders(conn, chunk.len(), SESSION_COLS)
@@ -207,10 +230,10 @@ async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<
                 .bind(s.inferred)
                 .bind(s.started_at)
                 .bind(s.last_seen_at)
-                .bind(s.sums.requests)
-                .bind(s.sums.errors)
-                .bind(s.sums.tokens())
-                .bind(s.sums.cost_micros)
+                .bind(capped(s.sums.requests))
+                .bind(capped(s.sums.errors))
+                .bind(capped(s.sums.tokens()))
+                .bind(capped(s.sums.cost_micros))
                 .bind(s.ip.as_deref())
                 .bind(s.user_agent.as_deref());
         }
@@ -227,10 +250,7 @@ async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<
                     THEN excluded.first_seen_at ELSE tracked_user.first_seen_at END, \
                 last_seen_at = CASE WHEN excluded.last_seen_at > tracked_user.last_seen_at \
                     THEN excluded.last_seen_at ELSE tracked_user.last_seen_at END, \
-                requests = tracked_user.requests + excluded.requests, \
-                errors = tracked_user.errors + excluded.errors, \
-                tokens = tracked_user.tokens + excluded.tokens, \
-                cost_micros = tracked_user.cost_micros + excluded.cost_micros, \
+                {user_sums}, \
                 open_session_key = COALESCE(excluded.open_session_key, tracked_user.open_session_key)",
             values_placeholders(conn, chunk.len(), USER_COLS)
         );
@@ -240,10 +260,10 @@ async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<
                 .bind(u.user_id.as_str())
                 .bind(u.first_seen_at)
                 .bind(u.last_seen_at)
-                .bind(u.sums.requests)
-                .bind(u.sums.errors)
-                .bind(u.sums.tokens())
-                .bind(u.sums.cost_micros)
+                .bind(capped(u.sums.requests))
+                .bind(capped(u.sums.errors))
+                .bind(capped(u.sums.tokens()))
+                .bind(capped(u.sums.cost_micros))
                 .bind(u.open_session_key.as_deref());
         }
         query.execute(&mut *conn).await?;

@@ -10,6 +10,7 @@ mod detection;
 mod durability;
 mod export;
 mod hardening_event_limit;
+mod hardening_numbers;
 mod hardening_queue_depth;
 mod hardening_ranges;
 mod hardening_replays;
