@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 
+use crate::ingest::validate::{MAX_BYTES, MAX_COST_USD, MAX_DURATION_MS, MAX_TOKENS};
 use crate::ingest::{MAX_BODY_BYTES, MAX_EVENTS};
 
 fn string(max: u32) -> Value {
@@ -20,9 +21,25 @@ fn string(max: u32) -> Value {
 
 fn timestamp() -> Value {
     json!({
-        "description": "RFC 3339 date-time or epoch milliseconds; now when absent. At most 1 day in the future.",
+        "description": "RFC 3339 date-time or epoch milliseconds; now when absent. At most 1 day in the future, and not older than the retention in force (the settings' days, else SIGHTLINE_RETENTION_DAYS) nor than the instant raw rows were ever pruned up to: such an event is rejected with its index.",
         "oneOf": [{ "type": "string", "format": "date-time" }, { "type": "integer", "minimum": 0 }]
     })
+}
+
+/// A user id of the platform: `sightline:` (any case) is reserved for the dashboard's
+/// own accounts.
+fn user_id() -> Value {
+    json!({
+        "type": "string",
+        "maxLength": 255,
+        "not": { "pattern": "^\\s*[Ss][Ii][Gg][Hh][Tt][Ll][Ii][Nn][Ee]:" },
+        "description": "Longer values are truncated to 255 characters. An id starting with `sightline:` (any case) is rejected: that prefix names Sightline's dashboard accounts."
+    })
+}
+
+/// A number from 0 to `max`.
+fn bounded(kind: &str, max: Value, description: &str) -> Value {
+    json!({ "type": kind, "minimum": 0, "maximum": max, "description": description })
 }
 
 fn enumeration(values: &[&str]) -> Value {
@@ -69,21 +86,21 @@ pub fn spec() -> Value {
                         "endpoint": string(255),
                         "method": string(16),
                         "status_code": { "type": "integer", "minimum": 100, "maximum": 599 },
-                        "latency_ms": { "type": "number", "minimum": 0 },
-                        "ttft_ms": { "type": "number", "minimum": 0 },
+                        "latency_ms": bounded("number", json!(MAX_DURATION_MS), "Milliseconds, at most a day."),
+                        "ttft_ms": bounded("number", json!(MAX_DURATION_MS), "Time to first token in milliseconds, at most a day."),
                         "model": string(128),
-                        "prompt_tokens": { "type": "integer", "minimum": 0 },
-                        "completion_tokens": { "type": "integer", "minimum": 0 },
-                        "cost_usd": { "type": "number", "minimum": 0, "maximum": 1_000_000, "description": "When absent, priced from the model price table (unknown models cost 0 and get a warning)." },
+                        "prompt_tokens": bounded("integer", json!(MAX_TOKENS), "At most a billion."),
+                        "completion_tokens": bounded("integer", json!(MAX_TOKENS), "At most a billion."),
+                        "cost_usd": bounded("number", json!(MAX_COST_USD), &format!("At most {MAX_COST_USD} USD. When absent, priced from the model price table (unknown models cost 0 and get a warning); a priced cost over {MAX_COST_USD} USD is rejected too.")),
                         "finish_reason": string(64),
-                        "user_id": string(255),
+                        "user_id": user_id(),
                         "session_id": string(255),
                         "is_authenticated": { "type": "boolean" },
                         "ip": { "type": "string", "description": "IPv4 or IPv6; anything else is dropped with a warning." },
                         "country": { "type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2; anything else is dropped with a warning." },
                         "user_agent": string(512),
-                        "request_bytes": { "type": "integer", "minimum": 0 },
-                        "response_bytes": { "type": "integer", "minimum": 0 },
+                        "request_bytes": bounded("integer", json!(MAX_BYTES), "At most 1 TiB."),
+                        "response_bytes": bounded("integer", json!(MAX_BYTES), "At most 1 TiB."),
                         "error": string(2000),
                         "metadata": { "description": "Any JSON up to 8 KiB." },
                         "prompt": { "type": "string", "description": "Checked for prompt injection; not stored." },
@@ -96,7 +113,7 @@ pub fn spec() -> Value {
                     "required": ["event_type"],
                     "properties": {
                         "event_type": enumeration(&auth_types),
-                        "user_id": string(255),
+                        "user_id": user_id(),
                         "ip": { "type": "string" },
                         "user_agent": string(512),
                         "success": { "type": "boolean", "description": "Defaults to true, false for login_failed." },
@@ -110,7 +127,7 @@ pub fn spec() -> Value {
                     "required": ["request_id", "rating"],
                     "properties": {
                         "request_id": { "type": "string", "maxLength": 128 },
-                        "user_id": string(255),
+                        "user_id": user_id(),
                         "rating": { "type": "integer", "minimum": 1, "maximum": 5 },
                         "comment": string(4000),
                         "timestamp": timestamp()
@@ -123,7 +140,7 @@ pub fn spec() -> Value {
                         "threat_type": enumeration(&threat_types),
                         "severity": enumeration(&severities),
                         "ip": { "type": "string" },
-                        "user_id": string(255),
+                        "user_id": user_id(),
                         "country": { "type": "string", "pattern": "^[A-Za-z]{2}$" },
                         "endpoint": string(255),
                         "request_id": string(128),
@@ -182,7 +199,7 @@ pub fn spec() -> Value {
                         "400": { "description": "Malformed body, with its position", "content": error_reply },
                         "401": { "description": "Missing, invalid or revoked API key", "content": error_reply },
                         "403": { "description": "The key lacks the ingest scope", "content": error_reply },
-                        "413": { "description": "Body or event count over the limit", "content": error_reply },
+                        "413": { "description": format!("Body over {} MiB, or more than {MAX_EVENTS} events (reading stops at the first one over the limit)", MAX_BODY_BYTES / (1024 * 1024)), "content": error_reply },
                         "415": { "description": "Unsupported Content-Type", "content": error_reply },
                         "503": { "description": "Write queue full or database unavailable: nothing stored; see Retry-After", "content": error_reply }
                     }
@@ -196,7 +213,7 @@ pub fn spec() -> Value {
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/FeedbackEvent" } } } },
                     "responses": {
                         "200": { "description": "Stored", "content": { "application/json": { "schema": { "type": "object", "properties": { "request_id": { "type": "string" }, "rating": { "type": "integer" }, "status": enumeration(&["created", "updated"]) } } } } },
-                        "400": { "description": "Invalid feedback (not JSON, rating outside 1..5, …)", "content": error_reply },
+                        "400": { "description": "Invalid feedback (not JSON, rating outside 1..5, a reserved `sightline:` user id, a timestamp outside the retention, …)", "content": error_reply },
                         "401": { "description": "Missing, invalid or revoked API key", "content": error_reply },
                         "403": { "description": "The key lacks the ingest and read scopes", "content": error_reply },
                         "413": { "description": "Body over the limit", "content": error_reply },

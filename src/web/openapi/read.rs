@@ -33,6 +33,9 @@ fn epoch_ms() -> Value {
     json!({ "type": "integer", "description": "Epoch milliseconds (UTC)." })
 }
 
+/// What every instant parameter takes, and its bounds.
+const INSTANT: &str = "A date `YYYY-MM-DD` (UTC), an RFC 3339 time or epoch milliseconds, from 1970-01-01 to a day from now (else 400 naming the parameter).";
+
 /// `?range=` of the list views and exports: a preset back from now, or every row.
 fn list_range(default: &str, what: &str) -> Value {
     query(
@@ -57,7 +60,8 @@ fn responses(ok: Value, error_reply: &Value, bad_request: &str) -> Value {
 
 /// `GET /api/v1/dashboard`.
 pub fn dashboard_path(error_reply: &Value) -> Value {
-    let instant = "A date `YYYY-MM-DD` (UTC), an RFC 3339 time or epoch milliseconds.";
+    let instant = INSTANT;
+    let max_days = sightline_app::range::MAX_CUSTOM_DAYS;
     json!({
         "get": {
             "summary": "The dashboard's cards as JSON",
@@ -67,12 +71,12 @@ pub fn dashboard_path(error_reply: &Value) -> Value {
                 query("range", "The period: the last 24 hours, 7 days, 30 days, 90 days, or `custom` between `start` and `end`.",
                     json!({ "type": "string", "enum": ["24h", "7d", "1m", "3m", "custom"], "default": "24h" })),
                 query("start", &format!("With `range=custom`: the first instant. {instant}"), text()),
-                query("end", &format!("With `range=custom`: the end (a date counts as the whole day). {instant}"), text())
+                query("end", &format!("With `range=custom`: the end (a date counts as the whole day), after `start` and at most {max_days} days after it; a later end than now is now. {instant}"), text())
             ],
             "responses": responses(
                 json!({ "description": "The dashboard", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DashboardReport" } } } }),
                 error_reply,
-                "Unknown range, or a custom range without a valid start and end",
+                &format!("Unknown range, or a custom range without a valid start and end: an instant out of bounds, an end not after the start, a span over {max_days} days"),
             )
         }
     })
