@@ -113,7 +113,9 @@ pub fn inspect_with(r: &RequestText<'_>, engines: Engines) -> Vec<Finding> {
         if engines.rules && patterns::is_scanner(ua) {
             scan.add(patterns::SCANNER, Field::UserAgent);
         }
-        scan.value(ua, Field::UserAgent);
+        if !ordinary_agent(ua) {
+            scan.value(ua, Field::UserAgent);
+        }
     }
     if let Some(referer) = r.referer {
         let (before, query) = referer.split_once('?').unwrap_or((referer, ""));
@@ -150,6 +152,14 @@ fn plain(s: &str) -> bool {
         // `..2f..2f` (a traversal whose `%` was lost) and `Li4v` (base64 of `../`)
         && !s.contains("..")
         && !s.contains("Li4")
+}
+
+/// A user agent of product tokens and comments only (`Mozilla/5.0 (X11; Linux x86_64)
+/// Gecko/20100101`): no quote, bracket, operator or escape an attack would need.
+fn ordinary_agent(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b" ()/;.,_:+-".contains(&b))
+        && !s.contains("..")
 }
 
 /// A path of plain segments (route templates included), with no `..`.

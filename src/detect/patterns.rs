@@ -11,7 +11,7 @@
 
 use std::sync::LazyLock;
 
-use regex::RegexSet;
+use regex::bytes::{RegexSet, RegexSetBuilder};
 use sightline_tracker::wire::{Severity, ThreatType};
 
 /// What a detection reports.
@@ -68,12 +68,21 @@ struct Rule {
     set: RegexSet,
 }
 
+/// Room for the lazy DFA of a whole rule set, so that long values never fall back to
+/// the slow matcher.
+const DFA_BYTES: usize = 64 << 20;
+
+/// Patterns are ASCII-only and case-insensitive, matched on bytes: far smaller automata
+/// than Unicode classes give, and attack syntax is ASCII.
 fn rule(threat: Threat, patterns: &[&str]) -> Rule {
-    let patterns: Vec<String> = patterns.iter().map(|p| format!("(?i){p}")).collect();
-    Rule {
-        threat,
-        set: RegexSet::new(patterns).expect("detection patterns compile"),
-    }
+    let set = RegexSetBuilder::new(patterns)
+        .case_insensitive(true)
+        .unicode(false)
+        .dfa_size_limit(DFA_BYTES)
+        .size_limit(DFA_BYTES)
+        .build()
+        .expect("detection patterns compile");
+    Rule { threat, set }
 }
 
 /// Commands an injected shell line runs, which are not also everyday words.
@@ -88,7 +97,7 @@ const SENSITIVE_FILES: &str = r"((^|[\s/\\=:'\x22(])(etc/(passwd|shadow|group|gs
 
 /// Patterns of one decoded value (query name or value, path, header value).
 static VALUE_RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    const Q: &str = r#"['"`´’‘′]"#;
+    const Q: &str = r#"(['"`]|´|’|‘|′)"#;
     let sqli = [
         // UNION-based: union select, union all select, union distinct (select
         r"\bunion\b[\s(]*(all|distinct)?[\s(]*select\b".to_string(),
@@ -110,8 +119,8 @@ static VALUE_RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         r"\b(information_schema|pg_catalog|pg_shadow|pg_user|pg_group|sysobjects|syscolumns|sysusers|sysdatabases|master\.\.sys\w+|mysql\.user|all_tables|user_tables|dba_users|v\$version|msysaccessobjects|sqlite_master)\b".to_string(),
         r"\bfrom\s+dual\b|@@(version|servername|hostname|datadir|basedir|identity|spid|language|microsoftversion)\b|\b(current_user|session_user|system_user|database|version|schema)\s*\(\s*\)".to_string(),
         // Functions of blind and error-based probes
-        r"\b(sleep|pg_sleep|benchmark|extractvalue|updatexml|load_file|dbms_pipe\.receive_message|dbms_lock\.sleep|utl_inaddr\.get_host_(name|address)|utl_http\.request|ctxsys\.drithsx\.sn|xp_cmdshell|xp_dirtree|sp_executesql|sp_oacreate|sp_makewebtask|name_const|make_set|elt|gtid_subset|json_keys|randomblob|geometrycollection|json_extract|jsonb_pretty|json_build_object|unistr|lo_import|lo_export|lo_get|sqlite_compileoption_(used|get)|find_in_set|xmltype|sys_context|pg_read_file|pg_ls_dir|current_setting|query_to_xml|database_to_xml)\s*\(".to_string(),
-        r"\b(char|chr|nchar|concat|concat_ws|group_concat|unhex|ascii|ord|substring|substr|mid|cast|convert|count|length|exp|floor|if|iif|ifnull|coalesce)\s*\(\s*(0x[0-9a-f]+|\d+\s*[,)|=]|~|\(*\s*select\b|rand\s*\()".to_string(),
+        r"\b(sleep|pg_sleep|benchmark|extractvalue|updatexml|load_file|dbms_pipe\.receive_message|dbms_lock\.sleep|utl_inaddr\.get_host_(name|address)|utl_http\.request|ctxsys\.drithsx\.sn|xp_cmdshell|xp_dirtree|sp_executesql|sp_oacreate|sp_makewebtask|name_const|make_set|gtid_subset|json_keys|randomblob|geometrycollection|json_extract|jsonb_pretty|json_build_object|unistr|lo_import|lo_export|lo_get|sqlite_compileoption_(used|get)|find_in_set|xmltype|sys_context|pg_read_file|pg_ls_dir|current_setting|query_to_xml|database_to_xml)\s*\(".to_string(),
+        r"\belt\s*\(\s*\d+\s*=|(^|[^a-z0-9_\x80-\xff])(char|chr|nchar|concat|concat_ws|group_concat|unhex|ascii|ord|substring|substr|mid|cast|convert|count|length|exp|floor|if|iif|ifnull|coalesce)\s*\(\s*(0x[0-9a-f]+|\d+\s*[,)|=]|~|\(*\s*select\b|rand\s*\()".to_string(),
         r"\bcase\s+when\b.{1,100}\bthen\b|\bprocedure\s+analyse\b|\binto\s+(out|dump)file\b|\blimit\s+\d+\s*,\s*\d+\s*(--|#|;|$)|(=|<|>|\bin\b|\blike\b|\brlike\b|\bregexp\b)\s*\(\s*select\b|\bnull\s*,\s*null\b".to_string(),
     ];
     let xss = [
@@ -129,7 +138,7 @@ static VALUE_RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     let traversal = [
         // ../, ..\, ..;/, .../, ..%00/, and encodings servers decode
         r"(^|[/\\=:\s;'\x22]|%2e)\.{2,}[/\\;\x00]",
-        r"\.{2,}[/\\]|[/\\]\.\.([/\\]|$)|\.\.(0x|%)?(2f|5c)|(0x2e){2}(0x2f|0x5c|[^\w])|(\.\.[^\w\s.]{1,2}){2,}|(\.[/\\]+){3,}|[/\\]\\[/\\]|\bLi4v(Li4v|Li4u|Li8)+",
+        r"\.{2,}[/\\]|[/\\]\.\.([/\\]|$)|\.\.(0x|%)?(2f|5c)|(0x2e){2}(0x2f|0x5c|[^\w])|(\.\.[^\w\s.]{1,4}){2,}|(\.[/\\]+){3,}|[/\\]\\[/\\]|\bLi4v(Li4v|Li4u|Li8)+",
         r"^\s*(/(etc|var|usr|opt|proc|sys|root|boot|dev|srv|bin|sbin|lib|lib64)/|[a-z]:\\)",
         SENSITIVE_FILES,
         r"\x00|\b(file|php|phar|zip|expect|glob|jar|netdoc|compress\.zlib)://",
@@ -170,13 +179,16 @@ static PATH_RULE: LazyLock<Rule> = LazyLock::new(|| rule(TRAVERSAL, &[SENSITIVE_
 pub fn value_threats(text: &str) -> impl Iterator<Item = Threat> + '_ {
     VALUE_RULES
         .iter()
-        .filter(move |r| r.set.is_match(text))
+        .filter(move |r| r.set.is_match(text.as_bytes()))
         .map(|r| r.threat)
 }
 
 /// The threats of a path of plain segments (no `..`, nothing to decode).
 pub fn path_threats(path: &str) -> Option<Threat> {
-    PATH_RULE.set.is_match(path).then_some(PATH_RULE.threat)
+    PATH_RULE
+        .set
+        .is_match(path.as_bytes())
+        .then_some(PATH_RULE.threat)
 }
 
 /// Commands a probe sends alone as a value, to see whether it reaches a shell.
@@ -219,7 +231,7 @@ static SCANNER_AGENTS: LazyLock<Rule> = LazyLock::new(|| {
 });
 
 pub fn is_scanner(user_agent: &str) -> bool {
-    SCANNER_AGENTS.set.is_match(user_agent)
+    SCANNER_AGENTS.set.is_match(user_agent.as_bytes())
 }
 
 /// Phrases that try to override a model's instructions.
@@ -244,5 +256,8 @@ static PROMPT_RULES: LazyLock<Rule> = LazyLock::new(|| {
 
 /// The prompt-injection rule, when `prompt` matches it.
 pub fn prompt_injection(prompt: &str) -> Option<Threat> {
-    PROMPT_RULES.set.is_match(prompt).then_some(PROMPT)
+    PROMPT_RULES
+        .set
+        .is_match(prompt.as_bytes())
+        .then_some(PROMPT)
 }
