@@ -1,4 +1,6 @@
 //! The Sightline server: configuration, storage, the web server and the CLI commands.
+// The OpenAPI document is one `json!` literal, deeper than the default limit allows.
+#![recursion_limit = "256"]
 
 pub mod auth;
 pub mod cached;

@@ -7,6 +7,9 @@
 //! judges the traffic it ingested (see the README on scaling out).
 
 pub mod anomalies;
+pub mod corpus;
+mod decode;
+pub mod inspect;
 pub mod patterns;
 pub mod threats;
 pub mod webhooks;

@@ -177,6 +177,8 @@ pub fn inspected(e: &mut RequestEvent) -> Inspected {
     Inspected {
         path: take(e.path.take()),
         query: take(e.query.take()),
+        referer: take(e.referer.take()),
+        forwarded_for: take(e.forwarded_for.take()),
         prompt: take(e.prompt.take()),
     }
 }

@@ -19,17 +19,23 @@ pub struct IngestWrite {
 }
 
 /// The parts of a request event that are inspected for attacks, never stored: the raw
-/// path and query string, and the prompt.
+/// path and query string, the `Referer` and forwarded-for header values, and the prompt.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Inspected {
     pub path: Option<String>,
     pub query: Option<String>,
+    pub referer: Option<String>,
+    pub forwarded_for: Option<String>,
     pub prompt: Option<String>,
 }
 
 impl Inspected {
     pub fn is_empty(&self) -> bool {
-        self.path.is_none() && self.query.is_none() && self.prompt.is_none()
+        self.path.is_none()
+            && self.query.is_none()
+            && self.referer.is_none()
+            && self.forwarded_for.is_none()
+            && self.prompt.is_none()
     }
 }
 

@@ -105,7 +105,9 @@ pub fn spec() -> Value {
                         "metadata": { "description": "Any JSON up to 8 KiB." },
                         "prompt": { "type": "string", "description": "Checked for prompt injection; not stored." },
                         "path": { "type": "string", "description": "The raw request path when `endpoint` is a route template: checked for attack patterns, not stored." },
-                        "query": { "type": "string", "description": "The query string without `?`: checked for attack patterns, not stored." }
+                        "query": { "type": "string", "description": "The query string without `?`: checked for attack patterns, not stored." },
+                        "referer": { "type": "string", "description": "The request's `Referer` header: checked for attack patterns, not stored." },
+                        "forwarded_for": { "type": "string", "description": "`X-Forwarded-For` hops the client wrote (not those of trusted proxies), comma-separated: hops that are not IP addresses are checked for attack patterns; not stored." }
                     }
                 },
                 "AuthEvent": {

@@ -108,6 +108,14 @@ storage_test!(
         r["endpoint"] = json!("/v1/files/{file_id}");
         r["path"] = json!("/v1/files/..%2f..%2f..%2fetc%2fpasswd");
         attacks.push(r);
+        // Header values the tracker passes on: a Referer and forwarded-for hops the
+        // client wrote.
+        let mut r = request("referer-1", t, "198.51.100.10", 200);
+        r["referer"] = json!("https://shop.example/?q=%3Csvg%2Fonload%3Dalert(1)%3E");
+        attacks.push(r);
+        let mut r = request("forwarded-1", t, "198.51.100.11", 200);
+        r["forwarded_for"] = json!("203.0.113.20, 10.0.0.1 | whoami");
+        attacks.push(r);
         let mut r = request("prompt-1", t, "192.0.2.44", 200);
         r["user_id"] = json!("u-9");
         r["prompt"] =
@@ -133,10 +141,10 @@ storage_test!(
             &json!({ "requests": attacks.clone(), "auth_events": failed }),
         )
         .await;
-        assert_eq!(reply["accepted"], 84);
+        assert_eq!(reply["accepted"], 86);
         // A retried batch is stored once and detected once.
         let reply = api::ingest(&server, &key, &json!({ "requests": attacks })).await;
-        assert_eq!(reply["duplicates"], 78);
+        assert_eq!(reply["duplicates"], 80);
 
         let expected = vec![
             (
@@ -182,6 +190,14 @@ storage_test!(
                 "high".into(),
                 3,
             ),
+            (
+                "suspicious_content".into(),
+                s("198.51.100.11"),
+                None,
+                "critical".into(),
+                1,
+            ),
+            ("xss".into(), s("198.51.100.10"), None, "high".into(), 1),
             ("xss".into(), s("198.51.100.7"), None, "high".into(), 1),
         ];
         assert!(
@@ -217,7 +233,8 @@ storage_test!(
                 ),
                 (
                     "sql_injection".into(),
-                    "SQL injection pattern in the query string: ?id=1'%20OR%20'1'%3D'1".into()
+                    "SQL injection (libinjection) in the query string: ?id=1'%20OR%20'1'%3D'1"
+                        .into()
                 ),
             ]
         );
@@ -232,7 +249,7 @@ storage_test!(
         // The threats page's data source, the dashboard, counts them as open.
         let dashboard = api::get_json(&server, &key, "/api/v1/dashboard?range=24h").await;
         assert_eq!(
-            dashboard["summary"]["current"]["openThreats"], 8,
+            dashboard["summary"]["current"]["openThreats"], 10,
             "{}",
             dashboard["summary"]
         );

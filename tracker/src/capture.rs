@@ -171,9 +171,67 @@ pub(crate) fn client_ip(
     }
 }
 
+/// The `X-Forwarded-For` hops the client itself wrote, for inspection: the whole header
+/// when the peer is not a trusted proxy, else the hops left of the client address (what
+/// the client sent before the first trusted proxy appended it). `None` when there are
+/// none.
+pub(crate) fn untrusted_forwarded_for(
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    trusted: &[ProxyNet],
+) -> Option<String> {
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip.to_canonical()));
+    let written = match peer {
+        Some(p) if is_trusted(p) => {
+            // Right to left: trusted proxies, then the client address they saw.
+            let proxies = hops
+                .iter()
+                .rev()
+                .take_while(|h| h.parse::<IpAddr>().is_ok_and(is_trusted))
+                .count();
+            &hops[..hops.len().saturating_sub(proxies + 1)]
+        }
+        _ => &hops[..],
+    };
+    (!written.is_empty()).then(|| written.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_hops_the_client_wrote() {
+        let trusted = [ProxyNet::parse("10.0.0.0/8").unwrap()];
+        let h = xff("1.2.3.4' or 1=1--, 203.0.113.9, 10.0.0.2");
+        // Through our proxies: the client wrote the first hop, the proxy saw 203.0.113.9.
+        assert_eq!(
+            untrusted_forwarded_for(&h, Some("10.0.0.1".parse().unwrap()), &trusted).as_deref(),
+            Some("1.2.3.4' or 1=1--")
+        );
+        // Straight from the client: all of it is the client's.
+        assert_eq!(
+            untrusted_forwarded_for(&h, Some("198.51.100.7".parse().unwrap()), &trusted).as_deref(),
+            Some("1.2.3.4' or 1=1--, 203.0.113.9, 10.0.0.2")
+        );
+        let clean = xff("203.0.113.9");
+        assert_eq!(
+            untrusted_forwarded_for(&clean, Some("10.0.0.1".parse().unwrap()), &trusted),
+            None
+        );
+        assert_eq!(
+            untrusted_forwarded_for(&HeaderMap::new(), None, &trusted),
+            None
+        );
+    }
 
     fn xff(v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

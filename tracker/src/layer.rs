@@ -13,7 +13,9 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
-use crate::capture::{TrackedRequestId, TrackedUsage, TrackedUser, client_ip};
+use crate::capture::{
+    TrackedRequestId, TrackedUsage, TrackedUser, client_ip, untrusted_forwarded_for,
+};
 use crate::tracker::{Tracker, now_ms, request_id_at};
 use crate::wire::{RequestEvent, RequestKind, Timestamp};
 
@@ -87,7 +89,8 @@ struct Started {
     user: Option<TrackedUser>,
 }
 
-/// Path and query are sent for inspection only; the server reads no more than this.
+/// Path, query, referer and forwarded-for hops are sent for inspection only; the server
+/// reads no more than this.
 const INSPECTED_BYTES: usize = 2048;
 
 fn bounded(text: &str) -> String {
@@ -123,6 +126,13 @@ impl Started {
                 &tracker.capture().trusted_proxies,
             ),
             user_agent: header_text(headers, header::USER_AGENT),
+            referer: header_text(headers, header::REFERER).map(|r| bounded(&r)),
+            forwarded_for: untrusted_forwarded_for(
+                headers,
+                peer_ip(request),
+                &tracker.capture().trusted_proxies,
+            )
+            .map(|f| bounded(&f)),
             request_bytes: content_length(headers),
             ..RequestEvent::default()
         };

@@ -185,6 +185,14 @@ pub struct RequestEvent {
     /// The query string, without `?`: checked for attack patterns, not stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// The request's `Referer` header: checked for attack patterns, not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referer: Option<String>,
+    /// Forwarded-for header values the platform does not trust (`X-Forwarded-For` from
+    /// a client that is not a configured proxy), comma-separated: every hop that is not
+    /// an IP address is checked for attack patterns; not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_for: Option<String>,
 }
 
 /// A 1–5 rating of a response; rating the same request again (same user) changes it.

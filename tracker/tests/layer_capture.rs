@@ -256,18 +256,44 @@ async fn forwarded_for_is_honoured_only_from_trusted_proxies() {
     call(&app, from("198.51.100.4:5000", Some("203.0.113.9"))).await;
     call(&app, from("10.1.2.3:5000", None)).await;
     call(&app, get_req("/v1/items/1")).await;
-    let ips: Vec<Option<String>> = recorded(&tracker, &mut rx)
-        .await
-        .into_iter()
-        .map(|e| e.ip)
-        .collect();
+    call(
+        &app,
+        from("10.1.2.3:5000", Some("1' or '1'='1, 203.0.113.9")),
+    )
+    .await;
+    let mut with_referer = get_req("/v1/items/1");
+    with_referer.headers_mut().insert(
+        "referer",
+        "https://app.example/?q=%3Cscript%3E".parse().unwrap(),
+    );
+    call(&app, with_referer).await;
+    let events = recorded(&tracker, &mut rx).await;
+    let ips: Vec<Option<&str>> = events.iter().map(|e| e.ip.as_deref()).collect();
     assert_eq!(
         ips,
         [
-            Some("203.0.113.9".into()),
-            Some("198.51.100.4".into()),
-            Some("10.1.2.3".into()),
+            Some("203.0.113.9"),
+            Some("198.51.100.4"),
+            Some("10.1.2.3"),
+            None,
+            Some("203.0.113.9"),
             None
+        ]
+    );
+    // For inspection only (never stored): the hops the client wrote, and the Referer.
+    let inspected: Vec<(Option<&str>, Option<&str>)> = events
+        .iter()
+        .map(|e| (e.forwarded_for.as_deref(), e.referer.as_deref()))
+        .collect();
+    assert_eq!(
+        inspected,
+        [
+            (None, None),
+            (Some("203.0.113.9"), None),
+            (None, None),
+            (None, None),
+            (Some("1' or '1'='1"), None),
+            (None, Some("https://app.example/?q=%3Cscript%3E"))
         ]
     );
 }
