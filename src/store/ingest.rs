@@ -2,8 +2,8 @@
 //! share one transaction, so one commit acknowledges them all.
 
 use super::{
-    FeedbackOutcome, NewAuthEvent, NewFeedback, NewRequest, NewThreat, Store, StoreError,
-    auth_events, feedback, requests, threats,
+    FeedbackOutcome, NewAuthEvent, NewFeedback, NewRequest, NewSpan, NewThreat, Store, StoreError,
+    auth_events, feedback, otlp_spans, requests, threats,
 };
 
 /// The valid events of one API call, ready to store.
@@ -16,6 +16,9 @@ pub struct IngestWrite {
     /// What detection reads of some requests (by index in `requests`) and the store
     /// never keeps.
     pub inspected: Vec<(usize, Inspected)>,
+    /// The spans of an OTLP trace export (their requests are in `requests`): kept for
+    /// the rule that counts GenAI usage on the server span's request above it.
+    pub spans: Vec<NewSpan>,
 }
 
 /// The parts of a request event that are inspected for attacks, never stored: the raw
@@ -38,8 +41,9 @@ impl IngestWrite {
         self.requests.len() + self.feedback.len() + self.threats.len() + self.auth_events.len()
     }
 
+    /// Nothing to write: no event and no span.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len() == 0 && self.spans.is_empty()
     }
 }
 
@@ -53,7 +57,9 @@ pub struct IngestWritten {
 
 impl Store {
     /// Stores every write of `group` in one transaction, requests first (as one batch,
-    /// in order), then each write's feedback, threats and auth events. All or nothing.
+    /// in order), then the spans of OTLP exports (with the usage they carry up to their
+    /// server requests), then each write's feedback, threats and auth events. All or
+    /// nothing.
     pub async fn write_ingest_group(
         &self,
         group: &[&IngestWrite],
@@ -61,6 +67,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let all: Vec<&NewRequest> = group.iter().flat_map(|w| w.requests.iter()).collect();
         let fresh = requests::record_requests_in(&mut tx, &all, self.kind).await?;
+        let spans: Vec<&NewSpan> = group.iter().flat_map(|w| w.spans.iter()).collect();
+        otlp_spans::record_spans_in(&mut tx, &spans, self.kind).await?;
         let mut written = Vec::with_capacity(group.len());
         let mut offset = 0;
         for w in group {
