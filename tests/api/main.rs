@@ -12,6 +12,7 @@ mod export;
 mod ingest;
 mod logging;
 mod metrics;
+mod otlp;
 mod replicas;
 mod requests_view;
 mod retention;
