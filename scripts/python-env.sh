@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Creates target/pyenv, the venv of the real Python clients the integration tests run
-# (the OpenTelemetry SDK and its OTLP exporters, FastAPI with its instrumentation, the
-# openai SDK), from the pinned tests/python/requirements.txt. Idempotent: skipped while
-# the stamp file says this exact list is installed.
+# Creates a venv from a pinned requirements file: by default target/pyenv, the real
+# Python clients the integration tests run (the OpenTelemetry SDK and its OTLP exporters,
+# FastAPI with its instrumentation, the openai SDK) from tests/python/requirements.txt;
+# `scripts/python-env.sh VENV REQUIREMENTS` for another (scripts/phoenix-env.sh).
+# Idempotent: skipped while the stamp file says this exact list is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1;34m[python-env]\033[0m %s\n' "$*" >&2; }
 
-venv=target/pyenv
-requirements=tests/python/requirements.txt
+venv=${1:-target/pyenv}
+requirements=${2:-tests/python/requirements.txt}
 stamp="$venv/.installed"
 want=$(sha256sum "$requirements" | cut -d' ' -f1)
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
