@@ -105,11 +105,12 @@ pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
         ("deleted", retention::prune(&store, cutoff, options).await?)
     };
     println!(
-        "{verb} {} requests and {} auth events older than {days} days (before {}) in {:.1} s; rollups kept",
+        "{verb} {} requests and {} auth events older than {days} days (before {}) in {:.1} s; rollups kept (and {} OTLP span links)",
         report.requests,
         report.auth_events,
         format_instant(cutoff),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        report.trace_spans
     );
     store.close().await;
     Ok(())

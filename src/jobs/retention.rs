@@ -47,6 +47,8 @@ pub struct PruneReport {
     pub cutoff: i64,
     pub requests: u64,
     pub auth_events: u64,
+    /// Span links of OTLP exports (`otlp_span`).
+    pub trace_spans: u64,
     /// Write transactions it took.
     pub batches: u64,
 }
@@ -61,7 +63,11 @@ pub async fn prune(
         cutoff,
         ..PruneReport::default()
     };
-    for table in [RawTable::Requests, RawTable::AuthEvents] {
+    for table in [
+        RawTable::Requests,
+        RawTable::AuthEvents,
+        RawTable::TraceSpans,
+    ] {
         loop {
             let batch_started = Instant::now();
             let deleted = store
@@ -71,6 +77,7 @@ pub async fn prune(
             match table {
                 RawTable::Requests => report.requests += deleted,
                 RawTable::AuthEvents => report.auth_events += deleted,
+                RawTable::TraceSpans => report.trace_spans += deleted,
             }
             if deleted < options.batch_rows.max(1) as u64 {
                 break;
@@ -87,6 +94,7 @@ pub async fn dry_run(store: &Store, cutoff: i64) -> Result<PruneReport, StoreErr
         cutoff,
         requests: store.count_before(RawTable::Requests, cutoff).await?,
         auth_events: store.count_before(RawTable::AuthEvents, cutoff).await?,
+        trace_spans: store.count_before(RawTable::TraceSpans, cutoff).await?,
         batches: 0,
     })
 }
@@ -102,6 +110,7 @@ async fn run_once(store: &Store, default_days: u32) -> Result<(), StoreError> {
         cutoff = report.cutoff,
         requests = report.requests,
         auth_events = report.auth_events,
+        trace_spans = report.trace_spans,
         batches = report.batches,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "retention: pruned raw rows older than the retention"

@@ -57,18 +57,34 @@ pub struct IngestWritten {
 
 impl Store {
     /// Stores every write of `group` in one transaction, requests first (as one batch,
-    /// in order), then the spans of OTLP exports (with the usage they carry up to their
-    /// server requests), then each write's feedback, threats and auth events. All or
-    /// nothing.
+    /// in order) with the spans of OTLP exports (and the usage GenAI spans carry up to
+    /// their server requests), then each write's feedback, threats and auth events. All
+    /// or nothing.
     pub async fn write_ingest_group(
         &self,
         group: &[&IngestWrite],
     ) -> Result<Vec<IngestWritten>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let all: Vec<&NewRequest> = group.iter().flat_map(|w| w.requests.iter()).collect();
-        let fresh = requests::record_requests_in(&mut tx, &all, self.kind).await?;
         let spans: Vec<&NewSpan> = group.iter().flat_map(|w| w.spans.iter()).collect();
-        otlp_spans::record_spans_in(&mut tx, &spans, self.kind).await?;
+        let mut settled = otlp_spans::insert_spans_in(&mut tx, &spans, self.kind).await?;
+        // Server requests that carry the usage of GenAI spans of the same batch.
+        let merged: Vec<Option<NewRequest>> = group
+            .iter()
+            .flat_map(|w| w.requests.iter())
+            .map(|r| {
+                (!settled.before_insert.is_empty())
+                    .then(|| settled.merged(r))
+                    .flatten()
+            })
+            .collect();
+        let all: Vec<&NewRequest> = group
+            .iter()
+            .flat_map(|w| w.requests.iter())
+            .zip(&merged)
+            .map(|(r, m)| m.as_ref().unwrap_or(r))
+            .collect();
+        let fresh = requests::record_requests_in(&mut tx, &all, self.kind).await?;
+        otlp_spans::count_pending_in(&mut tx, &spans, settled).await?;
         let mut written = Vec::with_capacity(group.len());
         let mut offset = 0;
         for w in group {

@@ -4,6 +4,9 @@
 //! exactly once: when both are known, in whichever export completes the chain, its
 //! `counted_on` is set in the same transaction that adds its usage to the server's
 //! request row and to every rollup, session, user and model stat that request counts in.
+//! When both are new in the same batch (the usual case: an SDK exports a trace's spans
+//! together), the usage is added to the server's row before it is inserted, so its
+//! rollups are written once, with no correction.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -70,27 +73,128 @@ struct Pending {
     usage: SpanUsage,
 }
 
-/// Stores `spans` (a span already stored is kept as it was) and counts every provider
-/// span of the touched traces whose server ancestor is now known, on the caller's
-/// write transaction. Runs after the batch's requests are stored.
-pub(super) async fn record_spans_in(
+/// What storing a batch's spans settled before its requests are stored.
+#[derive(Debug, Default)]
+pub(super) struct Settled {
+    /// Usage of GenAI spans counted on a server span of the same batch, both new: added
+    /// to that server request's row before it is inserted.
+    pub before_insert: HashMap<String, Vec<SpanUsage>>,
+    /// Usage of new GenAI spans counted on a server request stored earlier.
+    after_insert: BTreeMap<String, Vec<SpanUsage>>,
+}
+
+impl Settled {
+    /// `row` with the usage counted on it in this batch (the first row of each id only:
+    /// a repeat in the batch is a duplicate).
+    pub fn merged(&mut self, row: &NewRequest) -> Option<NewRequest> {
+        let usages = self.before_insert.remove(&row.request_id)?;
+        match with_usage(row, &usages) {
+            Some(new) => Some(new),
+            None => {
+                overflow(&row.request_id);
+                None
+            }
+        }
+    }
+}
+
+fn overflow(request_id: &str) {
+    tracing::error!(%request_id, "GenAI usage beneath this request overflows its totals: not added");
+}
+
+/// Stores `spans` (a span already stored is kept as it was), on the caller's write
+/// transaction, before the batch's requests. A new GenAI span whose server ancestor is
+/// in the batch too is counted on it at once: marked in its own insert, its usage
+/// returned to be added to the server's row (new) or its stored row (a re-export).
+pub(super) async fn insert_spans_in(
     conn: &mut AnyConnection,
     spans: &[&NewSpan],
     kind: DbKind,
+) -> Result<Settled, StoreError> {
+    let mut settled = Settled::default();
+    if spans.is_empty() {
+        return Ok(settled);
+    }
+    // The batch's own trees, by trace and span id.
+    let mut trees: HashMap<&str, HashMap<String, Link>> = HashMap::new();
+    for s in spans {
+        let link = Link {
+            parent: s.parent_span_id.clone(),
+            server_request: s.request_id.clone().filter(|_| s.role == SpanRole::Server),
+        };
+        trees
+            .entry(s.trace_id.as_str())
+            .or_default()
+            .insert(s.span_id.clone(), link);
+    }
+    let counted_on: Vec<Option<&str>> = spans
+        .iter()
+        .map(|s| {
+            if s.role != SpanRole::Provider {
+                return None;
+            }
+            let tree = trees.get(s.trace_id.as_str())?;
+            match lineage::nearest_server(s.parent_span_id.as_deref(), tree) {
+                Ancestor::Server(request_id) => Some(request_id),
+                _ => None,
+            }
+        })
+        .collect();
+    let mut fresh = insert_spans(conn, spans, &counted_on, kind).await?;
+    let server_spans: HashMap<&str, (&str, &str)> = spans
+        .iter()
+        .filter(|s| s.role == SpanRole::Server)
+        .filter_map(|s| {
+            Some((
+                s.request_id.as_deref()?,
+                (s.trace_id.as_str(), s.span_id.as_str()),
+            ))
+        })
+        .collect();
+    let server_fresh: HashSet<(String, String)> = server_spans
+        .values()
+        .filter(|(t, s)| fresh.contains(&(t.to_string(), s.to_string())))
+        .map(|(t, s)| (t.to_string(), s.to_string()))
+        .collect();
+    for (s, target) in spans.iter().zip(counted_on) {
+        let Some(target) = target else { continue };
+        // Only the insert that stored the span counts it; a repeat or re-export does not.
+        if !fresh.remove(&(s.trace_id.clone(), s.span_id.clone())) {
+            continue;
+        }
+        let server_is_new = server_spans
+            .get(target)
+            .is_some_and(|(t, sp)| server_fresh.contains(&(t.to_string(), sp.to_string())));
+        let into = if server_is_new {
+            settled.before_insert.entry(target.to_string()).or_default()
+        } else {
+            settled.after_insert.entry(target.to_string()).or_default()
+        };
+        into.push(s.usage.clone());
+    }
+    Ok(settled)
+}
+
+/// After the batch's requests are stored: adds the usage settled on requests stored
+/// earlier, and counts every still pending GenAI span of the touched traces whose
+/// server ancestor is now known (or marks it as having none).
+pub(super) async fn count_pending_in(
+    conn: &mut AnyConnection,
+    spans: &[&NewSpan],
+    settled: Settled,
 ) -> Result<(), StoreError> {
+    let mut additions = settled.after_insert;
     if spans.is_empty() {
         return Ok(());
     }
-    insert_spans(conn, spans, kind).await?;
     let traces: Vec<&str> = distinct(spans.iter().map(|s| s.trace_id.as_str()));
     let pending = pending_in(conn, &traces).await?;
     if pending.is_empty() {
-        return Ok(());
+        return add_usage(conn, additions).await;
     }
     let links = links_of(conn, &distinct(pending.iter().map(|p| p.trace_id.as_str()))).await?;
 
     // Usage to add per server request, in span order (the first model named wins).
-    let mut additions: BTreeMap<String, Vec<SpanUsage>> = BTreeMap::new();
     let mut orphans = Vec::new();
     for p in pending {
         let empty = HashMap::new();
@@ -117,21 +221,28 @@ fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     ids.filter(|id| seen.insert(*id)).collect()
 }
 
+/// Inserts the spans not stored yet, the GenAI ones with the request they count on
+/// when it is known; the (trace, span) ids of those inserted.
 async fn insert_spans(
     conn: &mut AnyConnection,
     spans: &[&NewSpan],
+    counted_on: &[Option<&str>],
     kind: DbKind,
-) -> Result<(), StoreError> {
-    for chunk in spans.chunks(SPANS_PER_STATEMENT) {
+) -> Result<HashSet<(String, String)>, StoreError> {
+    let mut inserted = HashSet::new();
+    for (chunk, counted) in spans
+        .chunks(SPANS_PER_STATEMENT)
+        .zip(counted_on.chunks(SPANS_PER_STATEMENT))
+    {
         let sql = format!(
             "INSERT INTO otlp_span (trace_id, span_id, parent_span_id, role, request_id, \
                 model_name, prompt_tokens, completion_tokens, cost_micros, counted_on, created_at) \
-             VALUES {} ON CONFLICT (trace_id, span_id) DO NOTHING",
+             VALUES {} ON CONFLICT (trace_id, span_id) DO NOTHING RETURNING trace_id, span_id",
             values_placeholders(conn, chunk.len(), SPAN_COLUMNS)
         );
         // As for request rows: NULL-able columns would fix a cached statement's types.
         let mut query = sqlx::query(&sql).persistent(kind == DbKind::Sqlite);
-        for s in chunk {
+        for (s, counted) in chunk.iter().zip(counted) {
             query = query
                 .bind(&s.trace_id)
                 .bind(&s.span_id)
@@ -142,12 +253,14 @@ async fn insert_spans(
                 .bind(s.usage.prompt_tokens)
                 .bind(s.usage.completion_tokens)
                 .bind(s.usage.cost_micros)
-                .bind(None::<String>)
+                .bind(*counted)
                 .bind(s.created_at);
         }
-        query.execute(&mut *conn).await?;
+        for row in query.fetch_all(&mut *conn).await? {
+            inserted.insert((row.try_get(0)?, row.try_get(1)?));
+        }
     }
-    Ok(())
+    Ok(inserted)
 }
 
 /// The provider spans of `traces` not yet counted, oldest first.
@@ -271,7 +384,7 @@ async fn add_usage(
             continue;
         };
         let Some(new) = with_usage(&old, usages) else {
-            tracing::error!(request_id = %old.request_id, "GenAI usage beneath this request overflows its totals: not added");
+            overflow(&old.request_id);
             continue;
         };
         sqlx::query(

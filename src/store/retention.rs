@@ -1,6 +1,7 @@
 //! Retention: which raw rows are old enough to delete, and deleting them a small batch
 //! at a time. Rollups, model stats, sessions, users, threats and feedback are kept;
-//! raw `request_log` and `auth_event` rows older than the cutoff go.
+//! raw `request_log` and `auth_event` rows older than the cutoff go, and so do the
+//! `otlp_span` links of trace exports.
 
 use super::{Store, StoreError};
 
@@ -27,6 +28,8 @@ impl RetentionPolicy {
 pub enum RawTable {
     Requests,
     AuthEvents,
+    /// The span links OTLP exports leave for the parent/child rule.
+    TraceSpans,
 }
 
 impl RawTable {
@@ -34,6 +37,7 @@ impl RawTable {
         match self {
             RawTable::Requests => "request_log",
             RawTable::AuthEvents => "auth_event",
+            RawTable::TraceSpans => "otlp_span",
         }
     }
 }

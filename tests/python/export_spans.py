@@ -2,13 +2,14 @@
 OTLP/HTTP exporter (protobuf or JSON), configured by the standard environment variables
 (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS).
 
-    python export_spans.py proto|json TRACES START_MS together|children-first|parents-first FIRST_TRACE
+    python export_spans.py proto|json TRACES START_MS ORDER FIRST_TRACE
 
 Each trace is a SERVER span (an HTTP request the platform served, by user-<i>) with a
 GenAI CLIENT span beneath it (an OpenAI chat call). Ids are deterministic (a custom
 IdGenerator), so running the script twice exports the very same spans. The spans are
 sent in one export (`together`), or in two: every GenAI span first and the server spans
-in a later export (`children-first`), or the other way round. Exits 1 if the exporter
+in a later export (`children-first`), or the other way round (`parents-first`), or the
+server spans and then every span again (`parents-then-together`). Exits 1 if the exporter
 reports a failed export.
 """
 
@@ -98,6 +99,8 @@ def main():
         "together": [list(spans)],
         "children-first": [calls, servers],
         "parents-first": [servers, calls],
+        # The server spans, then the whole traces again (a retry that also has the rest).
+        "parents-then-together": [servers, list(spans)],
     }[order]
     out = exporter(protocol)
     for batch in batches:
