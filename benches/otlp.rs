@@ -6,7 +6,8 @@
 //! export until its GraphQL API reports every span. Each trace is a SERVER span with a
 //! GenAI span beneath it (both become requests; the call's usage also counts on the
 //! server's request). Run with `cargo bench --bench otlp` after `scripts/phoenix-env.sh`
-//! (Phoenix's venv). `SIGHTLINE_BENCH_SPANS` (default 40 960) and
+//! (Phoenix's venv). `SIGHTLINE_BENCH_SPANS` (default 40 960),
+//! `SIGHTLINE_BENCH_ROUNDS` (default 3: native and OTLP alternate, a line each round) and
 //! `SIGHTLINE_BENCH_PHOENIX_SPANS` (default 4 096; Phoenix is slow) set the sizes.
 
 mod support;
@@ -287,10 +288,19 @@ async fn main() {
          batches of {BATCH}, {CLIENTS} concurrent clients\n",
         spans / 2
     );
-    println!("| database   | native /api/v1/ingest | OTLP /v1/traces (protobuf) | OTLP / native |");
-    println!("|------------|----------------------:|---------------------------:|--------------:|");
+    println!(
+        "| database   | round | native /api/v1/ingest | OTLP /v1/traces (protobuf) | OTLP / native |"
+    );
+    println!(
+        "|------------|------:|----------------------:|---------------------------:|--------------:|"
+    );
     let mut best_otlp: f64 = 0.0;
-    for backend in support::backends() {
+    // Rounds alternate native and OTLP, so a noisy neighbour hits both alike.
+    let rounds = support::env_count("SIGHTLINE_BENCH_ROUNDS", 3);
+    for (round, backend) in support::backends()
+        .into_iter()
+        .flat_map(|b| (1..=rounds).map(move |r| (r, b)))
+    {
         let db = BenchDb::create(backend, dir.path(), "native.db").await;
         let native = sightline_rate(
             &db.url,
@@ -313,7 +323,7 @@ async fn main() {
         db.drop_database().await;
         best_otlp = best_otlp.max(otlp);
         println!(
-            "| {backend:<10} | {native:>15.0} ev/s | {otlp:>18.0} spans/s | {:>12.0}% |",
+            "| {backend:<10} | {round:>5} | {native:>15.0} ev/s | {otlp:>18.0} spans/s | {:>12.0}% |",
             100.0 * otlp / native
         );
     }
