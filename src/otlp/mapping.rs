@@ -232,12 +232,11 @@ fn error_text(s: &Span) -> Option<String> {
         })
 }
 
+/// What the request keeps of the span beyond its fields: the span name, the parent span
+/// (whose request, `<trace id>-<parent span id>`, is the one that made a provider call)
+/// and the resource's `service.name`. The trace and span ids are in the request id.
 fn metadata(ids: &SpanIds, s: &Span, service_name: Option<&str>) -> serde_json::Value {
-    let mut m = json!({
-        "otel.trace_id": ids.trace_id,
-        "otel.span_id": ids.span_id,
-        "otel.span_name": s.name,
-    });
+    let mut m = json!({ "otel.span_name": s.name });
     if let Some(parent) = &ids.parent_span_id {
         m["otel.parent_span_id"] = json!(parent);
     }

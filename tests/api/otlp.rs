@@ -104,6 +104,16 @@ async fn stored(db: &TestDb, request_id: &str) -> Stored {
     }
 }
 
+async fn metadata(db: &TestDb, request_id: &str) -> serde_json::Value {
+    let mut conn = db.connection().await;
+    let text: String = sqlx::query_scalar("SELECT metadata FROM request_log WHERE request_id = $1")
+        .bind(request_id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 async fn count(db: &TestDb, sql: &str) -> i64 {
     let mut conn = db.connection().await;
     sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
@@ -250,17 +260,15 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
         .await,
         5 * 7_500
     );
-    let metadata: String = {
-        let mut conn = db.connection().await;
-        sqlx::query_scalar("SELECT metadata FROM request_log WHERE request_id = $1")
-            .bind(id(0x1001, 0x101))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-    };
-    let metadata: serde_json::Value = serde_json::from_str(&metadata).unwrap();
-    assert_eq!(metadata["service.name"], "chat-api");
-    assert_eq!(metadata["otel.trace_id"], format!("{:032x}", 0x1001));
+    assert_eq!(
+        metadata(&db, &id(0x1001, 0x101)).await,
+        serde_json::json!({"service.name": "chat-api", "otel.span_name": "POST /v1/chat/{conversation}"})
+    );
+    assert_eq!(
+        metadata(&db, &id(0x1001, 0x102)).await,
+        serde_json::json!({"service.name": "chat-api", "otel.span_name": "chat gpt-4o",
+                           "otel.parent_span_id": "0000000000000101"})
+    );
 
     // The incremental figures are exactly what a rebuild from the raw rows gives.
     db.store.rebuild_rollups(|_, _| {}).await.unwrap();
