@@ -9,7 +9,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sightline::store::{NewRequest, Scope, Store};
+use sightline::store::{NewRequest, Store};
 use support::BenchDb;
 
 const EVENTS: usize = 200_000;
@@ -34,14 +34,7 @@ async fn raw_insert_rate(url: &str, rows: &[NewRequest]) -> f64 {
 }
 
 async fn http_rate(url: &str, rows: &[NewRequest]) -> f64 {
-    let store = Store::connect(url).await.unwrap();
-    store.migrate().await.unwrap();
-    let key = store
-        .create_api_key("bench", &[Scope::Ingest], None, 0)
-        .await
-        .unwrap()
-        .1;
-    let (mut server, base) = support::start_server(url, &[]);
+    let (store, key, mut server, base) = support::ingest_server(url).await;
     let bodies: Vec<String> = rows.chunks(BATCH).map(support::ingest_body).collect();
     let started = Instant::now();
     support::post_bodies(

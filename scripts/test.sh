@@ -2,9 +2,10 @@
 # Runs every test of Sightline: the README's test command, and what CI runs.
 #   1. installs missing tools (idempotent);
 #   2. starts the local PostgreSQL if it is down;
-#   3. cargo test for the whole workspace (each storage test on SQLite and PostgreSQL);
-#   4. builds the release site once;
-#   5. runs the Playwright tests in end2end/ against it in Debian's Chromium.
+#   3. the Python clients of the OTLP tests into target/pyenv (idempotent);
+#   4. cargo test for the whole workspace (each storage test on SQLite and PostgreSQL);
+#   5. builds the release site once;
+#   6. runs the Playwright tests in end2end/ against it in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -18,6 +19,9 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
+
+log "Python clients for the OTLP tests"
+scripts/python-env.sh
 
 log "cargo test --workspace"
 cargo test --workspace --locked

@@ -109,11 +109,12 @@ pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
         report.requests,
         report.auth_events,
         format_instant(cutoff),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
     );
     println!(
-        "{verb} as well {} resolved threats, {} sessions, {} users, {} per-user rollup rows, \
-         {} resolved alerts and {} ratings",
+        "{verb} as well {} OTLP span links, {} resolved threats, {} sessions, {} users, \
+         {} per-user rollup rows, {} resolved alerts and {} ratings",
+        report.trace_spans,
         report.threats,
         report.sessions,
         report.users,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
+pub mod otlp;
 pub mod pricing;
 pub mod rollup;
 pub mod server;

@@ -134,6 +134,23 @@ pub fn ingest_body(rows: &[sightline::store::NewRequest]) -> String {
     serde_json::json!({ "requests": requests }).to_string()
 }
 
+/// A migrated store on `url`, an ingest key for it, and the release server on it: the
+/// store, the key, the server process (kill it when done) and its base URL.
+pub async fn ingest_server(
+    url: &str,
+) -> (sightline::store::Store, String, std::process::Child, String) {
+    use sightline::store::{Scope, Store};
+    let store = Store::connect(url).await.unwrap();
+    store.migrate().await.unwrap();
+    let key = store
+        .create_api_key("bench", &[Scope::Ingest], None, 0)
+        .await
+        .unwrap()
+        .1;
+    let (server, base) = start_server(url, &[]);
+    (store, key, server, base)
+}
+
 /// The release `sightline serve` on `url` (a free loopback port), with `env`; its base
 /// URL. Killed when the returned child is.
 pub fn start_server(url: &str, env: &[(&str, &str)]) -> (std::process::Child, String) {
@@ -168,6 +185,20 @@ pub async fn post_bodies(
     clients: usize,
     body: std::sync::Arc<dyn Fn(usize) -> Option<String> + Send + Sync>,
 ) -> Vec<std::time::Duration> {
+    let url = format!("{base}/api/v1/ingest");
+    let bytes = std::sync::Arc::new(move |i| body(i).map(String::into_bytes));
+    post_to(&url, "application/json", Some(key), clients, bytes).await
+}
+
+/// Posts bodies of `content_type` to `url` (with `key` as Bearer, if given) from
+/// `clients` concurrent clients, as [`post_bodies`] does; each call's duration.
+pub async fn post_to(
+    url: &str,
+    content_type: &'static str,
+    key: Option<&str>,
+    clients: usize,
+    body: std::sync::Arc<dyn Fn(usize) -> Option<Vec<u8>> + Send + Sync>,
+) -> Vec<std::time::Duration> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
@@ -176,10 +207,10 @@ pub async fn post_bodies(
     let next = std::sync::Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (client, base, key, next, body) = (
+        let (client, url, key, next, body) = (
             client.clone(),
-            base.to_string(),
-            key.to_string(),
+            url.to_string(),
+            key.map(str::to_string),
             next.clone(),
             body.clone(),
         );
@@ -188,19 +219,19 @@ pub async fn post_bodies(
             while let Some(body) = body(next.fetch_add(1, Ordering::Relaxed)) {
                 let started = std::time::Instant::now();
                 loop {
-                    let reply = client
-                        .post(format!("{base}/api/v1/ingest"))
-                        .bearer_auth(&key)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .unwrap();
-                    if reply.status() == 503 {
+                    let mut request = client
+                        .post(&url)
+                        .header("content-type", content_type)
+                        .body(body.clone());
+                    if let Some(key) = &key {
+                        request = request.bearer_auth(key);
+                    }
+                    let reply = request.send().await.unwrap();
+                    if reply.status() == 503 || reply.status() == 429 {
                         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                         continue;
                     }
-                    assert_eq!(reply.status(), 200);
+                    assert_eq!(reply.status(), 200, "{url}");
                     break;
                 }
                 calls.push(started.elapsed());

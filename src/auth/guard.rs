@@ -140,8 +140,9 @@ pub async fn guard(State(store): State<Store>, mut request: Request, next: Next)
 
 /// Axum middleware: a request that changes state and could carry the session cookie
 /// must come from a page of this site. Browsers send `Origin` with every such request
-/// (`Referer` is the fallback); calls of the key-authenticated `/api/v1/` APIs that send
-/// no cookie are not at risk and pass (a missing key is then their own 401).
+/// (`Referer` is the fallback); calls of the key-authenticated APIs (`/api/v1/`, and
+/// OTLP's `/v1/`) that send no cookie are not at risk and pass (a missing key is then
+/// their own 401).
 pub async fn same_origin(request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
@@ -153,8 +154,9 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
     // The JSON APIs authenticate with keys: only a request that also carries a cookie
     // (and so could be riding a session) needs to come from this site. Everything else
     // (sign-in, sign-out, server functions) always does.
-    let api_without_cookie =
-        request.uri().path().starts_with("/api/v1/") && !headers.contains_key(header::COOKIE);
+    let path = request.uri().path();
+    let api_without_cookie = (path.starts_with("/api/v1/") || path.starts_with("/v1/"))
+        && !headers.contains_key(header::COOKIE);
     if api_without_cookie || from_this_site(headers) {
         next.run(request).await
     } else {

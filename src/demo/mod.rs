@@ -170,7 +170,7 @@ pub async fn live(queue: IngestQueue, generator: Generator, mut last: i64) {
                 feedback: batch.feedback,
                 threats: batch.threats,
                 auth_events: batch.auth_events,
-                inspected: Vec::new(),
+                ..IngestWrite::default()
             };
             if let Err(e) = queue.submit(write).await {
                 tracing::warn!(error = ?e, "demo traffic could not be written");

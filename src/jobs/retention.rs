@@ -4,7 +4,7 @@
 //!
 //! | rows | deleted when |
 //! | --- | --- |
-//! | raw requests, auth events | created before the cutoff |
+//! | raw requests, auth events, OTLP span links | created before the cutoff |
 //! | resolved threats | raised, last seen and resolved before the cutoff (open ones stay) |
 //! | sessions | last seen more than one inactivity gap (30 min) before the cutoff |
 //! | platform users | last seen before the cutoff |
@@ -70,6 +70,8 @@ pub struct PruneReport {
     pub user_rollups: u64,
     pub alerts: u64,
     pub ratings: u64,
+    /// Span links of OTLP exports (`otlp_span`).
+    pub trace_spans: u64,
     /// Write transactions it took.
     pub batches: u64,
 }
@@ -79,6 +81,7 @@ impl PruneReport {
         let count = match what {
             Prunable::Requests => &mut self.requests,
             Prunable::AuthEvents => &mut self.auth_events,
+            Prunable::TraceSpans => &mut self.trace_spans,
             Prunable::ResolvedThreats => &mut self.threats,
             Prunable::Sessions => &mut self.sessions,
             Prunable::Users => &mut self.users,
@@ -162,6 +165,7 @@ async fn run_once(store: &Store, default_days: u32) -> Result<(), StoreError> {
         cutoff = report.cutoff,
         requests = report.requests,
         auth_events = report.auth_events,
+        trace_spans = report.trace_spans,
         threats = report.threats,
         sessions = report.sessions,
         users = report.users,

@@ -78,12 +78,24 @@ impl Sums {
     /// Adds one request; every sum saturates at [`SUM_CAP`], so values beyond the
     /// ingest's bounds (a direct store call, data from before the bounds) cannot wrap.
     pub fn add(&mut self, r: &NewRequest) {
-        self.requests = capped_add(self.requests, 1);
-        self.errors = capped_add(self.errors, i64::from(is_error(r.status_code)));
-        self.latency_sum_us = capped_add(self.latency_sum_us, latency_us(r.latency_ms));
-        self.prompt_tokens = capped_add(self.prompt_tokens, r.prompt_tokens);
-        self.completion_tokens = capped_add(self.completion_tokens, r.completion_tokens);
-        self.cost_micros = capped_add(self.cost_micros, r.cost_micros);
+        self.add_times(r, 1);
+    }
+
+    /// Adds `r` `sign` times: 1 to count it, -1 to take it out again. Every sum
+    /// saturates at [`SUM_CAP`], so values beyond the ingest's bounds (a direct store
+    /// call, data from before the bounds) cannot wrap.
+    fn add_times(&mut self, r: &NewRequest, sign: i64) {
+        let times = |v: i64| v.saturating_mul(sign);
+        self.requests = capped_add(self.requests, sign);
+        self.errors = capped_add(self.errors, times(i64::from(is_error(r.status_code))));
+        self.latency_sum_us = capped_add(self.latency_sum_us, times(latency_us(r.latency_ms)));
+        self.prompt_tokens = capped_add(self.prompt_tokens, times(r.prompt_tokens));
+        self.completion_tokens = capped_add(self.completion_tokens, times(r.completion_tokens));
+        self.cost_micros = capped_add(self.cost_micros, times(r.cost_micros));
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Sums::default()
     }
 
     /// Prompt and completion tokens; at most twice [`SUM_CAP`].
@@ -119,11 +131,37 @@ fn buckets(t: i64) -> impl Iterator<Item = Bucket> {
 impl RollupDelta {
     /// Adds one newly stored request.
     pub fn add_request(&mut self, r: &NewRequest) {
+        self.add_times(r, 1);
+    }
+
+    /// What changing a stored request from `old` to `new` does to the rollups: `new`
+    /// counted, `old` taken out, and every entry that cancels out left out. Exact, since
+    /// every figure is an integer sum.
+    pub fn change_request(&mut self, old: &NewRequest, new: &NewRequest) {
+        self.add_times(new, 1);
+        self.add_times(old, -1);
+        self.traffic.retain(|_, s| !s.is_zero());
+        self.latency.retain(|_, n| *n != 0);
+        self.status.retain(|_, n| *n != 0);
+        for map in [
+            &mut self.model,
+            &mut self.country,
+            &mut self.user,
+            &mut self.endpoint,
+            &mut self.service,
+        ] {
+            map.retain(|_, s| !s.is_zero());
+        }
+        self.model_day.retain(|_, s| !s.is_zero());
+    }
+
+    fn add_times(&mut self, r: &NewRequest, sign: i64) {
         match r.kind {
             RequestKind::External => {
                 let service = r.service.clone().unwrap_or_default();
                 for b in buckets(r.created_at) {
-                    self.service.entry((b, service.clone())).or_default().add(r);
+                    let sums = self.service.entry((b, service.clone())).or_default();
+                    sums.add_times(r, sign);
                 }
             }
             RequestKind::Api => {
@@ -131,24 +169,27 @@ impl RollupDelta {
                 let country = r.country.clone().unwrap_or_default();
                 let bin = histogram::bin_of(r.latency_ms);
                 for b in buckets(r.created_at) {
-                    self.traffic.entry(b).or_default().add(r);
-                    *self.latency.entry((b, bin)).or_default() += 1;
-                    *self.status.entry((b, r.status_code)).or_default() += 1;
-                    self.model.entry((b, model.clone())).or_default().add(r);
-                    self.country.entry((b, country.clone())).or_default().add(r);
+                    self.traffic.entry(b).or_default().add_times(r, sign);
+                    *self.latency.entry((b, bin)).or_default() += sign;
+                    *self.status.entry((b, r.status_code)).or_default() += sign;
+                    let by_model = self.model.entry((b, model.clone())).or_default();
+                    by_model.add_times(r, sign);
+                    let by_country = self.country.entry((b, country.clone())).or_default();
+                    by_country.add_times(r, sign);
                     self.endpoint
                         .entry((b, r.endpoint.clone()))
                         .or_default()
-                        .add(r);
+                        .add_times(r, sign);
                     if let Some(user) = &r.user_id {
-                        self.user.entry((b, user.clone())).or_default().add(r);
+                        let by_user = self.user.entry((b, user.clone())).or_default();
+                        by_user.add_times(r, sign);
                     }
                 }
                 if let Some(model) = &r.model_name {
                     self.model_day
                         .entry((floor_to(r.created_at, DAY_MS), model.clone()))
                         .or_default()
-                        .add(r);
+                        .add_times(r, sign);
                 }
             }
         }
@@ -234,6 +275,41 @@ mod tests {
         assert_eq!(s.tokens(), SUM_CAP + 10);
         assert_eq!(capped_add(-SUM_CAP, -5), -SUM_CAP);
         assert_eq!(capped_add(3, -5), -2);
+    }
+
+    #[test]
+    fn a_changed_request_moves_only_what_changed() {
+        let t = 1_767_225_600_000 + 90 * 60_000;
+        let old = row("a", t, 200, None, RequestKind::Api);
+        let mut new = old.clone();
+        new.model_name = Some("gpt-4o".into());
+        new.prompt_tokens += 100;
+        new.completion_tokens += 40;
+        new.cost_micros += 650;
+        let mut d = RollupDelta::default();
+        d.change_request(&old, &new);
+
+        let hour = (HOUR_MS, floor_to(t, HOUR_MS));
+        let day = (DAY_MS, floor_to(t, DAY_MS));
+        let usage = Sums {
+            prompt_tokens: 100,
+            completion_tokens: 40,
+            cost_micros: 650,
+            ..Sums::default()
+        };
+        // Same request, same latency and status: only tokens and cost move.
+        assert_eq!(d.traffic[&hour], usage);
+        assert_eq!(d.traffic[&day], usage);
+        assert!(d.latency.is_empty() && d.status.is_empty());
+        assert_eq!(d.user[&(hour, "u".to_string())], usage);
+        assert_eq!(d.endpoint[&(hour, "/v1/chat".to_string())], usage);
+        // The request moves from "no model" to its model, whole.
+        let unmodelled = &d.model[&(hour, String::new())];
+        assert_eq!((unmodelled.requests, unmodelled.prompt_tokens), (-1, -10));
+        let modelled = &d.model[&(hour, "gpt-4o".to_string())];
+        assert_eq!((modelled.requests, modelled.prompt_tokens), (1, 110));
+        assert_eq!(d.model_day[&(day.1, "gpt-4o".to_string())].requests, 1);
+        assert_eq!(d.model_day.len(), 1);
     }
 }
 

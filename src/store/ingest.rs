@@ -2,8 +2,8 @@
 //! share one transaction, so one commit acknowledges them all.
 
 use super::{
-    FeedbackOutcome, NewAuthEvent, NewFeedback, NewRequest, NewThreat, Store, StoreError,
-    auth_events, feedback, requests, threats,
+    FeedbackOutcome, NewAuthEvent, NewFeedback, NewRequest, NewSpan, NewThreat, Store, StoreError,
+    auth_events, feedback, otlp_spans, requests, threats,
 };
 
 /// The valid events of one API call, ready to store.
@@ -16,6 +16,9 @@ pub struct IngestWrite {
     /// What detection reads of some requests (by index in `requests`) and the store
     /// never keeps.
     pub inspected: Vec<(usize, Inspected)>,
+    /// The spans of an OTLP trace export (their requests are in `requests`): kept for
+    /// the rule that counts GenAI usage on the server span's request above it.
+    pub spans: Vec<NewSpan>,
 }
 
 /// The parts of a request event that are inspected for attacks, never stored: the raw
@@ -44,8 +47,9 @@ impl IngestWrite {
         self.requests.len() + self.feedback.len() + self.threats.len() + self.auth_events.len()
     }
 
+    /// Nothing to write: no event and no span.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len() == 0 && self.spans.is_empty()
     }
 }
 
@@ -59,14 +63,34 @@ pub struct IngestWritten {
 
 impl Store {
     /// Stores every write of `group` in one transaction, requests first (as one batch,
-    /// in order), then each write's feedback, threats and auth events. All or nothing.
+    /// in order) with the spans of OTLP exports (and the usage GenAI spans carry up to
+    /// their server requests), then each write's feedback, threats and auth events. All
+    /// or nothing.
     pub async fn write_ingest_group(
         &self,
         group: &[&IngestWrite],
     ) -> Result<Vec<IngestWritten>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let all: Vec<&NewRequest> = group.iter().flat_map(|w| w.requests.iter()).collect();
+        let spans: Vec<&NewSpan> = group.iter().flat_map(|w| w.spans.iter()).collect();
+        let mut settled = otlp_spans::insert_spans_in(&mut tx, &spans, self.kind).await?;
+        // Server requests that carry the usage of GenAI spans of the same batch.
+        let merged: Vec<Option<NewRequest>> = group
+            .iter()
+            .flat_map(|w| w.requests.iter())
+            .map(|r| {
+                (!settled.before_insert.is_empty())
+                    .then(|| settled.merged(r))
+                    .flatten()
+            })
+            .collect();
+        let all: Vec<&NewRequest> = group
+            .iter()
+            .flat_map(|w| w.requests.iter())
+            .zip(&merged)
+            .map(|(r, m)| m.as_ref().unwrap_or(r))
+            .collect();
         let fresh = requests::record_requests_in(&mut tx, &all, self.kind).await?;
+        otlp_spans::count_pending_in(&mut tx, &spans, settled).await?;
         let mut written = Vec::with_capacity(group.len());
         let mut offset = 0;
         for w in group {

@@ -13,6 +13,7 @@ mod export;
 mod feedback;
 mod ingest;
 mod operations;
+mod otlp_spans;
 mod raw_cards;
 mod requests;
 mod retention;
@@ -37,6 +38,7 @@ pub use export::{
 pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use ingest::{IngestWrite, IngestWritten, Inspected};
 pub use operations::{ActivityCounts, RowCounts};
+pub use otlp_spans::{NewSpan, SpanRole, SpanUsage};
 pub use raw_cards::RawCards;
 pub use requests::{BucketCounts, NewRequest};
 pub use retention::{Prunable, PruneBatch, PruneCursor, RetentionPolicy};

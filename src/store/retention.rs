@@ -1,5 +1,5 @@
 //! Retention: which rows are old enough to delete, and deleting them a small batch at a
-//! time. Raw requests and auth events go by age; the records that would otherwise grow
+//! time. Raw requests, auth events and the span links of OTLP exports go by age; the records that would otherwise grow
 //! forever (resolved threats, sessions, platform users, per-user rollups, resolved
 //! alerts, ratings) by their own rules; the rollups the dashboard's figures come from,
 //! model stats and open threats stay. Which instant applies to which kind is the
@@ -59,6 +59,8 @@ pub enum Prunable {
     ResolvedAlerts,
     /// Ratings created and last changed before the instant.
     Ratings,
+    /// Span links of OTLP exports (the parent/child rule), created before the instant.
+    TraceSpans,
 }
 
 /// How the rows of a kind are found.
@@ -72,9 +74,10 @@ enum Finder {
 }
 
 impl Prunable {
-    pub const ALL: [Prunable; 9] = [
+    pub const ALL: [Prunable; 10] = [
         Prunable::Requests,
         Prunable::AuthEvents,
+        Prunable::TraceSpans,
         Prunable::ResolvedThreats,
         Prunable::Sessions,
         Prunable::Users,
@@ -94,6 +97,7 @@ impl Prunable {
             Prunable::HourlyUserRollups | Prunable::DailyUserRollups => "rollup_user",
             Prunable::ResolvedAlerts => "alerts",
             Prunable::Ratings => "feedback_log",
+            Prunable::TraceSpans => "otlp_span",
         }
     }
 
@@ -101,7 +105,7 @@ impl Prunable {
     /// index (a row is raised, started or first seen before it is last seen).
     fn expired(self) -> &'static str {
         match self {
-            Prunable::Requests | Prunable::AuthEvents => "created_at < $1",
+            Prunable::Requests | Prunable::AuthEvents | Prunable::TraceSpans => "created_at < $1",
             Prunable::ResolvedThreats => {
                 "resolved = TRUE AND created_at < $1 AND last_seen_at < $1 AND resolved_at < $1"
             }
@@ -116,7 +120,7 @@ impl Prunable {
 
     fn finder(self) -> Finder {
         match self {
-            Prunable::Requests | Prunable::AuthEvents => Finder::Oldest {
+            Prunable::Requests | Prunable::AuthEvents | Prunable::TraceSpans => Finder::Oldest {
                 order: "created_at",
             },
             Prunable::HourlyUserRollups | Prunable::DailyUserRollups => Finder::Oldest {

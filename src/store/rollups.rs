@@ -130,6 +130,111 @@ pub(super) async fn apply_requests(
     write_delta(conn, &delta).await
 }
 
+/// Applies changes to stored requests (`old` → `new`, same request, same instant, user
+/// and session) to the rollups, sessions, users and model stats they counted in, on
+/// the caller's transaction: each figure moves by exactly the difference. A rollup row
+/// a change empties (a request moving from "no model" to its model) goes, as a rebuild
+/// would not have it.
+pub(super) async fn apply_changes(
+    conn: &mut AnyConnection,
+    changes: &[(NewRequest, NewRequest)],
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut delta = RollupDelta::default();
+    for (old, new) in changes {
+        delta.change_request(old, new);
+        if new.kind == RequestKind::Api {
+            change_session_and_user(conn, old, new).await?;
+        }
+    }
+    write_delta(conn, &delta).await?;
+    for ((bucket_ms, bucket_start), model) in delta
+        .model
+        .iter()
+        .filter(|(_, s)| s.requests < 0)
+        .map(|(k, _)| k)
+    {
+        sqlx::query(
+            "DELETE FROM rollup_model WHERE bucket_ms = $1 AND bucket_start = $2 \
+             AND model_name = $3 AND requests = 0",
+        )
+        .bind(*bucket_ms)
+        .bind(*bucket_start)
+        .bind(model.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (day, model) in delta
+        .model_day
+        .iter()
+        .filter(|(_, s)| s.requests < 0)
+        .map(|(k, _)| k)
+    {
+        sqlx::query(
+            "DELETE FROM model_usage_stats WHERE day = $1 AND model_name = $2 AND requests = 0",
+        )
+        .bind(*day)
+        .bind(model.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Moves the tokens and cost of the session and the user `old` counted in.
+async fn change_session_and_user(
+    conn: &mut AnyConnection,
+    old: &NewRequest,
+    new: &NewRequest,
+) -> Result<(), StoreError> {
+    let tokens =
+        (new.prompt_tokens + new.completion_tokens) - (old.prompt_tokens + old.completion_tokens);
+    let cost = new.cost_micros - old.cost_micros;
+    if tokens == 0 && cost == 0 {
+        return Ok(());
+    }
+    let session_key = match (&old.session_id, &old.user_id) {
+        (Some(key), _) => Some(key.clone()),
+        // The inferred session of the user that spans the request's instant.
+        (None, Some(user)) => {
+            sqlx::query_scalar(
+                "SELECT session_key FROM user_session WHERE user_id = $1 AND inferred \
+             AND started_at <= $2 AND last_seen_at >= $2 ORDER BY started_at DESC LIMIT 1",
+            )
+            .bind(user.as_str())
+            .bind(old.created_at)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        (None, None) => None,
+    };
+    if let Some(key) = session_key {
+        sqlx::query(
+            "UPDATE user_session SET tokens = tokens + $1, cost_micros = cost_micros + $2 \
+             WHERE session_key = $3",
+        )
+        .bind(tokens)
+        .bind(cost)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if let Some(user) = &old.user_id {
+        sqlx::query(
+            "UPDATE tracked_user SET tokens = tokens + $1, cost_micros = cost_micros + $2 \
+             WHERE user_id = $3",
+        )
+        .bind(tokens)
+        .bind(cost)
+        .bind(user.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 async fn plan_sessions(
     conn: &mut AnyConnection,
     served: &[&NewRequest],
@@ -627,6 +732,7 @@ impl Store {
             "threat_log",
             "auth_event",
             "alerts",
+            "otlp_span",
         ]
         .into_iter()
         .chain(DERIVED_TABLES.iter().map(|(t, _)| *t))

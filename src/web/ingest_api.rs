@@ -94,7 +94,7 @@ pub async fn commit(state: &AppState, prepared: Prepared) -> Result<IngestReply,
     let valid_by_type = prepared.valid_by_type();
     let Prepared { write, mut reply } = prepared;
     let valid = write.len() as u64;
-    if valid > 0 {
+    if !write.is_empty() {
         let written = state.ingest.submit(write).await.map_err(submit_error)?;
         reply.duplicates = written.fresh_requests.iter().filter(|f| !**f).count() as u64;
     }

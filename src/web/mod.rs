@@ -12,6 +12,7 @@ mod health;
 pub mod ingest_api;
 mod monitoring;
 mod openapi;
+mod otlp;
 pub mod request_log;
 mod ui;
 mod ui_backend;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(ingest_api::router())
+        .merge(otlp::router())
         .merge(dashboard_api::router())
         .merge(alerts_api::router())
         .merge(monitoring::router())

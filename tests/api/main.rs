@@ -20,6 +20,7 @@ mod hardening_text_search;
 mod ingest;
 mod logging;
 mod metrics;
+mod otlp;
 mod replicas;
 mod requests_view;
 mod retention;

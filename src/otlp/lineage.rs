@@ -1,0 +1,99 @@
+//! The parent/child rule of OTLP traces: a GenAI span's usage counts on the request of
+//! its nearest SERVER ancestor in the same trace. Spans of a trace arrive in any order
+//! and in several exports, so the walk up from a span ends in one of three ways: at a
+//! server span, at a root (no server above: never counted), or at a span not seen yet
+//! (ask again when more of the trace arrives).
+
+use std::collections::HashMap;
+
+/// A stored span, as the walk needs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Link {
+    /// The parent's span id; `None` for a root.
+    pub parent: Option<String>,
+    /// For a server span whose request was stored: that request's id.
+    pub server_request: Option<String>,
+}
+
+/// Where the walk up from a span ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ancestor<'a> {
+    /// The nearest server span above, by its request id.
+    Server(&'a str),
+    /// There is none: the walk reached a root.
+    None,
+    /// A span on the way up has not arrived yet.
+    NotYetKnown,
+}
+
+/// The nearest server ancestor of a span whose parent is `parent`, among the `spans`
+/// of its trace (by span id). A cycle in malformed data ends the walk as `None`.
+pub fn nearest_server<'a>(parent: Option<&str>, spans: &'a HashMap<String, Link>) -> Ancestor<'a> {
+    let mut current = parent;
+    // Each step visits a distinct span unless the trace has a cycle.
+    for _ in 0..=spans.len() {
+        let Some(id) = current else {
+            return Ancestor::None;
+        };
+        let Some(link) = spans.get(id) else {
+            return Ancestor::NotYetKnown;
+        };
+        if let Some(request) = &link.server_request {
+            return Ancestor::Server(request);
+        }
+        current = link.parent.as_deref();
+    }
+    Ancestor::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace(links: &[(&str, Option<&str>, Option<&str>)]) -> HashMap<String, Link> {
+        links
+            .iter()
+            .map(|(id, parent, request)| {
+                let link = Link {
+                    parent: parent.map(Into::into),
+                    server_request: request.map(Into::into),
+                };
+                (id.to_string(), link)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_nearest_server_span() {
+        // root server ← internal ← inner server ← (the GenAI span)
+        let spans = trace(&[
+            ("root", None, Some("req-root")),
+            ("mid", Some("root"), None),
+            ("inner", Some("mid"), Some("req-inner")),
+            ("handler", Some("inner"), None),
+        ]);
+        assert_eq!(
+            nearest_server(Some("handler"), &spans),
+            Ancestor::Server("req-inner")
+        );
+        assert_eq!(
+            nearest_server(Some("mid"), &spans),
+            Ancestor::Server("req-root")
+        );
+    }
+
+    #[test]
+    fn a_root_without_server_is_final_and_a_gap_is_not() {
+        let spans = trace(&[("job", None, None), ("step", Some("job"), None)]);
+        assert_eq!(nearest_server(Some("step"), &spans), Ancestor::None);
+        assert_eq!(nearest_server(None, &spans), Ancestor::None);
+        let spans = trace(&[("step", Some("not-yet-exported"), None)]);
+        assert_eq!(nearest_server(Some("step"), &spans), Ancestor::NotYetKnown);
+    }
+
+    #[test]
+    fn a_cycle_ends_the_walk() {
+        let spans = trace(&[("a", Some("b"), None), ("b", Some("a"), None)]);
+        assert_eq!(nearest_server(Some("a"), &spans), Ancestor::None);
+    }
+}

@@ -1,0 +1,420 @@
+//! `otlp_span`: the spans of OTLP trace exports, kept so that a GenAI span's model,
+//! tokens and cost also count on the request of its nearest SERVER ancestor in the same
+//! trace (see `otlp::lineage` for the walk). A provider span is counted on its ancestor
+//! exactly once: when both are known, in whichever export completes the chain, its
+//! `counted_on` is set in the same transaction that adds its usage to the server's
+//! request row and to every rollup, session, user and model stat that request counts in.
+//! When both are new in the same batch (the usual case: an SDK exports a trace's spans
+//! together), the usage is added to the server's row before it is inserted, so its
+//! rollups are written once, with no correction.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sqlx::{AnyConnection, Row};
+
+use super::requests::{REQUEST_SELECT, request_from_row};
+use super::{DbKind, NewRequest, StoreError, values_placeholders};
+use crate::otlp::lineage::{self, Ancestor, Link};
+
+/// Most ids in one `IN (…)` list.
+const IDS_PER_STATEMENT: usize = 500;
+/// Rows per INSERT.
+const SPANS_PER_STATEMENT: usize = 400;
+const SPAN_COLUMNS: usize = 11;
+
+/// What a span became.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpanRole {
+    /// A SERVER span: a request the platform served (`kind` api).
+    Server,
+    /// A GenAI span: a provider call (`kind` external) whose usage counts upward.
+    Provider,
+    /// Any other span (or one whose request was rejected): a link of the tree only.
+    Other,
+}
+
+impl SpanRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanRole::Server => "server",
+            SpanRole::Provider => "provider",
+            SpanRole::Other => "other",
+        }
+    }
+}
+
+/// A provider call's usage, as its request was stored (validated and priced).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpanUsage {
+    pub model_name: Option<String>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_micros: i64,
+}
+
+/// A span about to be stored. Ids are lowercase hex.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSpan {
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    pub role: SpanRole,
+    /// The request a server or provider span became.
+    pub request_id: Option<String>,
+    pub usage: SpanUsage,
+    pub created_at: i64,
+}
+
+/// A provider span not yet counted on a server ancestor.
+struct Pending {
+    id: i64,
+    trace_id: String,
+    parent_span_id: Option<String>,
+    usage: SpanUsage,
+}
+
+/// What storing a batch's spans settled before its requests are stored.
+#[derive(Debug, Default)]
+pub(super) struct Settled {
+    /// Usage of GenAI spans counted on a server span of the same batch, both new: added
+    /// to that server request's row before it is inserted.
+    pub before_insert: HashMap<String, Vec<SpanUsage>>,
+    /// Usage of new GenAI spans counted on a server request stored earlier.
+    after_insert: BTreeMap<String, Vec<SpanUsage>>,
+}
+
+impl Settled {
+    /// `row` with the usage counted on it in this batch (the first row of each id only:
+    /// a repeat in the batch is a duplicate).
+    pub fn merged(&mut self, row: &NewRequest) -> Option<NewRequest> {
+        let usages = self.before_insert.remove(&row.request_id)?;
+        match with_usage(row, &usages) {
+            Some(new) => Some(new),
+            None => {
+                overflow(&row.request_id);
+                None
+            }
+        }
+    }
+}
+
+fn overflow(request_id: &str) {
+    tracing::error!(%request_id, "GenAI usage beneath this request overflows its totals: not added");
+}
+
+/// Stores `spans` (a span already stored is kept as it was), on the caller's write
+/// transaction, before the batch's requests. A new GenAI span whose server ancestor is
+/// in the batch too is counted on it at once: marked in its own insert, its usage
+/// returned to be added to the server's row (new) or its stored row (a re-export).
+pub(super) async fn insert_spans_in(
+    conn: &mut AnyConnection,
+    spans: &[&NewSpan],
+    kind: DbKind,
+) -> Result<Settled, StoreError> {
+    let mut settled = Settled::default();
+    if spans.is_empty() {
+        return Ok(settled);
+    }
+    // The batch's own trees, by trace and span id.
+    let mut trees: HashMap<&str, HashMap<String, Link>> = HashMap::new();
+    for s in spans {
+        let link = Link {
+            parent: s.parent_span_id.clone(),
+            server_request: s.request_id.clone().filter(|_| s.role == SpanRole::Server),
+        };
+        trees
+            .entry(s.trace_id.as_str())
+            .or_default()
+            .insert(s.span_id.clone(), link);
+    }
+    let counted_on: Vec<Option<&str>> = spans
+        .iter()
+        .map(|s| {
+            if s.role != SpanRole::Provider {
+                return None;
+            }
+            let tree = trees.get(s.trace_id.as_str())?;
+            match lineage::nearest_server(s.parent_span_id.as_deref(), tree) {
+                Ancestor::Server(request_id) => Some(request_id),
+                _ => None,
+            }
+        })
+        .collect();
+    let mut fresh = insert_spans(conn, spans, &counted_on, kind).await?;
+    let server_spans: HashMap<&str, (&str, &str)> = spans
+        .iter()
+        .filter(|s| s.role == SpanRole::Server)
+        .filter_map(|s| {
+            Some((
+                s.request_id.as_deref()?,
+                (s.trace_id.as_str(), s.span_id.as_str()),
+            ))
+        })
+        .collect();
+    let server_fresh: HashSet<(String, String)> = server_spans
+        .values()
+        .filter(|(t, s)| fresh.contains(&(t.to_string(), s.to_string())))
+        .map(|(t, s)| (t.to_string(), s.to_string()))
+        .collect();
+    for (s, target) in spans.iter().zip(counted_on) {
+        let Some(target) = target else { continue };
+        // Only the insert that stored the span counts it; a repeat or re-export does not.
+        if !fresh.remove(&(s.trace_id.clone(), s.span_id.clone())) {
+            continue;
+        }
+        let server_is_new = server_spans
+            .get(target)
+            .is_some_and(|(t, sp)| server_fresh.contains(&(t.to_string(), sp.to_string())));
+        let into = if server_is_new {
+            settled.before_insert.entry(target.to_string()).or_default()
+        } else {
+            settled.after_insert.entry(target.to_string()).or_default()
+        };
+        into.push(s.usage.clone());
+    }
+    Ok(settled)
+}
+
+/// After the batch's requests are stored: adds the usage settled on requests stored
+/// earlier, and counts every still pending GenAI span of the touched traces whose
+/// server ancestor is now known (or marks it as having none).
+pub(super) async fn count_pending_in(
+    conn: &mut AnyConnection,
+    spans: &[&NewSpan],
+    settled: Settled,
+) -> Result<(), StoreError> {
+    let mut additions = settled.after_insert;
+    if spans.is_empty() {
+        return Ok(());
+    }
+    let traces: Vec<&str> = distinct(spans.iter().map(|s| s.trace_id.as_str()));
+    let pending = pending_in(conn, &traces).await?;
+    if pending.is_empty() {
+        return add_usage(conn, additions).await;
+    }
+    let links = links_of(conn, &distinct(pending.iter().map(|p| p.trace_id.as_str()))).await?;
+
+    // Usage to add per server request, in span order (the first model named wins).
+    let mut orphans = Vec::new();
+    for p in pending {
+        let empty = HashMap::new();
+        let trace = links.get(&p.trace_id).unwrap_or(&empty);
+        match lineage::nearest_server(p.parent_span_id.as_deref(), trace) {
+            Ancestor::Server(request_id) => {
+                if claim(conn, p.id, request_id).await? {
+                    additions
+                        .entry(request_id.to_string())
+                        .or_default()
+                        .push(p.usage);
+                }
+            }
+            Ancestor::None => orphans.push(p.id),
+            Ancestor::NotYetKnown => {}
+        }
+    }
+    mark_orphans(conn, &orphans).await?;
+    add_usage(conn, additions).await
+}
+
+fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
+}
+
+/// Inserts the spans not stored yet, the GenAI ones with the request they count on
+/// when it is known; the (trace, span) ids of those inserted.
+async fn insert_spans(
+    conn: &mut AnyConnection,
+    spans: &[&NewSpan],
+    counted_on: &[Option<&str>],
+    kind: DbKind,
+) -> Result<HashSet<(String, String)>, StoreError> {
+    let mut inserted = HashSet::new();
+    for (chunk, counted) in spans
+        .chunks(SPANS_PER_STATEMENT)
+        .zip(counted_on.chunks(SPANS_PER_STATEMENT))
+    {
+        let sql = format!(
+            "INSERT INTO otlp_span (trace_id, span_id, parent_span_id, role, request_id, \
+                model_name, prompt_tokens, completion_tokens, cost_micros, counted_on, created_at) \
+             VALUES {} ON CONFLICT (trace_id, span_id) DO NOTHING RETURNING trace_id, span_id",
+            values_placeholders(conn, chunk.len(), SPAN_COLUMNS)
+        );
+        // As for request rows: NULL-able columns would fix a cached statement's types.
+        let mut query = sqlx::query(&sql).persistent(kind == DbKind::Sqlite);
+        for (s, counted) in chunk.iter().zip(counted) {
+            query = query
+                .bind(&s.trace_id)
+                .bind(&s.span_id)
+                .bind(&s.parent_span_id)
+                .bind(s.role.as_str())
+                .bind(&s.request_id)
+                .bind(&s.usage.model_name)
+                .bind(s.usage.prompt_tokens)
+                .bind(s.usage.completion_tokens)
+                .bind(s.usage.cost_micros)
+                .bind(*counted)
+                .bind(s.created_at);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            inserted.insert((row.try_get(0)?, row.try_get(1)?));
+        }
+    }
+    Ok(inserted)
+}
+
+/// The provider spans of `traces` not yet counted, oldest first.
+async fn pending_in(conn: &mut AnyConnection, traces: &[&str]) -> Result<Vec<Pending>, StoreError> {
+    let mut pending = Vec::new();
+    for chunk in traces.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT id, trace_id, parent_span_id, model_name, prompt_tokens, completion_tokens, \
+                cost_micros FROM otlp_span \
+             WHERE trace_id IN {} AND role = 'provider' AND counted_on IS NULL",
+            values_placeholders(conn, 1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for t in chunk {
+            query = query.bind(*t);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            pending.push(Pending {
+                id: row.try_get("id")?,
+                trace_id: row.try_get("trace_id")?,
+                parent_span_id: row.try_get("parent_span_id")?,
+                usage: SpanUsage {
+                    model_name: row.try_get("model_name")?,
+                    prompt_tokens: row.try_get("prompt_tokens")?,
+                    completion_tokens: row.try_get("completion_tokens")?,
+                    cost_micros: row.try_get("cost_micros")?,
+                },
+            });
+        }
+    }
+    pending.sort_by_key(|p| p.id);
+    Ok(pending)
+}
+
+/// Every stored span of `traces` as a link of its trace's tree, by trace and span id.
+async fn links_of(
+    conn: &mut AnyConnection,
+    traces: &[&str],
+) -> Result<HashMap<String, HashMap<String, Link>>, StoreError> {
+    let mut links: HashMap<String, HashMap<String, Link>> = HashMap::new();
+    for chunk in traces.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT trace_id, span_id, parent_span_id, role, request_id FROM otlp_span \
+             WHERE trace_id IN {}",
+            values_placeholders(conn, 1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for t in chunk {
+            query = query.bind(*t);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let role: String = row.try_get("role")?;
+            let request_id: Option<String> = row.try_get("request_id")?;
+            let link = Link {
+                parent: row.try_get("parent_span_id")?,
+                server_request: request_id.filter(|_| role == SpanRole::Server.as_str()),
+            };
+            links
+                .entry(row.try_get("trace_id")?)
+                .or_default()
+                .insert(row.try_get("span_id")?, link);
+        }
+    }
+    Ok(links)
+}
+
+/// Records that provider span `id` counts on `request_id`; false if it already counted.
+async fn claim(conn: &mut AnyConnection, id: i64, request_id: &str) -> Result<bool, StoreError> {
+    let done =
+        sqlx::query("UPDATE otlp_span SET counted_on = $1 WHERE id = $2 AND counted_on IS NULL")
+            .bind(request_id)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Provider spans with no server ancestor at all (the walk reached a root): never counted.
+async fn mark_orphans(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE otlp_span SET counted_on = '' WHERE counted_on IS NULL AND id IN {}",
+            values_placeholders(conn, 1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Adds each server request's claimed usage to its stored row, and the difference to
+/// everything derived from it. A request no longer stored (pruned) is left alone.
+async fn add_usage(
+    conn: &mut AnyConnection,
+    additions: BTreeMap<String, Vec<SpanUsage>>,
+) -> Result<(), StoreError> {
+    if additions.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&String> = additions.keys().collect();
+    let mut stored: Vec<NewRequest> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT {REQUEST_SELECT} FROM request_log WHERE request_id IN {}",
+            values_placeholders(conn, 1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            stored.push(request_from_row(&row)?);
+        }
+    }
+    let mut changes = Vec::with_capacity(stored.len());
+    for old in stored {
+        let Some(usages) = additions.get(&old.request_id) else {
+            continue;
+        };
+        let Some(new) = with_usage(&old, usages) else {
+            overflow(&old.request_id);
+            continue;
+        };
+        sqlx::query(
+            "UPDATE request_log SET model_name = $1, prompt_tokens = $2, \
+                completion_tokens = $3, cost_micros = $4 WHERE request_id = $5",
+        )
+        .bind(&new.model_name)
+        .bind(new.prompt_tokens)
+        .bind(new.completion_tokens)
+        .bind(new.cost_micros)
+        .bind(&new.request_id)
+        .persistent(false)
+        .execute(&mut *conn)
+        .await?;
+        changes.push((old, new));
+    }
+    super::rollups::apply_changes(conn, &changes).await
+}
+
+/// `old` with `usages` added: tokens and cost summed (checked), the model kept, or
+/// the first one named beneath it. `None` if a sum overflows.
+fn with_usage(old: &NewRequest, usages: &[SpanUsage]) -> Option<NewRequest> {
+    let mut new = old.clone();
+    for u in usages {
+        new.prompt_tokens = new.prompt_tokens.checked_add(u.prompt_tokens)?;
+        new.completion_tokens = new.completion_tokens.checked_add(u.completion_tokens)?;
+        new.cost_micros = new.cost_micros.checked_add(u.cost_micros)?;
+        if new.model_name.is_none() {
+            new.model_name.clone_from(&u.model_name);
+        }
+    }
+    Some(new)
+}
