@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark of Sightline in sequence, each printing its table:
 #   cargo bench --bench ingest | dashboard | export | prune | detection | otlp (after
-#   scripts/phoenix-env.sh installs Arize Phoenix, its peer, into target/phoenixenv), and the
+#   scripts/phoenix-env.sh installs Arize Phoenix, its peer, into target/phoenixenv) | gateway
+#   (after scripts/bench-env.sh installs LiteLLM's proxy into target/benchenv), and the
 #   tracker's overhead bench.
 # The SIGHTLINE_BENCH_* variables (SIGHTLINE_BENCH_REQUESTS, SIGHTLINE_BENCH_DATABASES…)
 # and SIGHTLINE_TEST_POSTGRES_URL pass through to every bench. Extra arguments go to
@@ -17,7 +18,7 @@ for var in $(compgen -e | grep '^SIGHTLINE_BENCH_' || true); do
 done
 
 scripts/phoenix-env.sh  # Arize Phoenix, the peer of the otlp bench
-for bench in ingest dashboard export prune detection otlp; do
+for bench in ingest dashboard export prune detection otlp gateway; do
   log "cargo bench --bench $bench"
   cargo bench --bench "$bench" "$@"
 done

@@ -2,7 +2,7 @@
 # Runs every test of Sightline: the README's test command, and what CI runs.
 #   1. installs missing tools (idempotent);
 #   2. starts the local PostgreSQL if it is down;
-#   3. the Python clients of the OTLP tests into target/pyenv (idempotent);
+#   3. the Python clients of the OTLP and gateway tests into target/pyenv (idempotent);
 #   4. cargo test for the whole workspace (each storage test on SQLite and PostgreSQL);
 #   5. builds the release site once;
 #   6. runs the Playwright tests in end2end/ against it in Debian's Chromium.
@@ -20,7 +20,7 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 
-log "Python clients for the OTLP tests"
+log "Python clients of the OTLP and gateway tests"
 scripts/python-env.sh
 
 log "cargo test --workspace"

@@ -236,14 +236,27 @@ pub async fn price(config: &Config, command: PriceCommand) -> Result<(), Error> 
         PriceCommand::List => {
             let models = crate::pricing::merged_prices(store.model_prices().await?);
             println!(
-                "{:<28} {:>14} {:>14}  SOURCE",
-                "MODEL", "PROMPT $/1M", "COMPLETION $/1M"
+                "{:<28} {:>12} {:>15} {:>14} {:>15} {:>13}  SOURCE",
+                "MODEL",
+                "PROMPT $/1M",
+                "COMPLETION $/1M",
+                "CACHE READ $/1M",
+                "CACHE WRITE $/1M",
+                "REASONING $/1M"
             );
+            let usd = |m: i64| format!("{:.4}", m as f64 / 1e6);
+            // An unset rate is shown as the one that applies, in parentheses.
+            let or = |m: Option<i64>, fallback: i64| {
+                m.map_or_else(|| format!("({})", usd(fallback)), usd)
+            };
             for (model, p, source) in models {
                 println!(
-                    "{model:<28} {:>14.4} {:>14.4}  {}",
-                    p.prompt_micros_per_mtok as f64 / 1e6,
-                    p.completion_micros_per_mtok as f64 / 1e6,
+                    "{model:<28} {:>12} {:>15} {:>14} {:>15} {:>13}  {}",
+                    usd(p.prompt_micros_per_mtok),
+                    usd(p.completion_micros_per_mtok),
+                    or(p.cache_read_micros_per_mtok, p.prompt_micros_per_mtok),
+                    or(p.cache_write_micros_per_mtok, p.prompt_micros_per_mtok),
+                    or(p.reasoning_micros_per_mtok, p.completion_micros_per_mtok),
                     source.as_str()
                 );
             }
@@ -252,22 +265,34 @@ pub async fn price(config: &Config, command: PriceCommand) -> Result<(), Error> 
             model,
             prompt,
             completion,
+            cache_read,
+            cache_write,
+            reasoning,
         } => {
-            let price = ModelPrice::from_usd(prompt, completion)
-                .ok()
-                .filter(|_| !model.trim().is_empty())
-                .ok_or_else(|| {
-                    Error::Usage(
-                        "give a model name and prices between 0 and 100000 USD per million tokens"
-                            .into(),
-                    )
-                })?;
+            if model.trim().is_empty() {
+                return Err(Error::Usage("give a model name".into()));
+            }
+            let typed = crate::pricing::UsdPrices {
+                prompt,
+                completion,
+                cache_read,
+                cache_write,
+                reasoning,
+            };
+            let price = ModelPrice::from_usd(typed).map_err(Error::Usage)?;
             store
                 .set_model_price(model.trim(), price, chrono::Utc::now().timestamp_millis())
                 .await?;
+            let optional = |name: &str, v: Option<f64>| {
+                v.map(|v| format!(", ${v}/1M {name} tokens"))
+                    .unwrap_or_default()
+            };
             println!(
-                "{}: ${prompt}/1M prompt tokens, ${completion}/1M completion tokens",
-                model.trim()
+                "{}: ${prompt}/1M prompt tokens, ${completion}/1M completion tokens{}{}{}",
+                model.trim(),
+                optional("cache read", cache_read),
+                optional("cache write", cache_write),
+                optional("reasoning", reasoning),
             );
         }
         PriceCommand::Reset { model } => {

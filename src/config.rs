@@ -55,6 +55,15 @@ pub enum PriceCommand {
         /// USD per million completion tokens.
         #[arg(long)]
         completion: f64,
+        /// USD per million input tokens read from the prompt cache (default: the prompt price).
+        #[arg(long)]
+        cache_read: Option<f64>,
+        /// USD per million input tokens written to the prompt cache (default: the prompt price).
+        #[arg(long)]
+        cache_write: Option<f64>,
+        /// USD per million reasoning tokens (default: the completion price).
+        #[arg(long)]
+        reasoning: Option<f64>,
     },
     /// Remove a price set here (the built-in price, if any, applies again).
     Reset { model: String },
@@ -233,6 +242,40 @@ pub struct Config {
     #[command(flatten)]
     pub thresholds: crate::detect::Thresholds,
 
+    /// The gateway's upstreams, `name=URL,…`: replace built-in ones of the same name
+    /// (openai, anthropic, gemini, mistral, groq, deepseek, openrouter) or add others
+    /// (any OpenAI-compatible server). `/proxy/<name>/…` forwards to `URL/…`.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_PROXY_UPSTREAMS",
+        default_value = "",
+        value_parser = parse_upstreams
+    )]
+    pub proxy_upstreams: crate::gateway::Upstreams,
+
+    /// Seconds the gateway waits for an upstream to start answering, and between two
+    /// chunks of its answer, before it gives up (504, or a broken-off stream).
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_PROXY_TIMEOUT",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub proxy_timeout: u64,
+
+    /// Finished gateway calls that may wait to be recorded while the database is busy;
+    /// beyond, a call is still answered but not recorded (and counted as dropped).
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_PROXY_RECORD_QUEUE",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    pub proxy_record_queue: u32,
+
     /// Days raw requests (and auth events) are kept; an admin's choice in the settings
     /// page takes precedence. `serve` prunes older ones every hour; rollups are kept.
     #[arg(
@@ -243,4 +286,8 @@ pub struct Config {
         value_parser = clap::value_parser!(u32).range(1..=3650)
     )]
     pub retention_days: u32,
+}
+
+fn parse_upstreams(spec: &str) -> Result<crate::gateway::Upstreams, String> {
+    crate::gateway::Upstreams::parse(spec).map_err(|e| e.to_string())
 }

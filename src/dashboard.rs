@@ -126,6 +126,9 @@ pub async fn report(
             errors: s.errors,
             prompt_tokens: s.prompt_tokens,
             completion_tokens: s.completion_tokens,
+            cache_read_tokens: s.cache_read_tokens,
+            cache_write_tokens: s.cache_write_tokens,
+            reasoning_tokens: s.reasoning_tokens,
             cost_micros: s.cost_micros,
             avg_latency_ms: avg_ms(s.latency_sum_us, s.requests).unwrap_or(0.0),
         })

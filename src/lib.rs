@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod detect;
 pub mod error;
+pub mod gateway;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;

@@ -78,6 +78,7 @@ pub struct Metrics {
     threats: Family<[(&'static str, String); 1], Counter>,
     alerts_firing: Gauge,
     webhook_deliveries: Family<[(&'static str, String); 1], Counter>,
+    gateway_calls: Family<Labels2, Counter>,
 }
 
 /// `user_sessions_total`: the sessions in `user_session`, as read at the last refresh.
@@ -175,6 +176,12 @@ impl Metrics {
             "Alert webhook deliveries, by outcome",
             webhook_deliveries.clone(),
         );
+        let gateway_calls = Family::default();
+        registry.register(
+            "sightline_gateway_calls",
+            "Calls proxied by the gateway, by provider and recording outcome (recorded; dropped when the write queue was full or closed; rejected when the call made no valid event)",
+            gateway_calls.clone(),
+        );
         Metrics {
             registry,
             started: Instant::now(),
@@ -192,6 +199,7 @@ impl Metrics {
             threats,
             alerts_firing,
             webhook_deliveries,
+            gateway_calls,
         }
     }
 
@@ -279,6 +287,17 @@ impl Metrics {
                 ("outcome", outcome.to_owned()),
             ])
             .inc_by(n);
+    }
+
+    /// Counts a call proxied to `provider` (a configured upstream name, so the label is
+    /// bounded) whose recording had `outcome`: `recorded`, `dropped` or `rejected`.
+    pub fn gateway_call(&self, provider: &str, outcome: &str) {
+        self.gateway_calls
+            .get_or_create(&[
+                ("provider", provider.to_owned()),
+                ("outcome", outcome.to_owned()),
+            ])
+            .inc();
     }
 
     /// Records the duration of one group commit of the ingest writer.

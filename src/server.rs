@@ -52,6 +52,19 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
         IngestQueue::start_observed(store.clone(), config.ingest_queue, observers.into());
     let prices = Arc::new(Prices::new(store.clone()));
     let horizon = Arc::new(RetentionHorizon::new(store.clone(), config.retention_days));
+    let recorder = crate::gateway::Recorder::start(
+        ingest.clone(),
+        prices.clone(),
+        horizon.clone(),
+        metrics.clone(),
+        config.proxy_record_queue as usize,
+    );
+    let proxy = crate::web::proxy::Proxy::new(
+        config.proxy_upstreams.clone(),
+        std::time::Duration::from_secs(config.proxy_timeout),
+        recorder,
+    )
+    .map_err(|e| Error::Usage(format!("the gateway's HTTP client cannot start: {e}")))?;
     let app = router(AppState {
         leptos_options,
         store: store.clone(),
@@ -61,6 +74,7 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
         metrics,
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
         retention_days: config.retention_days,
+        proxy: Arc::new(proxy),
     });
 
     let retention = crate::jobs::retention::spawn(store.clone(), config.retention_days);
@@ -70,6 +84,13 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     // Printed on stdout, whatever the log format, so scripts and tests can find the port.
     println!("Sightline listening on http://{addr}");
     announce_accounts(&store, args.demo, addr).await?;
+    // Small writes (a streamed answer's events) go out at once, not after the peer's
+    // delayed acknowledgement.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

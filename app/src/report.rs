@@ -80,6 +80,11 @@ pub struct ModelRow {
     pub errors: i64,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
+    /// Of the prompt tokens: read from and written to the provider's prompt cache.
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    /// Of the completion tokens: spent on reasoning.
+    pub reasoning_tokens: i64,
     pub cost_micros: i64,
     pub avg_latency_ms: f64,
 }

@@ -244,8 +244,15 @@ pub struct RequestRecord {
     pub latency_ms: f64,
     pub ttft_ms: Option<f64>,
     pub model_name: Option<String>,
+    /// Every input token, cached ones included.
     pub prompt_tokens: i64,
+    /// Every output token, reasoning included.
     pub completion_tokens: i64,
+    /// Of the prompt tokens: read from and written to the provider's prompt cache.
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    /// Of the completion tokens: spent on reasoning.
+    pub reasoning_tokens: i64,
     pub cost_micros: i64,
     pub finish_reason: Option<String>,
     pub user_id: Option<String>,

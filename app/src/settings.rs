@@ -80,13 +80,62 @@ impl PriceSource {
 /// requests ingested at most this many seconds later.
 pub const PRICES_REFRESH_SECONDS: u64 = 30;
 
-/// One row of the merged price table, in micro-dollars per million tokens.
+/// One row of the merged price table, in micro-dollars per million tokens. Without a
+/// cache or reasoning rate, cache reads and writes cost as prompt tokens and reasoning
+/// as completion tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceRow {
     pub model: String,
     pub prompt_micros_per_mtok: i64,
     pub completion_micros_per_mtok: i64,
+    pub cache_read_micros_per_mtok: Option<i64>,
+    pub cache_write_micros_per_mtok: Option<i64>,
+    pub reasoning_micros_per_mtok: Option<i64>,
     pub source: PriceSource,
+}
+
+/// A model's prices as an admin types them, in USD per million tokens; the cache and
+/// reasoning rates are optional.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsdPrices {
+    pub prompt: f64,
+    pub completion: f64,
+    pub cache_read: Option<f64>,
+    pub cache_write: Option<f64>,
+    pub reasoning: Option<f64>,
+}
+
+/// Parses the price form's fields: prompt and completion are required, the other rates
+/// may be left empty. An error names the field.
+pub fn parse_usd_prices(
+    prompt: &str,
+    completion: &str,
+    cache_read: &str,
+    cache_write: &str,
+    reasoning: &str,
+) -> Result<UsdPrices, String> {
+    let usd = |name: &str, text: &str| {
+        text.trim().parse::<f64>().map_err(|_| {
+            format!(
+                "the {name} price `{}` is not a number: give USD per million tokens, e.g. 2.5",
+                text.trim().escape_debug()
+            )
+        })
+    };
+    let optional = |name: &str, text: &str| {
+        if text.trim().is_empty() {
+            Ok(None)
+        } else {
+            usd(name, text).map(Some)
+        }
+    };
+    Ok(UsdPrices {
+        prompt: usd("prompt", prompt)?,
+        completion: usd("completion", completion)?,
+        cache_read: optional("cache read", cache_read)?,
+        cache_write: optional("cache write", cache_write)?,
+        reasoning: optional("reasoning", reasoning)?,
+    })
 }
 
 /// Fewest and most days of raw requests an admin may choose to keep.
@@ -125,6 +174,28 @@ pub fn parse_retention_days(text: &str) -> Result<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn price_fields_parse_with_optional_rates() {
+        assert_eq!(
+            parse_usd_prices("3", " 15 ", "0.3", "", "  "),
+            Ok(UsdPrices {
+                prompt: 3.0,
+                completion: 15.0,
+                cache_read: Some(0.3),
+                cache_write: None,
+                reasoning: None,
+            })
+        );
+        assert_eq!(
+            parse_usd_prices("3", "15", "", "x", ""),
+            Err(
+                "the cache write price `x` is not a number: give USD per million tokens, e.g. 2.5"
+                    .into()
+            )
+        );
+        assert!(parse_usd_prices("", "15", "", "", "").is_err());
+    }
 
     #[test]
     fn retention_days_are_bounded() {

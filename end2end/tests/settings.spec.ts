@@ -183,12 +183,17 @@ test('a price set in settings prices new requests at once, and resetting it stop
   await page.getByTestId('price-model').fill(model);
   await page.getByTestId('price-prompt').fill('3.25');
   await page.getByTestId('price-completion').fill('12.5');
+  // A cache-read rate of its own; cache writes and reasoning left to fall back.
+  await page.getByTestId('price-cache-read').fill('0.5');
   await page.getByTestId('set-price').click();
   await expect(page.getByTestId('price-message')).toHaveText('Price set.');
   const row = page.locator(`[data-testid="price-row"][data-model="${model}"]`);
   await expect(row).toHaveCount(1);
   await expect(row.getByTestId('price-prompt-value')).toHaveText('$3.25');
   await expect(row.getByTestId('price-completion-value')).toHaveText('$12.50');
+  await expect(row.getByTestId('price-cache-read-value')).toHaveText('$0.50');
+  await expect(row.getByTestId('price-cache-write-value')).toHaveText('($3.25)');
+  await expect(row.getByTestId('price-reasoning-value')).toHaveText('($12.50)');
   await expect(row.getByTestId('price-source')).toHaveText('set');
 
   // A request without cost_usd, through the ingest API (the key global-setup.ts made
@@ -202,22 +207,27 @@ test('a price set in settings prices new requests at once, and resetting it stop
     latency_ms: 250,
     model,
     prompt_tokens: 2000,
+    cache_read_tokens: 1000,
     completion_tokens: 400,
     user_id: 'price-user',
   });
   const priced = await ingest({ requests: [request('priced-1')] });
   expect(priced).toMatchObject({ accepted: 1, rejected: 0, errors: [] });
   expect(priced.warnings ?? []).toEqual([]);
-  // 2000 × $3.25/M + 400 × $12.50/M = $0.0065 + $0.005 = $0.0115.
+  // 1000 × $3.25/M + 1000 cached × $0.50/M + 400 × $12.50/M
+  // = $0.00325 + $0.0005 + $0.005 = $0.00875.
   await open(page, '/requests/priced-1');
   await expect(page.getByTestId('field-model')).toHaveText(model);
-  await expect(page.getByTestId('field-cost')).toHaveText('$0.0115');
+  await expect(page.getByTestId('field-cost')).toHaveText('$0.00875');
   const dashboard = await (await page.request.get('/api/v1/dashboard?range=24h')).json();
   expect(dashboard.topModels.find((m: any) => m.model === model)).toMatchObject({
     requests: 1,
     promptTokens: 2000,
     completionTokens: 400,
-    costMicros: 11_500,
+    cacheReadTokens: 1000,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    costMicros: 8_750,
   });
 
   // Reset: the model has no built-in price, so it leaves the table and new requests
@@ -235,7 +245,7 @@ test('a price set in settings prices new requests at once, and resetting it stop
   await open(page, '/requests/priced-2');
   await expect(page.getByTestId('field-cost')).toHaveText('$0');
   await open(page, '/requests/priced-1');
-  await expect(page.getByTestId('field-cost')).toHaveText('$0.0115');
+  await expect(page.getByTestId('field-cost')).toHaveText('$0.00875');
 });
 
 test.describe('as a viewer', () => {

@@ -8,7 +8,7 @@ use sightline_tracker::wire::{AuthEventType, RequestKind};
 use super::catalog::{self, Api};
 use super::random::Dice;
 use super::security;
-use crate::pricing::PriceTable;
+use crate::pricing::{PriceTable, TokenCounts};
 use crate::store::{NewAuthEvent, NewFeedback, NewRequest, NewThreat};
 
 /// A user of the demo platform.
@@ -349,13 +349,15 @@ impl Generator {
                 _ => (d.lognormal(14.0, 0.5), None),
             },
         };
+        let tokens = TokenCounts {
+            prompt: prompt_tokens,
+            completion: completion_tokens,
+            ..cached_part(chat_model.map(|m| m.provider), prompt_tokens)
+        };
         let cost_micros = match (ok, api, model) {
             (false, _, _) => 0,
             (true, Api::Images, _) => 40_000,
-            (true, _, Some(m)) => self
-                .prices
-                .cost_micros(m, prompt_tokens, completion_tokens)
-                .unwrap_or(0),
+            (true, _, Some(m)) => self.prices.cost_micros(m, &tokens).unwrap_or(0),
             _ => 0,
         };
         let finish_reason = (ok && chat_model.is_some())
@@ -391,6 +393,9 @@ impl Generator {
             model_name: model.map(str::to_string),
             prompt_tokens,
             completion_tokens,
+            cache_read_tokens: tokens.cache_read,
+            cache_write_tokens: tokens.cache_write,
+            reasoning_tokens: tokens.reasoning,
             cost_micros,
             finish_reason,
             user_id: user_id.clone(),
@@ -448,4 +453,21 @@ fn round3(x: f64) -> f64 {
 /// The start of the hour after `t`.
 pub fn next_hour(t: i64) -> i64 {
     floor_to(t, HOUR_MS) + HOUR_MS
+}
+
+/// The cached part of a long prompt, as providers cache it: a third of the long prompts
+/// repeat a cached prefix of half their length (in blocks of 128 tokens); on Anthropic
+/// another third writes one. Derived from the count, so the random sequence is unchanged.
+fn cached_part(provider: Option<&str>, prompt_tokens: i64) -> TokenCounts {
+    let prefix = prompt_tokens / 2 / 128 * 128;
+    let mut t = TokenCounts::default();
+    if prompt_tokens < 1_024 {
+        return t;
+    }
+    match (provider, prompt_tokens % 3) {
+        (Some("openai" | "anthropic"), 0) => t.cache_read = prefix,
+        (Some("anthropic"), 1) => t.cache_write = prefix,
+        _ => {}
+    }
+    t
 }

@@ -11,7 +11,7 @@ use sightline_tracker::wire::{
 use sightline_app::requests::claims_account;
 
 use super::horizon::Horizon;
-use crate::pricing::PriceTable;
+use crate::pricing::{PriceTable, TokenCounts};
 use crate::store::{Inspected, NewAuthEvent, NewFeedback, NewRequest, NewThreat};
 
 /// The longest a request may take, or wait for its first token: a day, in ms.
@@ -80,12 +80,40 @@ fn fit_opt(field: &str, value: Option<String>, max: usize, w: &mut Warnings) -> 
 }
 
 /// A count of tokens: 0 when absent, at most [`MAX_TOKENS`].
-fn tokens(field: &str, value: Option<i64>) -> Result<i64, String> {
+fn token_count(field: &str, value: Option<i64>) -> Result<i64, String> {
     match value {
         Some(v) if v < 0 => Err(format!("{field} must not be negative (got {v})")),
         Some(v) if v > MAX_TOKENS => Err(format!("{field} must be at most {MAX_TOKENS} (got {v})")),
         v => Ok(v.unwrap_or(0)),
     }
+}
+
+/// The token counts of a request, checked: each within bounds, the cache tokens part
+/// of the prompt tokens and the reasoning tokens part of the completion tokens.
+fn tokens(e: &RequestEvent) -> Result<TokenCounts, String> {
+    let t = TokenCounts {
+        prompt: token_count("prompt_tokens", e.prompt_tokens)?,
+        completion: token_count("completion_tokens", e.completion_tokens)?,
+        cache_read: token_count("cache_read_tokens", e.cache_read_tokens)?,
+        cache_write: token_count("cache_write_tokens", e.cache_write_tokens)?,
+        reasoning: token_count("reasoning_tokens", e.reasoning_tokens)?,
+    };
+    if t.cache_read + t.cache_write > t.prompt {
+        return Err(format!(
+            "cache_read_tokens + cache_write_tokens ({}) exceed prompt_tokens ({}): prompt_tokens \
+             counts every input token, cached ones included",
+            t.cache_read + t.cache_write,
+            t.prompt
+        ));
+    }
+    if t.reasoning > t.completion {
+        return Err(format!(
+            "reasoning_tokens ({}) exceed completion_tokens ({}): completion_tokens counts every \
+             output token, reasoning included",
+            t.reasoning, t.completion
+        ));
+    }
+    Ok(t)
 }
 
 /// A size in bytes, at most [`MAX_BYTES`].
@@ -205,8 +233,7 @@ pub fn request(
     user_id(&e.user_id)?;
     let latency_ms = duration("latency_ms", e.latency_ms)?;
     let ttft_ms = e.ttft_ms.map(|v| duration("ttft_ms", v)).transpose()?;
-    let prompt_tokens = tokens("prompt_tokens", e.prompt_tokens)?;
-    let completion_tokens = tokens("completion_tokens", e.completion_tokens)?;
+    let tokens = tokens(&e)?;
     let request_bytes = bytes("request_bytes", e.request_bytes)?;
     let response_bytes = bytes("response_bytes", e.response_bytes)?;
     let created_at = instant(e.timestamp, horizon)?;
@@ -223,7 +250,7 @@ pub fn request(
     let cost_micros = match e.cost_usd {
         Some(usd) => cost_micros(usd)?,
         None => match &model_name {
-            Some(m) => match prices.cost_micros(m, prompt_tokens, completion_tokens) {
+            Some(m) => match prices.cost_micros(m, &tokens) {
                 Some(micros) if micros as f64 > MAX_COST_USD * 1e6 => {
                     return Err(format!(
                         "the tokens cost {} USD at the price of `{m}`: one request may cost \
@@ -252,8 +279,11 @@ pub fn request(
         latency_ms,
         ttft_ms,
         model_name,
-        prompt_tokens,
-        completion_tokens,
+        prompt_tokens: tokens.prompt,
+        completion_tokens: tokens.completion,
+        cache_read_tokens: tokens.cache_read,
+        cache_write_tokens: tokens.cache_write,
+        reasoning_tokens: tokens.reasoning,
         cost_micros,
         finish_reason: fit_opt("finish_reason", e.finish_reason, 64, &mut w),
         is_authenticated: e.is_authenticated.unwrap_or(user_id.is_some()),
@@ -389,6 +419,14 @@ mod tests {
             "prompt_tokens must not be negative (got -5)"
         );
         assert_eq!(
+            with("cache_read_tokens", json!(1_000_000_001i64)),
+            "cache_read_tokens must be at most 1000000000 (got 1000000001)"
+        );
+        assert_eq!(
+            with("reasoning_tokens", json!(-1)),
+            "reasoning_tokens must not be negative (got -1)"
+        );
+        assert_eq!(
             with("cost_usd", json!(-0.5)),
             "cost_usd must be a non-negative amount (got -0.5)"
         );
@@ -466,6 +504,50 @@ mod tests {
             req(m).unwrap_err(),
             "the tokens cost 12500 USD at the price of `gpt-4o`: one request may cost at most \
              10000 USD"
+        );
+    }
+
+    #[test]
+    fn cache_and_reasoning_tokens_are_parts_of_their_whole_and_priced_apart() {
+        let mut m = minimal();
+        m["model"] = json!("claude-sonnet-4-5");
+        m["prompt_tokens"] = json!(12_100);
+        m["completion_tokens"] = json!(500);
+        m["cache_read_tokens"] = json!(10_000);
+        m["cache_write_tokens"] = json!(2_000);
+        let (r, w) = req(m.clone()).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            (
+                r.prompt_tokens,
+                r.cache_read_tokens,
+                r.cache_write_tokens,
+                r.reasoning_tokens,
+                r.cost_micros
+            ),
+            (12_100, 10_000, 2_000, 0, 18_300)
+        );
+        // Anthropic's `input_tokens` alone (100) as prompt_tokens: the cache tokens
+        // cannot be part of it, and the event says so instead of being mispriced.
+        m["prompt_tokens"] = json!(100);
+        assert_eq!(
+            req(m).unwrap_err(),
+            "cache_read_tokens + cache_write_tokens (12000) exceed prompt_tokens (100): \
+             prompt_tokens counts every input token, cached ones included"
+        );
+        let mut m = minimal();
+        m["completion_tokens"] = json!(10);
+        m["reasoning_tokens"] = json!(11);
+        assert_eq!(
+            req(m).unwrap_err(),
+            "reasoning_tokens (11) exceed completion_tokens (10): completion_tokens counts \
+             every output token, reasoning included"
+        );
+        let mut m = minimal();
+        m["prompt_tokens"] = json!(1_000_000_001i64);
+        assert_eq!(
+            req(m).unwrap_err(),
+            "prompt_tokens must be at most 1000000000 (got 1000000001)"
         );
     }
 

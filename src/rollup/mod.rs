@@ -71,6 +71,10 @@ pub struct Sums {
     pub latency_sum_us: i64,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
+    /// Parts of `prompt_tokens` (cache) and `completion_tokens` (reasoning).
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub reasoning_tokens: i64,
     pub cost_micros: i64,
 }
 
@@ -91,6 +95,9 @@ impl Sums {
         self.latency_sum_us = capped_add(self.latency_sum_us, times(latency_us(r.latency_ms)));
         self.prompt_tokens = capped_add(self.prompt_tokens, times(r.prompt_tokens));
         self.completion_tokens = capped_add(self.completion_tokens, times(r.completion_tokens));
+        self.cache_read_tokens = capped_add(self.cache_read_tokens, times(r.cache_read_tokens));
+        self.cache_write_tokens = capped_add(self.cache_write_tokens, times(r.cache_write_tokens));
+        self.reasoning_tokens = capped_add(self.reasoning_tokens, times(r.reasoning_tokens));
         self.cost_micros = capped_add(self.cost_micros, times(r.cost_micros));
     }
 
@@ -245,6 +252,7 @@ mod tests {
             prompt_tokens: 20,
             completion_tokens: 10,
             cost_micros: 14,
+            ..Sums::default()
         };
         assert_eq!(d.traffic[&hour], expected);
         assert_eq!(d.traffic[&day], expected);
@@ -332,6 +340,9 @@ pub(crate) mod tests_support {
             model_name: None,
             prompt_tokens: 10,
             completion_tokens: 5,
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+            reasoning_tokens: 0,
             cost_micros: 7,
             finish_reason: None,
             user_id: None,

@@ -32,6 +32,9 @@ pub struct ModelUsage {
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
     pub cost_micros: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub reasoning_tokens: i64,
 }
 
 impl Store {
@@ -84,7 +87,8 @@ impl Store {
         let rows = self
             .over_buckets(
             "SELECT bucket_start, requests, errors, latency_sum_us, prompt_tokens, completion_tokens, \
-                    cost_micros, sessions_started, new_users \
+                    cost_micros, sessions_started, new_users, cache_read_tokens, cache_write_tokens, \
+                    reasoning_tokens \
              FROM rollup_traffic WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 \
              ORDER BY bucket_start",
                 bucket_ms,
@@ -102,6 +106,9 @@ impl Store {
                     prompt_tokens: r.try_get(4)?,
                     completion_tokens: r.try_get(5)?,
                     cost_micros: r.try_get(6)?,
+                    cache_read_tokens: r.try_get(9)?,
+                    cache_write_tokens: r.try_get(10)?,
+                    reasoning_tokens: r.try_get(11)?,
                 },
                 sessions_started: r.try_get(7)?,
                 new_users: r.try_get(8)?,
@@ -138,7 +145,7 @@ impl Store {
     ) -> Result<Vec<ModelUsage>, StoreError> {
         let rows = sqlx::query(
             "SELECT day, model_name, requests, successes, failures, latency_sum_us, prompt_tokens, \
-                    completion_tokens, cost_micros \
+                    completion_tokens, cost_micros, cache_read_tokens, cache_write_tokens, reasoning_tokens \
              FROM model_usage_stats WHERE day >= $1 AND day < $2 ORDER BY day, model_name",
         )
         .bind(first_day)
@@ -156,6 +163,9 @@ impl Store {
                 prompt_tokens: r.try_get(6)?,
                 completion_tokens: r.try_get(7)?,
                 cost_micros: r.try_get(8)?,
+                cache_read_tokens: r.try_get(9)?,
+                cache_write_tokens: r.try_get(10)?,
+                reasoning_tokens: r.try_get(11)?,
             })
         })
     }
@@ -196,7 +206,9 @@ impl Store {
             "SELECT CAST(COALESCE(SUM(requests), 0) AS BIGINT), CAST(COALESCE(SUM(errors), 0) AS BIGINT), \
                     CAST(COALESCE(SUM(latency_sum_us), 0) AS BIGINT), CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT), \
                     CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), \
-                    CAST(COALESCE(SUM(sessions_started), 0) AS BIGINT), CAST(COALESCE(SUM(new_users), 0) AS BIGINT) \
+                    CAST(COALESCE(SUM(sessions_started), 0) AS BIGINT), CAST(COALESCE(SUM(new_users), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(cache_read_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(cache_write_tokens), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(reasoning_tokens), 0) AS BIGINT) \
              FROM rollup_traffic WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3",
         )
         .bind(bucket_ms)
@@ -213,6 +225,9 @@ impl Store {
                 prompt_tokens: r.try_get(3)?,
                 completion_tokens: r.try_get(4)?,
                 cost_micros: r.try_get(5)?,
+                cache_read_tokens: r.try_get(8)?,
+                cache_write_tokens: r.try_get(9)?,
+                reasoning_tokens: r.try_get(10)?,
             },
             sessions_started: r.try_get(6)?,
             new_users: r.try_get(7)?,
@@ -295,10 +310,12 @@ impl Store {
             .over_spans(
                 "rollup_model",
                 "model_name, requests, errors, latency_sum_us, prompt_tokens, completion_tokens, \
-                 cost_micros",
+                 cost_micros, cache_read_tokens, cache_write_tokens, reasoning_tokens",
                 "SELECT model_name, CAST(SUM(requests) AS BIGINT), CAST(SUM(errors) AS BIGINT), \
                     CAST(SUM(latency_sum_us) AS BIGINT), CAST(SUM(prompt_tokens) AS BIGINT), \
-                    CAST(SUM(completion_tokens) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) \
+                    CAST(SUM(completion_tokens) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT), \
+                    CAST(SUM(cache_read_tokens) AS BIGINT), CAST(SUM(cache_write_tokens) AS BIGINT), \
+                    CAST(SUM(reasoning_tokens) AS BIGINT) \
                  FROM ({rows}) r GROUP BY model_name",
                 bucket_ms,
                 start,
@@ -315,6 +332,9 @@ impl Store {
                     prompt_tokens: r.try_get(4)?,
                     completion_tokens: r.try_get(5)?,
                     cost_micros: r.try_get(6)?,
+                    cache_read_tokens: r.try_get(7)?,
+                    cache_write_tokens: r.try_get(8)?,
+                    reasoning_tokens: r.try_get(9)?,
                 },
             ))
         })

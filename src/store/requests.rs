@@ -23,6 +23,11 @@ pub struct NewRequest {
     pub model_name: Option<String>,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
+    /// Parts of `prompt_tokens` read from and written to the provider's prompt cache.
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    /// Part of `completion_tokens` spent on reasoning.
+    pub reasoning_tokens: i64,
     pub cost_micros: i64,
     pub finish_reason: Option<String>,
     pub user_id: Option<String>,
@@ -50,15 +55,17 @@ pub struct BucketCounts {
 const REQUEST_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, method, \
     status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
     cost_micros, finish_reason, user_id, session_id, is_authenticated, ip, country, \
-    user_agent, request_bytes, response_bytes, error, metadata";
-const REQUEST_COLUMN_COUNT: usize = 24;
+    user_agent, request_bytes, response_bytes, error, metadata, cache_read_tokens, \
+    cache_write_tokens, reasoning_tokens";
+const REQUEST_COLUMN_COUNT: usize = 27;
 /// [`REQUEST_COLUMNS`] to read back: `is_authenticated` as 0/1, since sqlx's `Any`
 /// driver cannot decode SQLite's BOOLEAN.
 pub(super) const REQUEST_SELECT: &str = "request_id, created_at, kind, service, endpoint, method, \
     status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
     cost_micros, finish_reason, user_id, session_id, \
     CAST(CASE WHEN is_authenticated THEN 1 ELSE 0 END AS BIGINT) AS is_authenticated, ip, country, \
-    user_agent, request_bytes, response_bytes, error, metadata";
+    user_agent, request_bytes, response_bytes, error, metadata, cache_read_tokens, \
+    cache_write_tokens, reasoning_tokens";
 /// Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound values.
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -184,7 +191,10 @@ async fn insert_new(
                 .bind(r.request_bytes)
                 .bind(r.response_bytes)
                 .bind(&r.error)
-                .bind(&r.metadata);
+                .bind(&r.metadata)
+                .bind(r.cache_read_tokens)
+                .bind(r.cache_write_tokens)
+                .bind(r.reasoning_tokens);
         }
         for row in query.fetch_all(&mut *conn).await? {
             inserted.insert(row.try_get(0)?);
@@ -213,6 +223,9 @@ pub(super) fn request_from_row(row: &AnyRow) -> Result<NewRequest, sqlx::Error> 
         model_name: row.try_get("model_name")?,
         prompt_tokens: row.try_get("prompt_tokens")?,
         completion_tokens: row.try_get("completion_tokens")?,
+        cache_read_tokens: row.try_get("cache_read_tokens")?,
+        cache_write_tokens: row.try_get("cache_write_tokens")?,
+        reasoning_tokens: row.try_get("reasoning_tokens")?,
         cost_micros: row.try_get("cost_micros")?,
         finish_reason: row.try_get("finish_reason")?,
         user_id: row.try_get("user_id")?,

@@ -301,21 +301,38 @@ async fn plan_sessions(
 }
 
 async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<(), StoreError> {
-    const SESSION_COLS: usize = 11;
+    const SESSION_COLS: usize = 14;
     let sum = |table: &str, c: &str| {
         let total = capped_sum(&format!("{table}.{c}"), &format!("excluded.{c}"));
         format!("{c} = {total}")
     };
-    let session_sums = ["request_count", "error_count", "tokens", "cost_micros"]
-        .map(|c| sum("user_session", c))
-        .join(", ");
-    let user_sums = ["requests", "errors", "tokens", "cost_micros"]
-        .map(|c| sum("tracked_user", c))
-        .join(", ");
+    let session_sums = [
+        "request_count",
+        "error_count",
+        "tokens",
+        "cost_micros",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    ]
+    .map(|c| sum("user_session", c))
+    .join(", ");
+    let user_sums = [
+        "requests",
+        "errors",
+        "tokens",
+        "cost_micros",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    ]
+    .map(|c| sum("tracked_user", c))
+    .join(", ");
     for chunk in plan.sessions.chunks(MAX_BINDS / SESSION_COLS) {
         let sql = format!(
             "INSERT INTO user_session (session_key, user_id, inferred, started_at, last_seen_at, \
-                request_count, error_count, tokens, cost_micros, ip, user_agent) VALUES {} \
+                request_count, error_count, tokens, cost_micros, ip, user_agent, cache_read_tokens, \
+                cache_write_tokens, reasoning_tokens) VALUES {} \
              ON CONFLICT (session_key) DO UPDATE SET \
                 user_id = COALESCE(user_session.user_id, excluded.user_id), \
                 started_at = CASE WHEN excluded.started_at < user_session.started_at \
@@ -340,16 +357,20 @@ async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<
                 .bind(capped(s.sums.tokens()))
                 .bind(capped(s.sums.cost_micros))
                 .bind(s.ip.as_deref())
-                .bind(s.user_agent.as_deref());
+                .bind(s.user_agent.as_deref())
+                .bind(capped(s.sums.cache_read_tokens))
+                .bind(capped(s.sums.cache_write_tokens))
+                .bind(capped(s.sums.reasoning_tokens));
         }
         query.execute(&mut *conn).await?;
     }
 
-    const USER_COLS: usize = 8;
+    const USER_COLS: usize = 11;
     for chunk in plan.users.chunks(MAX_BINDS / USER_COLS) {
         let sql = format!(
             "INSERT INTO tracked_user (user_id, first_seen_at, last_seen_at, requests, errors, tokens, \
-                cost_micros, open_session_key) VALUES {} \
+                cost_micros, open_session_key, cache_read_tokens, cache_write_tokens, \
+                reasoning_tokens) VALUES {} \
              ON CONFLICT (user_id) DO UPDATE SET \
                 first_seen_at = CASE WHEN excluded.first_seen_at < tracked_user.first_seen_at \
                     THEN excluded.first_seen_at ELSE tracked_user.first_seen_at END, \
@@ -369,7 +390,10 @@ async fn write_sessions(conn: &mut AnyConnection, plan: &SessionPlan) -> Result<
                 .bind(capped(u.sums.errors))
                 .bind(capped(u.sums.tokens()))
                 .bind(capped(u.sums.cost_micros))
-                .bind(u.open_session_key.as_deref());
+                .bind(u.open_session_key.as_deref())
+                .bind(capped(u.sums.cache_read_tokens))
+                .bind(capped(u.sums.cache_write_tokens))
+                .bind(capped(u.sums.reasoning_tokens));
         }
         query.execute(&mut *conn).await?;
     }
@@ -385,6 +409,9 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
             s.prompt_tokens,
             s.completion_tokens,
             s.cost_micros,
+            s.cache_read_tokens,
+            s.cache_write_tokens,
+            s.reasoning_tokens,
         ]
     };
 
@@ -456,9 +483,25 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
         conn,
         "rollup_user",
         &with_bucket(["user_id"]),
-        &["requests", "errors", "tokens", "cost_micros"],
+        &[
+            "requests",
+            "errors",
+            "tokens",
+            "cost_micros",
+            TOKEN_PARTS[0],
+            TOKEN_PARTS[1],
+            TOKEN_PARTS[2],
+        ],
         dimension_rows(&d.user, |s| {
-            vec![s.requests, s.errors, s.tokens(), s.cost_micros]
+            vec![
+                s.requests,
+                s.errors,
+                s.tokens(),
+                s.cost_micros,
+                s.cache_read_tokens,
+                s.cache_write_tokens,
+                s.reasoning_tokens,
+            ]
         }),
     )
     .await?;
@@ -496,6 +539,9 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
                     s.prompt_tokens,
                     s.completion_tokens,
                     s.cost_micros,
+                    s.cache_read_tokens,
+                    s.cache_write_tokens,
+                    s.reasoning_tokens,
                 ],
             )
         })
@@ -512,6 +558,9 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
             "prompt_tokens",
             "completion_tokens",
             "cost_micros",
+            TOKEN_PARTS[0],
+            TOKEN_PARTS[1],
+            TOKEN_PARTS[2],
         ],
         model_days,
     )
@@ -543,6 +592,7 @@ pub(super) async fn add_feedback_rating(
     .await
 }
 
+/// The columns of [`Sums`] in the traffic and model rollups, in the order `all` gives them.
 const SUMS: &[&str] = &[
     "requests",
     "errors",
@@ -550,6 +600,16 @@ const SUMS: &[&str] = &[
     "prompt_tokens",
     "completion_tokens",
     "cost_micros",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+];
+
+/// The token parts every per-user, per-session and per-model-day row keeps beside its total.
+const TOKEN_PARTS: [&str; 3] = [
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
 ];
 
 /// Recomputes the quantile bins of `buckets` from their (already updated) histograms.
@@ -609,6 +669,9 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 13] = [
             "cost_micros",
             "sessions_started",
             "new_users",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
         ],
     ),
     (
@@ -631,6 +694,9 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 13] = [
             "prompt_tokens",
             "completion_tokens",
             "cost_micros",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
         ],
     ),
     (
@@ -647,6 +713,9 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 13] = [
             "errors",
             "tokens",
             "cost_micros",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
         ],
     ),
     (
@@ -688,6 +757,9 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 13] = [
             "prompt_tokens",
             "completion_tokens",
             "cost_micros",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
         ],
     ),
     (
@@ -704,6 +776,9 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 13] = [
             "cost_micros",
             "ip",
             "user_agent",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
         ],
     ),
     (
@@ -717,6 +792,9 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 13] = [
             "tokens",
             "cost_micros",
             "open_session_key",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
         ],
     ),
 ];

@@ -14,8 +14,9 @@ impl Store {
     /// The prices set in the settings, overriding the built-in table.
     pub async fn model_prices(&self) -> Result<Vec<(String, ModelPrice)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT model_name, prompt_micros_per_mtok, completion_micros_per_mtok FROM model_price \
-             ORDER BY model_name",
+            "SELECT model_name, prompt_micros_per_mtok, completion_micros_per_mtok, \
+                    cache_read_micros_per_mtok, cache_write_micros_per_mtok, reasoning_micros_per_mtok \
+             FROM model_price ORDER BY model_name",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -25,6 +26,9 @@ impl Store {
                 ModelPrice {
                     prompt_micros_per_mtok: r.try_get(1)?,
                     completion_micros_per_mtok: r.try_get(2)?,
+                    cache_read_micros_per_mtok: r.try_get(3)?,
+                    cache_write_micros_per_mtok: r.try_get(4)?,
+                    reasoning_micros_per_mtok: r.try_get(5)?,
                 },
             ))
         })
@@ -38,15 +42,22 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO model_price (model_name, prompt_micros_per_mtok, completion_micros_per_mtok, updated_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (model_name) DO UPDATE SET \
+            "INSERT INTO model_price (model_name, prompt_micros_per_mtok, completion_micros_per_mtok, \
+                cache_read_micros_per_mtok, cache_write_micros_per_mtok, reasoning_micros_per_mtok, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (model_name) DO UPDATE SET \
                 prompt_micros_per_mtok = excluded.prompt_micros_per_mtok, \
                 completion_micros_per_mtok = excluded.completion_micros_per_mtok, \
+                cache_read_micros_per_mtok = excluded.cache_read_micros_per_mtok, \
+                cache_write_micros_per_mtok = excluded.cache_write_micros_per_mtok, \
+                reasoning_micros_per_mtok = excluded.reasoning_micros_per_mtok, \
                 updated_at = excluded.updated_at",
         )
         .bind(model)
         .bind(price.prompt_micros_per_mtok)
         .bind(price.completion_micros_per_mtok)
+        .bind(price.cache_read_micros_per_mtok)
+        .bind(price.cache_write_micros_per_mtok)
+        .bind(price.reasoning_micros_per_mtok)
         .bind(now)
         .execute(&self.pool)
         .await?;

@@ -60,6 +60,35 @@ impl<S: Scopes> FromRequestParts<AppState> for Key<S> {
     }
 }
 
+/// The header the gateway takes its key from: `Authorization` belongs to the provider.
+pub const SIGHTLINE_KEY_HEADER: &str = "sightline-key";
+
+/// A valid, unrevoked key with the `ingest` scope in `Sightline-Key: <key>`: the
+/// gateway's caller (`/proxy/…`), whose own `Authorization` goes to the provider.
+pub struct SightlineKey(pub ApiKey);
+
+impl FromRequestParts<AppState> for SightlineKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = parts
+            .headers
+            .get(SIGHTLINE_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "missing Sightline key: send `Sightline-Key: <key with the ingest scope>`; \
+                     nothing was forwarded"
+                        .into(),
+                )
+            })?;
+        let key = check_key(&state.store, secret, Ingest::ALLOWED).await?;
+        Ok(SightlineKey(key))
+    }
+}
+
 /// Someone who may read: a signed-in account of any role, or a `read` key.
 pub enum Reader {
     Account(CurrentUser),

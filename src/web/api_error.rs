@@ -23,10 +23,16 @@ pub enum ApiError {
     Unavailable { message: String, retry_after: u32 },
     #[error("{0}")]
     Internal(String),
+    /// An upstream the gateway forwards to could not be reached or broke off.
+    #[error("{0}")]
+    BadGateway(String),
+    /// An upstream did not answer in time.
+    #[error("{0}")]
+    GatewayTimeout(String),
 }
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
+    pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -36,6 +42,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 }

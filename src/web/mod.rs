@@ -13,6 +13,7 @@ pub mod ingest_api;
 mod monitoring;
 mod openapi;
 mod otlp;
+pub mod proxy;
 pub mod request_log;
 mod ui;
 mod ui_backend;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// `SIGHTLINE_RETENTION_DAYS`, shown in the settings until an admin chooses.
     pub retention_days: u32,
+    /// The gateway's upstreams and HTTP client (`/proxy/…`).
+    pub proxy: Arc<proxy::Proxy>,
 }
 
 /// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,
@@ -61,7 +64,7 @@ fn session_layer(store: Store) -> SessionManagerLayer<WebSessionStore> {
 /// The whole web application: each area's routes (with its own access rule, declared
 /// by the extractors of its handlers or, for the browser area, by its guard), under
 /// the layers every request passes: the request log, compression, the origin check
-/// and the web session.
+/// and the web session (the gateway's `/proxy/…` only the request log).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
@@ -77,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(auth::guard::same_origin))
         .layer(Extension(state.trusted_proxies.clone()))
         .layer(CompressionLayer::new())
+        // The gateway passes answers through as the provider sent them (no compression
+        // of its own) and has no use for web sessions; its calls are logged like others.
+        .merge(proxy::router())
         .layer(middleware::from_fn(request_log::log_request))
         .with_state(state)
 }

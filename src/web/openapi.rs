@@ -19,6 +19,7 @@ fn string(max: u32) -> Value {
     json!({ "type": "string", "maxLength": max, "description": format!("Longer values are truncated to {max} characters.") })
 }
 
+/// A token count of one request (0 to 10^9), with what it counts.
 fn timestamp() -> Value {
     json!({
         "description": "RFC 3339 date-time or epoch milliseconds; now when absent. At most 1 day in the future, and not older than the retention in force (the settings' days, else SIGHTLINE_RETENTION_DAYS) nor than the instant raw rows were ever pruned up to: such an event is rejected with its index.",
@@ -44,6 +45,48 @@ fn bounded(kind: &str, max: Value, description: &str) -> Value {
 
 fn enumeration(values: &[&str]) -> Value {
     json!({ "type": "string", "enum": values })
+}
+
+/// The schema of a request event of the ingest API.
+fn request_event_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["endpoint", "method", "status_code", "latency_ms"],
+        "properties": {
+            "request_id": { "type": "string", "maxLength": 128, "description": "Idempotency key; a UUIDv7 is generated when absent. A retry with the same id is stored once." },
+            "timestamp": timestamp(),
+            "kind": enumeration(&["api", "external"]),
+            "service": string(128),
+            "endpoint": string(255),
+            "method": string(16),
+            "status_code": { "type": "integer", "minimum": 100, "maximum": 599 },
+            "latency_ms": bounded("number", json!(MAX_DURATION_MS), "Milliseconds, at most a day."),
+            "ttft_ms": bounded("number", json!(MAX_DURATION_MS), "Time to first token in milliseconds, at most a day."),
+            "model": string(128),
+            "prompt_tokens": bounded("integer", json!(MAX_TOKENS), "Every input token, cached ones included (OpenAI's prompt_tokens; Anthropic's input_tokens + cache_read_input_tokens + cache_creation_input_tokens). At most a billion."),
+            "completion_tokens": bounded("integer", json!(MAX_TOKENS), "Every output token, reasoning included. At most a billion."),
+            "cache_read_tokens": bounded("integer", json!(MAX_TOKENS), "Part of prompt_tokens read from the provider's prompt cache; priced at the model's cache-read rate. At most a billion."),
+            "cache_write_tokens": bounded("integer", json!(MAX_TOKENS), "Part of prompt_tokens written to the prompt cache; priced at the model's cache-write rate. cache_read_tokens + cache_write_tokens <= prompt_tokens."),
+            "reasoning_tokens": bounded("integer", json!(MAX_TOKENS), "Part of completion_tokens spent on reasoning; priced as output unless the model has a reasoning price. At most completion_tokens."),
+            "cost_usd": bounded("number", json!(MAX_COST_USD), &format!("At most {MAX_COST_USD} USD. When absent, priced from the model price table (unknown models cost 0 and get a warning); a priced cost over {MAX_COST_USD} USD is rejected too.")),
+            "finish_reason": string(64),
+            "user_id": user_id(),
+            "session_id": string(255),
+            "is_authenticated": { "type": "boolean" },
+            "ip": { "type": "string", "description": "IPv4 or IPv6; anything else is dropped with a warning." },
+            "country": { "type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2; anything else is dropped with a warning." },
+            "user_agent": string(512),
+            "request_bytes": bounded("integer", json!(MAX_BYTES), "At most 1 TiB."),
+            "response_bytes": bounded("integer", json!(MAX_BYTES), "At most 1 TiB."),
+            "error": string(2000),
+            "metadata": { "description": "Any JSON up to 8 KiB." },
+            "prompt": { "type": "string", "description": "Checked for prompt injection; not stored." },
+            "path": { "type": "string", "description": "The raw request path when `endpoint` is a route template: checked for attack patterns, not stored." },
+            "query": { "type": "string", "description": "The query string without `?`: checked for attack patterns, not stored." },
+            "referer": { "type": "string", "description": "The request's `Referer` header: checked for attack patterns, not stored." },
+            "forwarded_for": { "type": "string", "description": "`X-Forwarded-For` hops the client wrote (not those of trusted proxies), comma-separated: hops that are not IP addresses are checked for attack patterns; not stored." }
+        }
+    })
 }
 
 pub fn spec() -> Value {
@@ -75,41 +118,7 @@ pub fn spec() -> Value {
             },
             "schemas": {
                 "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
-                "RequestEvent": {
-                    "type": "object",
-                    "required": ["endpoint", "method", "status_code", "latency_ms"],
-                    "properties": {
-                        "request_id": { "type": "string", "maxLength": 128, "description": "Idempotency key; a UUIDv7 is generated when absent. A retry with the same id is stored once." },
-                        "timestamp": timestamp(),
-                        "kind": enumeration(&["api", "external"]),
-                        "service": string(128),
-                        "endpoint": string(255),
-                        "method": string(16),
-                        "status_code": { "type": "integer", "minimum": 100, "maximum": 599 },
-                        "latency_ms": bounded("number", json!(MAX_DURATION_MS), "Milliseconds, at most a day."),
-                        "ttft_ms": bounded("number", json!(MAX_DURATION_MS), "Time to first token in milliseconds, at most a day."),
-                        "model": string(128),
-                        "prompt_tokens": bounded("integer", json!(MAX_TOKENS), "At most a billion."),
-                        "completion_tokens": bounded("integer", json!(MAX_TOKENS), "At most a billion."),
-                        "cost_usd": bounded("number", json!(MAX_COST_USD), &format!("At most {MAX_COST_USD} USD. When absent, priced from the model price table (unknown models cost 0 and get a warning); a priced cost over {MAX_COST_USD} USD is rejected too.")),
-                        "finish_reason": string(64),
-                        "user_id": user_id(),
-                        "session_id": string(255),
-                        "is_authenticated": { "type": "boolean" },
-                        "ip": { "type": "string", "description": "IPv4 or IPv6; anything else is dropped with a warning." },
-                        "country": { "type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2; anything else is dropped with a warning." },
-                        "user_agent": string(512),
-                        "request_bytes": bounded("integer", json!(MAX_BYTES), "At most 1 TiB."),
-                        "response_bytes": bounded("integer", json!(MAX_BYTES), "At most 1 TiB."),
-                        "error": string(2000),
-                        "metadata": { "description": "Any JSON up to 8 KiB." },
-                        "prompt": { "type": "string", "description": "Checked for prompt injection; not stored." },
-                        "path": { "type": "string", "description": "The raw request path when `endpoint` is a route template: checked for attack patterns, not stored." },
-                        "query": { "type": "string", "description": "The query string without `?`: checked for attack patterns, not stored." },
-                        "referer": { "type": "string", "description": "The request's `Referer` header: checked for attack patterns, not stored." },
-                        "forwarded_for": { "type": "string", "description": "`X-Forwarded-For` hops the client wrote (not those of trusted proxies), comma-separated: hops that are not IP addresses are checked for attack patterns; not stored." }
-                    }
-                },
+                "RequestEvent": request_event_schema(),
                 "AuthEvent": {
                     "type": "object",
                     "required": ["event_type"],

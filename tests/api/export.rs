@@ -36,6 +36,11 @@ async fn seed(db: &TestDb) -> (i64, i64) {
     r2.ttft_ms = Some(12.25);
     r2.country = None;
     r2.metadata = Some(r#"{"plan":"pro"}"#.into());
+    (
+        r2.cache_read_tokens,
+        r2.cache_write_tokens,
+        r2.reasoning_tokens,
+    ) = (64, 16, 20);
     db.store.record_requests(&[r1, r2]).await.unwrap();
 
     let ids = db
@@ -127,13 +132,14 @@ fn csv(lines: &[&str]) -> String {
 }
 
 const REQUEST_HEADER: &str = "request_id,created_at,kind,service,method,endpoint,status_code,\
-latency_ms,ttft_ms,model_name,prompt_tokens,completion_tokens,cost_usd,finish_reason,user_id,\
+latency_ms,ttft_ms,model_name,prompt_tokens,completion_tokens,cache_read_tokens,\
+cache_write_tokens,reasoning_tokens,cost_usd,finish_reason,user_id,\
 session_id,is_authenticated,ip,country,user_agent,request_bytes,response_bytes,error,metadata";
 const REQ_2: &str = "req-2,2026-11-22T18:33:16.123Z,api,,POST,/v1/chat/completions,502,87.5,\
-12.25,gpt-4o-mini,100,50,0.001234,stop,'=cmd|' /C calc'!A0,sess-b,true,203.0.113.7,,\
+12.25,gpt-4o-mini,100,50,64,16,20,0.001234,stop,'=cmd|' /C calc'!A0,sess-b,true,203.0.113.7,,\
 '@SUM(1+1)*cmd,512,2048,<script>alert(1)</script>,\"{\"\"plan\"\":\"\"pro\"\"}\"";
 const REQ_1: &str = "req-1,2026-11-22T18:32:16.123Z,api,,POST,/v1/chat/completions,200,120,,\
-gpt-4o-mini,100,50,0.000045,stop,user-1,sess-a,true,203.0.113.7,DE,\
+gpt-4o-mini,100,50,0,0,0,0.000045,stop,user-1,sess-a,true,203.0.113.7,DE,\
 \"Agent \"\"X\"\", v2\nline 2\",512,2048,,";
 
 const THREAT_HEADER: &str = "id,created_at,last_seen_at,threat_type,severity,occurrences,ip,\

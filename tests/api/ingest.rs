@@ -500,12 +500,31 @@ async fn prices_set_from_the_cli_price_new_requests() {
         "2",
         "--completion",
         "6",
+        "--cache-read",
+        "0.5",
+        "--reasoning",
+        "12",
     ]);
     assert!(ok);
     let (_, list, _) = cli(&["price", "list"]);
-    assert!(
-        list.lines()
-            .any(|l| l.starts_with("my-finetune") && l.ends_with("set")),
+    // The cache-write rate is not set: the prompt rate applies, shown in parentheses.
+    let row: Vec<&str> = list
+        .lines()
+        .find(|l| l.starts_with("my-finetune"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row,
+        [
+            "my-finetune",
+            "2.0000",
+            "6.0000",
+            "0.5000",
+            "(2.0000)",
+            "12.0000",
+            "set"
+        ],
         "{list}"
     );
     assert!(
@@ -514,22 +533,34 @@ async fn prices_set_from_the_cli_price_new_requests() {
         "{list}"
     );
     let (ok, _, stderr) = cli(&["price", "set", "x", "--prompt=-1", "--completion", "1"]);
-    assert!(
-        !ok && stderr.starts_with("sightline: give a model name and prices"),
-        "{stderr}"
+    assert_eq!(
+        (ok, stderr.trim()),
+        (
+            false,
+            "sightline: the prompt price must be between 0 and 100000 USD per million tokens (got -1)"
+        )
     );
 
     let server = TestServer::start(&db.url);
     let key = key(&db, &[Scope::Ingest]).await;
     let t = now_hour();
     let body = json!({"requests": [{"request_id": "p1", "timestamp": t, "endpoint": "/v1/chat", "method": "POST", "status_code": 200,
-        "latency_ms": 1, "model": "my-finetune", "prompt_tokens": 1000, "completion_tokens": 1000}]});
+        "latency_ms": 1, "model": "my-finetune", "prompt_tokens": 1000, "completion_tokens": 1000,
+        "cache_read_tokens": 400, "reasoning_tokens": 250}]});
     let (status, reply) = post(&server, &key, "application/json", body.to_string()).await;
     assert_eq!(status, 200);
     assert!(reply.get("warnings").is_none(), "{reply}");
-    // 1 000 × $2/1M + 1 000 × $6/1M = $0.008.
+    // 600 × $2 + 400 cached × $0.50 + 750 × $6 + 250 reasoning × $12, per million
+    // tokens: $0.0012 + $0.0002 + $0.0045 + $0.003 = $0.0089.
     let traffic = db.store.traffic(HOUR, t, t + HOUR).await.unwrap();
-    assert_eq!(traffic[0].sums.cost_micros, 8_000);
+    assert_eq!(
+        (
+            traffic[0].sums.cost_micros,
+            traffic[0].sums.cache_read_tokens,
+            traffic[0].sums.reasoning_tokens
+        ),
+        (8_900, 400, 250)
+    );
     let (ok, _, _) = cli(&["price", "reset", "my-finetune"]);
     assert!(ok);
     let (ok, _, stderr) = cli(&["price", "reset", "my-finetune"]);

@@ -9,6 +9,7 @@ mod dashboard_api;
 mod detection;
 mod durability;
 mod export;
+mod gateway;
 mod hardening_event_limit;
 mod hardening_numbers;
 mod hardening_queue_depth;

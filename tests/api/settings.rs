@@ -528,8 +528,12 @@ storage_test!(
         let before: Vec<PriceRow> = call(&mut admin, "prices", &[]).await;
         let builtin_gpt4o = before.iter().find(|p| p.model == "gpt-4o").unwrap().clone();
         assert_eq!(
-            (builtin_gpt4o.prompt_micros_per_mtok, builtin_gpt4o.source),
-            (2_500_000, PriceSource::BuiltIn)
+            (
+                builtin_gpt4o.prompt_micros_per_mtok,
+                builtin_gpt4o.cache_read_micros_per_mtok,
+                builtin_gpt4o.source
+            ),
+            (2_500_000, Some(1_250_000), PriceSource::BuiltIn)
         );
         let _: () = call(
             &mut admin,
@@ -538,6 +542,9 @@ storage_test!(
                 ("model", " acme-1 "),
                 ("prompt", "1.5"),
                 ("completion", "3"),
+                ("cache_read", "0.15"),
+                ("cache_write", ""),
+                ("reasoning", "6"),
             ],
         )
         .await;
@@ -560,6 +567,9 @@ storage_test!(
                 model: "acme-1".into(),
                 prompt_micros_per_mtok: 1_500_000,
                 completion_micros_per_mtok: 3_000_000,
+                cache_read_micros_per_mtok: Some(150_000),
+                cache_write_micros_per_mtok: None,
+                reasoning_micros_per_mtok: Some(6_000_000),
                 source: PriceSource::Set,
             })
         );
@@ -586,7 +596,12 @@ storage_test!(
         for (model, prompt, completion, message) in [
             ("gpt-4o", "-1", "1", "between 0 and 100000"),
             ("gpt-4o", "1", "100000.01", "between 0 and 100000"),
-            ("gpt-4o", "abc", "1", "is not a price"),
+            (
+                "gpt-4o",
+                "abc",
+                "1",
+                "the prompt price `abc` is not a number",
+            ),
             ("gpt-4o", "NaN", "1", "between 0 and 100000"),
             ("  ", "1", "1", "model name"),
         ] {
@@ -603,6 +618,19 @@ storage_test!(
             )
             .await;
         }
+        refused(
+            &mut admin,
+            "admin/set_price",
+            &[
+                ("model", "gpt-4o"),
+                ("prompt", "1"),
+                ("completion", "1"),
+                ("cache_write", "-2"),
+            ],
+            400,
+            "the cache write price must be between 0 and 100000",
+        )
+        .await;
         assert!(db.store.model_prices().await.unwrap().is_empty());
 
         // Retention: the environment's default until an admin chooses.

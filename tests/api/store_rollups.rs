@@ -116,6 +116,7 @@ fn sums(
         prompt_tokens: tokens.0,
         completion_tokens: tokens.1,
         cost_micros,
+        ..Sums::default()
     }
 }
 
@@ -205,6 +206,9 @@ storage_test!(
             prompt_tokens,
             completion_tokens,
             cost_micros,
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+            reasoning_tokens: 0,
         };
         assert_eq!(
             stats,
@@ -327,6 +331,10 @@ storage_test!(rebuilt_rollups_equal_incremental_ones, |db| async move {
             r.service = Some(["openai", "gemini"][(i % 2) as usize].into());
         }
         r.country = [Some("US"), Some("DE"), None][(i % 3) as usize].map(Into::into);
+        // Parts of the prompt (i % 50) and completion (i % 30) tokens.
+        r.cache_read_tokens = (i % 50) / 2;
+        r.cache_write_tokens = (i % 50) / 5;
+        r.reasoning_tokens = (i % 30) / 3;
         rows.push(r);
     }
     for (n, batch) in rows.chunks(64).enumerate() {
@@ -524,5 +532,109 @@ storage_test!(
             buckets >= 48 + 2,
             "hourly and daily buckets of two days: {buckets}"
         );
+    }
+);
+
+// Two priced calls with cache and reasoning tokens (and a retry of one): the parts add
+// up wherever tokens do, and a rebuild gives the same tables.
+storage_test!(
+    cache_and_reasoning_tokens_roll_up_with_the_tokens,
+    |db| async move {
+        let mut c1 = row(
+            "c1",
+            T0 + 5 * MIN,
+            200,
+            Some("claude-sonnet-4-5"),
+            900.0,
+            (12_100, 500),
+            18_300,
+            Some("u"),
+        );
+        (c1.cache_read_tokens, c1.cache_write_tokens) = (10_000, 2_000);
+        let mut c2 = row(
+            "c2",
+            T0 + 10 * MIN,
+            200,
+            Some("o4-mini"),
+            2_500.0,
+            (10_000, 1_000),
+            10_450,
+            Some("u"),
+        );
+        (c2.cache_read_tokens, c2.reasoning_tokens) = (6_000, 800);
+        assert_eq!(
+            db.store.record_requests(&[c1.clone(), c2]).await.unwrap(),
+            vec![true, true]
+        );
+        assert_eq!(db.store.record_requests(&[c1]).await.unwrap(), vec![false]);
+
+        let traffic = db.store.traffic(HOUR, T0, T0 + HOUR).await.unwrap();
+        assert_eq!(
+            traffic[0].sums,
+            Sums {
+                requests: 2,
+                errors: 0,
+                latency_sum_us: 3_400_000,
+                prompt_tokens: 22_100,
+                completion_tokens: 1_500,
+                cache_read_tokens: 16_000,
+                cache_write_tokens: 2_000,
+                reasoning_tokens: 800,
+                cost_micros: 28_750,
+            }
+        );
+        let models = db.store.model_totals(HOUR, T0, T0 + HOUR).await.unwrap();
+        let parts: Vec<(&str, i64, i64, i64)> = models
+            .iter()
+            .map(|(m, s)| {
+                (
+                    m.as_str(),
+                    s.cache_read_tokens,
+                    s.cache_write_tokens,
+                    s.reasoning_tokens,
+                )
+            })
+            .collect();
+        assert_eq!(
+            parts,
+            vec![
+                ("claude-sonnet-4-5", 10_000, 2_000, 0),
+                ("o4-mini", 6_000, 0, 800)
+            ]
+        );
+        let stats = db.store.model_usage(T0, T0 + DAY).await.unwrap();
+        assert_eq!(
+            stats
+                .iter()
+                .map(|m| (
+                    m.cache_read_tokens,
+                    m.cache_write_tokens,
+                    m.reasoning_tokens
+                ))
+                .collect::<Vec<_>>(),
+            vec![(10_000, 2_000, 0), (6_000, 0, 800)]
+        );
+        // The user's inferred session, the user and its rollup rows: total tokens
+        // (prompt + completion) 23 600, then the three parts.
+        let snapshot = db.store.derived_snapshot().await.unwrap();
+        for table in ["user_session", "tracked_user"] {
+            assert_eq!(snapshot[table].len(), 1, "{table}");
+            assert!(
+                snapshot[table][0].contains("|23600|28750|")
+                    && snapshot[table][0].ends_with("|16000|2000|800"),
+                "{table}: {}",
+                snapshot[table][0]
+            );
+        }
+        assert_eq!(
+            snapshot["rollup_user"],
+            vec![
+                format!("{HOUR}|{T0}|u|2|0|23600|28750|16000|2000|800"),
+                format!("{DAY}|{T0}|u|2|0|23600|28750|16000|2000|800"),
+            ]
+        );
+
+        db.store.rebuild_rollups(|_, _| {}).await.unwrap();
+        assert_eq!(db.store.derived_snapshot().await.unwrap(), snapshot);
     }
 );

@@ -62,10 +62,16 @@ impl std::fmt::Display for TrackedRequestId {
 pub struct TrackedUsage {
     /// Model name as the provider spells it (`gpt-4o-mini`); the server prices it.
     pub model: Option<String>,
-    /// Input tokens.
+    /// Input tokens, cached ones included.
     pub prompt_tokens: Option<i64>,
-    /// Output tokens.
+    /// Output tokens, reasoning included.
     pub completion_tokens: Option<i64>,
+    /// Input tokens read from the provider's prompt cache (part of `prompt_tokens`).
+    pub cache_read_tokens: Option<i64>,
+    /// Input tokens written to the provider's prompt cache (part of `prompt_tokens`).
+    pub cache_write_tokens: Option<i64>,
+    /// Output tokens spent on reasoning (part of `completion_tokens`).
+    pub reasoning_tokens: Option<i64>,
     /// Cost in USD, when the platform knows it; else the server prices the tokens.
     pub cost_usd: Option<f64>,
     /// Why generation stopped (`stop`, `length`, `content_filter`, …).
@@ -89,6 +95,9 @@ impl TrackedUsage {
         event.model = self.model.clone();
         event.prompt_tokens = self.prompt_tokens;
         event.completion_tokens = self.completion_tokens;
+        event.cache_read_tokens = self.cache_read_tokens;
+        event.cache_write_tokens = self.cache_write_tokens;
+        event.reasoning_tokens = self.reasoning_tokens;
         event.cost_usd = self.cost_usd;
         event.finish_reason = self.finish_reason.clone();
         event.ttft_ms = self.ttft_ms;
@@ -230,6 +239,27 @@ mod tests {
         assert_eq!(
             untrusted_forwarded_for(&HeaderMap::new(), None, &trusted),
             None
+        );
+    }
+
+    #[test]
+    fn usage_carries_cache_and_reasoning_tokens_onto_the_event() {
+        let usage = TrackedUsage {
+            cache_read_tokens: Some(1_536),
+            cache_write_tokens: Some(0),
+            reasoning_tokens: Some(64),
+            ..TrackedUsage::new("o4-mini", 2_000, 300)
+        };
+        let mut event = crate::wire::RequestEvent::default();
+        usage.apply(&mut event);
+        assert_eq!(
+            (
+                event.prompt_tokens,
+                event.cache_read_tokens,
+                event.cache_write_tokens,
+                event.reasoning_tokens
+            ),
+            (Some(2_000), Some(1_536), Some(0), Some(64))
         );
     }
 

@@ -144,10 +144,30 @@ pub struct RequestEvent {
     pub ttft_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Every input token of the call, cached ones included (OpenAI's `prompt_tokens`;
+    /// for Anthropic, `input_tokens + cache_read_input_tokens +
+    /// cache_creation_input_tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_tokens: Option<i64>,
+    /// Every output token, reasoning ones included (OpenAI's `completion_tokens`,
+    /// Anthropic's `output_tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_tokens: Option<i64>,
+    /// The part of `prompt_tokens` read from the provider's prompt cache (OpenAI's
+    /// `prompt_tokens_details.cached_tokens`, Anthropic's `cache_read_input_tokens`),
+    /// priced at the model's cache-read rate. At most `prompt_tokens` together with
+    /// `cache_write_tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_tokens: Option<i64>,
+    /// The part of `prompt_tokens` written to the prompt cache (Anthropic's
+    /// `cache_creation_input_tokens`), priced at the model's cache-write rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_tokens: Option<i64>,
+    /// The part of `completion_tokens` spent on reasoning (OpenAI's
+    /// `completion_tokens_details.reasoning_tokens`), priced as output unless the model
+    /// has a reasoning price. At most `completion_tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<i64>,
     /// Cost in USD; when absent the server prices the tokens from its price table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,

@@ -141,29 +141,33 @@ pub async fn load_prices() -> Result<Vec<PriceRow>, ServerFnError> {
         .map_err(super::backend::fail)
 }
 
-/// Sets a model's price, in USD per million prompt and completion tokens (0 to 100000).
+/// Sets a model's price, in USD per million tokens (0 to 100000): prompt and
+/// completion, and optionally cache reads, cache writes and reasoning (empty: cache
+/// tokens cost as prompt tokens, reasoning as completion tokens).
 #[server(prefix = "/api/ui", endpoint = "admin/set_price")]
 pub async fn set_price(
     model: String,
     prompt: String,
     completion: String,
+    cache_read: Option<String>,
+    cache_write: Option<String>,
+    reasoning: Option<String>,
 ) -> Result<(), ServerFnError> {
     let admin = super::backend::require_admin()?;
     let model = model.trim();
     if model.is_empty() || model.chars().count() > 200 {
         return Err(invalid("give a model name of 1 to 200 characters"));
     }
-    let usd = |text: &str| {
-        text.trim().parse::<f64>().map_err(|_| {
-            invalid(format!(
-                "`{}` is not a price: give USD per million tokens, e.g. 2.5",
-                text.escape_debug()
-            ))
-        })
-    };
-    let (prompt, completion) = (usd(&prompt)?, usd(&completion)?);
+    let prices = crate::settings::parse_usd_prices(
+        &prompt,
+        &completion,
+        cache_read.as_deref().unwrap_or_default(),
+        cache_write.as_deref().unwrap_or_default(),
+        reasoning.as_deref().unwrap_or_default(),
+    )
+    .map_err(invalid)?;
     super::backend::backend()?
-        .set_price(&admin, model, prompt, completion)
+        .set_price(&admin, model, prices)
         .await
         .map_err(super::backend::fail)
 }

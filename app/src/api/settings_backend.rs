@@ -1,6 +1,6 @@
 use crate::auth::{CurrentUser, Role};
 use crate::settings::{
-    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention,
+    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention, UsdPrices,
 };
 
 use super::BackendError;
@@ -60,13 +60,13 @@ pub trait SettingsBackend: Send + Sync + 'static {
     /// The merged price table: built-in prices and those set.
     async fn prices(&self) -> Result<Vec<PriceRow>, BackendError>;
 
-    /// Sets a model's price in USD per million prompt and completion tokens.
+    /// Sets a model's price in USD per million tokens (prompt and completion, and the
+    /// optional cache and reasoning rates).
     async fn set_price(
         &self,
         admin: &CurrentUser,
         model: &str,
-        prompt_usd: f64,
-        completion_usd: f64,
+        prices: UsdPrices,
     ) -> Result<(), BackendError>;
 
     /// Removes a price set for `model`; `NotFound` if none was set.

@@ -184,13 +184,24 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
             } else {
                 view! {
                     <table class="table" data-testid="models-table">
-                        <thead><tr><th>"Model"</th><th class="num">"Requests"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th><th class="num">"Avg"</th></tr></thead>
+                        <thead><tr><th>"Model"</th><th class="num">"Requests"</th><th class="num">"Tokens"</th>
+                            <th class="num" title="Prompt tokens read from the provider's cache (written to it)">"Cached"</th>
+                            <th class="num" title="Completion tokens spent on reasoning">"Reasoning"</th>
+                            <th class="num">"Cost"</th><th class="num">"Avg"</th></tr></thead>
                         <tbody>
                             {r.top_models.iter().map(|m| view! {
-                                <tr>
+                                <tr data-testid="model-row" data-model=m.model.clone()>
                                     <td>{if m.model.is_empty() { "(no model)".to_string() } else { m.model.clone() }}</td>
                                     <td class="num" title=m.requests.to_string()>{compact_count(m.requests)}</td>
                                     <td class="num">{compact_count(m.prompt_tokens + m.completion_tokens)}</td>
+                                    <td class="num" data-testid="model-cached"
+                                        title=format!("{} read from the cache, {} written to it", m.cache_read_tokens, m.cache_write_tokens)>
+                                        {compact_count(m.cache_read_tokens)}
+                                        {(m.cache_write_tokens > 0).then(|| view! {
+                                            <span class="muted small">{format!(" (+{} written)", compact_count(m.cache_write_tokens))}</span>
+                                        })}
+                                    </td>
+                                    <td class="num" data-testid="model-reasoning">{compact_count(m.reasoning_tokens)}</td>
                                     <td class="num" title=m.cost_micros.to_string()>{money(m.cost_micros)}</td>
                                     <td class="num">{millis(Some(m.avg_latency_ms))}</td>
                                 </tr>

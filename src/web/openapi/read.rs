@@ -287,6 +287,9 @@ pub fn dashboard_schemas() -> Map<String, Value> {
         "ModelRow": object(json!({
             "model": { "type": "string", "description": "Empty for requests without a model." },
             "requests": int(), "errors": int(), "promptTokens": int(), "completionTokens": int(),
+            "cacheReadTokens": { "type": "integer", "description": "Of promptTokens: read from the provider's prompt cache." },
+            "cacheWriteTokens": { "type": "integer", "description": "Of promptTokens: written to the prompt cache." },
+            "reasoningTokens": { "type": "integer", "description": "Of completionTokens: spent on reasoning." },
             "costMicros": int(), "avgLatencyMs": num()
         })),
         "ThreatRow": object(json!({

@@ -3,7 +3,7 @@
 use sightline_app::api::{BackendError, SettingsBackend};
 use sightline_app::auth::{CurrentUser, Role};
 use sightline_app::settings::{
-    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention,
+    AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention, UsdPrices,
 };
 
 use super::StoreBackend;
@@ -198,6 +198,9 @@ impl SettingsBackend for StoreBackend {
                 model,
                 prompt_micros_per_mtok: p.prompt_micros_per_mtok,
                 completion_micros_per_mtok: p.completion_micros_per_mtok,
+                cache_read_micros_per_mtok: p.cache_read_micros_per_mtok,
+                cache_write_micros_per_mtok: p.cache_write_micros_per_mtok,
+                reasoning_micros_per_mtok: p.reasoning_micros_per_mtok,
                 source,
             })
             .collect())
@@ -207,14 +210,12 @@ impl SettingsBackend for StoreBackend {
         &self,
         admin: &CurrentUser,
         model: &str,
-        prompt_usd: f64,
-        completion_usd: f64,
+        prices: UsdPrices,
     ) -> Result<(), BackendError> {
-        let price =
-            ModelPrice::from_usd(prompt_usd, completion_usd).map_err(BackendError::Invalid)?;
+        let price = ModelPrice::from_usd(prices).map_err(BackendError::Invalid)?;
         self.store.set_model_price(model, price, now()).await?;
         self.prices.invalidate();
-        tracing::info!(username = %admin.username, model, prompt_usd, completion_usd, "model price set");
+        tracing::info!(username = %admin.username, model, ?prices, "model price set");
         Ok(())
     }
 

@@ -75,3 +75,10 @@ pub fn pick(list: &Value, keys: &[&str]) -> Value {
         .collect::<Vec<_>>()
         .into()
 }
+
+/// `GET path` with `key`; expects 200 and returns the reply as text.
+pub async fn get_text(server: &TestServer, key: &str, path: &str) -> String {
+    let (status, body) = get(server, key, path).await;
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body
+}

@@ -6,6 +6,7 @@ pub mod api;
 pub mod browser;
 pub mod db;
 pub mod fixture;
+pub mod mock_provider;
 pub mod server;
 
 #[allow(unused_imports)]

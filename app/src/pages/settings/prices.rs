@@ -21,7 +21,9 @@ pub fn PricesSection(admin: bool) -> impl IntoView {
             <h2 class="card-title">"Model prices"</h2>
             <p class="muted" data-testid="prices-note">
                 {format!(
-                    "USD per million tokens, for requests that do not report their cost. A new price \
+                    "USD per million tokens, for requests that do not report their cost; cache reads and \
+                     writes and reasoning tokens cost as prompt and completion tokens unless the model \
+                     has a rate for them. A new price \
                      applies to requests ingested from now on (on other replicas of Sightline within \
                      {PRICES_REFRESH_SECONDS} seconds, as they re-read the table); costs already recorded \
                      do not change."
@@ -44,6 +46,9 @@ pub fn PricesSection(admin: bool) -> impl IntoView {
                         <input type="number" name="completion" required min="0" max="100000" step="any"
                             data-testid="price-completion" />
                     </label>
+                    <OptionalRate label="Cache read $/1M" name="cache_read" falls_back_to="prompt" />
+                    <OptionalRate label="Cache write $/1M" name="cache_write" falls_back_to="prompt" />
+                    <OptionalRate label="Reasoning $/1M" name="reasoning" falls_back_to="completion" />
                     <button class="button primary" type="submit" data-testid="set-price"
                         disabled=move || set.pending().get()>"Set price"</button>
                 </ActionForm>
@@ -66,6 +71,9 @@ fn PriceTable(rows: Vec<PriceRow>, admin: bool, reset: ServerAction<ResetPrice>)
                         <th>"Model"</th>
                         <th class="num">"Prompt $/1M"</th>
                         <th class="num">"Completion $/1M"</th>
+                        <th class="num">"Cache read $/1M"</th>
+                        <th class="num">"Cache write $/1M"</th>
+                        <th class="num">"Reasoning $/1M"</th>
                         <th>"Source"</th>
                         {admin.then(|| view! { <th><span class="sr-only">"Actions"</span></th> })}
                     </tr>
@@ -85,6 +93,9 @@ fn PriceTable(rows: Vec<PriceRow>, admin: bool, reset: ServerAction<ResetPrice>)
                                 <td class="mono">{p.model}</td>
                                 <td class="num" data-testid="price-prompt-value">{money_exact(p.prompt_micros_per_mtok)}</td>
                                 <td class="num" data-testid="price-completion-value">{money_exact(p.completion_micros_per_mtok)}</td>
+                                <td class="num" data-testid="price-cache-read-value">{or_rate(p.cache_read_micros_per_mtok, p.prompt_micros_per_mtok)}</td>
+                                <td class="num" data-testid="price-cache-write-value">{or_rate(p.cache_write_micros_per_mtok, p.prompt_micros_per_mtok)}</td>
+                                <td class="num" data-testid="price-reasoning-value">{or_rate(p.reasoning_micros_per_mtok, p.completion_micros_per_mtok)}</td>
                                 <td data-testid="price-source">{p.source.as_str()}</td>
                                 {admin.then(|| view! {
                                     <td>
@@ -101,5 +112,30 @@ fn PriceTable(rows: Vec<PriceRow>, admin: bool, reset: ServerAction<ResetPrice>)
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// An optional rate of the price form; left empty, the `falls_back_to` rate applies.
+#[component]
+fn OptionalRate(
+    label: &'static str,
+    name: &'static str,
+    falls_back_to: &'static str,
+) -> impl IntoView {
+    view! {
+        <label title=format!("Empty: priced as {falls_back_to} tokens")>
+            {label}
+            <input type="number" name=name min="0" max="100000" step="any"
+                placeholder=format!("= {falls_back_to}") data-testid=format!("price-{}", name.replace('_', "-")) />
+        </label>
+    }
+}
+
+/// A rate of its own, or the one that applies in its place, in parentheses and muted.
+fn or_rate(own: Option<i64>, fallback: i64) -> AnyView {
+    match own {
+        Some(rate) => money_exact(rate).into_any(),
+        None => view! { <span class="muted" title="no rate of its own">{format!("({})", money_exact(fallback))}</span> }
+            .into_any(),
     }
 }
