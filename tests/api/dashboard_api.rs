@@ -151,9 +151,9 @@ async fn every_card_shows_the_fixture(backend: Backend) {
     assert_eq!(
         d["topModels"],
         json!([
-            {"model": "gpt-4o", "requests": 2, "errors": 1, "promptTokens": 1200, "completionTokens": 500, "costMicros": 8000, "avgLatencyMs": 200.0},
-            {"model": "", "requests": 1, "errors": 1, "promptTokens": 0, "completionTokens": 0, "costMicros": 0, "avgLatencyMs": 2.0},
-            {"model": "claude-sonnet-4", "requests": 1, "errors": 0, "promptTokens": 10, "completionTokens": 20, "costMicros": 30, "avgLatencyMs": 50.0}
+            {"model": "gpt-4o", "requests": 2, "errors": 1, "promptTokens": 1200, "completionTokens": 500, "cacheReadTokens": 0, "cacheWriteTokens": 0, "reasoningTokens": 0, "costMicros": 8000, "avgLatencyMs": 200.0},
+            {"model": "", "requests": 1, "errors": 1, "promptTokens": 0, "completionTokens": 0, "cacheReadTokens": 0, "cacheWriteTokens": 0, "reasoningTokens": 0, "costMicros": 0, "avgLatencyMs": 2.0},
+            {"model": "claude-sonnet-4", "requests": 1, "errors": 0, "promptTokens": 10, "completionTokens": 20, "cacheReadTokens": 0, "cacheWriteTokens": 0, "reasoningTokens": 0, "costMicros": 30, "avgLatencyMs": 50.0}
         ])
     );
     assert_eq!(d["costs"]["models"], json!(["gpt-4o", "claude-sonnet-4"]));

@@ -173,7 +173,8 @@ storage_test!(
         assert_eq!(
             day["topModels"],
             json!([{"model": "gpt-4o", "requests": 3, "errors": 0, "promptTokens": SUM_CAP,
-                    "completionTokens": SUM_CAP, "costMicros": SUM_CAP,
+                    "completionTokens": SUM_CAP, "cacheReadTokens": 0, "cacheWriteTokens": 0,
+                    "reasoningTokens": 0, "costMicros": SUM_CAP,
                     "avgLatencyMs": SUM_CAP as f64 / 3.0 / 1000.0}])
         );
         assert_eq!(
@@ -235,7 +236,7 @@ storage_test!(
         assert!(
             huge_line.contains(
                 ",10000000000000000,10000000000000000,gpt-4o,5000000000000000000,\
-                 5000000000000000000,5000000000000.000000,"
+                 5000000000000000000,0,0,0,5000000000000.000000,"
             ),
             "{huge_line}"
         );
