@@ -276,6 +276,16 @@ pub struct Config {
     )]
     pub proxy_record_queue: u32,
 
+    /// Passwords checked at once by the sign-in (Argon2 takes 19 MiB and a core each);
+    /// an attempt beyond is answered 429 at once. Default: the number of CPUs.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_SIGN_IN_CONCURRENCY",
+        value_parser = clap::value_parser!(u32).range(1..=256)
+    )]
+    pub sign_in_concurrency: Option<u32>,
+
     /// Days raw requests (and auth events) are kept; an admin's choice in the settings
     /// page takes precedence. `serve` prunes older ones every hour; rollups are kept.
     #[arg(

@@ -75,6 +75,10 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
         retention_days: config.retention_days,
         proxy: Arc::new(proxy),
+        sign_in: match config.sign_in_concurrency {
+            Some(slots) => crate::auth::throttle::Gate::with_slots(store.clone(), slots as usize),
+            None => crate::auth::throttle::Gate::new(store.clone()),
+        },
     });
 
     let retention = crate::jobs::retention::spawn(store.clone(), config.retention_days);

@@ -21,6 +21,9 @@ pub struct Account {
 /// the oldest of each happened (the window reopens 10 minutes after it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FailedLogins {
+    /// For this username from this address.
+    pub by_pair: i64,
+    pub oldest_by_pair: Option<i64>,
     pub by_ip: i64,
     pub oldest_by_ip: Option<i64>,
     pub by_username: i64,
@@ -280,8 +283,9 @@ impl Store {
         Ok(())
     }
 
-    /// Failed sign-ins to the dashboard since `since`, from `ip` and for `username`.
-    /// Attempts refused by the throttle itself do not count, so waiting always helps.
+    /// Failed sign-ins to the dashboard since `since`: for `username` from `ip`, from
+    /// `ip` for any username, and for `username` from anywhere. Attempts refused by the
+    /// throttle itself do not count, so waiting always helps.
     pub async fn failed_logins_since(
         &self,
         ip: &str,
@@ -290,6 +294,8 @@ impl Store {
     ) -> Result<FailedLogins, StoreError> {
         let row = sqlx::query(
             "SELECT \
+                 COALESCE(SUM(CASE WHEN ip = $1 AND user_id = $2 THEN 1 ELSE 0 END), 0), \
+                 MIN(CASE WHEN ip = $1 AND user_id = $2 THEN created_at END), \
                  COALESCE(SUM(CASE WHEN ip = $1 THEN 1 ELSE 0 END), 0), \
                  MIN(CASE WHEN ip = $1 THEN created_at END), \
                  COALESCE(SUM(CASE WHEN user_id = $2 THEN 1 ELSE 0 END), 0), \
@@ -304,10 +310,12 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(FailedLogins {
-            by_ip: row.try_get(0)?,
-            oldest_by_ip: row.try_get(1)?,
-            by_username: row.try_get(2)?,
-            oldest_by_username: row.try_get(3)?,
+            by_pair: row.try_get(0)?,
+            oldest_by_pair: row.try_get(1)?,
+            by_ip: row.try_get(2)?,
+            oldest_by_ip: row.try_get(3)?,
+            by_username: row.try_get(4)?,
+            oldest_by_username: row.try_get(5)?,
         })
     }
 }

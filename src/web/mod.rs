@@ -48,6 +48,8 @@ pub struct AppState {
     pub retention_days: u32,
     /// The gateway's upstreams and HTTP client (`/proxy/…`).
     pub proxy: Arc<proxy::Proxy>,
+    /// The sign-in throttle and password-hashing slots of this process.
+    pub sign_in: Arc<auth::throttle::Gate>,
 }
 
 /// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,

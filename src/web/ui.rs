@@ -21,6 +21,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         state.retention_days,
         state.prices.clone(),
         state.horizon.clone(),
+        state.sign_in.clone(),
     ));
     let provide_backend = move || provide_context(backend.clone());
     let routes = generate_route_list(App);

@@ -10,7 +10,7 @@ use sightline_app::report::DashboardReport;
 use sightline_app::requests::{RequestCursor, RequestDetail, RequestFilter, RequestPage, rater_id};
 use sightline_app::threats::{PAGE_SIZE, ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
 
-use crate::auth::throttle::{self, Attempt, Refused};
+use crate::auth::throttle::{Attempt, Gate, Refused};
 use crate::ingest::RetentionHorizon;
 use crate::pricing::Prices;
 use crate::store::{NewFeedback, Store, StoreError};
@@ -25,6 +25,8 @@ pub struct StoreBackend {
     prices: Arc<Prices>,
     /// The ingest's retention cache, forgotten when an admin changes the retention.
     horizon: Arc<RetentionHorizon>,
+    /// The sign-in throttle and the password-hashing slots of this process.
+    sign_in: Arc<Gate>,
 }
 
 impl StoreBackend {
@@ -33,8 +35,10 @@ impl StoreBackend {
         default_retention_days: u32,
         prices: Arc<Prices>,
         horizon: Arc<RetentionHorizon>,
+        sign_in: Arc<Gate>,
     ) -> Self {
         StoreBackend {
+            sign_in,
             store,
             default_retention_days,
             prices,
@@ -77,13 +81,24 @@ impl Backend for StoreBackend {
             user_agent: crate::auth::user_agent(&request.headers),
         };
         let now = chrono::Utc::now().timestamp_millis();
-        let (account, stamp) = throttle::sign_in(&self.store, &attempt, now)
-            .await
-            .map_err(|e| match e {
+        let (account, stamp) = self.sign_in.sign_in(&attempt, now).await.map_err(|e| {
+            if let Some(secs) = e.retry_after_secs()
+                && let Some(response) =
+                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            {
+                response.insert_header(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(secs),
+                );
+            }
+            match e {
                 Refused::WrongCredentials => BackendError::Unauthorized(e.to_string()),
-                Refused::Throttled { .. } => BackendError::TooManyAttempts(e.to_string()),
+                Refused::Throttled { .. } | Refused::Busy => {
+                    BackendError::TooManyAttempts(e.to_string())
+                }
                 Refused::Store(e) => e.into(),
-            })?;
+            }
+        })?;
         let user = CurrentUser {
             id: account.id,
             username: account.username,

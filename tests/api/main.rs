@@ -17,6 +17,7 @@ mod hardening_ranges;
 mod hardening_replays;
 mod hardening_reserved_user_ids;
 mod hardening_retention;
+mod hardening_sign_in;
 mod hardening_text_search;
 mod ingest;
 mod logging;

@@ -10,12 +10,15 @@ pub struct Browser {
     cookie: Option<String>,
     /// The `Origin` sent with state-changing requests (`None`: no header).
     pub origin: Option<String>,
+    /// An `X-Forwarded-For` to send (believed when the server trusts the loopback).
+    pub forwarded_for: Option<String>,
 }
 
 /// A reply: status, `Location`, body.
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
+    pub retry_after: Option<String>,
     pub location: Option<String>,
     pub body: String,
 }
@@ -30,6 +33,15 @@ impl Browser {
                 .unwrap(),
             cookie: None,
             origin: Some(base_url.to_owned()),
+            forwarded_for: None,
+        }
+    }
+
+    /// A browser whose requests come through a proxy from `client_ip`.
+    pub fn from_address(base_url: &str, client_ip: &str) -> Browser {
+        Browser {
+            forwarded_for: Some(client_ip.to_owned()),
+            ..Browser::new(base_url)
         }
     }
 
@@ -52,6 +64,9 @@ impl Browser {
         if let Some(c) = &self.cookie {
             request = request.header("cookie", c);
         }
+        if let Some(ip) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", ip);
+        }
         if method != Method::GET
             && let Some(o) = &self.origin
         {
@@ -63,6 +78,11 @@ impl Browser {
         let reply = request.send().await.unwrap();
         self.keep_cookie(reply.headers());
         Reply {
+            retry_after: reply
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
             status: reply.status(),
             location: reply
                 .headers()
