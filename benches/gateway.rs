@@ -125,15 +125,6 @@ async fn run(target: &Target, workload: Workload, clients: usize, calls: usize) 
     }
 }
 
-fn quantile(v: &mut [Duration], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_unstable();
-    let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
-    v[i].as_secs_f64() * 1000.0
-}
-
 /// LiteLLM's proxy on `port`, routing `gpt-4o` and `gpt-4o-mini` to the mock.
 fn start_litellm(mock: &str, dir: &std::path::Path) -> Option<(Child, String)> {
     let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -271,9 +262,9 @@ async fn main() {
                     recorded += calls + calls / 10;
                 }
                 let (p50, p99, first) = (
-                    quantile(&mut t.total, 0.5),
-                    quantile(&mut t.total, 0.99),
-                    quantile(&mut t.first, 0.5),
+                    support::quantile(&mut t.total, 0.5),
+                    support::quantile(&mut t.total, 0.99),
+                    support::quantile(&mut t.first, 0.5),
                 );
                 let base = *direct.get_or_insert((p50, p99, first));
                 let added = |v: f64, b: f64| {

@@ -7,7 +7,7 @@ mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sightline::store::{Scope, Store};
 use support::BenchDb;
@@ -49,12 +49,6 @@ impl Template {
             .replace("{P}", &format!("c{n}"))
             .replace("{T}", &(self.start + n as i64).to_string())
     }
-}
-
-fn quantile(calls: &mut [Duration], q: f64) -> f64 {
-    calls.sort();
-    let i = ((calls.len() as f64 * q).ceil() as usize).clamp(1, calls.len()) - 1;
-    calls[i].as_secs_f64() * 1000.0
 }
 
 struct Figures {
@@ -100,7 +94,7 @@ async fn run(backend: &str, dir: &std::path::Path) -> Figures {
     )
     .await;
     let baseline = BASELINE_EVENTS as f64 / started.elapsed().as_secs_f64();
-    let baseline_p99_ms = quantile(&mut calls, 0.99);
+    let baseline_p99_ms = support::quantile(&mut calls, 0.99);
 
     // The prune, as an operator runs it, while the clients keep posting until it ends.
     let pruning = Arc::new(AtomicBool::new(true));
@@ -144,7 +138,7 @@ async fn run(backend: &str, dir: &std::path::Path) -> Figures {
         printed.starts_with(&format!("deleted {old} requests")),
         "{printed}"
     );
-    let during_p99_ms = quantile(&mut calls, 0.99);
+    let during_p99_ms = support::quantile(&mut calls, 0.99);
     let during_max_ms = calls.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0);
 
     let _ = server.kill();

@@ -19,6 +19,16 @@ pub fn env_count(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The `q` quantile of `calls` (0 < q <= 1), in milliseconds; NaN for none.
+pub fn quantile(calls: &mut [std::time::Duration], q: f64) -> f64 {
+    if calls.is_empty() {
+        return f64::NAN;
+    }
+    calls.sort_unstable();
+    let i = ((calls.len() as f64 * q).ceil() as usize).clamp(1, calls.len()) - 1;
+    calls[i].as_secs_f64() * 1000.0
+}
+
 /// The backends to run, `SQLite` and `PostgreSQL`, or the one
 /// `SIGHTLINE_BENCH_DATABASES=sqlite|postgres` names.
 pub fn backends() -> Vec<&'static str> {
@@ -202,7 +212,19 @@ pub async fn post_to(
     clients: usize,
     body: std::sync::Arc<dyn Fn(usize) -> Option<Vec<u8>> + Send + Sync>,
 ) -> Vec<std::time::Duration> {
+    post_counting(url, content_type, key, clients, body).await.0
+}
+
+/// [`post_to`], also counting the 503 and 429 answers that were retried.
+pub async fn post_counting(
+    url: &str,
+    content_type: &'static str,
+    key: Option<&str>,
+    clients: usize,
+    body: std::sync::Arc<dyn Fn(usize) -> Option<Vec<u8>> + Send + Sync>,
+) -> (Vec<std::time::Duration>, usize) {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    let refused = std::sync::Arc::new(AtomicUsize::new(0));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()
@@ -210,12 +232,13 @@ pub async fn post_to(
     let next = std::sync::Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (client, url, key, next, body) = (
+        let (client, url, key, next, body, refused) = (
             client.clone(),
             url.to_string(),
             key.map(str::to_string),
             next.clone(),
             body.clone(),
+            refused.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut calls = Vec::new();
@@ -231,6 +254,7 @@ pub async fn post_to(
                     }
                     let reply = request.send().await.unwrap();
                     if reply.status() == 503 || reply.status() == 429 {
+                        refused.fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                         continue;
                     }
@@ -246,5 +270,5 @@ pub async fn post_to(
     for t in tasks {
         calls.extend(t.await.unwrap());
     }
-    calls
+    (calls, refused.load(Ordering::Relaxed))
 }
