@@ -259,6 +259,34 @@ pub fn spec() -> Value {
                     }
                 }
             },
+            "/v1/traces": {
+                "post": {
+                    "summary": "OTLP/HTTP trace export: spans become requests",
+                    "description": format!("The standard OpenTelemetry path, so an exporter pointed at Sightline by `OTEL_EXPORTER_OTLP_ENDPOINT` needs nothing else. A key with the `ingest` scope as Bearer (`OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer <key>`). An `ExportTraceServiceRequest` as protobuf or OTLP JSON, optionally gzip (`Content-Encoding: gzip`), at most {} MiB. SERVER spans become the platform's requests, GenAI spans provider calls (see the README's mapping table); the reply comes after they are committed, in the request's encoding. Errors are a `google.rpc.Status` in the request's encoding.", crate::otlp::MAX_BODY_BYTES / (1024 * 1024)),
+                    "security": [{ "apiKey": ["ingest"] }],
+                    "requestBody": {
+                        "required": true,
+                        "content": {
+                            "application/x-protobuf": { "schema": { "type": "string", "format": "binary", "description": "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest" } },
+                            "application/json": { "schema": { "type": "object", "description": "The same message in the OTLP JSON encoding (hex ids, 64-bit integers as strings, camelCase keys)" } }
+                        }
+                    },
+                    "responses": {
+                        "200": { "description": "Committed: an ExportTraceServiceResponse, with `partialSuccess` (rejected spans and why) when some spans could not be used", "content": {
+                            "application/x-protobuf": { "schema": { "type": "string", "format": "binary" } },
+                            "application/json": { "schema": { "type": "object", "properties": { "partialSuccess": { "type": "object", "properties": { "rejectedSpans": { "type": "string" }, "errorMessage": { "type": "string" } } } } } }
+                        } },
+                        "400": { "description": "An undecodable body (not protobuf or JSON of the message, or bad gzip)", "content": otlp_status() },
+                        "401": { "description": "Missing, invalid or revoked API key", "content": otlp_status() },
+                        "403": { "description": "The key lacks the ingest scope", "content": otlp_status() },
+                        "413": { "description": "Body over the limit", "content": otlp_status() },
+                        "415": { "description": "Content-Type neither application/x-protobuf nor application/json", "content": otlp_status() },
+                        "503": { "description": "Write queue full or database unavailable: nothing stored; exporters retry after Retry-After", "content": otlp_status() }
+                    }
+                }
+            },
+            "/v1/metrics": otlp_not_taken("metrics"),
+            "/v1/logs": otlp_not_taken("logs"),
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -277,6 +305,26 @@ pub fn spec() -> Value {
     doc
 }
 
+/// The body of an OTLP/HTTP error: a `google.rpc.Status` in the request's encoding.
+fn otlp_status() -> Value {
+    json!({
+        "application/x-protobuf": { "schema": { "type": "string", "format": "binary", "description": "google.rpc.Status" } },
+        "application/json": { "schema": { "type": "object", "properties": { "code": { "type": "integer" }, "message": { "type": "string" } } } }
+    })
+}
+
+/// `/v1/metrics` and `/v1/logs`: routed only to say that Sightline takes traces.
+fn otlp_not_taken(signal: &str) -> Value {
+    json!({
+        "post": {
+            "summary": format!("OTLP {signal}: not accepted"),
+            "description": "Sightline accepts OTLP traces only (`POST /v1/traces`); this path answers 404 with a `google.rpc.Status` that says so, so an exporter's error names the reason.",
+            "security": [],
+            "responses": { "404": { "description": "Only traces are accepted", "content": otlp_status() } }
+        }
+    })
+}
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/openapi.json", get(document))
 }
@@ -289,7 +337,7 @@ async fn document() -> Json<Value> {
 mod tests {
     use super::*;
 
-    /// The sources of the areas that route under `/api/v1/` (each has its `router()`).
+    /// The sources of the areas that route under `/api/v1/` and `/v1/` (each has its `router()`).
     const API_AREAS: &[&str] = &[
         include_str!("ingest_api.rs"),
         include_str!("dashboard_api.rs"),
@@ -297,9 +345,10 @@ mod tests {
         include_str!("monitoring.rs"),
         include_str!("export.rs"),
         include_str!("openapi.rs"),
+        include_str!("otlp.rs"),
     ];
 
-    /// The paths registered under `/api/v1/` by the areas' routers with their methods,
+    /// The paths registered under `/api/v1/` and `/v1/` by the areas' routers with their methods,
     /// read from their sources so a route added there without a description here fails
     /// this test.
     fn registered_api_routes() -> Vec<(&'static str, Vec<&'static str>)> {
@@ -332,7 +381,7 @@ mod tests {
                 methods.sort_unstable();
                 Some((path, methods))
             })
-            .filter(|(path, _)| path.starts_with("/api/v1/"))
+            .filter(|(path, _)| path.starts_with("/api/v1/") || path.starts_with("/v1/"))
             .collect()
     }
 
@@ -361,6 +410,7 @@ mod tests {
             "/api/v1/alerts",
             "/api/v1/health",
             "/api/v1/export/{file}",
+            "/v1/traces",
         ] {
             assert!(
                 routes.contains(&expected),
