@@ -54,10 +54,24 @@ pub const OUTPUT_TOKENS: &[&str] = &[
     "gen_ai.usage.completion_tokens",
     "llm.token_count.completion",
 ];
-// Cached and reasoning tokens (`gen_ai.usage.cache_read.input_tokens`,
-// `gen_ai.usage.cache_creation.input_tokens`, `gen_ai.usage.reasoning.output_tokens`)
-// map onto `cache_read_tokens`, `cache_write_tokens` and `reasoning_tokens` once the
-// wire event has those fields.
+/// Input tokens read from the provider's prompt cache.
+pub const CACHE_READ_TOKENS: &[&str] = &[
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_read_input_tokens",
+    "llm.token_count.prompt_details.cache_read",
+];
+/// Input tokens written to the provider's prompt cache.
+pub const CACHE_WRITE_TOKENS: &[&str] = &[
+    "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.cache_creation_input_tokens",
+    "llm.token_count.prompt_details.cache_write",
+];
+/// Output tokens spent on reasoning.
+pub const REASONING_TOKENS: &[&str] = &[
+    "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.usage.reasoning_tokens",
+    "llm.token_count.completion_details.reasoning",
+];
 pub const FINISH_REASONS: &[&str] = &["gen_ai.response.finish_reasons"];
 /// Prompt text: inspected for prompt injection, never stored.
 pub const PROMPT: &[&str] = &[
@@ -199,14 +213,39 @@ pub fn map_span(s: &Span, ids: &SpanIds, service_name: Option<&str>) -> Result<S
     }
     // A SERVER span may carry GenAI attributes of its own; its children add to them.
     event.model = a.text(MODEL);
-    event.prompt_tokens = a.int(INPUT_TOKENS);
     event.completion_tokens = a.int(OUTPUT_TOKENS);
+    event.cache_read_tokens = a.int(CACHE_READ_TOKENS);
+    event.cache_write_tokens = a.int(CACHE_WRITE_TOKENS);
+    event.reasoning_tokens = a.int(REASONING_TOKENS);
+    event.prompt_tokens = input_tokens(&a, &event);
     event.finish_reason = a.first_of_list(FINISH_REASONS);
     event.prompt = prompt_text(a, &s.events);
     Ok(if server {
         SpanEvent::Server(Box::new(event))
     } else {
         SpanEvent::Provider(Box::new(event))
+    })
+}
+
+/// Every input token, cached ones included (Sightline's `prompt_tokens`). The
+/// conventions count the cached tokens in `gen_ai.usage.input_tokens`; Anthropic's API
+/// (and instrumentations that copy its usage block) do not, so for an Anthropic span,
+/// or one whose cached tokens outnumber its input tokens, they are added.
+fn input_tokens(a: &Attributes<'_>, event: &RequestEvent) -> Option<i64> {
+    let cached = event
+        .cache_read_tokens
+        .unwrap_or(0)
+        .saturating_add(event.cache_write_tokens.unwrap_or(0));
+    let Some(input) = a.int(INPUT_TOKENS) else {
+        return (cached > 0).then_some(cached);
+    };
+    let anthropic = a
+        .text(PROVIDER)
+        .is_some_and(|p| p.eq_ignore_ascii_case("anthropic"));
+    Some(if anthropic || cached > input {
+        input.saturating_add(cached)
+    } else {
+        input
     })
 }
 

@@ -202,12 +202,7 @@ fn add_span(
                     link.role = role;
                     link.request_id = Some(row.request_id.clone());
                     if role == SpanRole::Provider {
-                        link.usage = SpanUsage {
-                            model_name: row.model_name.clone(),
-                            prompt_tokens: row.prompt_tokens,
-                            completion_tokens: row.completion_tokens,
-                            cost_micros: row.cost_micros,
-                        };
+                        link.usage = SpanUsage::of(row);
                     }
                 }
             }

@@ -20,7 +20,7 @@ use crate::otlp::lineage::{self, Ancestor, Link};
 const IDS_PER_STATEMENT: usize = 500;
 /// Rows per INSERT.
 const SPANS_PER_STATEMENT: usize = 400;
-const SPAN_COLUMNS: usize = 11;
+const SPAN_COLUMNS: usize = 14;
 
 /// What a span became.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +49,26 @@ pub struct SpanUsage {
     pub model_name: Option<String>,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
+    /// Parts of `prompt_tokens` and `completion_tokens`, as in a request.
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub reasoning_tokens: i64,
     pub cost_micros: i64,
+}
+
+impl SpanUsage {
+    /// The usage of a stored provider request.
+    pub fn of(row: &NewRequest) -> SpanUsage {
+        SpanUsage {
+            model_name: row.model_name.clone(),
+            prompt_tokens: row.prompt_tokens,
+            completion_tokens: row.completion_tokens,
+            cache_read_tokens: row.cache_read_tokens,
+            cache_write_tokens: row.cache_write_tokens,
+            reasoning_tokens: row.reasoning_tokens,
+            cost_micros: row.cost_micros,
+        }
+    }
 }
 
 /// A span about to be stored. Ids are lowercase hex.
@@ -236,7 +255,8 @@ async fn insert_spans(
     {
         let sql = format!(
             "INSERT INTO otlp_span (trace_id, span_id, parent_span_id, role, request_id, \
-                model_name, prompt_tokens, completion_tokens, cost_micros, counted_on, created_at) \
+                model_name, prompt_tokens, completion_tokens, cache_read_tokens, \
+                cache_write_tokens, reasoning_tokens, cost_micros, counted_on, created_at) \
              VALUES {} ON CONFLICT (trace_id, span_id) DO NOTHING RETURNING trace_id, span_id",
             values_placeholders(conn, chunk.len(), SPAN_COLUMNS)
         );
@@ -252,6 +272,9 @@ async fn insert_spans(
                 .bind(&s.usage.model_name)
                 .bind(s.usage.prompt_tokens)
                 .bind(s.usage.completion_tokens)
+                .bind(s.usage.cache_read_tokens)
+                .bind(s.usage.cache_write_tokens)
+                .bind(s.usage.reasoning_tokens)
                 .bind(s.usage.cost_micros)
                 .bind(*counted)
                 .bind(s.created_at);
@@ -269,7 +292,8 @@ async fn pending_in(conn: &mut AnyConnection, traces: &[&str]) -> Result<Vec<Pen
     for chunk in traces.chunks(IDS_PER_STATEMENT) {
         let sql = format!(
             "SELECT id, trace_id, parent_span_id, model_name, prompt_tokens, completion_tokens, \
-                cost_micros FROM otlp_span \
+                cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_micros \
+             FROM otlp_span \
              WHERE trace_id IN {} AND role = 'provider' AND counted_on IS NULL",
             values_placeholders(conn, 1, chunk.len())
         );
@@ -286,6 +310,9 @@ async fn pending_in(conn: &mut AnyConnection, traces: &[&str]) -> Result<Vec<Pen
                     model_name: row.try_get("model_name")?,
                     prompt_tokens: row.try_get("prompt_tokens")?,
                     completion_tokens: row.try_get("completion_tokens")?,
+                    cache_read_tokens: row.try_get("cache_read_tokens")?,
+                    cache_write_tokens: row.try_get("cache_write_tokens")?,
+                    reasoning_tokens: row.try_get("reasoning_tokens")?,
                     cost_micros: row.try_get("cost_micros")?,
                 },
             });
@@ -389,11 +416,15 @@ async fn add_usage(
         };
         sqlx::query(
             "UPDATE request_log SET model_name = $1, prompt_tokens = $2, \
-                completion_tokens = $3, cost_micros = $4 WHERE request_id = $5",
+                completion_tokens = $3, cache_read_tokens = $4, cache_write_tokens = $5, \
+                reasoning_tokens = $6, cost_micros = $7 WHERE request_id = $8",
         )
         .bind(&new.model_name)
         .bind(new.prompt_tokens)
         .bind(new.completion_tokens)
+        .bind(new.cache_read_tokens)
+        .bind(new.cache_write_tokens)
+        .bind(new.reasoning_tokens)
         .bind(new.cost_micros)
         .bind(&new.request_id)
         .persistent(false)
@@ -411,6 +442,9 @@ fn with_usage(old: &NewRequest, usages: &[SpanUsage]) -> Option<NewRequest> {
     for u in usages {
         new.prompt_tokens = new.prompt_tokens.checked_add(u.prompt_tokens)?;
         new.completion_tokens = new.completion_tokens.checked_add(u.completion_tokens)?;
+        new.cache_read_tokens = new.cache_read_tokens.checked_add(u.cache_read_tokens)?;
+        new.cache_write_tokens = new.cache_write_tokens.checked_add(u.cache_write_tokens)?;
+        new.reasoning_tokens = new.reasoning_tokens.checked_add(u.reasoning_tokens)?;
         new.cost_micros = new.cost_micros.checked_add(u.cost_micros)?;
         if new.model_name.is_none() {
             new.model_name.clone_from(&u.model_name);

@@ -671,3 +671,148 @@ async fn bad_and_partial_exports_get_otlp_answers_on_sqlite() {
 async fn bad_and_partial_exports_get_otlp_answers_on_postgres() {
     bad_and_partial_exports_get_otlp_answers(Backend::Postgres).await;
 }
+
+/// A GenAI span beneath server span `parent` of `trace`, with `usage` attributes.
+fn genai_span(trace: u8, span: u8, parent: u8, start_ns: u64, usage: &[(&str, Value)]) -> Span {
+    let mut attributes = vec![attr(
+        "gen_ai.operation.name",
+        Value::StringValue("chat".into()),
+    )];
+    attributes.extend(usage.iter().map(|(k, v)| attr(k, v.clone())));
+    Span {
+        trace_id: vec![trace; 16],
+        span_id: vec![span; 8],
+        parent_span_id: vec![parent; 8],
+        name: "chat".into(),
+        kind: SpanKind::Client as i32,
+        start_time_unix_nano: start_ns + 1_000_000,
+        end_time_unix_nano: start_ns + 1_500_000,
+        attributes,
+        ..Span::default()
+    }
+}
+
+/// (prompt, completion, cache read, cache write, reasoning) of a stored request.
+async fn tokens(db: &TestDb, request_id: &str) -> (i64, i64, i64, i64, i64) {
+    let mut conn = db.connection().await;
+    sqlx::query_as(
+        "SELECT prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, \
+            reasoning_tokens FROM request_log WHERE request_id = $1",
+    )
+    .bind(request_id)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("request {request_id}: {e}"))
+}
+
+async fn cached_and_reasoning_tokens_count_on_the_call_and_the_request_above(backend: Backend) {
+    let db = TestDb::unmigrated(backend).await;
+    let server = TestServer::start(&db.url);
+    let key = ingest_key(&db).await;
+    let http = reqwest::Client::new();
+    let post = |spans: Vec<Span>| {
+        http.post(server.url("/v1/traces"))
+            .header("content-type", "application/x-protobuf")
+            .bearer_auth(&key)
+            .body(export_of(spans))
+            .send()
+    };
+    let t = (chrono::Utc::now().timestamp_millis() as u64 - 60_000) * 1_000_000;
+    let int = Value::IntValue;
+    let text = |s: &str| Value::StringValue(s.into());
+
+    // OpenAI, current names: the cached tokens are part of the input tokens.
+    let openai = genai_span(
+        7,
+        2,
+        1,
+        t,
+        &[
+            ("gen_ai.provider.name", text("openai")),
+            ("gen_ai.request.model", text("gpt-4o")),
+            ("gen_ai.usage.input_tokens", int(1_000)),
+            ("gen_ai.usage.output_tokens", int(200)),
+            ("gen_ai.usage.cache_read.input_tokens", int(300)),
+            ("gen_ai.usage.reasoning.output_tokens", int(50)),
+        ],
+    );
+    let reply = post(vec![server_span(7, 1, t, 200), openai]).await.unwrap();
+    assert_eq!(reply.status(), 200);
+    let call = id(
+        0x0707_0707_0707_0707_0707_0707_0707_0707,
+        0x0202_0202_0202_0202,
+    );
+    let above = id(
+        0x0707_0707_0707_0707_0707_0707_0707_0707,
+        0x0101_0101_0101_0101,
+    );
+    assert_eq!(tokens(&db, &call).await, (1_000, 200, 300, 0, 50));
+    assert_eq!(tokens(&db, &above).await, (1_000, 200, 300, 0, 50));
+
+    // Anthropic, OpenLLMetry's names, the call exported before its server span: its
+    // input tokens exclude the cached ones, which are added.
+    let anthropic = genai_span(
+        8,
+        2,
+        1,
+        t,
+        &[
+            ("gen_ai.system", text("anthropic")),
+            ("gen_ai.request.model", text("claude-sonnet-4")),
+            ("gen_ai.usage.input_tokens", int(100)),
+            ("gen_ai.usage.output_tokens", int(40)),
+            ("gen_ai.usage.cache_read_input_tokens", int(2_000)),
+            ("gen_ai.usage.cache_creation_input_tokens", int(500)),
+        ],
+    );
+    assert_eq!(post(vec![anthropic]).await.unwrap().status(), 200);
+    let call = id(
+        0x0808_0808_0808_0808_0808_0808_0808_0808,
+        0x0202_0202_0202_0202,
+    );
+    let above = id(
+        0x0808_0808_0808_0808_0808_0808_0808_0808,
+        0x0101_0101_0101_0101,
+    );
+    assert_eq!(tokens(&db, &call).await, (2_600, 40, 2_000, 500, 0));
+    assert_eq!(
+        post(vec![server_span(8, 1, t, 200)])
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(tokens(&db, &above).await, (2_600, 40, 2_000, 500, 0));
+
+    // The rollups hold what the rows hold, the late correction included.
+    for column in [
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    ] {
+        let sum = |table: &str| format!("SELECT CAST(SUM({column}) AS BIGINT) FROM {table}");
+        let rows = count(&db, &sum("request_log")).await;
+        let rolled = count(&db, &sum("rollup_model")).await;
+        assert_eq!((column, rolled), (column, rows));
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT CAST(SUM(cache_read_tokens) AS BIGINT) FROM request_log"
+        )
+        .await,
+        4_600
+    );
+    drop(server);
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_and_reasoning_tokens_count_on_the_call_and_the_request_above_on_sqlite() {
+    cached_and_reasoning_tokens_count_on_the_call_and_the_request_above(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_and_reasoning_tokens_count_on_the_call_and_the_request_above_on_postgres() {
+    cached_and_reasoning_tokens_count_on_the_call_and_the_request_above(Backend::Postgres).await;
+}
