@@ -43,10 +43,15 @@ impl StoreBackend {
     }
 }
 
+/// What a client is told when the database failed it.
+const RETRY_SHORTLY: &str = "try again shortly";
+
 impl From<StoreError> for BackendError {
     fn from(e: StoreError) -> Self {
+        // The database's own text (SQL, driver, host names) stays in the log: sign-in
+        // answers anonymous clients.
         tracing::error!(error = %e, "dashboard query failed");
-        BackendError::Unavailable(e.to_string())
+        BackendError::Unavailable(RETRY_SHORTLY.into())
     }
 }
 
@@ -91,7 +96,10 @@ impl Backend for StoreBackend {
         };
         crate::auth::open_session(session, &user, &stamp)
             .await
-            .map_err(|e| BackendError::Unavailable(e.to_string()))?;
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not open a web session");
+                BackendError::Unavailable(RETRY_SHORTLY.into())
+            })?;
         tracing::info!(username = %user.username, role = %user.role, "signed in");
         Ok(user)
     }
