@@ -276,6 +276,28 @@ pub struct Config {
     )]
     pub proxy_record_queue: u32,
 
+    /// CSV exports that may stream at once; beyond, an export is refused with 429 and
+    /// `Retry-After`. Exports read in pages and hold no database connection meanwhile.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_EXPORT_CONCURRENCY",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u32).range(1..=1_000)
+    )]
+    pub export_concurrency: u32,
+
+    /// Seconds a response may wait for a client that reads nothing before its
+    /// connection is closed (a stalled download, a stalled proxied stream).
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_SEND_TIMEOUT_SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub send_timeout_secs: u64,
+
     /// Days raw requests (and auth events) are kept; an admin's choice in the settings
     /// page takes precedence. `serve` prunes older ones every hour; rollups are kept.
     #[arg(

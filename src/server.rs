@@ -75,6 +75,7 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
         trusted_proxies: TrustedProxies(config.trusted_proxies.clone()),
         retention_days: config.retention_days,
         proxy: Arc::new(proxy),
+        exports: crate::web::ExportGate::new(config.export_concurrency),
     });
 
     let retention = crate::jobs::retention::spawn(store.clone(), config.retention_days);
@@ -84,10 +85,15 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     // Printed on stdout, whatever the log format, so scripts and tests can find the port.
     println!("Sightline listening on http://{addr}");
     announce_accounts(&store, args.demo, addr).await?;
+    // A client that reads nothing for the send timeout loses its connection.
+    let listener = crate::web::SendTimeoutListener::new(
+        listener,
+        std::time::Duration::from_secs(config.send_timeout_secs),
+    );
     // Small writes (a streamed answer's events) go out at once, not after the peer's
     // delayed acknowledgement.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
+    let listener = axum::serve::ListenerExt::tap_io(listener, |io| {
+        if let Err(e) = io.as_ref().get_ref().get_ref().set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });

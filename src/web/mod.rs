@@ -10,6 +10,7 @@ mod dashboard_api;
 mod export;
 mod health;
 pub mod ingest_api;
+mod listener;
 mod monitoring;
 mod openapi;
 mod otlp;
@@ -19,6 +20,9 @@ mod ui;
 mod ui_backend;
 
 use std::sync::Arc;
+
+pub use export::ExportGate;
+pub use listener::SendTimeoutListener;
 
 use axum::extract::FromRef;
 use axum::{Extension, Router, middleware};
@@ -48,6 +52,8 @@ pub struct AppState {
     pub retention_days: u32,
     /// The gateway's upstreams and HTTP client (`/proxy/…`).
     pub proxy: Arc<proxy::Proxy>,
+    /// How many CSV exports may stream at once.
+    pub exports: ExportGate,
 }
 
 /// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,

@@ -12,6 +12,7 @@ mod export;
 mod gateway;
 mod hardening_error_text;
 mod hardening_event_limit;
+mod hardening_exports;
 mod hardening_numbers;
 mod hardening_queue_depth;
 mod hardening_ranges;
