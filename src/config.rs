@@ -298,6 +298,17 @@ pub struct Config {
     )]
     pub send_timeout_secs: u64,
 
+    /// Seconds `serve` takes at most to stop after SIGTERM or Ctrl-C: requests in flight
+    /// get most of it, then the ingest queue is closed and what it holds committed.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub shutdown_timeout_secs: u64,
+
     /// Days raw requests (and auth events) are kept; an admin's choice in the settings
     /// page takes precedence. `serve` prunes older ones every hour; rollups are kept.
     #[arg(

@@ -22,7 +22,7 @@ use tokio::net::{TcpSocket, TcpStream};
 const ROWS: usize = 12_000;
 
 /// A database holding [`ROWS`] fat requests, and keys to read and ingest.
-async fn fat_database() -> (TestDb, String, String) {
+pub async fn fat_database() -> (TestDb, String, String) {
     let db = TestDb::new(Backend::Sqlite).await;
     let now = now_ms();
     let rows: Vec<_> = (0..ROWS)
@@ -43,7 +43,7 @@ async fn fat_database() -> (TestDb, String, String) {
 
 /// Starts an export of every request and stops reading once the headers are in: the
 /// connection and its status code.
-async fn stalled_export(server: &TestServer, key: &str) -> (TcpStream, u16) {
+pub async fn stalled_export(server: &TestServer, key: &str) -> (TcpStream, u16) {
     let addr = server
         .base_url
         .trim_start_matches("http://")
@@ -77,7 +77,7 @@ async fn export_status(server: &TestServer, key: &str) -> reqwest::Response {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stalled_exports_are_bounded_and_starve_nothing() {
+pub async fn stalled_exports_are_bounded_and_starve_nothing() {
     let (db, read, ingest) = fat_database().await;
     account(&db, "ana", Role::Admin).await;
     // As many exports as SQLite's pool has connections: streaming queries held them all.

@@ -20,6 +20,7 @@ mod hardening_readiness;
 mod hardening_replays;
 mod hardening_reserved_user_ids;
 mod hardening_retention;
+mod hardening_shutdown;
 mod hardening_text_search;
 mod ingest;
 mod logging;
