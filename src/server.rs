@@ -80,6 +80,7 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
         retention_days: config.retention_days,
         proxy: Arc::new(proxy),
         exports: crate::web::ExportGate::new(config.export_concurrency),
+        body_limits: config.body_limits(),
     });
 
     let retention = crate::jobs::retention::spawn(store.clone(), config.retention_days);

@@ -5,6 +5,7 @@
 mod alerts_api;
 pub mod api_auth;
 pub mod api_error;
+pub mod body_limit;
 pub mod csv;
 mod dashboard_api;
 mod export;
@@ -21,6 +22,7 @@ mod ui_backend;
 
 use std::sync::Arc;
 
+pub use body_limit::BodyLimits;
 pub use export::ExportGate;
 pub use listener::SendTimeoutListener;
 
@@ -54,6 +56,8 @@ pub struct AppState {
     pub proxy: Arc<proxy::Proxy>,
     /// How many CSV exports may stream at once.
     pub exports: ExportGate,
+    /// The request body limit of each area.
+    pub body_limits: BodyLimits,
 }
 
 /// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,
@@ -72,23 +76,30 @@ fn session_layer(store: Store) -> SessionManagerLayer<WebSessionStore> {
 /// the layers every request passes: the request log, compression, the origin check
 /// and the web session (the gateway's `/proxy/…` only the request log).
 pub fn router(state: AppState) -> Router {
+    use body_limit::{BodyLimit, Reading};
+    let limits = state.body_limits;
+    let small = |router| BodyLimit::new(limits.small, Reading::Whole).apply(router);
     Router::new()
-        .merge(health::router())
-        .merge(ingest_api::router())
-        .merge(otlp::router())
-        .merge(dashboard_api::router())
-        .merge(alerts_api::router())
-        .merge(monitoring::router())
-        .merge(export::router())
-        .merge(openapi::router())
-        .merge(ui::router(&state))
+        .merge(small(health::router()))
+        .merge(BodyLimit::new(limits.ingest, Reading::Streamed).apply(ingest_api::router()))
+        .merge(
+            BodyLimit::new(limits.otlp, Reading::Streamed)
+                .refused_as(otlp::refusal)
+                .apply(otlp::router()),
+        )
+        .merge(small(dashboard_api::router()))
+        .merge(small(alerts_api::router()))
+        .merge(small(monitoring::router()))
+        .merge(small(export::router()))
+        .merge(small(openapi::router()))
+        .merge(small(ui::router(&state)))
         .layer(session_layer(state.store.clone()))
         .layer(middleware::from_fn(auth::guard::same_origin))
         .layer(Extension(state.trusted_proxies.clone()))
         .layer(CompressionLayer::new())
         // The gateway passes answers through as the provider sent them (no compression
         // of its own) and has no use for web sessions; its calls are logged like others.
-        .merge(proxy::router())
+        .merge(BodyLimit::new(limits.proxy, Reading::Streamed).apply(proxy::router()))
         .layer(middleware::from_fn(request_log::log_request))
         .with_state(state)
 }

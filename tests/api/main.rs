@@ -10,6 +10,7 @@ mod detection;
 mod durability;
 mod export;
 mod gateway;
+mod hardening_body_limits;
 mod hardening_error_text;
 mod hardening_event_limit;
 mod hardening_exports;
