@@ -319,6 +319,23 @@ pub struct Config {
     )]
     pub ui_max_body_bytes: usize,
 
+    /// The URL people reach Sightline at. When it starts with `https://`, the session
+    /// cookie is always `Secure` and `Strict-Transport-Security` is sent (behind a
+    /// trusted proxy, `X-Forwarded-Proto: https` does the same per request).
+    #[arg(long, global = true, env = "SIGHTLINE_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+
+    /// Days a dashboard sign-in lasts at most, however active (1 to 365); besides, it
+    /// ends after 7 days without use.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_SESSION_MAX_DAYS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=365)
+    )]
+    pub session_max_days: u32,
+
     /// CSV exports that may stream at once; beyond, an export is refused with 429 and
     /// `Retry-After`. Exports read in pages and hold no database connection meanwhile.
     #[arg(

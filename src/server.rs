@@ -81,6 +81,11 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
         proxy: Arc::new(proxy),
         exports: crate::web::ExportGate::new(config.export_concurrency),
         body_limits: config.body_limits(),
+        public_https: config
+            .public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https"),
+        session_max_age: Duration::from_secs(u64::from(config.session_max_days) * 86_400),
     });
 
     let retention = crate::jobs::retention::spawn(store.clone(), config.retention_days);

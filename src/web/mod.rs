@@ -6,6 +6,7 @@ mod alerts_api;
 pub mod api_auth;
 pub mod api_error;
 pub mod body_limit;
+mod browser_policy;
 pub mod csv;
 mod dashboard_api;
 mod export;
@@ -58,10 +59,16 @@ pub struct AppState {
     pub exports: ExportGate,
     /// The request body limit of each area.
     pub body_limits: BodyLimits,
+    /// The configured public URL is `https://…`.
+    pub public_https: bool,
+    /// `SIGHTLINE_SESSION_MAX_DAYS`: a sign-in lasts at most this long, however active.
+    pub session_max_age: std::time::Duration,
 }
 
 /// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,
-/// SameSite=Lax cookie, valid for 7 days of inactivity. Untouched sessions cost nothing.
+/// SameSite=Lax cookie (`Secure` over HTTPS, see `browser_policy`), valid for 7 days of
+/// inactivity and `SIGHTLINE_SESSION_MAX_DAYS` in all (checked by the guard). Untouched
+/// sessions cost nothing.
 fn session_layer(store: Store) -> SessionManagerLayer<WebSessionStore> {
     SessionManagerLayer::new(WebSessionStore::new(store))
         .with_name("sightline_session")
@@ -97,6 +104,13 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(auth::guard::same_origin))
         .layer(Extension(state.trusted_proxies.clone()))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(
+            browser_policy::HttpsPolicy {
+                always: state.public_https,
+                trusted: state.trusted_proxies.clone(),
+            },
+            browser_policy::browser_policy,
+        ))
         // The gateway passes answers through as the provider sent them (no compression
         // of its own) and has no use for web sessions; its calls are logged like others.
         .merge(BodyLimit::new(limits.proxy, Reading::Streamed).apply(proxy::router()))

@@ -25,6 +25,8 @@ pub struct StoreBackend {
     prices: Arc<Prices>,
     /// The ingest's retention cache, forgotten when an admin changes the retention.
     horizon: Arc<RetentionHorizon>,
+    /// How long a sign-in lasts at most, however active (`SIGHTLINE_SESSION_MAX_DAYS`).
+    session_lifetime_ms: i64,
 }
 
 impl StoreBackend {
@@ -33,12 +35,14 @@ impl StoreBackend {
         default_retention_days: u32,
         prices: Arc<Prices>,
         horizon: Arc<RetentionHorizon>,
+        session_lifetime_ms: i64,
     ) -> Self {
         StoreBackend {
             store,
             default_retention_days,
             prices,
             horizon,
+            session_lifetime_ms,
         }
     }
 }
@@ -94,7 +98,8 @@ impl Backend for StoreBackend {
             username: account.username,
             role: account.role,
         };
-        crate::auth::open_session(session, &user, &stamp)
+        let expires_at = now.saturating_add(self.session_lifetime_ms);
+        crate::auth::open_session(session, &user, &stamp, expires_at)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "could not open a web session");

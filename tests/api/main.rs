@@ -11,6 +11,7 @@ mod durability;
 mod export;
 mod gateway;
 mod hardening_body_limits;
+mod hardening_browser;
 mod hardening_error_text;
 mod hardening_event_limit;
 mod hardening_exports;
