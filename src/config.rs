@@ -285,6 +285,98 @@ pub struct Config {
         value_parser = clap::value_parser!(u32).range(1..=256)
     )]
     pub sign_in_concurrency: Option<u32>,
+    /// Largest body, in bytes, of `/api/v1/ingest` and `/api/v1/feedback` (1 KiB to
+    /// 1 GiB); beyond, 413.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_MAX_BODY_BYTES",
+        default_value_t = 10 * 1024 * 1024,
+        value_parser = body_bytes
+    )]
+    pub max_body_bytes: usize,
+
+    /// Largest body, in bytes, of OTLP `/v1/traces` as sent (1 KiB to 1 GiB); gzip is
+    /// refused past 20 MiB decompressed whatever this says.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_OTLP_MAX_BODY_BYTES",
+        default_value_t = 20 * 1024 * 1024,
+        value_parser = body_bytes
+    )]
+    pub otlp_max_body_bytes: usize,
+
+    /// Largest request body, in bytes, the gateway forwards (1 KiB to 1 GiB).
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_PROXY_MAX_BODY_BYTES",
+        default_value_t = 10 * 1024 * 1024,
+        value_parser = body_bytes
+    )]
+    pub proxy_max_body_bytes: usize,
+
+    /// Largest body, in bytes, of every other route: the dashboard's server functions
+    /// (sign-in included), pages and the read APIs (1 KiB to 1 GiB).
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_UI_MAX_BODY_BYTES",
+        default_value_t = 64 * 1024,
+        value_parser = body_bytes
+    )]
+    pub ui_max_body_bytes: usize,
+
+    /// The URL people reach Sightline at. When it starts with `https://`, the session
+    /// cookie is always `Secure` and `Strict-Transport-Security` is sent (behind a
+    /// trusted proxy, `X-Forwarded-Proto: https` does the same per request).
+    #[arg(long, global = true, env = "SIGHTLINE_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+
+    /// Days a dashboard sign-in lasts at most, however active (1 to 365); besides, it
+    /// ends after 7 days without use.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_SESSION_MAX_DAYS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=365)
+    )]
+    pub session_max_days: u32,
+
+    /// CSV exports that may stream at once; beyond, an export is refused with 429 and
+    /// `Retry-After`. Exports read in pages and hold no database connection meanwhile.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_EXPORT_CONCURRENCY",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u32).range(1..=1_000)
+    )]
+    pub export_concurrency: u32,
+
+    /// Seconds a response may wait for a client that reads nothing before its
+    /// connection is closed (a stalled download, a stalled proxied stream).
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_SEND_TIMEOUT_SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub send_timeout_secs: u64,
+
+    /// Seconds `serve` takes at most to stop after SIGTERM or Ctrl-C: requests in flight
+    /// get most of it, then the ingest queue is closed and what it holds committed.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub shutdown_timeout_secs: u64,
 
     /// Days raw requests (and auth events) are kept; an admin's choice in the settings
     /// page takes precedence. `serve` prunes older ones every hour; rollups are kept.
@@ -296,6 +388,29 @@ pub struct Config {
         value_parser = clap::value_parser!(u32).range(1..=3650)
     )]
     pub retention_days: u32,
+}
+
+impl Config {
+    /// The request body limit of each area of the web server.
+    pub fn body_limits(&self) -> crate::web::BodyLimits {
+        crate::web::BodyLimits {
+            small: self.ui_max_body_bytes,
+            ingest: self.max_body_bytes,
+            otlp: self.otlp_max_body_bytes,
+            proxy: self.proxy_max_body_bytes,
+        }
+    }
+}
+
+/// A body limit: a whole number of bytes from 1 KiB to 1 GiB.
+fn body_bytes(value: &str) -> Result<usize, String> {
+    const RANGE: std::ops::RangeInclusive<usize> = 1024..=1024 * 1024 * 1024;
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| RANGE.contains(n))
+        .ok_or_else(|| format!("`{value}` is not a number of bytes from 1024 to 1073741824"))
 }
 
 fn parse_upstreams(spec: &str) -> Result<crate::gateway::Upstreams, String> {

@@ -1,11 +1,15 @@
 //! `sightline serve`: opens the database, applies migrations and serves the web app
-//! until SIGTERM or Ctrl-C, then finishes the requests in flight and exits.
+//! until SIGTERM or Ctrl-C, then finishes the requests in flight, commits what is
+//! queued and exits, all within `SIGHTLINE_SHUTDOWN_TIMEOUT_SECS` (requests still in
+//! flight at the deadline, such as stalled downloads, are abandoned).
 
 use leptos::config::Env;
 use leptos::prelude::LeptosOptions;
 
 use crate::Error;
+use std::future::IntoFuture;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::auth::TrustedProxies;
 use crate::config::{Config, ServeArgs};
@@ -79,6 +83,13 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
             Some(slots) => crate::auth::throttle::Gate::with_slots(store.clone(), slots as usize),
             None => crate::auth::throttle::Gate::new(store.clone()),
         },
+        exports: crate::web::ExportGate::new(config.export_concurrency),
+        body_limits: config.body_limits(),
+        public_https: config
+            .public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https"),
+        session_max_age: Duration::from_secs(u64::from(config.session_max_days) * 86_400),
     });
 
     let retention = crate::jobs::retention::spawn(store.clone(), config.retention_days);
@@ -88,37 +99,74 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     // Printed on stdout, whatever the log format, so scripts and tests can find the port.
     println!("Sightline listening on http://{addr}");
     announce_accounts(&store, args.demo, addr).await?;
+    // A client that reads nothing for the send timeout loses its connection.
+    let listener = crate::web::SendTimeoutListener::new(
+        listener,
+        std::time::Duration::from_secs(config.send_timeout_secs),
+    );
     // Small writes (a streamed answer's events) go out at once, not after the peer's
     // delayed acknowledgement.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
+    let listener = axum::serve::ListenerExt::tap_io(listener, |io| {
+        if let Err(e) = io.as_ref().get_ref().get_ref().set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(
+    // The bound of the shutdown starts with the signal: requests in flight get most of
+    // it, the writer's drain the rest (a third, at most 10 s).
+    let (signalled, signal) = tokio::sync::oneshot::channel::<Instant>();
+    let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(Error::Serve)?;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(Instant::now());
+    })
+    .into_future();
+    let bound = Duration::from_secs(config.shutdown_timeout_secs);
+    let drain = (bound / 3).min(Duration::from_secs(10));
+    let deadline = async move {
+        match signal.await {
+            Ok(at) => tokio::time::sleep_until((at + bound - drain).into()).await,
+            Err(_) => std::future::pending().await,
+        }
+        tracing::warn!(
+            bound_secs = bound.as_secs(),
+            "requests still in flight at the shutdown deadline are abandoned"
+        );
+    };
+    tokio::select! {
+        served = serving => served.map_err(Error::Serve)?,
+        _ = deadline => {}
+    }
+    let drain_until = tokio::time::Instant::now() + drain;
     // A prune batch in flight rolls back; the next start prunes again.
     retention.abort();
-    // The demo traffic stops with the server. Every handler has answered and dropped its
-    // queue handle: the writer drains what is queued, commits it, and ends.
+    // The demo traffic stops with the server. The queue takes no more batches (handlers
+    // cut off at the deadline may still hold it): the writer commits what is queued and
+    // ends.
     if let Some(live) = live_demo {
         live.abort();
         let _ = live.await;
     }
+    ingest.close();
     drop(ingest);
-    if let Err(e) = writer.await {
-        tracing::error!(error = %e, "ingest writer failed");
+    match tokio::time::timeout_at(drain_until, writer).await {
+        Ok(Err(e)) => tracing::error!(error = %e, "ingest writer failed"),
+        Ok(Ok(())) => {}
+        Err(_) => tracing::error!(
+            "the ingest writer did not finish in time; unacknowledged batches are lost"
+        ),
     }
     // The writer held the detector: detection finishes what was committed and ends.
-    if let Err(e) = detection.await {
-        tracing::error!(error = %e, "detection failed");
+    match tokio::time::timeout_at(drain_until, detection).await {
+        Ok(Err(e)) => tracing::error!(error = %e, "detection failed"),
+        Ok(Ok(())) => {}
+        Err(_) => tracing::warn!("detection did not finish in time"),
     }
-    store.close().await;
+    // Closing waits for connections to come back to the pool; one an abandoned request
+    // holds is not worth waiting for.
+    let _ = tokio::time::timeout_at(drain_until, store.close()).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -17,6 +17,9 @@ use crate::store::Store;
 pub const SESSION_ACCOUNT: &str = "account_id";
 /// The web-session key holding the credential stamp of the password it was opened with.
 pub const SESSION_STAMP: &str = "credential_stamp";
+/// The web-session key holding the instant (epoch ms) after which the session signs
+/// nobody in, however active: the absolute lifetime, besides tower-sessions' idle one.
+pub const SESSION_EXPIRES: &str = "expires_at";
 
 /// What a path of the browser area needs. (The other areas' routes declare theirs
 /// with the extractors of `web::api_auth` and never pass this guard.)
@@ -57,9 +60,16 @@ pub fn access(path: &str) -> Access {
 
 /// The account of the request's web session, if it still exists and its password has
 /// not changed since the session was opened (a session without a stamp, opened before
-/// stamps existed, counts as changed). A session that signs nobody in is flushed.
+/// stamps existed, counts as changed), and the session's absolute lifetime has not run
+/// out (one without a deadline, opened before deadlines existed, has). A session that
+/// signs nobody in is flushed.
 pub async fn session_user(store: &Store, session: &Session) -> Option<CurrentUser> {
     let id = session.get::<i64>(SESSION_ACCOUNT).await.ok().flatten()?;
+    let expires_at = session.get::<i64>(SESSION_EXPIRES).await.ok().flatten();
+    if expires_at.is_none_or(|at| at <= chrono::Utc::now().timestamp_millis()) {
+        let _ = session.flush().await;
+        return None;
+    }
     let stamp = session.get::<String>(SESSION_STAMP).await.ok().flatten();
     match store.account_for_session(id).await {
         Ok(Some((a, current))) if stamp.as_deref() == Some(current.as_str()) => Some(CurrentUser {

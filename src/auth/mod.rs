@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use crate::store::Store;
 
-pub use guard::{SESSION_ACCOUNT, SESSION_STAMP};
+pub use guard::{SESSION_ACCOUNT, SESSION_EXPIRES, SESSION_STAMP};
 
 /// The client's address: the TCP peer, or, when the peer is one of the trusted
 /// proxies, the last address in `X-Forwarded-For` that is not itself a trusted proxy.
@@ -66,20 +66,23 @@ pub fn user_agent(headers: &HeaderMap) -> Option<String> {
 
 /// Puts `user` into the web session of the request, under a new session id (so an id
 /// planted before signing in is worthless after), with the [`credential_stamp`] of the
-/// password just checked: once the password changes, the session signs nobody in.
+/// password just checked: once the password changes, the session signs nobody in. It
+/// signs nobody in after `expires_at` (epoch ms) either, however active it was.
 ///
 /// [`credential_stamp`]: crate::store::credential_stamp
 pub async fn open_session(
     session: &Session,
     user: &CurrentUser,
     stamp: &str,
+    expires_at: i64,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.insert(SESSION_ACCOUNT, user.id).await?;
+    session.insert(SESSION_EXPIRES, expires_at).await?;
     session.insert(SESSION_STAMP, stamp).await
 }
 
-/// `GET|POST /logout`: ends the web session and goes to the login page.
+/// `POST /logout`: ends the web session and goes to the login page.
 pub async fn logout(State(store): State<Store>, parts: Parts) -> Response {
     if let Some(session) = parts.extensions.get::<Session>() {
         if let Some(user) = guard::session_user(&store, session).await {

@@ -38,7 +38,7 @@ pub struct Thresholds {
         long = "detect-rate-per-ip",
         global = true,
         env = "SIGHTLINE_DETECT_RATE_PER_IP",
-        default_value_t = 600
+        default_value_t = Thresholds::DEFAULT.rate_per_ip
     )]
     pub rate_per_ip: u32,
     /// Requests a minute from one user before a `rate_limit` threat.
@@ -46,7 +46,7 @@ pub struct Thresholds {
         long = "detect-rate-per-user",
         global = true,
         env = "SIGHTLINE_DETECT_RATE_PER_USER",
-        default_value_t = 600
+        default_value_t = Thresholds::DEFAULT.rate_per_user
     )]
     pub rate_per_user: u32,
     /// 404 responses a minute to one IP address before a `scanner` threat.
@@ -54,7 +54,7 @@ pub struct Thresholds {
         long = "detect-scanner-404s",
         global = true,
         env = "SIGHTLINE_DETECT_SCANNER_404S",
-        default_value_t = 30
+        default_value_t = Thresholds::DEFAULT.scanner_404s
     )]
     pub scanner_404s: u32,
     /// Failed logins in 10 minutes from one IP address, or for one user, before an
@@ -63,7 +63,7 @@ pub struct Thresholds {
         long = "detect-failed-logins",
         global = true,
         env = "SIGHTLINE_DETECT_FAILED_LOGINS",
-        default_value_t = 5
+        default_value_t = Thresholds::DEFAULT.failed_logins
     )]
     pub failed_logins: u32,
     /// Server errors (5xx) in 5 minutes before the `error_burst` alert.
@@ -71,7 +71,7 @@ pub struct Thresholds {
         long = "alert-errors-5m",
         global = true,
         env = "SIGHTLINE_ALERT_ERRORS_5M",
-        default_value_t = 10
+        default_value_t = Thresholds::DEFAULT.errors_5m
     )]
     pub errors_5m: u32,
     /// `error_rate_spike`: an endpoint's error rate over 5 minutes alerts at this multiple
@@ -80,7 +80,7 @@ pub struct Thresholds {
         long = "alert-spike-factor",
         global = true,
         env = "SIGHTLINE_ALERT_SPIKE_FACTOR",
-        default_value_t = 3.0
+        default_value_t = Thresholds::DEFAULT.spike_factor
     )]
     pub spike_factor: f64,
     /// ...and at least this much above it (0.1 = 10 percentage points).
@@ -88,7 +88,7 @@ pub struct Thresholds {
         long = "alert-spike-min-rate",
         global = true,
         env = "SIGHTLINE_ALERT_SPIKE_MIN_RATE",
-        default_value_t = 0.1
+        default_value_t = Thresholds::DEFAULT.spike_min_rate
     )]
     pub spike_min_rate: f64,
     /// Requests an endpoint needs in the window (and in its baseline) before its error
@@ -97,7 +97,7 @@ pub struct Thresholds {
         long = "alert-min-requests",
         global = true,
         env = "SIGHTLINE_ALERT_MIN_REQUESTS",
-        default_value_t = 20
+        default_value_t = Thresholds::DEFAULT.min_requests
     )]
     pub min_requests: u32,
     /// p95 latency (ms) over 5 minutes above which an endpoint gets a `latency_p95` alert.
@@ -105,7 +105,7 @@ pub struct Thresholds {
         long = "alert-latency-p95-ms",
         global = true,
         env = "SIGHTLINE_ALERT_LATENCY_P95_MS",
-        default_value_t = 30_000.0
+        default_value_t = Thresholds::DEFAULT.latency_p95_ms
     )]
     pub latency_p95_ms: f64,
     /// Per-endpoint p95 thresholds: `ENDPOINT=MS`, comma-separated
@@ -132,22 +132,25 @@ fn parse_endpoint_ms(s: &str) -> Result<(String, f64), String> {
 
 impl Default for Thresholds {
     fn default() -> Thresholds {
-        Thresholds {
-            rate_per_ip: 600,
-            rate_per_user: 600,
-            scanner_404s: 30,
-            failed_logins: 5,
-            errors_5m: 10,
-            spike_factor: 3.0,
-            spike_min_rate: 0.1,
-            min_requests: 20,
-            latency_p95_ms: 30_000.0,
-            latency_p95_by_endpoint: Vec::new(),
-        }
+        Thresholds::DEFAULT
     }
 }
 
 impl Thresholds {
+    /// The defaults, written once: the command line's and `Default`'s.
+    pub const DEFAULT: Thresholds = Thresholds {
+        rate_per_ip: 600,
+        rate_per_user: 600,
+        scanner_404s: 30,
+        failed_logins: 5,
+        errors_5m: 10,
+        spike_factor: 3.0,
+        spike_min_rate: 0.1,
+        min_requests: 20,
+        latency_p95_ms: 30_000.0,
+        latency_p95_by_endpoint: Vec::new(),
+    };
+
     /// The p95 threshold of `endpoint` in milliseconds.
     pub fn latency_threshold(&self, endpoint: &str) -> f64 {
         self.latency_p95_by_endpoint

@@ -51,6 +51,8 @@ pub enum SubmitError {
 pub struct IngestQueue {
     tx: mpsc::Sender<Job>,
     last_commit: Arc<LastCommit>,
+    /// Tells the writer to take no more batches (see [`IngestQueue::close`]).
+    closing: Arc<tokio::sync::Notify>,
 }
 
 /// When the most recently committed batch was committed (epoch ms, 0 before any) and
@@ -76,8 +78,29 @@ impl IngestQueue {
     ) -> (IngestQueue, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let last_commit = Arc::new(LastCommit::default());
-        let writer = tokio::spawn(run_writer(store, rx, observers, last_commit.clone()));
-        (IngestQueue { tx, last_commit }, writer)
+        let closing = Arc::new(tokio::sync::Notify::new());
+        let writer = tokio::spawn(run_writer(
+            store,
+            rx,
+            observers,
+            last_commit.clone(),
+            closing.clone(),
+        ));
+        (
+            IngestQueue {
+                tx,
+                last_commit,
+                closing,
+            },
+            writer,
+        )
+    }
+
+    /// Closes the queue, whoever still holds a clone: later submissions are refused
+    /// ([`SubmitError::Closed`]); what is queued is committed, and the writer ends. (At
+    /// shutdown, handlers that are still running keep their clones.)
+    pub fn close(&self) {
+        self.closing.notify_one();
     }
 
     /// Queues `write` and waits until it is committed.
@@ -136,6 +159,7 @@ async fn run_writer(
     mut rx: mpsc::Receiver<Job>,
     observers: Observers,
     last_commit: Arc<LastCommit>,
+    closing: Arc<tokio::sync::Notify>,
 ) {
     let record = |job: &Job| {
         let lag = i64::try_from(job.submitted.elapsed().as_millis()).unwrap_or(i64::MAX);
@@ -144,7 +168,20 @@ async fn run_writer(
             .at_ms
             .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
     };
-    while let Some(first) = rx.recv().await {
+    let mut closed = false;
+    loop {
+        let first = tokio::select! {
+            job = rx.recv() => match job {
+                Some(job) => job,
+                None => break,
+            },
+            _ = closing.notified(), if !closed => {
+                // Refuses new batches; `recv` still hands out the queued ones, then ends.
+                rx.close();
+                closed = true;
+                continue;
+            }
+        };
         let mut events = first.write.len();
         let mut jobs = vec![first];
         while events < MAX_GROUP_EVENTS {

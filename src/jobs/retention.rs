@@ -154,11 +154,16 @@ pub async fn dry_run(store: &Store, cutoff: i64) -> Result<PruneReport, StoreErr
     Ok(report)
 }
 
-/// Prunes with the retention in force (the admin's setting, else `default_days`).
-async fn run_once(store: &Store, default_days: u32) -> Result<(), StoreError> {
+/// One run of the hourly job: deletes the expired dashboard sign-ins, then prunes with
+/// the retention in force (the admin's setting, else `default_days`).
+pub async fn run_once(store: &Store, default_days: u32) -> Result<(), StoreError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let expired = crate::store::WebSessionStore::new(store.clone())
+        .delete_expired(now)
+        .await?;
+    tracing::info!(expired, "retention: deleted expired web sessions");
     let policy = store.retention_policy(default_days).await?;
     let started = Instant::now();
-    let now = chrono::Utc::now().timestamp_millis();
     let report = prune(store, policy.cutoff(now), PruneOptions::default()).await?;
     tracing::info!(
         days = policy.days,

@@ -1,11 +1,11 @@
-//! The CSV exports' reads: every row a list view's filter matches (no pagination), in
-//! the view's order, handed to the caller one at a time as the cells of a CSV record.
-//! Rows are streamed from the database, never collected, so memory stays flat
-//! whatever the number of rows.
+//! The CSV exports' reads: every row a list view's filter matches, in the view's order,
+//! handed to the caller one at a time as the cells of a CSV record. Rows are read in
+//! keyset pages of [`EXPORT_PAGE_ROWS`]: memory stays flat whatever the number of rows,
+//! and no pooled connection (nor, on SQLite, a read transaction that would hold back
+//! WAL checkpoints) is held while the caller sends a page to a slow client.
 
 use std::future::Future;
 
-use futures_util::TryStreamExt;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -13,11 +13,49 @@ use sightline_app::export::{FeedbackFilter, SessionFilter};
 use sightline_app::requests::RequestFilter;
 use sightline_app::threats::ThreatFilter;
 
+use sightline_app::requests::RequestSort;
+
 use super::explorer::{SESSION_SELECT, session_from_row};
 use super::requests::{REQUEST_SELECT, request_from_row};
 use super::sessions::session_filter_sql;
 use super::threats::{THREAT_ROW_COLUMNS, threat_row};
 use super::{Bind, Store, StoreError, bind_all};
+
+/// Rows read per query; the connection goes back to the pool between two pages.
+pub const EXPORT_PAGE_ROWS: usize = 1_000;
+
+/// The order an export reads in: a column, descending, then `id`, descending (the
+/// keyset of its pages).
+#[derive(Clone, Copy)]
+enum PageOrder {
+    Int(&'static str),
+    Real(&'static str),
+}
+
+impl PageOrder {
+    fn column(self) -> &'static str {
+        match self {
+            PageOrder::Int(c) | PageOrder::Real(c) => c,
+        }
+    }
+
+    /// The order value of a page's last row, read from the column before last.
+    fn value_of(self, row: &AnyRow, at: usize) -> Result<Bind, sqlx::Error> {
+        Ok(match self {
+            PageOrder::Int(_) => Bind::Int(row.try_get(at)?),
+            PageOrder::Real(_) => Bind::Real(row.try_get(at)?),
+        })
+    }
+}
+
+/// One export's query: what it selects, from where, on what condition.
+struct ExportQuery {
+    select: String,
+    from: &'static str,
+    condition: String,
+    binds: Vec<Bind>,
+    order: PageOrder,
+}
 
 /// The header of the requests export, one name per cell of its rows.
 pub const REQUEST_EXPORT_COLUMNS: &[&str] = &[
@@ -110,11 +148,18 @@ impl Store {
     {
         let (condition, binds) = super::explorer::filter_sql(filter, self.kind);
         let column = super::explorer::sort_column(filter.sort);
-        let sql = format!(
-            "SELECT {REQUEST_SELECT} FROM request_log WHERE {condition} \
-             ORDER BY {column} DESC, id DESC"
-        );
-        self.export_rows(&sql, &binds, request_cells, each).await
+        let order = match filter.sort {
+            RequestSort::Latency => PageOrder::Real(column),
+            RequestSort::Time | RequestSort::Cost => PageOrder::Int(column),
+        };
+        let query = ExportQuery {
+            select: REQUEST_SELECT.to_owned(),
+            from: "request_log",
+            condition,
+            binds,
+            order,
+        };
+        self.export_rows(query, request_cells, each).await
     }
 
     /// Every threat `filter` matches, newest last seen first (as the threats view).
@@ -128,11 +173,16 @@ impl Store {
         Fut: Future<Output = bool>,
     {
         let (condition, binds) = super::threats::filter_sql(filter, 0, self.kind);
-        let sql = format!(
-            "SELECT {THREAT_ROW_COLUMNS}, country, endpoint, request_id, resolved_at, resolved_by \
-             FROM threat_log WHERE {condition} ORDER BY last_seen_at DESC, id DESC"
-        );
-        self.export_rows(&sql, &binds, threat_cells, each).await
+        let query = ExportQuery {
+            select: format!(
+                "{THREAT_ROW_COLUMNS}, country, endpoint, request_id, resolved_at, resolved_by"
+            ),
+            from: "threat_log",
+            condition,
+            binds,
+            order: PageOrder::Int("last_seen_at"),
+        };
+        self.export_rows(query, threat_cells, each).await
     }
 
     /// Every rating `filter` matches, newest first.
@@ -155,12 +205,14 @@ impl Store {
             binds.push(Bind::Text(id.clone()));
             parts.push(format!("request_id = ${}", binds.len()));
         }
-        let sql = format!(
-            "SELECT request_id, user_id, rating, comment, created_at, updated_at \
-             FROM feedback_log WHERE {} ORDER BY created_at DESC, id DESC",
-            parts.join(" AND ")
-        );
-        self.export_rows(&sql, &binds, feedback_cells, each).await
+        let query = ExportQuery {
+            select: "request_id, user_id, rating, comment, created_at, updated_at".to_owned(),
+            from: "feedback_log",
+            condition: parts.join(" AND "),
+            binds,
+            order: PageOrder::Int("created_at"),
+        };
+        self.export_rows(query, feedback_cells, each).await
     }
 
     /// Every session `filter` matches, newest started first.
@@ -174,18 +226,22 @@ impl Store {
         Fut: Future<Output = bool>,
     {
         let (condition, binds) = session_filter_sql(filter);
-        let sql = format!(
-            "SELECT {SESSION_SELECT}, ip, user_agent FROM user_session WHERE {condition} \
-             ORDER BY started_at DESC, id DESC"
-        );
-        self.export_rows(&sql, &binds, session_cells, each).await
+        let query = ExportQuery {
+            select: format!("{SESSION_SELECT}, ip, user_agent"),
+            from: "user_session",
+            condition,
+            binds,
+            order: PageOrder::Int("started_at"),
+        };
+        self.export_rows(query, session_cells, each).await
     }
 
-    /// Runs `sql` and hands each row, as cells, to `each` until it says stop.
+    /// Reads `query`'s rows page by page and hands each, as cells, to `each` until it
+    /// says stop. Each page is one statement on a connection taken from the pool and
+    /// given back before `each` sees its rows.
     async fn export_rows<F, Fut>(
         &self,
-        sql: &str,
-        binds: &[Bind],
+        query: ExportQuery,
         cells: fn(&AnyRow) -> Result<Vec<String>, sqlx::Error>,
         mut each: F,
     ) -> Result<u64, StoreError>
@@ -193,15 +249,44 @@ impl Store {
         F: FnMut(Vec<String>) -> Fut,
         Fut: Future<Output = bool>,
     {
-        let mut rows = bind_all(sqlx::query(sql), binds).fetch(&self.pool);
+        let column = query.order.column();
+        let mut after: Option<(Bind, i64)> = None;
         let mut taken = 0;
-        while let Some(row) = rows.try_next().await? {
-            if !each(cells(&row)?).await {
-                break;
+        loop {
+            let mut condition = query.condition.clone();
+            let mut binds = query.binds.clone();
+            if let Some((value, id)) = after.take() {
+                binds.push(value);
+                let v = binds.len();
+                binds.push(Bind::Int(id));
+                // The first bound lets an index on the order column start at the cursor.
+                condition.push_str(&format!(
+                    " AND {column} <= ${v} AND ({column} < ${v} OR id < ${})",
+                    binds.len()
+                ));
             }
-            taken += 1;
+            let sql = format!(
+                "SELECT {}, {column}, id FROM {} WHERE {condition} \
+                 ORDER BY {column} DESC, id DESC LIMIT {EXPORT_PAGE_ROWS}",
+                query.select, query.from
+            );
+            let rows = bind_all(sqlx::query(&sql), &binds)
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                if !each(cells(row)?).await {
+                    return Ok(taken);
+                }
+                taken += 1;
+            }
+            match rows.last() {
+                Some(last) if rows.len() == EXPORT_PAGE_ROWS => {
+                    let at = last.columns().len() - 2;
+                    after = Some((query.order.value_of(last, at)?, last.try_get(at + 1)?));
+                }
+                _ => return Ok(taken),
+            }
         }
-        Ok(taken)
     }
 }
 

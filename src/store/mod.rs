@@ -33,7 +33,8 @@ pub use auth_events::{AuthSource, NewAuthEvent};
 pub use connect::{DbKind, StoreError, redact_url};
 pub use dashboard::{ModelUsage, TrafficBucket};
 pub use export::{
-    FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,
+    EXPORT_PAGE_ROWS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS,
+    THREAT_EXPORT_COLUMNS,
 };
 pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use ingest::{IngestWrite, IngestWritten, Inspected};
@@ -143,7 +144,7 @@ fn placeholder_list(k: usize, n: usize) -> String {
 }
 
 /// A value bound into a filter's SQL.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Bind {
     Text(String),
     Int(i64),

@@ -21,6 +21,9 @@ pub enum ApiError {
     /// Try again after `retry_after` seconds; nothing was done.
     #[error("{message}")]
     Unavailable { message: String, retry_after: u32 },
+    /// Too many of these at once: try again after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u32 },
     #[error("{0}")]
     Internal(String),
     /// An upstream the gateway forwards to could not be reached or broke off.
@@ -41,6 +44,7 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -74,7 +78,8 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"sightline\""),
                 );
             }
-            ApiError::Unavailable { retry_after, .. } => {
+            ApiError::Unavailable { retry_after, .. }
+            | ApiError::TooManyRequests { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}

@@ -2,7 +2,11 @@
 //! view's filter matches, as CSV, for a signed-in browser session or a key with the
 //! `read` scope. The rows are streamed: a task reads them from the store and sends
 //! CSV in chunks through a small bounded channel to the response body, so memory stays
-//! flat for millions of rows and a client that goes away stops the query.
+//! flat for millions of rows and a client that goes away stops the query. At most
+//! `SIGHTLINE_EXPORT_CONCURRENCY` exports stream at once (beyond, 429 with
+//! `Retry-After`); the store reads each in pages and holds no connection between them,
+//! and a client that reads nothing loses its connection after the send timeout, so
+//! stalled downloads never starve ingest, sign-in or the dashboard.
 
 use std::collections::HashMap;
 
@@ -16,7 +20,9 @@ use futures_util::future::{Either, ready};
 use sightline_app::export::{FeedbackFilter, FeedbackQuery, SessionFilter, SessionQuery};
 use sightline_app::requests::{RequestFilter, RequestQuery};
 use sightline_app::threats::{ThreatFilter, ThreatQuery};
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::AppState;
 use super::api_auth::Reader;
@@ -35,6 +41,39 @@ pub fn router() -> Router<AppState> {
 const CHUNK_BYTES: usize = 48 * 1024;
 /// Chunks in flight between the query and the response body.
 const CHANNEL_CHUNKS: usize = 4;
+
+/// Seconds a refused export is told to wait.
+const RETRY_AFTER_SECS: u32 = 5;
+
+/// The exports that may stream at once: each holds a permit until its last chunk is
+/// sent or its client goes away.
+#[derive(Clone)]
+pub struct ExportGate {
+    permits: Arc<Semaphore>,
+    limit: u32,
+}
+
+impl ExportGate {
+    pub fn new(limit: u32) -> ExportGate {
+        ExportGate {
+            permits: Arc::new(Semaphore::new(limit as usize)),
+            limit,
+        }
+    }
+
+    fn enter(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::TooManyRequests {
+                message: format!(
+                    "{} CSV exports are already running; retry in {RETRY_AFTER_SECS} s",
+                    self.limit
+                ),
+                retry_after: RETRY_AFTER_SECS,
+            })
+    }
+}
 
 /// What to export, with its filter.
 enum Export {
@@ -132,8 +171,13 @@ async fn export(
         now.format("%Y%m%d-%H%M")
     );
 
+    let permit = state.exports.enter()?;
+
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
-    tokio::spawn(write_csv(state.store, export, tx));
+    tokio::spawn(async move {
+        write_csv(state.store, export, tx).await;
+        drop(permit);
+    });
     let chunks = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
 
     let mut response = Body::from_stream(chunks).into_response();

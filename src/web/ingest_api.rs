@@ -13,7 +13,7 @@ use super::AppState;
 use super::api_auth::{IngestKey, IngestOrReadKey};
 use super::api_error::ApiError;
 use crate::ingest::parse::{self, BodyError, BodyFormat};
-use crate::ingest::{self, MAX_BODY_BYTES, MAX_EVENTS, Prepared, SubmitError, validate};
+use crate::ingest::{self, MAX_EVENTS, Prepared, SubmitError, validate};
 use crate::metrics::Metrics;
 use crate::store::{FeedbackOutcome, IngestWrite};
 
@@ -45,15 +45,16 @@ pub fn submit_error(e: SubmitError) -> ApiError {
     }
 }
 
-async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::TooLarge(format!(
-                "body larger than {} MiB",
-                MAX_BODY_BYTES / (1024 * 1024)
-            ))
-        })
+/// The body, within the area's limit (the router's, `SIGHTLINE_MAX_BODY_BYTES`).
+async fn read_body(state: &AppState, body: Body) -> Result<axum::body::Bytes, ApiError> {
+    let limit = state.body_limits.ingest;
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if super::body_limit::is_over_limit(&e) {
+            super::body_limit::too_large(limit)
+        } else {
+            ApiError::BadRequest("the request body could not be read".into())
+        }
+    })
 }
 
 /// `POST /api/v1/ingest`.
@@ -72,7 +73,7 @@ async fn ingest(
             content_type.unwrap_or_default()
         ))
     })?;
-    let bytes = read_body(body).await?;
+    let bytes = read_body(&state, body).await?;
     let events = parse::parse(format, &bytes, MAX_EVENTS).map_err(|e| match e {
         BodyError::Malformed(m) => ApiError::BadRequest(m),
         BodyError::TooManyEvents { limit } => ApiError::TooLarge(format!(
@@ -126,7 +127,7 @@ async fn feedback(
     _key: IngestOrReadKey,
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let bytes = read_body(body).await?;
+    let bytes = read_body(&state, body).await?;
     let event: FeedbackEvent = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("invalid feedback: {e}")))?;
     let horizon = state

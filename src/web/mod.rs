@@ -5,11 +5,14 @@
 mod alerts_api;
 pub mod api_auth;
 pub mod api_error;
+pub mod body_limit;
+mod browser_policy;
 pub mod csv;
 mod dashboard_api;
 mod export;
 mod health;
 pub mod ingest_api;
+mod listener;
 mod monitoring;
 mod openapi;
 mod otlp;
@@ -19,6 +22,10 @@ mod ui;
 mod ui_backend;
 
 use std::sync::Arc;
+
+pub use body_limit::BodyLimits;
+pub use export::ExportGate;
+pub use listener::SendTimeoutListener;
 
 use axum::extract::FromRef;
 use axum::{Extension, Router, middleware};
@@ -50,10 +57,20 @@ pub struct AppState {
     pub proxy: Arc<proxy::Proxy>,
     /// The sign-in throttle and password-hashing slots of this process.
     pub sign_in: Arc<auth::throttle::Gate>,
+    /// How many CSV exports may stream at once.
+    pub exports: ExportGate,
+    /// The request body limit of each area.
+    pub body_limits: BodyLimits,
+    /// The configured public URL is `https://…`.
+    pub public_https: bool,
+    /// `SIGHTLINE_SESSION_MAX_DAYS`: a sign-in lasts at most this long, however active.
+    pub session_max_age: std::time::Duration,
 }
 
 /// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,
-/// SameSite=Lax cookie, valid for 7 days of inactivity. Untouched sessions cost nothing.
+/// SameSite=Lax cookie (`Secure` over HTTPS, see `browser_policy`), valid for 7 days of
+/// inactivity and `SIGHTLINE_SESSION_MAX_DAYS` in all (checked by the guard). Untouched
+/// sessions cost nothing.
 fn session_layer(store: Store) -> SessionManagerLayer<WebSessionStore> {
     SessionManagerLayer::new(WebSessionStore::new(store))
         .with_name("sightline_session")
@@ -68,23 +85,37 @@ fn session_layer(store: Store) -> SessionManagerLayer<WebSessionStore> {
 /// the layers every request passes: the request log, compression, the origin check
 /// and the web session (the gateway's `/proxy/…` only the request log).
 pub fn router(state: AppState) -> Router {
+    use body_limit::{BodyLimit, Reading};
+    let limits = state.body_limits;
+    let small = |router| BodyLimit::new(limits.small, Reading::Whole).apply(router);
     Router::new()
-        .merge(health::router())
-        .merge(ingest_api::router())
-        .merge(otlp::router())
-        .merge(dashboard_api::router())
-        .merge(alerts_api::router())
-        .merge(monitoring::router())
-        .merge(export::router())
-        .merge(openapi::router())
-        .merge(ui::router(&state))
+        .merge(small(health::router()))
+        .merge(BodyLimit::new(limits.ingest, Reading::Streamed).apply(ingest_api::router()))
+        .merge(
+            BodyLimit::new(limits.otlp, Reading::Streamed)
+                .refused_as(otlp::refusal)
+                .apply(otlp::router()),
+        )
+        .merge(small(dashboard_api::router()))
+        .merge(small(alerts_api::router()))
+        .merge(small(monitoring::router()))
+        .merge(small(export::router()))
+        .merge(small(openapi::router()))
+        .merge(small(ui::router(&state)))
         .layer(session_layer(state.store.clone()))
         .layer(middleware::from_fn(auth::guard::same_origin))
         .layer(Extension(state.trusted_proxies.clone()))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(
+            browser_policy::HttpsPolicy {
+                always: state.public_https,
+                trusted: state.trusted_proxies.clone(),
+            },
+            browser_policy::browser_policy,
+        ))
         // The gateway passes answers through as the provider sent them (no compression
         // of its own) and has no use for web sessions; its calls are logged like others.
-        .merge(proxy::router())
+        .merge(BodyLimit::new(limits.proxy, Reading::Streamed).apply(proxy::router()))
         .layer(middleware::from_fn(request_log::log_request))
         .with_state(state)
 }

@@ -8,8 +8,8 @@
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -24,14 +24,23 @@ use super::api_auth::IngestKey;
 use super::api_error::ApiError;
 use super::ingest_api::commit;
 use crate::ingest::Prepared;
-use crate::otlp::{self, Encoding, ExportError, MAX_BODY_BYTES};
+use crate::otlp::{self, Encoding, ExportError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/traces", post(traces))
         .route("/v1/metrics", post(not_traces))
         .route("/v1/logs", post(not_traces))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// A body over the limit, refused as OTLP asks: a `Status` in the request's encoding.
+pub fn refusal(headers: &HeaderMap, e: ApiError) -> Response {
+    let encoding = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Encoding::from_content_type)
+        .unwrap_or(Encoding::Json);
+    otlp_error(e, encoding)
 }
 
 /// `google.rpc.Status`, the body of an OTLP/HTTP error reply.
@@ -116,7 +125,13 @@ async fn export(
 ) -> Result<Response, ApiError> {
     key?;
     let too_large = |e: ExportError| ApiError::TooLarge(e.to_string());
-    let body = body.map_err(|_| too_large(ExportError::TooLarge))?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            super::body_limit::too_large(state.body_limits.otlp)
+        } else {
+            ApiError::BadRequest("the request body could not be read".into())
+        }
+    })?;
     let content_encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -57,9 +57,7 @@ impl Proxy {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/proxy/{provider}/{*rest}", any(forward))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    Router::new().route("/proxy/{provider}/{*rest}", any(forward))
 }
 
 /// The part of the request body the gateway keeps while it streams to the upstream:
@@ -238,9 +236,6 @@ async fn forward(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return too_large().into_response();
-    }
     // The path after `/proxy/{provider}`, as the client sent it (still percent-encoded).
     let endpoint = parts
         .uri
@@ -291,14 +286,15 @@ async fn forward(
 
     // The body goes up as it comes in; a copy is kept to read model and user later.
     let copy = pending.request.clone();
+    // The router's limit (SIGHTLINE_PROXY_MAX_BODY_BYTES) cuts a body at its first
+    // byte over it, and the copy stays within it too.
     let body = body.into_data_stream().map(move |chunk| {
-        let chunk = chunk.map_err(std::io::Error::other)?;
         let mut c = copy.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+        let chunk = chunk.map_err(|e| {
+            c.too_large = super::body_limit::is_over_limit(&e);
+            std::io::Error::other(e)
+        })?;
         c.total += chunk.len();
-        if c.total > MAX_BODY_BYTES {
-            c.too_large = true;
-            return Err(std::io::Error::other("request body over the limit"));
-        }
         c.bytes.extend_from_slice(&chunk);
         Ok::<Bytes, std::io::Error>(chunk)
     });
@@ -319,7 +315,7 @@ async fn forward(
         Ok(Err(e)) => {
             let too_big = pending.request.lock().is_ok_and(|c| c.too_large);
             let error = if too_big {
-                too_large()
+                too_large(state.body_limits.proxy)
             } else if e.is_connect() {
                 ApiError::BadGateway(format!(
                     "the {provider} upstream could not be reached: {}",
@@ -403,10 +399,10 @@ async fn forward(
     response
 }
 
-fn too_large() -> ApiError {
+fn too_large(limit: usize) -> ApiError {
     ApiError::TooLarge(format!(
-        "request body larger than {} MiB; nothing more was forwarded",
-        MAX_BODY_BYTES / (1024 * 1024)
+        "request body larger than {}; nothing more was forwarded",
+        super::body_limit::size(limit)
     ))
 }
 

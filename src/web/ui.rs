@@ -1,11 +1,12 @@
 //! The browser area: the Leptos pages and their server functions (`/api/ui/…`), the
-//! built front end's static files, and sign-out. Everything here is behind the
+//! built front end's static files, and sign-out (POST). Pages carry a
+//! Content-Security-Policy with the nonce of their scripts. Everything here is behind the
 //! [`guard`](crate::auth::guard): pages need a session, server functions a session
 //! (and the admin role under `/api/ui/admin/`).
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::post;
 use axum::{Router, middleware};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -22,11 +23,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
         state.prices.clone(),
         state.horizon.clone(),
         state.sign_in.clone(),
+        i64::try_from(state.session_max_age.as_millis()).unwrap_or(i64::MAX),
     ));
-    let provide_backend = move || provide_context(backend.clone());
+    let provide_backend = move || {
+        provide_context(backend.clone());
+        super::browser_policy::provide_page_csp();
+    };
     let routes = generate_route_list(App);
     Router::new()
-        .route("/logout", get(auth::logout).post(auth::logout))
+        // Sign-out changes state: POST only (a GET is 405), so no link or image on
+        // another page can sign anyone out.
+        .route("/logout", post(auth::logout))
         .leptos_routes_with_context(state, routes, provide_backend.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -27,6 +27,8 @@ pub struct StoreBackend {
     horizon: Arc<RetentionHorizon>,
     /// The sign-in throttle and the password-hashing slots of this process.
     sign_in: Arc<Gate>,
+    /// How long a sign-in lasts at most, however active (`SIGHTLINE_SESSION_MAX_DAYS`).
+    session_lifetime_ms: i64,
 }
 
 impl StoreBackend {
@@ -36,6 +38,7 @@ impl StoreBackend {
         prices: Arc<Prices>,
         horizon: Arc<RetentionHorizon>,
         sign_in: Arc<Gate>,
+        session_lifetime_ms: i64,
     ) -> Self {
         StoreBackend {
             sign_in,
@@ -43,14 +46,20 @@ impl StoreBackend {
             default_retention_days,
             prices,
             horizon,
+            session_lifetime_ms,
         }
     }
 }
 
+/// What a client is told when the database failed it.
+const RETRY_SHORTLY: &str = "try again shortly";
+
 impl From<StoreError> for BackendError {
     fn from(e: StoreError) -> Self {
+        // The database's own text (SQL, driver, host names) stays in the log: sign-in
+        // answers anonymous clients.
         tracing::error!(error = %e, "dashboard query failed");
-        BackendError::Unavailable(e.to_string())
+        BackendError::Unavailable(RETRY_SHORTLY.into())
     }
 }
 
@@ -104,9 +113,13 @@ impl Backend for StoreBackend {
             username: account.username,
             role: account.role,
         };
-        crate::auth::open_session(session, &user, &stamp)
+        let expires_at = now.saturating_add(self.session_lifetime_ms);
+        crate::auth::open_session(session, &user, &stamp, expires_at)
             .await
-            .map_err(|e| BackendError::Unavailable(e.to_string()))?;
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not open a web session");
+                BackendError::Unavailable(RETRY_SHORTLY.into())
+            })?;
         tracing::info!(username = %user.username, role = %user.role, "signed in");
         Ok(user)
     }

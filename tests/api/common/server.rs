@@ -157,3 +157,20 @@ impl Drop for TestServer {
         let _ = self.child.wait();
     }
 }
+
+impl TestServer {
+    /// Sends SIGTERM and waits up to `bound` for the process to exit: its status, or
+    /// `None` if it still runs (it is killed when `self` drops).
+    pub fn terminate_within(&mut self, bound: Duration) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let until = std::time::Instant::now() + bound;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.child.try_wait().expect("the server's status") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
