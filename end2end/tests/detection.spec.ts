@@ -34,7 +34,7 @@ test('an attack in the traffic shows up in /threats within seconds, as text', as
     await expect(rows).toHaveCount(1, { timeout: 1_000 });
   }).toPass({ timeout: 15_000 });
   await expect(page.getByTestId('threat-description')).toHaveText(
-    `cross-site scripting pattern in the query string: ?${payload}`,
+    `cross-site scripting (libinjection) in the query string: ?${payload}`,
   );
   expect(await page.locator('img[src="x"]').count()).toBe(0);
   expect(dialogs).toBe(0);
