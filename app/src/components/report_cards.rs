@@ -246,7 +246,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                     <ul class="threat-list" data-testid="threats-list">
                         {r.threats.latest.iter().map(|t| view! {
                             <li>
-                                <span class=format!("sev-dot sev-{}", t.severity) title=t.severity.clone()></span>
+                                <span class=format!("sev small sev-{}", t.severity)>{t.severity.clone()}</span>
                                 <span class="threat-type">{t.threat_type.replace('_', " ")}</span>
                                 <span class="muted ellipsis">{t.ip.clone().unwrap_or_default()}" · "{t.description.clone()}</span>
                                 {(t.occurrences > 1).then(|| view! { <span class="count">"×"{t.occurrences}</span> })}
@@ -264,7 +264,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                 view! {
                     <ul class="threat-list">
                         {r.alerts.iter().map(|a| view! {
-                            <li><span class=format!("sev-dot sev-{}", a.severity)></span><span class="threat-type">{a.title.clone()}</span>
+                            <li><span class=format!("sev small sev-{}", a.severity)>{a.severity.clone()}</span><span class="threat-type">{a.title.clone()}</span>
                                 <span class="muted ellipsis">{a.description.clone()}</span></li>
                         }).collect_view()}
                     </ul>
