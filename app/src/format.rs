@@ -52,6 +52,12 @@ pub fn instant(ms: i64) -> String {
     )
 }
 
+/// The time of day of an instant, to the second: `18:33:16 UTC`.
+pub fn clock_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| ms.to_string(), |t| t.format("%H:%M:%S UTC").to_string())
+}
+
 /// An instant to the millisecond, for one event: `2026-11-22 18:33:16.042 UTC`.
 pub fn instant_precise(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(
@@ -174,6 +180,7 @@ mod tests {
             instant_precise(1_795_372_396_042),
             "2026-11-22 18:33:16.042 UTC"
         );
+        assert_eq!(clock_time(1_795_372_396_042), "18:33:16 UTC");
         assert_eq!(duration(999), "0 s");
         assert_eq!(duration(45_000), "45 s");
         assert_eq!(duration(12 * 60_000 + 5_000), "12 min");

@@ -5,11 +5,77 @@ use charming::{
     Chart,
     component::{Axis, Grid, Legend},
     datatype::{CompositeValue, DataPoint},
-    element::{AxisType, Color, Label, Tooltip, Trigger},
+    element::{AxisType, Color, Label, LineStyle, LineStyleType, Tooltip, Trigger},
     series::{Bar, Line, Pie},
 };
 
+use crate::format::{instant, millis, money};
 use crate::report::{CostSeries, LatencyPoint, RequestPoint, StatusCount};
+
+/// What a chart shows, as a table for people who cannot see the chart: one row a
+/// bucket (or slice), its label first, built from the same data as the chart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChartTable {
+    /// Headings, the row labels' column first.
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl ChartTable {
+    fn new(columns: &[&str]) -> ChartTable {
+        ChartTable {
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// The table of [`requests_chart`]: requests, successful and failed, per bucket.
+pub fn requests_table(points: &[RequestPoint]) -> ChartTable {
+    let mut table = ChartTable::new(&["Bucket", "OK", "Errors"]);
+    table.rows = points
+        .iter()
+        .map(|p| vec![instant(p.t), p.ok.to_string(), p.errors.to_string()])
+        .collect();
+    table
+}
+
+/// The table of [`errors_donut`]: failed requests per status code.
+pub fn errors_table(breakdown: &[StatusCount]) -> ChartTable {
+    let mut table = ChartTable::new(&["Status", "Requests"]);
+    table.rows = breakdown
+        .iter()
+        .map(|s| vec![s.status.to_string(), s.count.to_string()])
+        .collect();
+    table
+}
+
+/// The table of [`costs_chart`]: cost per bucket, a column a model.
+pub fn costs_table(costs: &CostSeries) -> ChartTable {
+    let mut columns = vec!["Bucket"];
+    columns.extend(costs.models.iter().map(String::as_str));
+    let mut table = ChartTable::new(&columns);
+    table.rows = costs
+        .points
+        .iter()
+        .map(|p| {
+            std::iter::once(instant(p.t))
+                .chain(p.cost_micros.iter().map(|c| money(*c)))
+                .collect()
+        })
+        .collect();
+    table
+}
+
+/// The table of [`latency_chart`]: the percentiles per bucket (`–` where none).
+pub fn latency_table(points: &[LatencyPoint]) -> ChartTable {
+    let mut table = ChartTable::new(&["Bucket", "p50", "p95", "p99"]);
+    table.rows = points
+        .iter()
+        .map(|p| vec![instant(p.t), millis(p.p50), millis(p.p95), millis(p.p99)])
+        .collect();
+    table
+}
 
 /// Colour of successful requests.
 pub const OK_COLOR: &str = "#3b82f6";
@@ -41,6 +107,8 @@ fn labels(ts: impl Iterator<Item = i64>, bucket_ms: i64) -> Vec<String> {
 
 fn base(grid_bottom: i64) -> Chart {
     Chart::new()
+        // The card's surface shows through, in ECharts' dark theme too.
+        .background_color("transparent")
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .grid(Grid::new().left(56).right(16).top(16).bottom(grid_bottom))
 }
@@ -92,6 +160,7 @@ pub fn errors_donut(breakdown: &[StatusCount]) -> Chart {
         .map(|s| (s.count, s.status.to_string()))
         .collect();
     Chart::new()
+        .background_color("transparent")
         .color(
             breakdown
                 .iter()
@@ -142,7 +211,8 @@ pub fn costs_chart(costs: &CostSeries, bucket_ms: i64) -> Chart {
 
 /// Lines of the 50th, 95th and 99th latency percentiles per bucket (ms).
 pub fn latency_chart(points: &[LatencyPoint], bucket_ms: i64) -> Chart {
-    let line = |name: &str, f: fn(&LatencyPoint) -> Option<f64>| {
+    // Solid, dashed and dotted: the lines differ in shape as well as in colour.
+    let line = |name: &str, style: LineStyleType, f: fn(&LatencyPoint) -> Option<f64>| {
         let data: Vec<DataPoint> = points
             .iter()
             .map(|p| match f(p) {
@@ -150,7 +220,11 @@ pub fn latency_chart(points: &[LatencyPoint], bucket_ms: i64) -> Chart {
                 None => DataPoint::from(CompositeValue::from("-")),
             })
             .collect();
-        Line::new().name(name).show_symbol(false).data(data)
+        Line::new()
+            .name(name)
+            .show_symbol(false)
+            .line_style(LineStyle::new().type_(style).width(2.0))
+            .data(data)
     };
     base(48)
         .color(vec![
@@ -165,9 +239,9 @@ pub fn latency_chart(points: &[LatencyPoint], bucket_ms: i64) -> Chart {
                 .data(labels(points.iter().map(|p| p.t), bucket_ms)),
         )
         .y_axis(Axis::new().type_(AxisType::Value).name("ms"))
-        .series(line("p50", |p| p.p50))
-        .series(line("p95", |p| p.p95))
-        .series(line("p99", |p| p.p99))
+        .series(line("p50", LineStyleType::Solid, |p| p.p50))
+        .series(line("p95", LineStyleType::Dashed, |p| p.p95))
+        .series(line("p99", LineStyleType::Dotted, |p| p.p99))
 }
 
 #[cfg(test)]
@@ -213,6 +287,38 @@ mod tests {
         assert_eq!(json["xAxis"]["data"], serde_json::json!(["Jan 01"]));
         assert_eq!(json["series"][0]["data"], serde_json::json!([1.5]));
         assert_eq!(json["series"][1]["name"], "other");
+    }
+
+    #[test]
+    fn every_chart_has_a_table_of_its_figures() {
+        let requests = requests_table(&[RequestPoint {
+            t: HOUR,
+            ok: 7,
+            errors: 1,
+        }]);
+        assert_eq!(requests.columns, ["Bucket", "OK", "Errors"]);
+        assert_eq!(requests.rows, [["1970-01-01 01:00 UTC", "7", "1"]]);
+        let costs = costs_table(&CostSeries {
+            models: vec!["gpt-4o".into(), "other".into()],
+            points: vec![CostPoint {
+                t: 0,
+                cost_micros: vec![1_500_000, 0],
+            }],
+        });
+        assert_eq!(costs.columns, ["Bucket", "gpt-4o", "other"]);
+        assert_eq!(costs.rows, [["1970-01-01 00:00 UTC", "$1.50", "$0"]]);
+        let latency = latency_table(&[LatencyPoint {
+            t: 0,
+            p50: Some(120.0),
+            p95: Some(1500.0),
+            p99: None,
+        }]);
+        assert_eq!(latency.rows[0][1..], ["120 ms", "1.50 s", "–"]);
+        let errors = errors_table(&[StatusCount {
+            status: 503,
+            count: 2,
+        }]);
+        assert_eq!(errors.rows, [["503", "2"]]);
     }
 
     #[test]

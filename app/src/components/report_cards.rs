@@ -103,7 +103,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
             {if empty {
                 view! { <EmptyState message="No requests in this range yet. Send some through the ingest API or the tracker." /> }.into_any()
             } else {
-                view! { <EChart id="chart-requests" option=Signal::stored(Some(requests_chart)) label="Requests per bucket, successful and failed" /> }.into_any()
+                view! { <EChart id="chart-requests" option=Signal::stored(Some(requests_chart)) label="Requests per bucket, successful and failed" table=charts::requests_table(&r.requests) /> }.into_any()
             }}
         </Card>
 
@@ -112,7 +112,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                 view! { <EmptyState message="No failed requests in this range." /> }.into_any()
             } else {
                 view! {
-                    <EChart id="chart-errors" option=Signal::stored(Some(errors_chart)) label="Failed requests by status code" />
+                    <EChart id="chart-errors" option=Signal::stored(Some(errors_chart)) label="Failed requests by status code" table=charts::errors_table(&r.errors_breakdown) />
                     <ul class="legend-list" data-testid="errors-list">
                         {r.errors_breakdown.iter().map(|s| view! {
                             <li><span class="swatch" style=format!("background:{}", charts::status_color(s.status))></span>
@@ -127,7 +127,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
             {if empty {
                 view! { <EmptyState message="No latencies to show yet." /> }.into_any()
             } else {
-                view! { <EChart id="chart-latency" option=Signal::stored(Some(latency_chart)) label="Latency p50, p95 and p99 per bucket" /> }.into_any()
+                view! { <EChart id="chart-latency" option=Signal::stored(Some(latency_chart)) label="Latency p50, p95 and p99 per bucket" table=charts::latency_table(&r.latency) /> }.into_any()
             }}
         </Card>
 
@@ -156,7 +156,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
             {if no_costs {
                 view! { <EmptyState message="No cost recorded in this range." /> }.into_any()
             } else {
-                view! { <EChart id="chart-costs" option=Signal::stored(Some(costs_chart)) label="Cost per bucket by model, in USD" /> }.into_any()
+                view! { <EChart id="chart-costs" option=Signal::stored(Some(costs_chart)) label="Cost per bucket by model, in USD" table=charts::costs_table(&r.costs) /> }.into_any()
             }}
         </Card>
 
@@ -246,7 +246,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                     <ul class="threat-list" data-testid="threats-list">
                         {r.threats.latest.iter().map(|t| view! {
                             <li>
-                                <span class=format!("sev-dot sev-{}", t.severity) title=t.severity.clone()></span>
+                                <span class=format!("sev small sev-{}", t.severity)>{t.severity.clone()}</span>
                                 <span class="threat-type">{t.threat_type.replace('_', " ")}</span>
                                 <span class="muted ellipsis">{t.ip.clone().unwrap_or_default()}" · "{t.description.clone()}</span>
                                 {(t.occurrences > 1).then(|| view! { <span class="count">"×"{t.occurrences}</span> })}
@@ -264,7 +264,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                 view! {
                     <ul class="threat-list">
                         {r.alerts.iter().map(|a| view! {
-                            <li><span class=format!("sev-dot sev-{}", a.severity)></span><span class="threat-type">{a.title.clone()}</span>
+                            <li><span class=format!("sev small sev-{}", a.severity)>{a.severity.clone()}</span><span class="threat-type">{a.title.clone()}</span>
                                 <span class="muted ellipsis">{a.description.clone()}</span></li>
                         }).collect_view()}
                     </ul>

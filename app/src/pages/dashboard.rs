@@ -4,7 +4,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::dashboard::load_dashboard;
 use crate::components::card::ErrorState;
 use crate::components::report_cards::ReportCards;
-use crate::format::ago;
+use crate::format::{ago, clock_time};
 use crate::range::RangeKind;
 
 /// How often the dashboard refreshes itself; `?refresh=N` (seconds) overrides it.
@@ -43,6 +43,13 @@ pub fn DashboardPage() -> impl IntoView {
             .get()
             .map(|at| format!("Updated {}", ago((now.get() - at).max(0) / 1000)))
     };
+    // Screen readers hear each refresh once, politely ("Updated 12:04:30 UTC"); the
+    // ticking "N s ago" above is not announced.
+    let announced = move || {
+        generated_at
+            .get()
+            .map(|at| format!("Updated {}", clock_time(at)))
+    };
     let current = Signal::derive(move || {
         range.with(|(r, _, _)| r.as_deref().and_then(RangeKind::parse).unwrap_or_default())
     });
@@ -53,6 +60,7 @@ pub fn DashboardPage() -> impl IntoView {
             <RangePicker current />
             <div class="refresh">
                 <span class="updated" data-testid="updated">{updated}</span>
+                <span class="sr-only" role="status" aria-live="polite" data-testid="refresh-announcement">{announced}</span>
                 <button class="button" data-testid="refresh" on:click=move |_| ticks.update(|n| *n += 1)>
                     "Refresh"
                 </button>

@@ -192,7 +192,7 @@ fn Ratings(feedback: Vec<FeedbackEntry>) -> impl IntoView {
         <ul class="ratings" data-testid="ratings">
             {feedback.into_iter().map(|f| view! {
                 <li data-testid="rating" data-rater=f.user_id.clone()>
-                    <span class="stars-text" aria-label=stars_label(f.rating)>
+                    <span class="stars-text" role="img" aria-label=stars_label(f.rating)>
                         {"★".repeat(f.rating.clamp(0, 5) as usize)}{"☆".repeat((5 - f.rating).clamp(0, 5) as usize)}
                     </span>
                     <span class="rater">{rater_name(&f.user_id)}</span>
@@ -241,15 +241,23 @@ fn RatingWidget(
     };
     view! {
         <form class="rating-form" data-testid="rating-form" on:submit=submit>
-            <div class="stars" role="group" aria-label="Rating">
-                {(1..=5).map(|n| view! {
-                    <button type="button" class="star" data-testid=format!("star-{n}")
-                        class:filled=move || selected.get().is_some_and(|s| s >= n)
-                        aria-pressed=move || if selected.get() == Some(n) { "true" } else { "false" }
-                        aria-label=stars_label(n)
-                        on:click=move |_| selected.set(Some(n))>"★"</button>
+            // A radio group: Tab reaches it, the arrow keys change the rating, Enter submits.
+            <fieldset class="stars">
+                <legend class="sr-only">"Rating"</legend>
+                {(1..=5).map(|n| {
+                    let filled = move || selected.get().is_some_and(|s| s >= n);
+                    view! {
+                        <label class="star" data-testid=format!("star-{n}") class:filled=filled>
+                            <input type="radio" class="sr-only" name="rating" value=n
+                                aria-label=stars_label(n)
+                                prop:checked=move || selected.get() == Some(n)
+                                on:change=move |_| selected.set(Some(n)) />
+                            <span aria-hidden="true">{move || if filled() { "★" } else { "☆" }}</span>
+                        </label>
+                    }
+                    .into_any()
                 }).collect_view()}
-            </div>
+            </fieldset>
             <label class="comment-field">"Comment (optional)"
                 // The value is a property only: the server renders a textarea's text
                 // unescaped, so a comment must never be its child.
@@ -264,6 +272,8 @@ fn RatingWidget(
             {message}
         </form>
     }
+    // Erased: the page's view type is otherwise too deep for the compiler.
+    .into_any()
 }
 
 /// `1 star`, `3 stars`.

@@ -45,11 +45,15 @@ pub fn ThreatsPage() -> impl IntoView {
 
     let selected = RwSignal::new(BTreeSet::<i64>::new());
     let all_matching = RwSignal::new(false);
+    // The list is rendered again after an action, which drops the focus from the Resolve
+    // button: the action's message takes it, so a keyboard user carries on from there.
+    let focus_message = RwSignal::new(false);
     // A new filter or page starts with nothing selected.
     Effect::new(move |_| {
         query.track();
         selected.set(BTreeSet::new());
         all_matching.set(false);
+        focus_message.set(false);
     });
 
     let action = ServerAction::<SetThreatState>::new();
@@ -68,6 +72,7 @@ pub fn ThreatsPage() -> impl IntoView {
                 )),
                 Err(e) => Err(e.to_string()),
             }));
+            focus_message.set(true);
             selected.set(BTreeSet::new());
             all_matching.set(false);
             version.update(|v| *v += 1);
@@ -107,7 +112,7 @@ pub fn ThreatsPage() -> impl IntoView {
         <Filters query />
         <TableCard test_id="threats" loading="Loading threats…" page
             render=move |p| view! {
-                <ThreatTable page=p selected all_matching is_admin act message pending query />
+                <ThreatTable page=p selected all_matching is_admin act message focus_message pending query />
             } />
     }
 }
@@ -169,6 +174,7 @@ fn ThreatTable(
     is_admin: Signal<bool>,
     act: impl Fn(bool) + Copy + Send + Sync + 'static,
     message: RwSignal<Option<Result<String, String>>>,
+    focus_message: RwSignal<bool>,
     pending: Memo<bool>,
     query: Memo<ThreatQuery>,
 ) -> impl IntoView {
@@ -195,6 +201,27 @@ fn ThreatTable(
             })
         });
     };
+    // The row ticked last: Shift with a tick sets every row from there to this one alike.
+    let anchor = RwSignal::new(None::<i64>);
+    let toggle = Callback::new(move |(id, on, shift): (i64, bool, bool)| {
+        all_matching.set(false);
+        focus_message.set(false);
+        let span = anchor
+            .get_untracked()
+            .filter(|_| shift)
+            .and_then(|from| ids.with_value(|ids| shift_range(ids, from, id)));
+        selected.update(|s| {
+            let ids = span.unwrap_or_else(|| vec![id]);
+            for id in ids {
+                if on {
+                    s.insert(id);
+                } else {
+                    s.remove(&id);
+                }
+            }
+        });
+        anchor.set(Some(id));
+    });
     let count = move || {
         if all_matching.get() {
             total
@@ -232,8 +259,8 @@ fn ThreatTable(
                 </div>
             </Show>
             {move || message.get().map(|m| match m {
-                Ok(text) => view! { <span class="ok-state" role="status" data-testid="action-message">{text}</span> }.into_any(),
-                Err(text) => view! { <span class="error" role="alert" data-testid="action-message">{text}</span> }.into_any(),
+                Ok(text) => view! { <span class="ok-state" role="status" data-testid="action-message" tabindex="-1" node_ref=take_focus(focus_message)>{text}</span> }.into_any(),
+                Err(text) => view! { <span class="error" role="alert" data-testid="action-message" tabindex="-1" node_ref=take_focus(focus_message)>{text}</span> }.into_any(),
             })}
             // `rel="external"`: a download, not a page of the app's router.
             <a class="button export-csv" href=export download data-testid="export-csv" rel="external">
@@ -242,21 +269,28 @@ fn ThreatTable(
         </div>
         <Show when=show_banner>
             <p class="select-all-banner" data-testid="select-all-banner">
+                // One button whose words change, so the focus stays on it.
                 {move || if all_matching.get() {
-                    view! {
-                        "All " {total} " threats matching the filter are selected. "
-                        <button class="link" on:click=move |_| { all_matching.set(false); selected.set(BTreeSet::new()); }>
-                            "Clear selection"
-                        </button>
-                    }.into_any()
+                    format!("All {total} threats matching the filter are selected. ")
                 } else {
-                    view! {
-                        {format!("All {page_len} on this page are selected. ")}
-                        <button class="link" data-testid="select-all-matching" on:click=move |_| all_matching.set(true)>
-                            {format!("Select all {total} matching the filter")}
-                        </button>
-                    }.into_any()
+                    format!("All {page_len} on this page are selected. ")
                 }}
+                <button class="link"
+                    data-testid=move || if all_matching.get() { "clear-selection" } else { "select-all-matching" }
+                    on:click=move |_| {
+                        if all_matching.get_untracked() {
+                            all_matching.set(false);
+                            selected.set(BTreeSet::new());
+                        } else {
+                            all_matching.set(true);
+                        }
+                    }>
+                    {move || if all_matching.get() {
+                        "Clear selection".to_owned()
+                    } else {
+                        format!("Select all {total} matching the filter")
+                    }}
+                </button>
             </p>
         </Show>
         {if page.rows.is_empty() {
@@ -286,7 +320,7 @@ fn ThreatTable(
                             </tr>
                         </thead>
                         <tbody>
-                            {page.rows.into_iter().map(|row| view! { <Row row selected all_matching is_admin /> }).collect_view()}
+                            {page.rows.into_iter().map(|row| view! { <Row row selected all_matching is_admin toggle /> }).collect_view()}
                         </tbody>
                     </table>
                 </div>
@@ -302,6 +336,7 @@ fn Row(
     selected: RwSignal<BTreeSet<i64>>,
     all_matching: RwSignal<bool>,
     is_admin: Signal<bool>,
+    toggle: Callback<(i64, bool, bool)>,
 ) -> impl IntoView {
     let t = row.threat;
     let id = t.id;
@@ -328,13 +363,11 @@ fn Row(
         <tr data-testid="threat-row" data-id=id class:resolved=t.resolved>
             <Show when=move || is_admin.get()>
                 <td class="check">
+                    // A click, not a change: Shift+click and Shift+Space tick a range.
                     <input type="checkbox" aria-label=format!("Select threat {id}") data-testid="select-row"
+                        aria-keyshortcuts="Shift+Space"
                         prop:checked=checked
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            all_matching.set(false);
-                            selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
-                        } />
+                        on:click=move |ev| toggle.run((id, event_target_checked(&ev), ev.shift_key())) />
                 </td>
             </Show>
             <td><span class=format!("sev sev-{}", t.severity)>{t.severity.clone()}</span></td>
@@ -350,6 +383,28 @@ fn Row(
             <td data-testid="threat-state">{state}</td>
         </tr>
     }
+}
+
+/// The ids from `from` to `to` (either way round) in page order; `None` when `from` is
+/// no longer on the page.
+fn shift_range(ids: &[i64], from: i64, to: i64) -> Option<Vec<i64>> {
+    let a = ids.iter().position(|&i| i == from)?;
+    let b = ids.iter().position(|&i| i == to)?;
+    Some(ids[a.min(b)..=a.max(b)].to_vec())
+}
+
+/// A node ref that focuses its element once it is in the page, while `pending` holds.
+fn take_focus(pending: RwSignal<bool>) -> NodeRef<leptos::html::Span> {
+    let node = NodeRef::new();
+    node.on_load(move |el: leptos::web_sys::HtmlSpanElement| {
+        if pending.get_untracked() {
+            #[cfg(feature = "hydrate")]
+            let _ = el.focus();
+            #[cfg(not(feature = "hydrate"))]
+            let _ = el;
+        }
+    });
+    node
 }
 
 /// The URL of the view with the same filter, at page `after`.
@@ -375,4 +430,18 @@ fn filter_href(path: &str, q: &ThreatQuery, after: Option<String>) -> String {
             ("after", after.as_deref()),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shift_range;
+
+    #[test]
+    fn a_shift_range_runs_either_way_in_page_order() {
+        let ids = [9, 7, 5, 3, 1];
+        assert_eq!(shift_range(&ids, 7, 3), Some(vec![7, 5, 3]));
+        assert_eq!(shift_range(&ids, 1, 5), Some(vec![5, 3, 1]));
+        assert_eq!(shift_range(&ids, 5, 5), Some(vec![5]));
+        assert_eq!(shift_range(&ids, 4, 5), None);
+    }
 }
