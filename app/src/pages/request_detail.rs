@@ -250,6 +250,9 @@ fn RatingWidget(
                         <label class="star" data-testid=format!("star-{n}") class:filled=filled>
                             <input type="radio" class="sr-only" name="rating" value=n
                                 aria-label=stars_label(n)
+                                // The attribute for the page as served, the property
+                                // once it runs.
+                                checked=move || selected.get() == Some(n)
                                 prop:checked=move || selected.get() == Some(n)
                                 on:change=move |_| selected.set(Some(n)) />
                             <span aria-hidden="true">{move || if filled() { "★" } else { "☆" }}</span>
