@@ -16,8 +16,8 @@
 //! one: they are counted in memory and written as one summary event per username and
 //! address per minute, each with the count in its metadata.
 //!
-//! Argon2 needs 19 MiB and a core for every check, so at most [`Gate::hashing`]
-//! (the number of CPUs) run at once; an attempt beyond that is refused with 429 at
+//! Argon2 needs 19 MiB and a core for every check, so at most as many checks as the
+//! gate has slots (by default the number of CPUs) run at once; an attempt beyond that is refused with 429 at
 //! once, before any work.
 
 use std::collections::{HashMap, VecDeque};
@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use sightline_app::auth::CurrentUser;
 use sightline_tracker::wire::{AuthEventType, Severity, ThreatType};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::password;
 use crate::store::{
@@ -144,8 +144,8 @@ impl State {
 pub struct Gate {
     store: Store,
     state: Mutex<State>,
-    hashing: Arc<Semaphore>,
-    slots: usize,
+    /// The password-hashing slots.
+    hashing: Semaphore,
 }
 
 /// A reserved attempt: counted in flight until it is decided (or dropped).
@@ -198,18 +198,11 @@ impl Gate {
     }
 
     pub fn with_slots(store: Store, slots: usize) -> Arc<Gate> {
-        let slots = slots.max(1);
         Arc::new(Gate {
             store,
             state: Mutex::new(State::default()),
-            hashing: Arc::new(Semaphore::new(slots)),
-            slots,
+            hashing: Semaphore::new(slots.max(1)),
         })
-    }
-
-    /// How many passwords may be checked at once.
-    pub fn hashing(&self) -> usize {
-        self.slots
     }
 
     /// Checks the attempt; on success returns the account and the credential stamp of
@@ -238,7 +231,7 @@ impl Gate {
                 return Err(Refused::Throttled { minutes });
             }
         };
-        let Ok(_slot) = self.hashing.clone().try_acquire_owned() else {
+        let Ok(_slot) = self.hashing.try_acquire() else {
             return Err(Refused::Busy);
         };
         let (account, stamp) = self.check(attempt, now, &mut reservation).await?;
@@ -410,12 +403,6 @@ impl Gate {
                 tracing::warn!(error = %e, "the summary of throttled sign-ins was not written");
             }
         });
-    }
-
-    /// The hashing slot of a sign-in, for tests that hold them.
-    #[doc(hidden)]
-    pub fn take_hashing_slot(&self) -> Option<OwnedSemaphorePermit> {
-        self.hashing.clone().try_acquire_owned().ok()
     }
 }
 
