@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::body_limit::size;
 
 use crate::ingest::validate::{MAX_BYTES, MAX_COST_USD, MAX_DURATION_MS, MAX_TOKENS};
 use crate::ingest::{MAX_BODY_BYTES, MAX_EVENTS};
@@ -197,7 +198,7 @@ pub fn spec() -> Value {
                 "post": {
                     "summary": "Store a batch of events",
                     "security": [{ "apiKey": ["ingest"] }],
-                    "description": format!("A key with the `ingest` scope. At most {MAX_EVENTS} events and {} MiB per body. Valid events are stored even when others are rejected; the reply comes after they are committed.", MAX_BODY_BYTES / (1024 * 1024)),
+                    "description": format!("A key with the `ingest` scope. At most {MAX_EVENTS} events and {} per body. Valid events are stored even when others are rejected; the reply comes after they are committed.", size(MAX_BODY_BYTES)),
                     "requestBody": {
                         "required": true,
                         "content": {
@@ -210,7 +211,7 @@ pub fn spec() -> Value {
                         "400": { "description": "Malformed body, with its position", "content": error_reply },
                         "401": { "description": "Missing, invalid or revoked API key", "content": error_reply },
                         "403": { "description": "The key lacks the ingest scope", "content": error_reply },
-                        "413": { "description": format!("Body over {} MiB, or more than {MAX_EVENTS} events (reading stops at the first one over the limit)", MAX_BODY_BYTES / (1024 * 1024)), "content": error_reply },
+                        "413": { "description": format!("Body over {}, or more than {MAX_EVENTS} events (reading stops at the first one over the limit)", size(MAX_BODY_BYTES)), "content": error_reply },
                         "415": { "description": "Unsupported Content-Type", "content": error_reply },
                         "503": { "description": "Write queue full or database unavailable: nothing stored; see Retry-After", "content": error_reply }
                     }
@@ -262,7 +263,7 @@ pub fn spec() -> Value {
             "/v1/traces": {
                 "post": {
                     "summary": "OTLP/HTTP trace export: spans become requests",
-                    "description": format!("The standard OpenTelemetry path, so an exporter pointed at Sightline by `OTEL_EXPORTER_OTLP_ENDPOINT` needs nothing else. A key with the `ingest` scope as Bearer (`OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer <key>`). An `ExportTraceServiceRequest` as protobuf or OTLP JSON, optionally gzip (`Content-Encoding: gzip`), at most {} MiB. SERVER spans become the platform's requests, GenAI spans provider calls (see the README's mapping table); the reply comes after they are committed, in the request's encoding. Errors are a `google.rpc.Status` in the request's encoding.", crate::otlp::MAX_BODY_BYTES / (1024 * 1024)),
+                    "description": format!("The standard OpenTelemetry path, so an exporter pointed at Sightline by `OTEL_EXPORTER_OTLP_ENDPOINT` needs nothing else. A key with the `ingest` scope as Bearer (`OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer <key>`). An `ExportTraceServiceRequest` as protobuf or OTLP JSON, optionally gzip (`Content-Encoding: gzip`), at most {}. SERVER spans become the platform's requests, GenAI spans provider calls (see the README's mapping table); the reply comes after they are committed, in the request's encoding. Errors are a `google.rpc.Status` in the request's encoding.", size(crate::otlp::MAX_BODY_BYTES)),
                     "security": [{ "apiKey": ["ingest"] }],
                     "requestBody": {
                         "required": true,
