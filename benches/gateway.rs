@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::json;
-use sightline::store::{Scope, Store};
 
 const CONCURRENCY: [usize; 3] = [1, 50, 200];
 
@@ -191,16 +190,10 @@ async fn main() {
     let mock = mock_provider::MockProvider::start().await;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/gateway.db", dir.path().display());
-    let store = Store::connect(&db).await.unwrap();
-    store.migrate().await.unwrap();
-    let key = store
-        .create_api_key("bench", &[Scope::Ingest], None, 0)
-        .await
-        .unwrap()
-        .1;
     let upstreams = format!("openai={}", mock.base_url);
-    let (mut server, base) =
-        support::start_server(&db, &[("SIGHTLINE_PROXY_UPSTREAMS", upstreams.as_str())]);
+    let (store, key, mut server, base) =
+        support::ingest_server_with(&db, &[("SIGHTLINE_PROXY_UPSTREAMS", upstreams.as_str())])
+            .await;
 
     let mut targets = vec![
         Target {

@@ -152,6 +152,14 @@ pub fn ingest_body(rows: &[sightline::store::NewRequest]) -> String {
 pub async fn ingest_server(
     url: &str,
 ) -> (sightline::store::Store, String, std::process::Child, String) {
+    ingest_server_with(url, &[]).await
+}
+
+/// [`ingest_server`], the server started with `env`.
+pub async fn ingest_server_with(
+    url: &str,
+    env: &[(&str, &str)],
+) -> (sightline::store::Store, String, std::process::Child, String) {
     use sightline::store::{Scope, Store};
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
@@ -160,7 +168,7 @@ pub async fn ingest_server(
         .await
         .unwrap()
         .1;
-    let (server, base) = start_server(url, &[]);
+    let (server, base) = start_server(url, env);
     (store, key, server, base)
 }
 
