@@ -136,7 +136,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                 view! { <EmptyState message="No requests in this range yet." /> }.into_any()
             } else {
                 view! {
-                    <table class="table" data-testid="countries-table">
+                    <div class="table-scroll"><table class="table" data-testid="countries-table">
                         <thead><tr><th>"Country"</th><th class="num">"Requests"</th><th class="num">"Errors"</th></tr></thead>
                         <tbody>
                             {r.top_countries.iter().map(|c| view! {
@@ -147,7 +147,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                                 </tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }.into_any()
             }}
         </Card>
@@ -166,7 +166,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                 <div><div class="tile-label">"New"</div><div class="stat" data-testid="users-new">{r.users.new}</div></div>
             </div>
             {(!r.users.top.is_empty()).then(|| view! {
-                <table class="table" data-testid="users-table">
+                <div class="table-scroll"><table class="table" data-testid="users-table">
                     <thead><tr><th>"Top by cost"</th><th class="num">"Requests"</th><th class="num">"Cost"</th></tr></thead>
                     <tbody>
                         {r.users.top.iter().map(|u| view! {
@@ -174,7 +174,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                                 <td class="num" title=u.cost_micros.to_string()>{money(u.cost_micros)}</td></tr>
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></div>
             })}
         </Card>
 
@@ -183,7 +183,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                 view! { <EmptyState message="No model calls in this range." /> }.into_any()
             } else {
                 view! {
-                    <table class="table" data-testid="models-table">
+                    <div class="table-scroll"><table class="table" data-testid="models-table">
                         <thead><tr><th>"Model"</th><th class="num">"Requests"</th><th class="num">"Tokens"</th>
                             <th class="num" title="Prompt tokens read from the provider's cache (written to it)">"Cached"</th>
                             <th class="num" title="Completion tokens spent on reasoning">"Reasoning"</th>
@@ -207,7 +207,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                                 </tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }.into_any()
             }}
         </Card>
