@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod otlp;
 pub mod pricing;
 pub mod rollup;
+pub mod security;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -14,6 +14,7 @@ pub mod query;
 pub mod range;
 pub mod report;
 pub mod requests;
+pub mod security;
 pub mod sessions;
 pub mod settings;
 pub mod threats;
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/requests/:id") view=pages::request_detail::RequestDetailPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sessions") view=pages::sessions::SessionsPage />
                     <Route path=StaticSegment("users") view=pages::users::UsersPage />
+                    <Route path=StaticSegment("security") view=pages::security::SecurityPage />
                     // Rendered whole, so an unknown user answers 404.
                     <Route path=path!("/users/:id") view=pages::user_detail::UserDetailPage ssr=SsrMode::Async />
                 </Routes>

@@ -22,9 +22,11 @@
 //! | feedback: count, average, distribution | `rollup_feedback` |
 //! | per-endpoint figures (detection, metrics) | `rollup_endpoint` |
 //! | provider calls | `rollup_service` |
+//! | security: auth events per type, failures, signups per day | `rollup_auth` (from `auth_event`, [`auth`]) |
 //!
 //! Threats and alerts are few and de-duplicated; their cards read their own tables.
 
+pub mod auth;
 pub mod histogram;
 pub mod sessions;
 

@@ -11,12 +11,14 @@ use sqlx::any::AnyRow;
 
 use sightline_app::export::{FeedbackFilter, SessionFilter};
 use sightline_app::requests::RequestFilter;
+use sightline_app::security::AuthFilter;
 use sightline_app::threats::ThreatFilter;
 
 use sightline_app::requests::RequestSort;
 
 use super::explorer::{SESSION_SELECT, session_from_row};
 use super::requests::{REQUEST_SELECT, request_from_row};
+use super::security::auth_filter_sql;
 use super::sessions::session_filter_sql;
 use super::threats::{THREAT_ROW_COLUMNS, threat_row};
 use super::{Bind, Store, StoreError, bind_all};
@@ -133,6 +135,19 @@ pub const SESSION_EXPORT_COLUMNS: &[&str] = &[
     "user_agent",
 ];
 
+/// The header of the auth events export (the tracked platform's events).
+pub const AUTH_EVENT_EXPORT_COLUMNS: &[&str] = &[
+    "id",
+    "created_at",
+    "event_type",
+    "success",
+    "user_id",
+    "ip",
+    "user_agent",
+    "error",
+    "metadata",
+];
+
 impl Store {
     /// Every request `filter` matches, in the explorer's order (its sort column, then
     /// id, descending). `each` gets the cells of [`REQUEST_EXPORT_COLUMNS`] and answers
@@ -234,6 +249,31 @@ impl Store {
             order: PageOrder::Int("started_at"),
         };
         self.export_rows(query, session_cells, each).await
+    }
+
+    /// Every auth event of the platform `filter` matches, newest first (as the
+    /// security view counts them).
+    pub async fn export_auth_events<F, Fut>(
+        &self,
+        filter: &AuthFilter,
+        each: F,
+    ) -> Result<u64, StoreError>
+    where
+        F: FnMut(Vec<String>) -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let (condition, binds) = auth_filter_sql(filter, 0);
+        let query = ExportQuery {
+            select: "id AS event_id, created_at AS event_at, event_type, \
+                     CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) AS succeeded, \
+                     user_id, ip, user_agent, error, metadata"
+                .to_owned(),
+            from: "auth_event",
+            condition,
+            binds,
+            order: PageOrder::Int("created_at"),
+        };
+        self.export_rows(query, auth_event_cells, each).await
     }
 
     /// Reads `query`'s rows page by page and hands each, as cells, to `each` until it
@@ -372,6 +412,20 @@ fn session_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
         usd(s.cost_micros),
         text(row.try_get(9)?),
         text(row.try_get(10)?),
+    ])
+}
+
+fn auth_event_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
+    Ok(vec![
+        row.try_get::<i64, _>("event_id")?.to_string(),
+        instant(row.try_get("event_at")?),
+        row.try_get("event_type")?,
+        (row.try_get::<i64, _>("succeeded")? != 0).to_string(),
+        text(row.try_get("user_id")?),
+        text(row.try_get("ip")?),
+        text(row.try_get("user_agent")?),
+        text(row.try_get("error")?),
+        text(row.try_get("metadata")?),
     ])
 }
 

@@ -18,6 +18,7 @@ mod raw_cards;
 mod requests;
 mod retention;
 mod rollups;
+mod security;
 mod sessions;
 mod settings;
 mod text_search;
@@ -33,8 +34,8 @@ pub use auth_events::{AuthSource, NewAuthEvent};
 pub use connect::{DbKind, StoreError, redact_url};
 pub use dashboard::{ModelUsage, TrafficBucket};
 pub use export::{
-    EXPORT_PAGE_ROWS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS,
-    THREAT_EXPORT_COLUMNS,
+    AUTH_EVENT_EXPORT_COLUMNS, EXPORT_PAGE_ROWS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS,
+    SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,
 };
 pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use ingest::{IngestWrite, IngestWritten, Inspected};
@@ -43,6 +44,7 @@ pub use otlp_spans::{NewSpan, SpanRole, SpanUsage};
 pub use raw_cards::RawCards;
 pub use requests::{BucketCounts, NewRequest};
 pub use retention::{Prunable, PruneBatch, PruneCursor, RetentionPolicy};
+pub use security::{AuthBucketCount, DayCount, FailingBy, FailingCount, ThreatIpCount};
 pub use threats::NewThreat;
 pub use users::{Account, AccountRefusal, FailedLogins, credential_stamp};
 pub use web_sessions::WebSessionStore;

@@ -16,7 +16,7 @@ use crate::store::NewRequest;
 const MAX_BINDS: usize = 16_000;
 
 /// A key column's value.
-enum Key {
+pub(super) enum Key {
     Int(i64),
     Text(String),
 }
@@ -35,7 +35,7 @@ fn capped(v: i64) -> i64 {
 
 /// `INSERT … ON CONFLICT (keys) DO UPDATE SET v = v + excluded.v` for every row, each
 /// sum saturated at [`SUM_CAP`].
-async fn upsert_adding(
+pub(super) async fn upsert_adding(
     conn: &mut AnyConnection,
     table: &str,
     key_cols: &[&str],
@@ -79,13 +79,13 @@ async fn upsert_adding(
     Ok(())
 }
 
-fn bucket_keys((bucket_ms, bucket_start): Bucket) -> Vec<Key> {
+pub(super) fn bucket_keys((bucket_ms, bucket_start): Bucket) -> Vec<Key> {
     vec![Key::Int(bucket_ms), Key::Int(bucket_start)]
 }
 
 const BUCKET: [&str; 2] = ["bucket_ms", "bucket_start"];
 
-fn with_bucket<const N: usize>(extra: [&'static str; N]) -> Vec<&'static str> {
+pub(super) fn with_bucket<const N: usize>(extra: [&'static str; N]) -> Vec<&'static str> {
     BUCKET.iter().copied().chain(extra).collect()
 }
 
@@ -649,9 +649,9 @@ async fn refresh_latency_quantiles(
     Ok(())
 }
 
-/// Tables derived from `request_log` (and `feedback_log`), each with its columns but
+/// Tables derived from `request_log` (and `feedback_log`, `auth_event`), each with its columns but
 /// the surrogate id: emptied and recomputed by a rebuild, compared by tests.
-pub const DERIVED_TABLES: [(&str, &[&str]); 13] = [
+pub const DERIVED_TABLES: [(&str, &[&str]); 14] = [
     (
         "rollup_latency_quantiles",
         &["bucket_ms", "bucket_start", "p50_bin", "p95_bin", "p99_bin"],
@@ -744,6 +744,16 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 13] = [
     (
         "rollup_feedback",
         &["bucket_ms", "bucket_start", "rating", "ratings"],
+    ),
+    (
+        "rollup_auth",
+        &[
+            "bucket_ms",
+            "bucket_start",
+            "event_type",
+            "events",
+            "failures",
+        ],
     ),
     (
         "model_usage_stats",
@@ -899,6 +909,7 @@ impl Store {
         for row in ratings {
             add_feedback_rating(&mut tx, row.try_get(0)?, row.try_get(1)?, 1).await?;
         }
+        super::auth_events::rebuild_auth_rollup_in(&mut tx).await?;
         tx.commit().await?;
         Ok(done)
     }

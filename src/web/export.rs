@@ -1,4 +1,4 @@
-//! `GET /api/v1/export/{requests|threats|feedback|sessions}.csv?…`: every row a list
+//! `GET /api/v1/export/{requests|threats|feedback|sessions|auth_events}.csv?…`: every row a list
 //! view's filter matches, as CSV, for a signed-in browser session or a key with the
 //! `read` scope. The rows are streamed: a task reads them from the store and sends
 //! CSV in chunks through a small bounded channel to the response body, so memory stays
@@ -19,6 +19,7 @@ use axum::routing::get;
 use futures_util::future::{Either, ready};
 use sightline_app::export::{FeedbackFilter, FeedbackQuery, SessionFilter, SessionQuery};
 use sightline_app::requests::{RequestFilter, RequestQuery};
+use sightline_app::security::{AuthFilter, SecurityQuery};
 use sightline_app::threats::{ThreatFilter, ThreatQuery};
 use std::sync::Arc;
 
@@ -29,8 +30,8 @@ use super::api_auth::Reader;
 use super::api_error::ApiError;
 use super::csv;
 use crate::store::{
-    FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, Store, StoreError,
-    THREAT_EXPORT_COLUMNS,
+    AUTH_EVENT_EXPORT_COLUMNS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS,
+    SESSION_EXPORT_COLUMNS, Store, StoreError, THREAT_EXPORT_COLUMNS,
 };
 
 pub fn router() -> Router<AppState> {
@@ -81,6 +82,7 @@ enum Export {
     Threats(ThreatFilter),
     Feedback(FeedbackFilter),
     Sessions(SessionFilter),
+    AuthEvents(AuthFilter),
 }
 
 impl Export {
@@ -129,9 +131,20 @@ impl Export {
             }
             .resolve(now)
             .map(Export::Sessions),
+            "auth_events.csv" => SecurityQuery {
+                range: get("range"),
+                start: get("start"),
+                end: get("end"),
+                event_type: get("type"),
+                user: get("user"),
+                ip: get("ip"),
+            }
+            .resolve_export(now)
+            .map(Export::AuthEvents),
             other => {
                 return Err(ApiError::NotFound(format!(
-                    "no export `{other}`: use requests.csv, threats.csv, feedback.csv or sessions.csv"
+                    "no export `{other}`: use requests.csv, threats.csv, feedback.csv, \
+                     sessions.csv or auth_events.csv"
                 )));
             }
         };
@@ -144,6 +157,7 @@ impl Export {
             Export::Threats(_) => "threats",
             Export::Feedback(_) => "feedback",
             Export::Sessions(_) => "sessions",
+            Export::AuthEvents(_) => "auth-events",
         }
     }
 
@@ -153,6 +167,7 @@ impl Export {
             Export::Threats(_) => THREAT_EXPORT_COLUMNS,
             Export::Feedback(_) => FEEDBACK_EXPORT_COLUMNS,
             Export::Sessions(_) => SESSION_EXPORT_COLUMNS,
+            Export::AuthEvents(_) => AUTH_EVENT_EXPORT_COLUMNS,
         }
     }
 }
@@ -213,6 +228,7 @@ async fn write_csv(store: Store, export: Export, tx: mpsc::Sender<Result<Bytes, 
         Export::Threats(f) => store.export_threats(f, &mut each).await,
         Export::Feedback(f) => store.export_feedback(f, &mut each).await,
         Export::Sessions(f) => store.export_sessions(f, &mut each).await,
+        Export::AuthEvents(f) => store.export_auth_events(f, &mut each).await,
     };
     match result {
         Ok(rows) => {

@@ -18,6 +18,7 @@ mod openapi;
 mod otlp;
 pub mod proxy;
 pub mod request_log;
+mod security_api;
 mod ui;
 mod ui_backend;
 
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(small(dashboard_api::router()))
         .merge(small(alerts_api::router()))
+        .merge(small(security_api::router()))
         .merge(small(monitoring::router()))
         .merge(small(export::router()))
         .merge(small(openapi::router()))

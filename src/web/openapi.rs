@@ -5,6 +5,7 @@
 //! read endpoints (dashboard, CSV export) are described in [`read`].
 
 mod read;
+mod security;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -235,6 +236,7 @@ pub fn spec() -> Value {
             },
             "/api/v1/dashboard": read::dashboard_path(&error_reply),
             "/api/v1/alerts": read::alerts_path(&error_reply),
+            "/api/v1/security": security::security_path(&error_reply),
             "/api/v1/health": {
                 "get": {
                     "summary": "The server's health: database, rows, ingest queue, active users",
@@ -302,6 +304,7 @@ pub fn spec() -> Value {
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(read::dashboard_schemas());
+        schemas.extend(security::security_schemas());
     }
     doc
 }
@@ -343,6 +346,7 @@ mod tests {
         include_str!("ingest_api.rs"),
         include_str!("dashboard_api.rs"),
         include_str!("alerts_api.rs"),
+        include_str!("security_api.rs"),
         include_str!("monitoring.rs"),
         include_str!("export.rs"),
         include_str!("openapi.rs"),
@@ -409,6 +413,7 @@ mod tests {
             "/api/v1/feedback",
             "/api/v1/dashboard",
             "/api/v1/alerts",
+            "/api/v1/security",
             "/api/v1/health",
             "/api/v1/export/{file}",
             "/v1/traces",
@@ -445,7 +450,7 @@ mod tests {
                 "{path} is in the OpenAPI document but not routed"
             );
         }
-        for file in ["requests", "threats", "feedback", "sessions"] {
+        for file in ["requests", "threats", "feedback", "sessions", "auth_events"] {
             assert!(
                 doc["paths"][format!("/api/v1/export/{file}.csv")]["get"].is_object(),
                 "{file}.csv"
@@ -519,6 +524,10 @@ mod tests {
         );
         assert_eq!(names("feedback"), ["range", "request_id"]);
         assert_eq!(names("sessions"), ["range", "user"]);
+        assert_eq!(
+            names("auth_events"),
+            ["range", "start", "end", "type", "user", "ip"]
+        );
 
         // The keys of SPEC §6, as the report serialises them.
         let report = &doc["components"]["schemas"]["DashboardReport"];

@@ -240,6 +240,23 @@ impl Backend for StoreBackend {
                 ))
             })
     }
+
+    async fn security(
+        &self,
+        range: &TimeRange,
+        filter: &sightline_app::security::AuthFilter,
+        now: i64,
+    ) -> Result<sightline_app::security::SecurityReport, BackendError> {
+        Ok(crate::security::report(&self.store, range, filter, now).await?)
+    }
+
+    async fn security_summary(
+        &self,
+        range: &TimeRange,
+        filter: &sightline_app::security::AuthFilter,
+    ) -> Result<sightline_app::security::SecuritySummary, BackendError> {
+        Ok(crate::security::summary(&self.store, range, filter).await?)
+    }
 }
 
 fn no_such_request(request_id: &str) -> BackendError {

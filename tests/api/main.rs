@@ -32,6 +32,7 @@ mod otlp;
 mod replicas;
 mod requests_view;
 mod retention;
+mod security_view;
 mod server;
 mod sessions_users_view;
 mod settings;

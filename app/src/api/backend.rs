@@ -86,6 +86,21 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
 
     /// A platform user's totals and latest sessions; `NotFound` if the user is unknown.
     async fn user_detail(&self, user_id: &str) -> Result<crate::users::UserDetail, BackendError>;
+
+    /// The security view for `range` and `filter`, as of `now`.
+    async fn security(
+        &self,
+        range: &TimeRange,
+        filter: &crate::security::AuthFilter,
+        now: i64,
+    ) -> Result<crate::security::SecurityReport, BackendError>;
+
+    /// The security figures of `range` and of the period before it.
+    async fn security_summary(
+        &self,
+        range: &TimeRange,
+        filter: &crate::security::AuthFilter,
+    ) -> Result<crate::security::SecuritySummary, BackendError>;
 }
 
 /// The backend as the pages receive it.

@@ -7,6 +7,7 @@
 
 pub mod dashboard;
 pub mod requests;
+pub mod security;
 pub mod session;
 pub mod settings;
 pub mod threats;

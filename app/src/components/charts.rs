@@ -22,7 +22,7 @@ pub struct ChartTable {
 }
 
 impl ChartTable {
-    fn new(columns: &[&str]) -> ChartTable {
+    pub(crate) fn new(columns: &[&str]) -> ChartTable {
         ChartTable {
             columns: columns.iter().map(|c| (*c).to_owned()).collect(),
             rows: Vec::new(),
@@ -97,7 +97,7 @@ pub fn bucket_label(start_ms: i64, bucket_ms: i64, buckets: usize) -> String {
     t.format(format).to_string()
 }
 
-fn labels(ts: impl Iterator<Item = i64>, bucket_ms: i64) -> Vec<String> {
+pub(crate) fn labels(ts: impl Iterator<Item = i64>, bucket_ms: i64) -> Vec<String> {
     let ts: Vec<i64> = ts.collect();
     let n = ts.len();
     ts.into_iter()
@@ -105,7 +105,7 @@ fn labels(ts: impl Iterator<Item = i64>, bucket_ms: i64) -> Vec<String> {
         .collect()
 }
 
-fn base(grid_bottom: i64) -> Chart {
+pub(crate) fn base(grid_bottom: i64) -> Chart {
     Chart::new()
         // The card's surface shows through, in ECharts' dark theme too.
         .background_color("transparent")
@@ -183,7 +183,7 @@ pub fn errors_donut(breakdown: &[StatusCount]) -> Chart {
 }
 
 /// Palette of series that are not outcomes (models, percentiles).
-const SERIES_COLORS: [&str; 7] = [
+pub(crate) const SERIES_COLORS: [&str; 7] = [
     "#6366f1", "#14b8a6", "#f59e0b", "#ec4899", "#0ea5e9", "#84cc16", "#94a3b8",
 ];
 

@@ -28,6 +28,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                     <A href="/sessions">"Sessions"</A>
                     <A href="/users">"Users"</A>
                     <A href="/threats">"Threats"</A>
+                    <A href="/security">"Security"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
                 <Suspense>

@@ -4,5 +4,8 @@ pub mod card;
 pub mod chart;
 pub mod charts;
 pub mod layout;
+pub mod range_picker;
 pub mod report_cards;
+pub mod security_cards;
+pub mod security_charts;
 pub mod table_card;

@@ -11,7 +11,7 @@ use crate::report::{DashboardReport, SummaryFigures};
 
 /// One summary figure with its change against the previous period.
 #[component]
-fn Tile(
+pub fn Tile(
     label: &'static str,
     test_id: &'static str,
     /// Exact value, for the tooltip and tests.
@@ -38,7 +38,8 @@ fn Tile(
     }
 }
 
-fn f(v: Option<f64>) -> f64 {
+/// A ratio for [`change`], 0 when there is none.
+pub fn f(v: Option<f64>) -> f64 {
     v.unwrap_or(0.0)
 }
 

@@ -5,6 +5,7 @@ pub mod login;
 pub mod not_found;
 pub mod request_detail;
 pub mod requests;
+pub mod security;
 pub mod sessions;
 pub mod settings;
 pub mod threats;

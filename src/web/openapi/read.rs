@@ -1,5 +1,6 @@
 //! The read side of the API in the OpenAPI document: `GET /api/v1/dashboard` (the
-//! dashboard as JSON) and `GET /api/v1/export/{file}` (the list views as CSV). Both take
+//! dashboard as JSON) and `GET /api/v1/export/{file}` (the list views as CSV; the
+//! security view's own parameters are in `security`). Both take
 //! a `read` key or a signed-in browser session. The parameters follow the query types
 //! of `sightline_app` (`TimeRange::from_query`, `RequestQuery`, `ThreatQuery`,
 //! `FeedbackQuery`, `SessionQuery`) and the columns those of the store's exports.
@@ -9,7 +10,8 @@ use sightline_app::requests::{RequestSort, StatusClass};
 use sightline_app::threats::{SEVERITIES, THREAT_TYPES};
 
 use crate::store::{
-    FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,
+    AUTH_EVENT_EXPORT_COLUMNS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS,
+    SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,
 };
 
 /// Who may call a read endpoint: a key with the `read` scope, or a browser session.
@@ -17,24 +19,33 @@ pub fn read_security() -> Value {
     json!([{ "apiKey": ["read"] }, { "session": [] }])
 }
 
-fn query(name: &str, description: &str, schema: Value) -> Value {
+pub(super) fn query(name: &str, description: &str, schema: Value) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
 }
 
-fn text() -> Value {
+pub(super) fn text() -> Value {
     json!({ "type": "string" })
 }
 
-fn enumeration(values: &[&str]) -> Value {
+pub(super) fn enumeration(values: &[&str]) -> Value {
     json!({ "type": "string", "enum": values })
 }
 
-fn epoch_ms() -> Value {
+pub(super) fn epoch_ms() -> Value {
     json!({ "type": "integer", "description": "Epoch milliseconds (UTC)." })
 }
 
+/// An object schema whose every property is required.
+pub(super) fn object(properties: Value) -> Value {
+    let required: Vec<String> = properties
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    json!({ "type": "object", "required": required, "properties": properties })
+}
+
 /// What every instant parameter takes, and its bounds.
-const INSTANT: &str = "A date `YYYY-MM-DD` (UTC), an RFC 3339 time or epoch milliseconds, from 1970-01-01 to a day from now (else 400 naming the parameter).";
+pub(super) const INSTANT: &str = "A date `YYYY-MM-DD` (UTC), an RFC 3339 time or epoch milliseconds, from 1970-01-01 to a day from now (else 400 naming the parameter).";
 
 /// `?range=` of the list views and exports: a preset back from now, or every row.
 fn list_range(default: &str, what: &str) -> Value {
@@ -48,7 +59,7 @@ fn list_range(default: &str, what: &str) -> Value {
 }
 
 /// The responses of a read endpoint, `ok` for 200.
-fn responses(ok: Value, error_reply: &Value, bad_request: &str) -> Value {
+pub(super) fn responses(ok: Value, error_reply: &Value, bad_request: &str) -> Value {
     json!({
         "200": ok,
         "400": { "description": bad_request, "content": error_reply },
@@ -58,21 +69,40 @@ fn responses(ok: Value, error_reply: &Value, bad_request: &str) -> Value {
     })
 }
 
+/// `?range=…&start=…&end=…` of the dashboard and the views like it (`TimeRange::from_query`).
+pub(super) fn range_params() -> Vec<Value> {
+    let instant = INSTANT;
+    let max_days = sightline_app::range::MAX_CUSTOM_DAYS;
+    vec![
+        query(
+            "range",
+            "The period: the last 24 hours, 7 days, 30 days, 90 days, or `custom` between `start` and `end`.",
+            json!({ "type": "string", "enum": ["24h", "7d", "1m", "3m", "custom"], "default": "24h" }),
+        ),
+        query(
+            "start",
+            &format!("With `range=custom`: the first instant. {instant}"),
+            text(),
+        ),
+        query(
+            "end",
+            &format!(
+                "With `range=custom`: the end (a date counts as the whole day), after `start` and at most {max_days} days after it; a later end than now is now. {instant}"
+            ),
+            text(),
+        ),
+    ]
+}
+
 /// `GET /api/v1/dashboard`.
 pub fn dashboard_path(error_reply: &Value) -> Value {
-    let instant = INSTANT;
     let max_days = sightline_app::range::MAX_CUSTOM_DAYS;
     json!({
         "get": {
             "summary": "The dashboard's cards as JSON",
             "description": "A key with the `read` scope, or a signed-in session. Every card covers exactly the buckets from `start` (a bucket boundary) to `end` (exclusive): hourly buckets up to 7 days, daily beyond. Counts, tokens and money are exact (money in micro-dollars); latency percentiles are within 2% of exact.",
             "security": read_security(),
-            "parameters": [
-                query("range", "The period: the last 24 hours, 7 days, 30 days, 90 days, or `custom` between `start` and `end`.",
-                    json!({ "type": "string", "enum": ["24h", "7d", "1m", "3m", "custom"], "default": "24h" })),
-                query("start", &format!("With `range=custom`: the first instant. {instant}"), text()),
-                query("end", &format!("With `range=custom`: the end (a date counts as the whole day), after `start` and at most {max_days} days after it; a later end than now is now. {instant}"), text())
-            ],
+            "parameters": range_params(),
             "responses": responses(
                 json!({ "description": "The dashboard", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DashboardReport" } } } }),
                 error_reply,
@@ -125,7 +155,7 @@ pub fn alerts_path(error_reply: &Value) -> Value {
 }
 
 /// The CSV a 200 of an export carries, with its columns.
-fn csv_reply(columns: &[&str]) -> Value {
+pub(super) fn csv_reply(columns: &[&str]) -> Value {
     json!({
         "description": format!("Every matching row, in the view's order, streamed: RFC 4180 with CRLF line ends, UTF-8, a header row ({}). Instants are RFC 3339 UTC, `cost_usd` dollars with six decimals; a text cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`.", columns.join(", ")),
         "headers": { "Content-Disposition": { "description": "attachment; filename=\"sightline-<export>-<YYYYMMDD-HHMM>.csv\"", "schema": text() } },
@@ -218,6 +248,12 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
                 query("user", "Platform user id (exact).", text()),
             ],
         ),
+        (
+            "auth_events",
+            "The tracked platform's auth events (newest first), as the security view counts them; not Sightline's own sign-ins.",
+            AUTH_EVENT_EXPORT_COLUMNS,
+            super::security::export_params(),
+        ),
     ];
     files
         .into_iter()
@@ -242,13 +278,6 @@ pub fn dashboard_schemas() -> Map<String, Value> {
     let num = || json!({ "type": "number" });
     let nullable_num = || json!({ "type": ["number", "null"] });
     let nullable_text = || json!({ "type": ["string", "null"] });
-    let object = |properties: Value| {
-        let required: Vec<String> = properties
-            .as_object()
-            .map(|p| p.keys().cloned().collect())
-            .unwrap_or_default();
-        json!({ "type": "object", "required": required, "properties": properties })
-    };
     let list = |schema: &str| json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{schema}") } });
     let figures = object(json!({
         "requests": int(), "errors": int(),
