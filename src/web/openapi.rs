@@ -4,6 +4,7 @@
 //! the server accepts the document's examples and refuses what it marks invalid. The
 //! read endpoints (dashboard, CSV export) are described in [`read`].
 
+mod endpoints;
 mod read;
 
 use axum::routing::get;
@@ -235,6 +236,7 @@ pub fn spec() -> Value {
             },
             "/api/v1/dashboard": read::dashboard_path(&error_reply),
             "/api/v1/alerts": read::alerts_path(&error_reply),
+            "/api/v1/endpoints": endpoints::endpoints_path(&error_reply),
             "/api/v1/health": {
                 "get": {
                     "summary": "The server's health: database, rows, ingest queue, active users",
@@ -302,6 +304,7 @@ pub fn spec() -> Value {
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(read::dashboard_schemas());
+        schemas.extend(endpoints::endpoints_schemas());
     }
     doc
 }

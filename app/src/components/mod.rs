@@ -4,5 +4,6 @@ pub mod card;
 pub mod chart;
 pub mod charts;
 pub mod layout;
+pub mod range_picker;
 pub mod report_cards;
 pub mod table_card;

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::dashboard::load_dashboard;
 use crate::components::card::ErrorState;
+use crate::components::range_picker::RangePicker;
 use crate::components::report_cards::ReportCards;
 use crate::format::{ago, clock_time};
 use crate::range::RangeKind;
@@ -57,7 +58,7 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
-            <RangePicker current />
+            <RangePicker current path="/" keep=Signal::stored(String::new()) />
             <div class="refresh">
                 <span class="updated" data-testid="updated">{updated}</span>
                 <span class="sr-only" role="status" aria-live="polite" data-testid="refresh-announcement">{announced}</span>
@@ -78,50 +79,6 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </Transition>
         </div>
-    }
-}
-
-/// The range links (kept in the URL, so back and forward work) and a custom range form.
-#[component]
-fn RangePicker(current: Signal<RangeKind>) -> impl IntoView {
-    let presets = [
-        (RangeKind::Day, "24 h"),
-        (RangeKind::Week, "7 d"),
-        (RangeKind::Month, "1 m"),
-        (RangeKind::Quarter, "3 m"),
-    ];
-    let start = RwSignal::new(String::new());
-    let end = RwSignal::new(String::new());
-    let navigate = use_navigate();
-    let apply = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let (s, e) = (start.get_untracked(), end.get_untracked());
-        if !s.is_empty() && !e.is_empty() {
-            navigate(
-                &format!("/?range=custom&start={s}&end={e}"),
-                Default::default(),
-            );
-        }
-    };
-    view! {
-        <nav class="ranges" aria-label="Time range" data-testid="range-picker">
-            {presets.into_iter().map(|(kind, label)| view! {
-                <a
-                    href=format!("/?range={}", kind.as_str())
-                    class="range"
-                    data-testid=format!("range-{}", kind.as_str())
-                    aria-current=move || (current.get() == kind).then_some("true")
-                >
-                    {label}
-                </a>
-            }).collect_view()}
-            <form class="custom-range" on:submit=apply>
-                <input type="date" aria-label="From" data-testid="range-start" bind:value=start required />
-                <input type="date" aria-label="To" data-testid="range-end" bind:value=end required />
-                <button class="button" type="submit" data-testid="range-apply"
-                    aria-current=move || (current.get() == RangeKind::Custom).then_some("true")>"Apply"</button>
-            </form>
-        </nav>
     }
 }
 

@@ -17,7 +17,7 @@ pub fn read_security() -> Value {
     json!([{ "apiKey": ["read"] }, { "session": [] }])
 }
 
-fn query(name: &str, description: &str, schema: Value) -> Value {
+pub(super) fn query(name: &str, description: &str, schema: Value) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
 }
 
@@ -236,19 +236,22 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
         .collect()
 }
 
+/// An object schema whose every property is required.
+pub(super) fn object_schema(properties: Value) -> Value {
+    let required: Vec<String> = properties
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    json!({ "type": "object", "required": required, "properties": properties })
+}
+
 /// The dashboard report and its cards.
 pub fn dashboard_schemas() -> Map<String, Value> {
     let int = || json!({ "type": "integer" });
     let num = || json!({ "type": "number" });
     let nullable_num = || json!({ "type": ["number", "null"] });
     let nullable_text = || json!({ "type": ["string", "null"] });
-    let object = |properties: Value| {
-        let required: Vec<String> = properties
-            .as_object()
-            .map(|p| p.keys().cloned().collect())
-            .unwrap_or_default();
-        json!({ "type": "object", "required": required, "properties": properties })
-    };
+    let object = object_schema;
     let list = |schema: &str| json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{schema}") } });
     let figures = object(json!({
         "requests": int(), "errors": int(),
@@ -281,7 +284,8 @@ pub fn dashboard_schemas() -> Map<String, Value> {
                 "openBySeverity": object(json!({ "low": int(), "medium": int(), "high": int(), "critical": int() })),
                 "latest": list("ThreatRow")
             })),
-            "alerts": list("AlertRow")
+            "alerts": list("AlertRow"),
+            "topEndpoints": { "type": "array", "description": "The endpoints with the most requests; GET /api/v1/endpoints has them all.", "items": { "$ref": "#/components/schemas/EndpointRow" } }
         })),
         "SummaryFigures": figures,
         "ModelRow": object(json!({
