@@ -549,6 +549,8 @@ mod tests {
             "feedback",
             "threats",
             "alerts",
+            // Added with the endpoints view (SPEC §13: each view has a dashboard card).
+            "topEndpoints",
         ];
         spec_keys.sort_unstable();
         assert_eq!(keys, spec_keys);
