@@ -91,10 +91,11 @@ pub async fn report(
             store.top_users_by_cost(r.bucket_ms, r.start, r.end, TOP as i64),
             store.rating_counts(r.bucket_ms, r.start, r.end),
         )?;
-    let (open_by_severity, latest_threats, alerts) = tokio::try_join!(
+    let (open_by_severity, latest_threats, alerts, top_endpoints) = tokio::try_join!(
         store.open_threats_by_severity(),
         store.latest_threats(TOP as i64),
-        store.firing_alerts()
+        store.firing_alerts(),
+        crate::endpoints::top_endpoints(store, r, sightline_app::endpoints::CARD_ROWS),
     )?;
 
     let buckets = r.bucket_starts();
@@ -211,6 +212,7 @@ pub async fn report(
         feedback,
         threats,
         alerts,
+        top_endpoints,
     })
 }
 

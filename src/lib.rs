@@ -9,6 +9,7 @@ pub mod config;
 pub mod dashboard;
 pub mod demo;
 pub mod detect;
+pub mod endpoints;
 pub mod error;
 pub mod gateway;
 pub mod ingest;

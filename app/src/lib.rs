@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod components;
 pub mod dto;
+pub mod endpoints;
 pub mod export;
 pub mod format;
 pub mod pages;
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::dashboard::DashboardPage />
                     <Route path=StaticSegment("login") view=pages::login::LoginPage />
                     <Route path=StaticSegment("threats") view=pages::threats::ThreatsPage />
+                    <Route path=StaticSegment("endpoints") view=pages::endpoints::EndpointsPage />
                     <Route path=StaticSegment("settings") view=pages::settings::SettingsPage />
                     <Route path=StaticSegment("requests") view=pages::requests::RequestsPage />
                     // Rendered whole, so an unknown request answers 404.

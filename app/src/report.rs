@@ -28,6 +28,8 @@ pub struct DashboardReport {
     pub feedback: FeedbackCard,
     pub threats: ThreatsCard,
     pub alerts: Vec<AlertRow>,
+    /// The endpoints with the most requests (the endpoints view has them all).
+    pub top_endpoints: Vec<crate::endpoints::EndpointRow>,
 }
 
 /// The summary figures of a period.

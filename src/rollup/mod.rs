@@ -20,8 +20,9 @@
 //! | top models; cost over time by model | `rollup_model` |
 //! | top countries | `rollup_country` |
 //! | feedback: count, average, distribution | `rollup_feedback` |
-//! | per-endpoint figures (detection, metrics) | `rollup_endpoint` |
-//! | provider calls | `rollup_service` |
+//! | endpoints: requests, errors, tokens, cost | `rollup_endpoint` |
+//! | endpoints: p50/p95/p99 | `rollup_endpoint_latency` (merged histograms per endpoint) |
+//! | provider calls | `rollup_service`, `rollup_service_latency` |
 //! | security: auth events per type, failures, signups per day | `rollup_auth` (from `auth_event`, [`auth`]) |
 //!
 //! Threats and alerts are few and de-duplicated; their cards read their own tables.
@@ -129,6 +130,9 @@ pub struct RollupDelta {
     pub user: BTreeMap<(Bucket, String), Sums>,
     pub endpoint: BTreeMap<(Bucket, String), Sums>,
     pub service: BTreeMap<(Bucket, String), Sums>,
+    /// Latency histograms per endpoint (served requests) and per provider (calls made).
+    pub endpoint_latency: BTreeMap<(Bucket, String, i32), i64>,
+    pub service_latency: BTreeMap<(Bucket, String, i32), i64>,
     /// `model_usage_stats`: per UTC day and model (requests with a model only).
     pub model_day: BTreeMap<(i64, String), Sums>,
 }
@@ -152,6 +156,8 @@ impl RollupDelta {
         self.traffic.retain(|_, s| !s.is_zero());
         self.latency.retain(|_, n| *n != 0);
         self.status.retain(|_, n| *n != 0);
+        self.endpoint_latency.retain(|_, n| *n != 0);
+        self.service_latency.retain(|_, n| *n != 0);
         for map in [
             &mut self.model,
             &mut self.country,
@@ -165,18 +171,22 @@ impl RollupDelta {
     }
 
     fn add_times(&mut self, r: &NewRequest, sign: i64) {
+        let bin = histogram::bin_of(r.latency_ms);
         match r.kind {
             RequestKind::External => {
                 let service = r.service.clone().unwrap_or_default();
                 for b in buckets(r.created_at) {
                     let sums = self.service.entry((b, service.clone())).or_default();
                     sums.add_times(r, sign);
+                    *self
+                        .service_latency
+                        .entry((b, service.clone(), bin))
+                        .or_default() += sign;
                 }
             }
             RequestKind::Api => {
                 let model = r.model_name.clone().unwrap_or_default();
                 let country = r.country.clone().unwrap_or_default();
-                let bin = histogram::bin_of(r.latency_ms);
                 for b in buckets(r.created_at) {
                     self.traffic.entry(b).or_default().add_times(r, sign);
                     *self.latency.entry((b, bin)).or_default() += sign;
@@ -189,6 +199,10 @@ impl RollupDelta {
                         .entry((b, r.endpoint.clone()))
                         .or_default()
                         .add_times(r, sign);
+                    *self
+                        .endpoint_latency
+                        .entry((b, r.endpoint.clone(), bin))
+                        .or_default() += sign;
                     if let Some(user) = &r.user_id {
                         let by_user = self.user.entry((b, user.clone())).or_default();
                         by_user.add_times(r, sign);
@@ -265,6 +279,10 @@ mod tests {
         assert_eq!(d.user[&(hour, "u".to_string())].requests, 2);
         // The provider call is summed apart, and not in the model stats.
         assert_eq!(d.service[&(hour, "openai".to_string())].requests, 1);
+        let bin = histogram::bin_of(100.25);
+        assert_eq!(d.service_latency[&(day, "openai".to_string(), bin)], 1);
+        assert_eq!(d.endpoint_latency[&(hour, "/v1/chat".to_string(), bin)], 2);
+        assert_eq!(d.endpoint_latency.len(), 2);
         assert_eq!(d.model_day.len(), 1);
         assert_eq!(d.model_day[&(day.1, "m".to_string())].requests, 1);
     }
@@ -311,6 +329,7 @@ mod tests {
         assert_eq!(d.traffic[&hour], usage);
         assert_eq!(d.traffic[&day], usage);
         assert!(d.latency.is_empty() && d.status.is_empty());
+        assert!(d.endpoint_latency.is_empty());
         assert_eq!(d.user[&(hour, "u".to_string())], usage);
         assert_eq!(d.endpoint[&(hour, "/v1/chat".to_string())], usage);
         // The request moves from "no model" to its model, whole.

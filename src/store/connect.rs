@@ -114,6 +114,7 @@ impl Store {
             DbKind::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&self.pool).await?;
+        self.backfill_dimension_latency().await?;
         Ok(())
     }
 }

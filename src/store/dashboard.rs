@@ -58,7 +58,7 @@ impl Store {
     /// Runs `outer`, whose `{rows}` stands for the `columns` of `table`'s rows covering
     /// the buckets: for an hourly range the whole UTC days inside it come from the daily
     /// rows and only the ragged ends from hourly ones (the same sums, far fewer rows).
-    async fn over_spans(
+    pub(super) async fn over_spans(
         &self,
         table: &str,
         columns: &str,

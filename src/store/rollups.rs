@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use sightline_tracker::wire::RequestKind;
 use sqlx::{AnyConnection, Row};
 
+use super::dimensions::Dimension;
 use super::{Store, StoreError, values_placeholders};
 use crate::rollup::sessions::{self, KnownSession, KnownUser, SessionPlan};
 use crate::rollup::{Bucket, RollupDelta, SUM_CAP, Sums};
@@ -87,6 +88,29 @@ const BUCKET: [&str; 2] = ["bucket_ms", "bucket_start"];
 
 pub(super) fn with_bucket<const N: usize>(extra: [&'static str; N]) -> Vec<&'static str> {
     BUCKET.iter().copied().chain(extra).collect()
+}
+
+/// Adds `(bucket, name, bin) → requests` to the latency histogram of `which`.
+pub(super) async fn write_dimension_latency(
+    conn: &mut AnyConnection,
+    which: Dimension,
+    bins: &std::collections::BTreeMap<(Bucket, String, i32), i64>,
+) -> Result<(), StoreError> {
+    let rows = bins
+        .iter()
+        .map(|((b, name, bin), n)| {
+            let mut keys = bucket_keys(*b);
+            keys.push(Key::Text(name.clone()));
+            keys.push(Key::Int(i64::from(*bin)));
+            (keys, vec![*n])
+        })
+        .collect();
+    let keys: Vec<&str> = BUCKET
+        .iter()
+        .copied()
+        .chain([which.column(), "bin"])
+        .collect();
+    upsert_adding(conn, which.latency_table(), &keys, &["requests"], rows).await
 }
 
 /// Per-dimension sums (`model`, `country`, …) as upsert rows of `cols`.
@@ -509,9 +533,23 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
         conn,
         "rollup_endpoint",
         &with_bucket(["endpoint"]),
-        &["requests", "errors", "latency_sum_us"],
+        &[
+            "requests",
+            "errors",
+            "latency_sum_us",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_micros",
+        ],
         dimension_rows(&d.endpoint, |s| {
-            vec![s.requests, s.errors, s.latency_sum_us]
+            vec![
+                s.requests,
+                s.errors,
+                s.latency_sum_us,
+                s.prompt_tokens,
+                s.completion_tokens,
+                s.cost_micros,
+            ]
         }),
     )
     .await?;
@@ -519,12 +557,28 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
         conn,
         "rollup_service",
         &with_bucket(["service"]),
-        &["requests", "errors", "latency_sum_us", "cost_micros"],
+        &[
+            "requests",
+            "errors",
+            "latency_sum_us",
+            "cost_micros",
+            "prompt_tokens",
+            "completion_tokens",
+        ],
         dimension_rows(&d.service, |s| {
-            vec![s.requests, s.errors, s.latency_sum_us, s.cost_micros]
+            vec![
+                s.requests,
+                s.errors,
+                s.latency_sum_us,
+                s.cost_micros,
+                s.prompt_tokens,
+                s.completion_tokens,
+            ]
         }),
     )
     .await?;
+    write_dimension_latency(conn, Dimension::Endpoint, &d.endpoint_latency).await?;
+    write_dimension_latency(conn, Dimension::Service, &d.service_latency).await?;
     let model_days = d
         .model_day
         .iter()
@@ -651,7 +705,7 @@ async fn refresh_latency_quantiles(
 
 /// Tables derived from `request_log` (and `feedback_log`, `auth_event`), each with its columns but
 /// the surrogate id: emptied and recomputed by a rebuild, compared by tests.
-pub const DERIVED_TABLES: [(&str, &[&str]); 14] = [
+pub const DERIVED_TABLES: [(&str, &[&str]); 16] = [
     (
         "rollup_latency_quantiles",
         &["bucket_ms", "bucket_start", "p50_bin", "p95_bin", "p99_bin"],
@@ -727,7 +781,14 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 14] = [
             "requests",
             "errors",
             "latency_sum_us",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_micros",
         ],
+    ),
+    (
+        "rollup_endpoint_latency",
+        &["bucket_ms", "bucket_start", "endpoint", "bin", "requests"],
     ),
     (
         "rollup_service",
@@ -739,7 +800,13 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 14] = [
             "errors",
             "latency_sum_us",
             "cost_micros",
+            "prompt_tokens",
+            "completion_tokens",
         ],
+    ),
+    (
+        "rollup_service_latency",
+        &["bucket_ms", "bucket_start", "service", "bin", "requests"],
     ),
     (
         "rollup_feedback",

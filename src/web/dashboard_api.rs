@@ -1,10 +1,13 @@
 //! `GET /api/v1/dashboard?range=24h|7d|1m|3m|custom[&start=…&end=…]`: the dashboard's
-//! data as JSON, for a signed-in browser session or a key with the `read` scope.
+//! data as JSON, and `GET /api/v1/endpoints?range=…&sort=…&endpoint=…`: the endpoints
+//! view's, both for a signed-in browser session or a key with the `read` scope.
 
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
+use sightline_app::endpoints::{EndpointSort, EndpointsReport};
+use sightline_app::query::param;
 use sightline_app::range::TimeRange;
 use sightline_app::report::DashboardReport;
 
@@ -13,7 +16,9 @@ use super::api_auth::Reader;
 use super::api_error::ApiError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/dashboard", get(dashboard))
+    Router::new()
+        .route("/api/v1/dashboard", get(dashboard))
+        .route("/api/v1/endpoints", get(endpoints))
 }
 
 #[derive(Debug, Deserialize)]
@@ -23,20 +28,47 @@ pub struct RangeQuery {
     end: Option<String>,
 }
 
+impl RangeQuery {
+    fn resolve(&self, now: i64) -> Result<TimeRange, ApiError> {
+        TimeRange::from_query(
+            self.range.as_deref(),
+            self.start.as_deref(),
+            self.end.as_deref(),
+            now,
+        )
+        .map_err(ApiError::BadRequest)
+    }
+}
+
 async fn dashboard(
     State(state): State<AppState>,
     _reader: Reader,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<DashboardReport>, ApiError> {
     let now = chrono::Utc::now().timestamp_millis();
-    let range = TimeRange::from_query(
-        q.range.as_deref(),
-        q.start.as_deref(),
-        q.end.as_deref(),
-        now,
-    )
-    .map_err(ApiError::BadRequest)?;
+    let range = q.resolve(now)?;
     Ok(Json(
         crate::dashboard::report(&state.store, &range, now).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EndpointsQuery {
+    #[serde(flatten)]
+    range: RangeQuery,
+    sort: Option<String>,
+    endpoint: Option<String>,
+}
+
+async fn endpoints(
+    State(state): State<AppState>,
+    _reader: Reader,
+    Query(q): Query<EndpointsQuery>,
+) -> Result<Json<EndpointsReport>, ApiError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let range = q.range.resolve(now)?;
+    let sort = EndpointSort::from_param(&q.sort).map_err(ApiError::BadRequest)?;
+    Ok(Json(
+        crate::endpoints::report(&state.store, &range, sort, param(&q.endpoint), now).await?,
     ))
 }

@@ -4,6 +4,7 @@
 //! the server accepts the document's examples and refuses what it marks invalid. The
 //! read endpoints (dashboard, CSV export) are described in [`read`].
 
+mod endpoints;
 mod read;
 mod security;
 
@@ -237,6 +238,7 @@ pub fn spec() -> Value {
             "/api/v1/dashboard": read::dashboard_path(&error_reply),
             "/api/v1/alerts": read::alerts_path(&error_reply),
             "/api/v1/security": security::security_path(&error_reply),
+            "/api/v1/endpoints": endpoints::endpoints_path(&error_reply),
             "/api/v1/health": {
                 "get": {
                     "summary": "The server's health: database, rows, ingest queue, active users",
@@ -305,6 +307,7 @@ pub fn spec() -> Value {
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(read::dashboard_schemas());
         schemas.extend(security::security_schemas());
+        schemas.extend(endpoints::endpoints_schemas());
     }
     doc
 }
@@ -555,6 +558,8 @@ mod tests {
             "feedback",
             "threats",
             "alerts",
+            // Added with the endpoints view (SPEC §13: each view has a dashboard card).
+            "topEndpoints",
         ];
         spec_keys.sort_unstable();
         assert_eq!(keys, spec_keys);

@@ -73,6 +73,16 @@ impl Backend for StoreBackend {
         Ok(crate::dashboard::report(&self.store, range, now).await?)
     }
 
+    async fn endpoints(
+        &self,
+        range: &TimeRange,
+        sort: sightline_app::endpoints::EndpointSort,
+        endpoint: Option<String>,
+        now: i64,
+    ) -> Result<sightline_app::endpoints::EndpointsReport, BackendError> {
+        Ok(crate::endpoints::report(&self.store, range, sort, endpoint, now).await?)
+    }
+
     async fn login(
         &self,
         request: &Parts,

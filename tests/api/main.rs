@@ -8,6 +8,7 @@ mod accounts;
 mod dashboard_api;
 mod detection;
 mod durability;
+mod endpoints_view;
 mod export;
 mod gateway;
 mod hardening_body_limits;

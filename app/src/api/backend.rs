@@ -19,6 +19,15 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
     async fn dashboard(&self, range: &TimeRange, now: i64)
     -> Result<DashboardReport, BackendError>;
 
+    /// The endpoints of `range` by `sort`, with `endpoint` (else the first) per bucket.
+    async fn endpoints(
+        &self,
+        range: &TimeRange,
+        sort: crate::endpoints::EndpointSort,
+        endpoint: Option<String>,
+        now: i64,
+    ) -> Result<crate::endpoints::EndpointsReport, BackendError>;
+
     /// Checks the password (with throttling), records the attempt, and on success puts
     /// the account into the web session of `request`.
     async fn login(

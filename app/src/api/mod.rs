@@ -6,6 +6,7 @@
 //! again.
 
 pub mod dashboard;
+pub mod endpoints;
 pub mod requests;
 pub mod security;
 pub mod session;

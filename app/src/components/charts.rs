@@ -9,6 +9,7 @@ use charming::{
     series::{Bar, Line, Pie},
 };
 
+use crate::endpoints::EndpointPoint;
 use crate::format::{instant, millis, money};
 use crate::report::{CostSeries, LatencyPoint, RequestPoint, StatusCount};
 
@@ -73,6 +74,23 @@ pub fn latency_table(points: &[LatencyPoint]) -> ChartTable {
     table.rows = points
         .iter()
         .map(|p| vec![instant(p.t), millis(p.p50), millis(p.p95), millis(p.p99)])
+        .collect();
+    table
+}
+
+/// The table of [`endpoint_chart`]: one endpoint's requests, errors and p95 per bucket.
+pub fn endpoint_table(points: &[EndpointPoint]) -> ChartTable {
+    let mut table = ChartTable::new(&["Bucket", "Requests", "Errors", "p95"]);
+    table.rows = points
+        .iter()
+        .map(|p| {
+            vec![
+                instant(p.t),
+                p.requests.to_string(),
+                p.errors.to_string(),
+                millis(p.p95_ms),
+            ]
+        })
         .collect();
     table
 }
@@ -244,6 +262,53 @@ pub fn latency_chart(points: &[LatencyPoint], bucket_ms: i64) -> Chart {
         .series(line("p99", LineStyleType::Dotted, |p| p.p99))
 }
 
+/// One endpoint per bucket: stacked bars of successful and failed requests, and its
+/// p95 latency as a dashed line on a second axis (ms).
+pub fn endpoint_chart(points: &[EndpointPoint], bucket_ms: i64) -> Chart {
+    let p95: Vec<DataPoint> = points
+        .iter()
+        .map(|p| match p.p95_ms {
+            Some(v) => DataPoint::from((v * 10.0).round() / 10.0),
+            None => DataPoint::from(CompositeValue::from("-")),
+        })
+        .collect();
+    base(48)
+        .grid(Grid::new().left(56).right(56).top(24).bottom(48))
+        .color(vec![
+            Color::from(OK_COLOR),
+            Color::from(ERROR_COLOR),
+            Color::from("#f59e0b"),
+        ])
+        .legend(Legend::new().data(vec!["OK", "Errors", "p95"]).bottom(0))
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .data(labels(points.iter().map(|p| p.t), bucket_ms)),
+        )
+        .y_axis(Axis::new().type_(AxisType::Value).min_interval(1))
+        .y_axis(Axis::new().type_(AxisType::Value).name("ms"))
+        .series(
+            Bar::new()
+                .name("OK")
+                .stack("requests")
+                .data(points.iter().map(|p| p.requests - p.errors).collect()),
+        )
+        .series(
+            Bar::new()
+                .name("Errors")
+                .stack("requests")
+                .data(points.iter().map(|p| p.errors).collect()),
+        )
+        .series(
+            Line::new()
+                .name("p95")
+                .y_axis_index(1.0)
+                .show_symbol(false)
+                .line_style(LineStyle::new().type_(LineStyleType::Dashed).width(2.0))
+                .data(p95),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +384,33 @@ mod tests {
             count: 2,
         }]);
         assert_eq!(errors.rows, [["503", "2"]]);
+    }
+
+    #[test]
+    fn an_endpoint_chart_has_requests_errors_and_its_p95_on_a_second_axis() {
+        let points = vec![
+            EndpointPoint {
+                t: 0,
+                requests: 5,
+                errors: 2,
+                p95_ms: Some(812.34),
+            },
+            EndpointPoint {
+                t: HOUR,
+                requests: 0,
+                errors: 0,
+                p95_ms: None,
+            },
+        ];
+        let json = serde_json::to_value(endpoint_chart(&points, HOUR)).unwrap();
+        assert_eq!(json["series"][0]["data"], serde_json::json!([3, 0]));
+        assert_eq!(json["series"][1]["data"], serde_json::json!([2, 0]));
+        assert_eq!(json["series"][2]["data"], serde_json::json!([812.3, "-"]));
+        assert_eq!(json["series"][2]["yAxisIndex"], 1.0);
+        assert_eq!(json["yAxis"].as_array().map(Vec::len), Some(2));
+        let table = endpoint_table(&points);
+        assert_eq!(table.rows[0], ["1970-01-01 00:00 UTC", "5", "2", "812 ms"]);
+        assert_eq!(table.rows[1][3], "–");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub fn Shell(children: Children) -> impl IntoView {
             <Show when=move || !on_login()>
                 <nav class="nav" aria-label="Main">
                     <A href="/">"Dashboard"</A>
+                    <A href="/endpoints">"Endpoints"</A>
                     <A href="/requests">"Requests"</A>
                     <A href="/sessions">"Sessions"</A>
                     <A href="/users">"Users"</A>

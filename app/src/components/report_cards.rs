@@ -258,6 +258,42 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
             }}
         </Card>
 
+        <Card title="Top endpoints" class="wide" test_id="card-endpoints">
+            {if r.top_endpoints.is_empty() {
+                view! { <EmptyState message="No requests in this range yet." /> }.into_any()
+            } else {
+                let all = if r.range == "custom" {
+                    format!("/endpoints?range=custom&start={}&end={}", r.start, r.end)
+                } else {
+                    format!("/endpoints?range={}", r.range)
+                };
+                view! {
+                    <div class="table-scroll">
+                        <table class="table" data-testid="top-endpoints-table">
+                            <caption class="sr-only">"The endpoints with the most requests in this range"</caption>
+                            <thead><tr><th scope="col">"Endpoint"</th><th scope="col" class="num">"Requests"</th>
+                                <th scope="col" class="num">"Error rate"</th><th scope="col" class="num">"p95"</th>
+                                <th scope="col" class="num">"Avg cost"</th></tr></thead>
+                            <tbody>
+                                {r.top_endpoints.iter().map(|e| view! {
+                                    <tr data-testid="top-endpoint-row">
+                                        <th scope="row" class="ellipsis">
+                                            <a href=crate::pages::endpoints::explorer_href(&e.endpoint, r.start, r.end)>{e.endpoint.clone()}</a>
+                                        </th>
+                                        <td class="num" title=e.requests.to_string()>{compact_count(e.requests)}</td>
+                                        <td class="num">{e.error_rate.map(percent).unwrap_or_else(|| "–".into())}</td>
+                                        <td class="num">{millis(e.p95_ms)}</td>
+                                        <td class="num">{e.avg_cost_micros.map(|c| money(c.round() as i64)).unwrap_or_else(|| "–".into())}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                    <a class="card-link" href=all data-testid="all-endpoints">"All endpoints →"</a>
+                }.into_any()
+            }}
+        </Card>
+
         <Card title="Active alerts" test_id="card-alerts">
             {if r.alerts.is_empty() {
                 view! { <p class="ok-state">"All clear: no alert is firing."</p> }.into_any()

@@ -1,6 +1,7 @@
 //! One module a page.
 
 pub mod dashboard;
+pub mod endpoints;
 pub mod login;
 pub mod not_found;
 pub mod request_detail;

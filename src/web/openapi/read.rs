@@ -310,7 +310,8 @@ pub fn dashboard_schemas() -> Map<String, Value> {
                 "openBySeverity": object(json!({ "low": int(), "medium": int(), "high": int(), "critical": int() })),
                 "latest": list("ThreatRow")
             })),
-            "alerts": list("AlertRow")
+            "alerts": list("AlertRow"),
+            "topEndpoints": { "type": "array", "description": "The endpoints with the most requests; GET /api/v1/endpoints has them all.", "items": { "$ref": "#/components/schemas/EndpointRow" } }
         })),
         "SummaryFigures": figures,
         "ModelRow": object(json!({

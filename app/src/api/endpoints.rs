@@ -1,0 +1,28 @@
+use leptos::prelude::*;
+
+/// The endpoints view for the range, sort and endpoint of the page's URL.
+#[server(prefix = "/api/ui", endpoint = "endpoints")]
+pub async fn load_endpoints(
+    range: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    sort: Option<String>,
+    endpoint: Option<String>,
+) -> Result<crate::endpoints::EndpointsReport, ServerFnError> {
+    use super::backend::{BackendError, fail};
+    super::backend::require_user()?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let range = crate::range::TimeRange::from_query(
+        range.as_deref(),
+        start.as_deref(),
+        end.as_deref(),
+        now,
+    )
+    .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let sort = crate::endpoints::EndpointSort::from_param(&sort)
+        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    super::backend::backend()?
+        .endpoints(&range, sort, crate::query::param(&endpoint), now)
+        .await
+        .map_err(super::backend::fail)
+}
