@@ -241,8 +241,9 @@ storage_test!(
         assert_eq!(
             services,
             &vec![
-                format!("{HOUR}|{T0}|openai|1|0|800000|9999"),
-                format!("{DAY}|{T0}|openai|1|0|800000|9999")
+                // calls, errors, latency µs, cost µ$, prompt and completion tokens
+                format!("{HOUR}|{T0}|openai|1|0|800000|9999|900|400"),
+                format!("{DAY}|{T0}|openai|1|0|800000|9999|900|400")
             ]
         );
     }
