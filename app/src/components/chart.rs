@@ -33,7 +33,9 @@ pub fn EChart(
     let corner = columns.next().unwrap_or_default();
     view! {
         <div id=id class="chart" role="img" aria-label=format!("{label} (chart; its figures are in the table after it)")></div>
-        <table class="sr-only" data-testid=format!("{id}-table")>
+        // Hidden by its wrapper: a table does not shrink to the 1 px `.sr-only` asks for, so
+        // hidden itself it would widen the page on a phone.
+        <div class="sr-only"><table data-testid=format!("{id}-table")>
             <caption>{label}</caption>
             <thead><tr>
                 <th scope="col">{corner}</th>
@@ -48,7 +50,7 @@ pub fn EChart(
                     }
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
 }
 
