@@ -294,7 +294,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
             }}
         </Card>
 
-        <Card title="Active alerts" test_id="card-alerts">
+        <Card title="Active alerts" class="wide" test_id="card-alerts">
             {if r.alerts.is_empty() {
                 view! { <p class="ok-state">"All clear: no alert is firing."</p> }.into_any()
             } else {
