@@ -1,4 +1,4 @@
-// Takes the README's screenshot of the dashboard: a fresh SQLite database seeded by
+// Takes the README's screenshots (the dashboard, endpoints, security, and the dashboard on a phone): a fresh SQLite database seeded by
 // `serve --demo`, signed in with the admin password it prints, in Debian's Chromium.
 // Run from the repository root after `make build`: node scripts/screenshot.mjs
 import { spawn } from 'node:child_process';
@@ -41,8 +41,24 @@ try {
   await page.locator('#chart-costs canvas').waitFor();
   await page.waitForTimeout(1500); // let the charts' entry animation finish
   await page.screenshot({ path: 'docs/dashboard.png', fullPage: true });
+  for (const [path, ready, file] of [
+    ['/endpoints', '#chart-endpoint canvas', 'docs/endpoints.png'],
+    ['/security', '#chart-auth-events canvas', 'docs/security.png'],
+  ]) {
+    await page.goto(`${printed.url}${path}`);
+    await page.locator('body[data-hydrated]').waitFor();
+    await page.locator(ready).waitFor();
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: file, fullPage: true });
+  }
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${printed.url}/`);
+  await page.locator('body[data-hydrated]').waitFor();
+  await page.locator('#chart-requests canvas').waitFor();
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: 'docs/dashboard-phone.png' });
   await browser.close();
-  console.log('wrote docs/dashboard.png');
+  console.log('wrote docs/dashboard.png, endpoints.png, security.png, dashboard-phone.png');
 } finally {
   server.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
