@@ -15,7 +15,7 @@ use crate::pricing::ModelPrice;
 use crate::store::{Scope, Store};
 
 async fn open(config: &Config) -> Result<Store, Error> {
-    let store = Store::connect(&config.database_url).await?;
+    let store = config.connect_store().await?;
     store.migrate().await?;
     Ok(store)
 }

@@ -227,6 +227,24 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// What is stored of a client's IP address, whichever way the event came in:
+    /// `none` (all of it), `truncate` (IPv4 to /24, IPv6 to /48) or `drop` (nothing).
+    /// Detection and geography still read the full address in memory.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_IP_ANONYMIZE",
+        value_enum,
+        default_value_t = crate::privacy::IpAnonymize::None
+    )]
+    pub ip_anonymize: crate::privacy::IpAnonymize,
+
+    /// A MaxMind-format country or city database (`.mmdb`: GeoLite2, GeoIP2, DB-IP
+    /// lite): events that give an IP and no country get the IP's country. Read again on
+    /// SIGHUP and when the file changes.
+    #[arg(long, global = true, env = "SIGHTLINE_GEOIP_DB")]
+    pub geoip_db: Option<PathBuf>,
+
     /// URLs that get a JSON POST when an alert fires or resolves (comma-separated;
     /// Slack-compatible `text`), retried with backoff.
     #[arg(
@@ -391,6 +409,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// The database of `SIGHTLINE_DATABASE_URL`, storing client IPs as configured.
+    pub async fn connect_store(&self) -> Result<crate::store::Store, crate::store::StoreError> {
+        Ok(crate::store::Store::connect(&self.database_url)
+            .await?
+            .with_ip_anonymize(self.ip_anonymize))
+    }
+
     /// The request body limit of each area of the web server.
     pub fn body_limits(&self) -> crate::web::BodyLimits {
         crate::web::BodyLimits {

@@ -23,7 +23,7 @@ use crate::store::Store;
 use crate::web::{AppState, router};
 
 pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
-    let store = Store::connect(&config.database_url).await?;
+    let store = config.connect_store().await?;
     store.migrate().await?;
     tracing::info!(database = %crate::store::redact_url(&config.database_url), "database ready");
     let demo = if args.demo {
@@ -52,8 +52,18 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     )
     .await;
     let observers: Vec<Arc<dyn CommitObserver>> = vec![metrics.clone(), detector];
+    let geo = match &config.geoip_db {
+        Some(path) => {
+            let geo = crate::geo::GeoIp::open(path).map_err(|e| Error::Usage(e.to_string()))?;
+            tracing::info!(path = %path.display(), "GeoIP database ready");
+            geo.clone().watch();
+            Some(geo)
+        }
+        None => None,
+    };
     let (ingest, writer) =
         IngestQueue::start_observed(store.clone(), config.ingest_queue, observers.into());
+    let ingest = ingest.with_geo(geo);
     let prices = Arc::new(Prices::new(store.clone()));
     let horizon = Arc::new(RetentionHorizon::new(store.clone(), config.retention_days));
     let recorder = crate::gateway::Recorder::start(

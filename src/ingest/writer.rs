@@ -53,6 +53,8 @@ pub struct IngestQueue {
     last_commit: Arc<LastCommit>,
     /// Tells the writer to take no more batches (see [`IngestQueue::close`]).
     closing: Arc<tokio::sync::Notify>,
+    /// Countries for the events that give an IP and none (`SIGHTLINE_GEOIP_DB`).
+    geo: Option<Arc<crate::geo::GeoIp>>,
 }
 
 /// When the most recently committed batch was committed (epoch ms, 0 before any) and
@@ -91,6 +93,7 @@ impl IngestQueue {
                 tx,
                 last_commit,
                 closing,
+                geo: None,
             },
             writer,
         )
@@ -103,8 +106,19 @@ impl IngestQueue {
         self.closing.notify_one();
     }
 
+    /// This queue, giving events with an IP and no country the country `geo` knows.
+    /// Every way in (the ingest API, OTLP, the gateway) submits here, so all get it,
+    /// and detection reads the countries too.
+    pub fn with_geo(mut self, geo: Option<Arc<crate::geo::GeoIp>>) -> IngestQueue {
+        self.geo = geo;
+        self
+    }
+
     /// Queues `write` and waits until it is committed.
-    pub async fn submit(&self, write: IngestWrite) -> Result<IngestWritten, SubmitError> {
+    pub async fn submit(&self, mut write: IngestWrite) -> Result<IngestWritten, SubmitError> {
+        if let Some(geo) = &self.geo {
+            geo.fill(&mut write);
+        }
         let (reply, answer) = oneshot::channel();
         self.tx
             .try_send(Job {

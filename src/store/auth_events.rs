@@ -53,8 +53,9 @@ impl Store {
         source: AuthSource,
         events: &[NewAuthEvent],
     ) -> Result<(), StoreError> {
+        let events = super::anonymize::all(self.ip_anonymize, events);
         let mut tx = self.begin_write().await?;
-        record_auth_events_in(&mut tx, source, events).await?;
+        record_auth_events_in(&mut tx, source, &events).await?;
         tx.commit().await?;
         Ok(())
     }

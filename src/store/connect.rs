@@ -104,7 +104,11 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(connect_error)?;
-        Ok(Store { pool, kind })
+        Ok(Store {
+            pool,
+            kind,
+            ip_anonymize: Default::default(),
+        })
     }
 
     /// Applies the migrations of this database that have not run yet.

@@ -3,7 +3,7 @@
 
 use super::{
     FeedbackOutcome, NewAuthEvent, NewFeedback, NewRequest, NewSpan, NewThreat, Store, StoreError,
-    auth_events, feedback, otlp_spans, requests, threats,
+    anonymize, auth_events, feedback, otlp_spans, requests, threats,
 };
 
 /// The valid events of one API call, ready to store.
@@ -83,12 +83,14 @@ impl Store {
                     .flatten()
             })
             .collect();
-        let all: Vec<&NewRequest> = group
+        // As stored: with the IP policy's form of each address.
+        let stored: Vec<std::borrow::Cow<'_, NewRequest>> = group
             .iter()
             .flat_map(|w| w.requests.iter())
             .zip(&merged)
-            .map(|(r, m)| m.as_ref().unwrap_or(r))
+            .map(|(r, m)| anonymize::one(self.ip_anonymize, m.as_ref().unwrap_or(r)))
             .collect();
+        let all: Vec<&NewRequest> = stored.iter().map(|r| r.as_ref()).collect();
         let fresh = requests::record_requests_in(&mut tx, &all, self.kind).await?;
         otlp_spans::count_pending_in(&mut tx, &spans, settled).await?;
         let mut written = Vec::with_capacity(group.len());
@@ -101,11 +103,12 @@ impl Store {
                 feedback,
             });
             offset += n;
-            threats::record_threats_in(&mut tx, &w.threats).await?;
+            threats::record_threats_in(&mut tx, &anonymize::all(self.ip_anonymize, &w.threats))
+                .await?;
             auth_events::record_auth_events_in(
                 &mut tx,
                 auth_events::AuthSource::Platform,
-                &w.auth_events,
+                &anonymize::all(self.ip_anonymize, &w.auth_events),
             )
             .await?;
         }

@@ -4,6 +4,7 @@
 //! money BIGINT micro-dollars, and placeholders are `$N`, which both databases accept.
 
 mod alerts;
+mod anonymize;
 mod api_keys;
 mod auth_events;
 mod connect;
@@ -60,6 +61,8 @@ pub const WRITER_LOCK: i64 = 0x5349_4748_544c_494e;
 pub struct Store {
     pool: AnyPool,
     kind: DbKind,
+    /// How client IPs are stored.
+    ip_anonymize: crate::privacy::IpAnonymize,
 }
 
 impl Store {

@@ -75,6 +75,7 @@ impl Store {
     /// `request_id` is already stored (or repeats an earlier row of the batch) is a
     /// duplicate and is counted nowhere, so retries are safe.
     pub async fn record_requests(&self, rows: &[NewRequest]) -> Result<Vec<bool>, StoreError> {
+        let rows = super::anonymize::all(self.ip_anonymize, rows);
         let mut tx = self.begin_write().await?;
         let refs: Vec<&NewRequest> = rows.iter().collect();
         let fresh = record_requests_in(&mut tx, &refs, self.kind).await?;

@@ -45,8 +45,9 @@ const OLD_SEVERITY_RANK: &str = "CASE threat_log.severity WHEN 'critical' THEN 4
 impl Store {
     /// Stores threats in one transaction; returns the id each was stored or folded into.
     pub async fn record_threats(&self, threats: &[NewThreat]) -> Result<Vec<i64>, StoreError> {
+        let threats = super::anonymize::all(self.ip_anonymize, threats);
         let mut tx = self.begin_write().await?;
-        let out = record_threats_in(&mut tx, threats).await?;
+        let out = record_threats_in(&mut tx, &threats).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -56,7 +57,15 @@ impl Store {
         &self,
         threats: &[(NewThreat, i64)],
     ) -> Result<Vec<i64>, StoreError> {
-        let counted: Vec<(&NewThreat, i64)> = threats.iter().map(|(t, n)| (t, *n)).collect();
+        let stored: Vec<std::borrow::Cow<'_, NewThreat>> = threats
+            .iter()
+            .map(|(t, _)| super::anonymize::one(self.ip_anonymize, t))
+            .collect();
+        let counted: Vec<(&NewThreat, i64)> = stored
+            .iter()
+            .zip(threats)
+            .map(|(t, (_, n))| (t.as_ref(), *n))
+            .collect();
         let mut tx = self.begin_write().await?;
         let out = record_threat_counts_in(&mut tx, &counted).await?;
         tx.commit().await?;

@@ -304,7 +304,9 @@ impl Store {
              WHERE source = 'sightline' AND event_type = 'login_failed' AND created_at >= $3 \
                AND (ip = $1 OR user_id = $2) AND (error IS NULL OR error <> 'throttled')",
         )
-        .bind(ip)
+        // Compared as stored: under `truncate` an address's network shares its count;
+        // under `drop` only the username's count (and this replica's memory) remain.
+        .bind(self.ip_anonymize.stored(Some(ip)))
         .bind(username)
         .bind(since)
         .fetch_one(&self.pool)
