@@ -112,8 +112,9 @@ pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
         started.elapsed().as_secs_f64(),
     );
     println!(
-        "{verb} as well {} OTLP span links, {} resolved threats, {} sessions, {} users, \
-         {} per-user rollup rows, {} resolved alerts and {} ratings",
+        "{verb} as well {} audit entries, {} OTLP span links, {} resolved threats, {} sessions, \
+         {} users, {} per-user rollup rows, {} resolved alerts and {} ratings",
+        report.audit,
         report.trace_spans,
         report.threats,
         report.sessions,
@@ -146,6 +147,18 @@ pub async fn create_admin(config: &Config, args: &CreateAdminArgs) -> Result<(),
     let hash = password::hash(&secret).await;
     let now = chrono::Utc::now().timestamp_millis();
     let (account, created) = store.upsert_account(username, &hash, role, now).await?;
+    let (action, detail) = if created {
+        (
+            "account.created",
+            serde_json::json!({ "role": account.role.as_str(), "generated_password": generated }),
+        )
+    } else {
+        (
+            "account.password_reset",
+            serde_json::json!({ "role": account.role.as_str() }),
+        )
+    };
+    crate::audit::record_cli(&store, action, Some(&account.username), Some(detail)).await;
     println!(
         "{} {} account {}",
         if created { "Created" } else { "Updated" },
@@ -173,6 +186,14 @@ pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Erro
             let (key, secret) = store
                 .create_api_key(name, &scopes, Some("cli"), now)
                 .await?;
+            let scope_names: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+            crate::audit::record_cli(
+                &store,
+                "api_key.created",
+                Some(&key.prefix),
+                Some(serde_json::json!({ "name": key.name, "scopes": scope_names })),
+            )
+            .await;
             println!(
                 "Created API key {} ({}) with scopes {}. It is shown only now:",
                 key.prefix,
@@ -203,7 +224,16 @@ pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Erro
             }
         }
         ApiKeyCommand::Revoke { key } => match store.revoke_api_key(&key, now).await? {
-            Some(k) => println!("Revoked API key {} ({})", k.prefix, k.name),
+            Some(k) => {
+                crate::audit::record_cli(
+                    &store,
+                    "api_key.revoked",
+                    Some(&k.prefix),
+                    Some(serde_json::json!({ "name": k.name })),
+                )
+                .await;
+                println!("Revoked API key {} ({})", k.prefix, k.name)
+            }
             None => {
                 return Err(Error::Usage(format!(
                     "no API key with id or prefix `{key}`"
@@ -283,6 +313,13 @@ pub async fn price(config: &Config, command: PriceCommand) -> Result<(), Error> 
             store
                 .set_model_price(model.trim(), price, chrono::Utc::now().timestamp_millis())
                 .await?;
+            crate::audit::record_cli(
+                &store,
+                "price.set",
+                Some(model.trim()),
+                Some(crate::audit::price_detail(&typed)),
+            )
+            .await;
             let optional = |name: &str, v: Option<f64>| {
                 v.map(|v| format!(", ${v}/1M {name} tokens"))
                     .unwrap_or_default()
@@ -299,6 +336,7 @@ pub async fn price(config: &Config, command: PriceCommand) -> Result<(), Error> 
             if !store.delete_model_price(&model).await? {
                 return Err(Error::Usage(format!("no price set for `{model}`")));
             }
+            crate::audit::record_cli(&store, "price.reset", Some(&model), None).await;
             println!("{model}: back to the built-in price");
         }
     }

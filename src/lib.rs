@@ -2,6 +2,7 @@
 // The OpenAPI document is one `json!` literal, deeper than the default limit allows.
 #![recursion_limit = "256"]
 
+pub mod audit;
 pub mod auth;
 pub mod cached;
 pub mod commands;

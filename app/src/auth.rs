@@ -42,6 +42,10 @@ pub struct CurrentUser {
     pub id: i64,
     pub username: String,
     pub role: Role,
+    /// The address the request came from, for the audit trail: server-side only,
+    /// never sent to the browser.
+    #[serde(skip)]
+    pub ip: Option<String>,
 }
 
 impl CurrentUser {

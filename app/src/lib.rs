@@ -4,6 +4,7 @@
 //! and delegate to it; the SQL lives in the server's store layer).
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod components;
 pub mod dto;

@@ -76,6 +76,7 @@ pub async fn session_user(store: &Store, session: &Session) -> Option<CurrentUse
             id: a.id,
             username: a.username,
             role: a.role,
+            ip: None,
         }),
         Ok(_) => {
             // The account was deleted or its password changed: the session is worth
@@ -142,7 +143,18 @@ pub async fn guard(State(store): State<Store>, mut request: Request, next: Next)
         }
         _ => {}
     }
-    if let Some(user) = user {
+    if let Some(mut user) = user {
+        user.ip = Some(super::client_ip(
+            request.headers(),
+            request
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+            request
+                .extensions()
+                .get::<super::TrustedProxies>()
+                .map_or(&[][..], |t| t.0.as_slice()),
+        ));
         request.extensions_mut().insert(user);
     }
     next.run(request).await

@@ -85,7 +85,9 @@ pub async fn open_session(
 /// `POST /logout`: ends the web session and goes to the login page.
 pub async fn logout(State(store): State<Store>, parts: Parts) -> Response {
     if let Some(session) = parts.extensions.get::<Session>() {
-        if let Some(user) = guard::session_user(&store, session).await {
+        if let Some(mut user) = guard::session_user(&store, session).await {
+            user.ip = Some(request_ip(&parts));
+            crate::audit::record(&store, &user, "signed_out", None, None).await;
             let now = chrono::Utc::now().timestamp_millis();
             if let Err(e) = throttle::signed_out(
                 &store,

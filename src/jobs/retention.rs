@@ -63,6 +63,8 @@ pub struct PruneReport {
     pub cutoff: i64,
     pub requests: u64,
     pub auth_events: u64,
+    /// Audit trail entries.
+    pub audit: u64,
     pub threats: u64,
     pub sessions: u64,
     pub users: u64,
@@ -81,6 +83,7 @@ impl PruneReport {
         let count = match what {
             Prunable::Requests => &mut self.requests,
             Prunable::AuthEvents => &mut self.auth_events,
+            Prunable::AuditLog => &mut self.audit,
             Prunable::TraceSpans => &mut self.trace_spans,
             Prunable::ResolvedThreats => &mut self.threats,
             Prunable::Sessions => &mut self.sessions,
@@ -170,6 +173,7 @@ pub async fn run_once(store: &Store, default_days: u32) -> Result<(), StoreError
         cutoff = report.cutoff,
         requests = report.requests,
         auth_events = report.auth_events,
+        audit = report.audit,
         trace_spans = report.trace_spans,
         threats = report.threats,
         sessions = report.sessions,

@@ -9,6 +9,7 @@ use std::future::Future;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use sightline_app::audit::AuditFilter;
 use sightline_app::export::{FeedbackFilter, SessionFilter};
 use sightline_app::requests::RequestFilter;
 use sightline_app::security::AuthFilter;
@@ -16,6 +17,7 @@ use sightline_app::threats::ThreatFilter;
 
 use sightline_app::requests::RequestSort;
 
+use super::audit::audit_filter_sql;
 use super::explorer::{SESSION_SELECT, session_from_row};
 use super::requests::{REQUEST_SELECT, request_from_row};
 use super::security::auth_filter_sql;
@@ -276,6 +278,29 @@ impl Store {
         self.export_rows(query, auth_event_cells, each).await
     }
 
+    /// Every audit entry `filter` matches (its page cursor aside), newest first.
+    pub async fn export_audit<F, Fut>(
+        &self,
+        filter: &AuditFilter,
+        each: F,
+    ) -> Result<u64, StoreError>
+    where
+        F: FnMut(Vec<String>) -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let (condition, binds) = audit_filter_sql(filter, 0);
+        let query = ExportQuery {
+            select:
+                "id AS entry_id, created_at AS entry_at, actor, actor_ip, action, target, detail"
+                    .to_owned(),
+            from: "audit_log",
+            condition,
+            binds,
+            order: PageOrder::Int("created_at"),
+        };
+        self.export_rows(query, audit_cells, each).await
+    }
+
     /// Reads `query`'s rows page by page and hands each, as cells, to `each` until it
     /// says stop. Each page is one statement on a connection taken from the pool and
     /// given back before `each` sees its rows.
@@ -426,6 +451,18 @@ fn auth_event_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
         text(row.try_get("user_agent")?),
         text(row.try_get("error")?),
         text(row.try_get("metadata")?),
+    ])
+}
+
+fn audit_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
+    Ok(vec![
+        row.try_get::<i64, _>("entry_id")?.to_string(),
+        instant(row.try_get("entry_at")?),
+        row.try_get("actor")?,
+        text(row.try_get("actor_ip")?),
+        row.try_get("action")?,
+        text(row.try_get("target")?),
+        text(row.try_get("detail")?),
     ])
 }
 

@@ -6,6 +6,7 @@
 mod alerts;
 mod anonymize;
 mod api_keys;
+mod audit;
 mod auth_events;
 mod connect;
 mod dashboard;
@@ -33,6 +34,7 @@ use sqlx::{AnyConnection, AnyPool};
 
 pub use alerts::{Alert, AlertState, NewAlert};
 pub use api_keys::{ApiKey, Scope, hash_key};
+pub use audit::{AUDIT_EXPORT_COLUMNS, NewAudit};
 pub use auth_events::{AuthSource, NewAuthEvent};
 pub use connect::{DbKind, StoreError, redact_url};
 pub use dashboard::{ModelUsage, TrafficBucket};

@@ -45,6 +45,8 @@ pub enum Prunable {
     Requests,
     /// Auth events created before the instant.
     AuthEvents,
+    /// Audit trail entries created before the instant.
+    AuditLog,
     /// Resolved threats, raised, last seen and resolved before the instant.
     ResolvedThreats,
     /// Sessions of the platform's users started and last seen before the instant.
@@ -74,9 +76,10 @@ enum Finder {
 }
 
 impl Prunable {
-    pub const ALL: [Prunable; 10] = [
+    pub const ALL: [Prunable; 11] = [
         Prunable::Requests,
         Prunable::AuthEvents,
+        Prunable::AuditLog,
         Prunable::TraceSpans,
         Prunable::ResolvedThreats,
         Prunable::Sessions,
@@ -91,6 +94,7 @@ impl Prunable {
         match self {
             Prunable::Requests => "request_log",
             Prunable::AuthEvents => "auth_event",
+            Prunable::AuditLog => "audit_log",
             Prunable::ResolvedThreats => "threat_log",
             Prunable::Sessions => "user_session",
             Prunable::Users => "tracked_user",
@@ -105,7 +109,10 @@ impl Prunable {
     /// index (a row is raised, started or first seen before it is last seen).
     fn expired(self) -> &'static str {
         match self {
-            Prunable::Requests | Prunable::AuthEvents | Prunable::TraceSpans => "created_at < $1",
+            Prunable::Requests
+            | Prunable::AuthEvents
+            | Prunable::AuditLog
+            | Prunable::TraceSpans => "created_at < $1",
             Prunable::ResolvedThreats => {
                 "resolved = TRUE AND created_at < $1 AND last_seen_at < $1 AND resolved_at < $1"
             }
@@ -120,7 +127,10 @@ impl Prunable {
 
     fn finder(self) -> Finder {
         match self {
-            Prunable::Requests | Prunable::AuthEvents | Prunable::TraceSpans => Finder::Oldest {
+            Prunable::Requests
+            | Prunable::AuthEvents
+            | Prunable::AuditLog
+            | Prunable::TraceSpans => Finder::Oldest {
                 order: "created_at",
             },
             Prunable::HourlyUserRollups | Prunable::DailyUserRollups => Finder::Oldest {

@@ -17,6 +17,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::future::{Either, ready};
+use sightline_app::audit::AuditFilter;
 use sightline_app::export::{FeedbackFilter, FeedbackQuery, SessionFilter, SessionQuery};
 use sightline_app::requests::{RequestFilter, RequestQuery};
 use sightline_app::security::{AuthFilter, SecurityQuery};
@@ -30,8 +31,8 @@ use super::api_auth::Reader;
 use super::api_error::ApiError;
 use super::csv;
 use crate::store::{
-    AUTH_EVENT_EXPORT_COLUMNS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS,
-    SESSION_EXPORT_COLUMNS, Store, StoreError, THREAT_EXPORT_COLUMNS,
+    AUDIT_EXPORT_COLUMNS, AUTH_EVENT_EXPORT_COLUMNS, FEEDBACK_EXPORT_COLUMNS,
+    REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, Store, StoreError, THREAT_EXPORT_COLUMNS,
 };
 
 pub fn router() -> Router<AppState> {
@@ -83,6 +84,8 @@ enum Export {
     Feedback(FeedbackFilter),
     Sessions(SessionFilter),
     AuthEvents(AuthFilter),
+    /// Admins' sessions and read keys only.
+    Audit(AuditFilter),
 }
 
 impl Export {
@@ -141,10 +144,11 @@ impl Export {
             }
             .resolve_export(now)
             .map(Export::AuthEvents),
+            "audit.csv" => audit_filter(params, now).map(Export::Audit),
             other => {
                 return Err(ApiError::NotFound(format!(
                     "no export `{other}`: use requests.csv, threats.csv, feedback.csv, \
-                     sessions.csv or auth_events.csv"
+                     sessions.csv, auth_events.csv or audit.csv"
                 )));
             }
         };
@@ -158,6 +162,7 @@ impl Export {
             Export::Feedback(_) => "feedback",
             Export::Sessions(_) => "sessions",
             Export::AuthEvents(_) => "auth-events",
+            Export::Audit(_) => "audit",
         }
     }
 
@@ -168,18 +173,41 @@ impl Export {
             Export::Feedback(_) => FEEDBACK_EXPORT_COLUMNS,
             Export::Sessions(_) => SESSION_EXPORT_COLUMNS,
             Export::AuthEvents(_) => AUTH_EVENT_EXPORT_COLUMNS,
+            Export::Audit(_) => AUDIT_EXPORT_COLUMNS,
         }
     }
 }
 
+/// The audit export's filter: `action`, `actor`, `since` and `until` (epoch ms, a date
+/// or an RFC 3339 time, within the bounds of every instant).
+fn audit_filter(params: &HashMap<String, String>, now: i64) -> Result<AuditFilter, String> {
+    use sightline_app::query::{Edge, optional_instant};
+    AuditFilter {
+        action: params.get("action").cloned(),
+        actor: params.get("actor").cloned(),
+        since: optional_instant("since", &params.get("since").cloned(), Edge::Start, now)?,
+        until: optional_instant("until", &params.get("until").cloned(), Edge::End, now)?,
+        before_id: None,
+    }
+    .validated()
+}
+
 async fn export(
     State(state): State<AppState>,
-    _reader: Reader,
+    reader: Reader,
     Path(file): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let now = chrono::Utc::now();
     let export = Export::parse(&file, &params, now.timestamp_millis())?;
+    if let (Export::Audit(_), Reader::Account(user)) = (&export, &reader)
+        && !user.is_admin()
+    {
+        return Err(ApiError::Forbidden(format!(
+            "{} is a viewer: the audit log needs the admin role",
+            user.username
+        )));
+    }
     let filename = format!(
         "sightline-{}-{}.csv",
         export.name(),
@@ -229,6 +257,7 @@ async fn write_csv(store: Store, export: Export, tx: mpsc::Sender<Result<Bytes, 
         Export::Feedback(f) => store.export_feedback(f, &mut each).await,
         Export::Sessions(f) => store.export_sessions(f, &mut each).await,
         Export::AuthEvents(f) => store.export_auth_events(f, &mut each).await,
+        Export::Audit(f) => store.export_audit(f, &mut each).await,
     };
     match result {
         Ok(rows) => {

@@ -453,7 +453,14 @@ mod tests {
                 "{path} is in the OpenAPI document but not routed"
             );
         }
-        for file in ["requests", "threats", "feedback", "sessions", "auth_events"] {
+        for file in [
+            "requests",
+            "threats",
+            "feedback",
+            "sessions",
+            "auth_events",
+            "audit",
+        ] {
             assert!(
                 doc["paths"][format!("/api/v1/export/{file}.csv")]["get"].is_object(),
                 "{file}.csv"
@@ -531,6 +538,7 @@ mod tests {
             names("auth_events"),
             ["range", "start", "end", "type", "user", "ip"]
         );
+        assert_eq!(names("audit"), ["action", "actor", "since", "until"]);
 
         // The keys of SPEC §6, as the report serialises them.
         let report = &doc["components"]["schemas"]["DashboardReport"];

@@ -122,6 +122,7 @@ impl Backend for StoreBackend {
             id: account.id,
             username: account.username,
             role: account.role,
+            ip: Some(attempt.ip.clone()),
         };
         let expires_at = now.saturating_add(self.session_lifetime_ms);
         crate::auth::open_session(session, &user, &stamp, expires_at)
@@ -131,6 +132,7 @@ impl Backend for StoreBackend {
                 BackendError::Unavailable(RETRY_SHORTLY.into())
             })?;
         tracing::info!(username = %user.username, role = %user.role, "signed in");
+        crate::audit::record(&self.store, &user, "signed_in", None, None).await;
         Ok(user)
     }
 
@@ -163,6 +165,18 @@ impl Backend for StoreBackend {
             .set_threat_state(selection, resolve, &user.username, now)
             .await?;
         tracing::info!(username = %user.username, resolve, changed, "threat state changed");
+        crate::audit::record(
+            &self.store,
+            user,
+            if resolve {
+                "threats.resolved"
+            } else {
+                "threats.reopened"
+            },
+            None,
+            Some(serde_json::json!({ "changed": changed, "selection": selection })),
+        )
+        .await;
         Ok(changed)
     }
 

@@ -5,6 +5,7 @@
 mod common;
 
 mod accounts;
+mod audit;
 mod dashboard_api;
 mod detection;
 mod durability;

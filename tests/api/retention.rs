@@ -91,12 +91,13 @@ storage_test!(
         );
 
         // 13 requests in batches of 5 (5, 5, 3), then 1 auth event (1), then one empty
-        // batch for each of the 8 other kinds (span links among them): twelve transactions.
+        // batch for each of the 9 other kinds (span links and the audit trail among
+        // them): thirteen transactions.
         let report = retention::prune(&db.store, cutoff, quick()).await.unwrap();
         assert_eq!(
             report,
             PruneReport {
-                batches: 12,
+                batches: 13,
                 ..expected
             }
         );
@@ -126,7 +127,7 @@ storage_test!(
         let again = retention::prune(&db.store, cutoff, quick()).await.unwrap();
         assert_eq!(
             (again.requests, again.auth_events, again.batches),
-            (0, 0, 10)
+            (0, 0, 11)
         );
     }
 );

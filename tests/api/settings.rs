@@ -4,8 +4,7 @@
 
 use crate::common;
 
-use common::{Browser, PASSWORD, TestServer, account};
-use serde::de::DeserializeOwned;
+use common::{Browser, PASSWORD, TestServer, account, call};
 use sightline::store::Scope;
 use sightline_app::auth::Role;
 use sightline_app::settings::{
@@ -18,19 +17,6 @@ async fn signed_in(server: &TestServer, username: &str) -> Browser {
     let r = browser.login(username, PASSWORD).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.body);
     browser
-}
-
-/// Calls a server function that must succeed and decodes its reply.
-async fn call<T: DeserializeOwned>(
-    browser: &mut Browser,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> T {
-    let r = browser
-        .post_form(&format!("/api/ui/{endpoint}"), form)
-        .await;
-    assert_eq!(r.status.as_u16(), 200, "{endpoint} {form:?}: {}", r.body);
-    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {}", r.body))
 }
 
 /// Calls a server function that must fail with `status` and a message containing `message`.

@@ -202,3 +202,16 @@ pub async fn set_retention(days: String) -> Result<Retention, ServerFnError> {
         .await
         .map_err(super::backend::fail)
 }
+
+/// A page of the audit trail, newest first. Admins only.
+#[server(prefix = "/api/ui", endpoint = "admin/audit", input = leptos::server_fn::codec::Json)]
+pub async fn load_audit(
+    filter: crate::audit::AuditFilter,
+) -> Result<crate::audit::AuditPage, ServerFnError> {
+    super::backend::require_admin()?;
+    let filter = filter.validated().map_err(invalid)?;
+    super::backend::backend()?
+        .audit(&filter)
+        .await
+        .map_err(super::backend::fail)
+}

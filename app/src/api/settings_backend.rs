@@ -13,6 +13,12 @@ pub trait SettingsBackend: Send + Sync + 'static {
     /// Every API key, newest first.
     async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, BackendError>;
 
+    /// A page of the audit trail `filter` matches, newest first.
+    async fn audit(
+        &self,
+        filter: &crate::audit::AuditFilter,
+    ) -> Result<crate::audit::AuditPage, BackendError>;
+
     /// Creates a key with `scopes` (`ingest`, `read`), recording `admin` as its creator.
     async fn create_api_key(
         &self,

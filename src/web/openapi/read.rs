@@ -6,12 +6,13 @@
 //! `FeedbackQuery`, `SessionQuery`) and the columns those of the store's exports.
 
 use serde_json::{Map, Value, json};
+use sightline_app::audit::AUDIT_ACTIONS;
 use sightline_app::requests::{RequestSort, StatusClass};
 use sightline_app::threats::{SEVERITIES, THREAT_TYPES};
 
 use crate::store::{
-    AUTH_EVENT_EXPORT_COLUMNS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS,
-    SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,
+    AUDIT_EXPORT_COLUMNS, AUTH_EVENT_EXPORT_COLUMNS, FEEDBACK_EXPORT_COLUMNS,
+    REQUEST_EXPORT_COLUMNS, SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,
 };
 
 /// Who may call a read endpoint: a key with the `read` scope, or a browser session.
@@ -253,6 +254,31 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
             "The tracked platform's auth events (newest first), as the security view counts them; not Sightline's own sign-ins.",
             AUTH_EVENT_EXPORT_COLUMNS,
             super::security::export_params(),
+        ),
+        (
+            "audit",
+            "The audit trail (newest first): admin actions and Sightline's own sign-ins and sign-outs, with who (`cli` for the command line), when, from where, what and on what; `detail` is JSON. A signed-in session must be an admin's.",
+            AUDIT_EXPORT_COLUMNS,
+            vec![
+                query(
+                    "action",
+                    "Action.",
+                    enumeration(&AUDIT_ACTIONS.map(|(a, _)| a)),
+                ),
+                query(
+                    "actor",
+                    "Username (exact, at most 255 characters), or `cli`.",
+                    text(),
+                ),
+                query("since", &format!("Created at or after. {INSTANT}"), text()),
+                query(
+                    "until",
+                    &format!(
+                        "Created before (exclusive; a date counts as the whole day), after `since`. {INSTANT}"
+                    ),
+                    text(),
+                ),
+            ],
         ),
     ];
     files

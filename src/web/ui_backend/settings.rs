@@ -1,12 +1,16 @@
 //! The settings page's part of the backend: API keys, accounts, prices, retention.
 
 use sightline_app::api::{BackendError, SettingsBackend};
+use sightline_app::audit::{AuditFilter, AuditPage};
 use sightline_app::auth::{CurrentUser, Role};
 use sightline_app::settings::{
     AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention, UsdPrices,
 };
 
+use serde_json::json;
+
 use super::StoreBackend;
+use crate::audit;
 use crate::auth::{password, throttle};
 use crate::pricing::{ModelPrice, merged_prices};
 use crate::store::{Account, AccountRefusal, ApiKey, Scope};
@@ -66,6 +70,15 @@ impl SettingsBackend for StoreBackend {
             .create_api_key(name, &scopes, Some(&admin.username), now())
             .await?;
         tracing::info!(username = %admin.username, prefix = %key.prefix, "API key created");
+        let scope_names: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+        audit::record(
+            &self.store,
+            admin,
+            "api_key.created",
+            Some(&key.prefix),
+            Some(json!({ "name": key.name, "scopes": scope_names })),
+        )
+        .await;
         Ok(NewApiKey {
             key: key_row(key),
             secret,
@@ -83,7 +96,19 @@ impl SettingsBackend for StoreBackend {
             .await?
             .ok_or_else(|| BackendError::NotFound(format!("no API key with id {id}")))?;
         tracing::info!(username = %admin.username, prefix = %key.prefix, "API key revoked");
+        audit::record(
+            &self.store,
+            admin,
+            "api_key.revoked",
+            Some(&key.prefix),
+            Some(json!({ "name": key.name })),
+        )
+        .await;
         Ok(key_row(key))
+    }
+
+    async fn audit(&self, filter: &AuditFilter) -> Result<AuditPage, BackendError> {
+        Ok(self.store.audit_page(filter).await?)
     }
 
     async fn accounts(&self) -> Result<Vec<AccountRow>, BackendError> {
@@ -113,6 +138,14 @@ impl SettingsBackend for StoreBackend {
                 BackendError::Invalid(format!("an account named `{username}` already exists"))
             })?;
         tracing::info!(username = %admin.username, account = %account.username, role = %role, "account created");
+        audit::record(
+            &self.store,
+            admin,
+            "account.created",
+            Some(&account.username),
+            Some(json!({ "role": role.as_str(), "generated_password": generated })),
+        )
+        .await;
         Ok(NewAccount {
             account: account_row(account),
             generated_password: generated.then_some(secret),
@@ -136,6 +169,14 @@ impl SettingsBackend for StoreBackend {
             .await?
             .map_err(|r| refused(r, id, "demoted"))?;
         tracing::info!(username = %admin.username, account = %account.username, role = %role, "account role changed");
+        audit::record(
+            &self.store,
+            admin,
+            "account.role_changed",
+            Some(&account.username),
+            Some(json!({ "role": role.as_str() })),
+        )
+        .await;
         Ok(account_row(account))
     }
 
@@ -151,6 +192,14 @@ impl SettingsBackend for StoreBackend {
             .await?
             .map_err(|r| refused(r, id, "deleted"))?;
         tracing::info!(username = %admin.username, account = %account.username, "account deleted");
+        audit::record(
+            &self.store,
+            admin,
+            "account.deleted",
+            Some(&account.username),
+            None,
+        )
+        .await;
         Ok(())
     }
 
@@ -184,6 +233,14 @@ impl SettingsBackend for StoreBackend {
         )
         .await?;
         tracing::info!(username = %admin.username, account = %account.username, "password reset");
+        audit::record(
+            &self.store,
+            admin,
+            "account.password_reset",
+            Some(&account.username),
+            None,
+        )
+        .await;
         Ok(PasswordReset {
             account: account_row(account),
             password: secret,
@@ -216,6 +273,14 @@ impl SettingsBackend for StoreBackend {
         self.store.set_model_price(model, price, now()).await?;
         self.prices.invalidate();
         tracing::info!(username = %admin.username, model, ?prices, "model price set");
+        audit::record(
+            &self.store,
+            admin,
+            "price.set",
+            Some(model),
+            Some(audit::price_detail(&prices)),
+        )
+        .await;
         Ok(())
     }
 
@@ -227,6 +292,7 @@ impl SettingsBackend for StoreBackend {
         }
         self.prices.invalidate();
         tracing::info!(username = %admin.username, model, "model price reset");
+        audit::record(&self.store, admin, "price.reset", Some(model), None).await;
         Ok(())
     }
 
@@ -253,6 +319,14 @@ impl SettingsBackend for StoreBackend {
         // The next ingest batch is judged by the new retention.
         self.horizon.invalidate();
         tracing::info!(username = %admin.username, days, "retention set");
+        audit::record(
+            &self.store,
+            admin,
+            "retention.set",
+            None,
+            Some(json!({ "days": days })),
+        )
+        .await;
         self.retention().await
     }
 }

@@ -62,3 +62,16 @@ pub async fn account(db: &TestDb, username: &str, role: sightline_app::auth::Rol
         .await
         .unwrap();
 }
+
+/// Calls a server function that must succeed (200) and decodes its reply.
+pub async fn call<T: serde::de::DeserializeOwned>(
+    browser: &mut Browser,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> T {
+    let r = browser
+        .post_form(&format!("/api/ui/{endpoint}"), form)
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{endpoint} {form:?}: {}", r.body);
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {}", r.body))
+}

@@ -1,8 +1,10 @@
 //! `/settings`: API keys (everyone sees them, admins create and revoke), dashboard
-//! accounts (admins only), the model price table and the retention of raw requests.
+//! accounts (admins only), the model price table, the retention of raw requests and the
+//! audit log (admins only).
 //! Each section loads its own data and loads it again after one of its actions.
 
 mod accounts;
+mod audit;
 mod keys;
 mod prices;
 mod retention;
@@ -34,6 +36,7 @@ pub fn SettingsPage() -> impl IntoView {
                         {admin.then(|| view! { <accounts::AccountsSection my_id /> })}
                         <prices::PricesSection admin />
                         <retention::RetentionSection admin />
+                        {admin.then(|| view! { <audit::AuditSection /> })}
                     }
                 })}
             </Suspense>
