@@ -113,14 +113,17 @@ pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
     );
     println!(
         "{verb} as well {} OTLP span links, {} resolved threats, {} sessions, {} users, \
-         {} per-user rollup rows, {} resolved alerts and {} ratings",
+         {} per-user rollup rows, {} resolved alerts, {} ratings, {} error-group rollup rows \
+         and {} error groups",
         report.trace_spans,
         report.threats,
         report.sessions,
         report.users,
         report.user_rollups,
         report.alerts,
-        report.ratings
+        report.ratings,
+        report.error_rollups,
+        report.error_groups
     );
     store.close().await;
     Ok(())
