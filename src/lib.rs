@@ -11,6 +11,7 @@ pub mod demo;
 pub mod detect;
 pub mod endpoints;
 pub mod error;
+pub mod errors;
 pub mod gateway;
 pub mod ingest;
 pub mod jobs;

@@ -101,6 +101,7 @@ impl Export {
                     country: get("country"),
                     text: get("q"),
                     session: get("session"),
+                    error_group: get("error_group"),
                     since: get("since"),
                     until: get("until"),
                     sort: get("sort"),

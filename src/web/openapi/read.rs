@@ -190,6 +190,11 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
                 ),
                 query("session", "Client-given session id (exact).", text()),
                 query(
+                    "error_group",
+                    "An error group's fingerprint, as `GET /api/v1/errors` gives it (16 hex digits, or `other`).",
+                    json!({ "type": "string", "pattern": "^([0-9a-f]{16}|other)$" }),
+                ),
+                query(
                     "since",
                     &format!(
                         "Created at or after (the later of this and the range's start). {INSTANT}"
