@@ -325,20 +325,8 @@ async fn the_endpoints_view_on_postgres() {
 /// (no tokens or cost per endpoint, no histograms): migrating fills both, equal to a
 /// rebuild.
 async fn migration_0011_fills_what_came_before(backend: Backend) {
-    let db = TestDb::unmigrated(backend).await;
-    let mut migrator = match backend {
-        Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
-        Backend::Postgres => sqlx::migrate!("migrations/postgres"),
-    };
-    migrator.migrations = migrator
-        .migrations
-        .iter()
-        .filter(|m| m.version < 11)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
+    let db = TestDb::migrated_before(backend, 11).await;
     let mut conn = db.connection().await;
-    migrator.run(&mut conn).await.unwrap();
 
     let t = 1_767_225_600_000 + 90 * MIN; // 01:30 on a UTC day
     let rows = [
