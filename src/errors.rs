@@ -76,6 +76,70 @@ async fn all_rows(store: &Store, r: &TimeRange) -> Result<Vec<ErrorGroupRow>, St
         .collect())
 }
 
+/// The header of `errors.csv`, one name per cell of [`export`]'s rows.
+pub const ERROR_EXPORT_COLUMNS: &[&str] = &[
+    "fingerprint",
+    "pattern",
+    "example",
+    "requests",
+    "first_seen_at",
+    "last_seen_at",
+    "group_first_seen_at",
+    "is_new",
+    "statuses",
+    "endpoints",
+];
+
+/// `504:2 500:1`, and `+N` when more are left out.
+fn shares_cell<K: std::fmt::Display>(shares: &[Share<K>], more: usize) -> String {
+    let mut cell = shares
+        .iter()
+        .map(|s| format!("{}:{}", s.key, s.requests))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if more > 0 {
+        cell.push_str(&format!(" +{more}"));
+    }
+    cell
+}
+
+/// Every group of `range` by `sort` (not only the listed ones), as the cells of
+/// [`ERROR_EXPORT_COLUMNS`], handed to `each` until it says stop; returns the rows.
+pub async fn export<F, Fut>(
+    store: &Store,
+    range: &TimeRange,
+    sort: ErrorSort,
+    mut each: F,
+) -> Result<u64, StoreError>
+where
+    F: FnMut(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut rows = all_rows(store, range).await?;
+    sort_rows(&mut rows, sort);
+    let instant = sightline_app::format::rfc3339;
+    let mut sent = 0;
+    for g in rows {
+        let cells = vec![
+            g.fingerprint,
+            g.pattern,
+            g.example,
+            g.requests.to_string(),
+            instant(g.first_seen_at),
+            instant(g.last_seen_at),
+            instant(g.group_first_seen_at),
+            g.is_new.to_string(),
+            shares_cell(&g.statuses, g.more_statuses),
+            shares_cell(&g.endpoints, g.more_endpoints),
+        ];
+        if !each(cells).await {
+            break;
+        }
+        sent += 1;
+    }
+    Ok(sent)
+}
+
 /// The groups of `range` by `sort`; at most `limit` listed (and [`MAX_LISTED`]).
 pub async fn report(
     store: &Store,

@@ -58,6 +58,13 @@ test('the errors view groups messages, sorts, follows the range, drills down and
   await expect(page).toHaveURL(/\/errors\?range=7d&sort=last_seen$/);
   await expect(row(widget).getByTestId('error-count')).toHaveText('3');
 
+  // The view's export: every group of the range, in the view's order.
+  const [groups] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+  expect(groups.suggestedFilename()).toMatch(/^sightline-errors-\d{8}-\d{4}\.csv$/);
+  const exported = fs.readFileSync((await groups.path())!, 'utf8').split('\r\n');
+  expect(exported[0]).toBe('fingerprint,pattern,example,requests,first_seen_at,last_seen_at,group_first_seen_at,is_new,statuses,endpoints');
+  expect(exported.find((l) => l.startsWith(`${fingerprint(widget)},`))).toContain(`,3,`);
+
   // The group's requests in the explorer, and their export.
   await row(widget).getByTestId('error-requests').click();
   await expect(page).toHaveURL(new RegExp(`/requests\\?range=all&error_group=${fingerprint(widget)}&since=\\d+&until=\\d+$`));

@@ -175,6 +175,24 @@ async fn the_view_shows_the_fixture(backend: Backend) {
         .collect();
     ids.sort_unstable();
     assert_eq!(ids, ["t1", "t2", "t3"], "{csv}");
+    // The view's own export: every group, in its order.
+    let csv = get_text(
+        &server,
+        &read,
+        "/api/v1/export/errors.csv?range=24h&sort=last_seen",
+    )
+    .await;
+    let at = sightline_app::format::rfc3339;
+    assert_eq!(
+        csv.split("\r\n").collect::<Vec<_>>(),
+        [
+            "fingerprint,pattern,example,requests,first_seen_at,last_seen_at,group_first_seen_at,is_new,statuses,endpoints".to_string(),
+            format!("{no_message},HTTP 503 (no error message),HTTP 503 (no error message),1,{},{},{},true,503:1,/v1/models:1", at(b + 2 * MIN), at(b + 2 * MIN), at(b + 2 * MIN)),
+            format!("{timeout},{TIMEOUT},timeout after 3012 ms for user 'bob',3,{},{},{},true,504:2 500:1,/v1/chat:2 /v1/embeddings:1", at(a), at(b + MIN), at(a)),
+            format!("{rate},{RATE},rate limited: retry in 20s,1,{},{},{},false,429:1,/v1/chat:1", at(b), at(b), at(h0 - 3 * DAY)),
+            String::new(),
+        ]
+    );
     let (status, body) = get(
         &server,
         &read,

@@ -22,13 +22,22 @@ struct ErrorsQuery {
 impl ErrorsQuery {
     /// The view's URL with this range and `sort`.
     fn href(&self, sort: &str) -> String {
+        self.at("/errors", Some(sort))
+    }
+
+    /// The CSV export of every group of the range, in the view's order.
+    fn export_href(&self) -> String {
+        self.at("/api/v1/export/errors.csv", self.sort.as_deref())
+    }
+
+    fn at(&self, path: &str, sort: Option<&str>) -> String {
         href(
-            "/errors",
+            path,
             &[
                 ("range", self.range.as_deref()),
                 ("start", self.start.as_deref()),
                 ("end", self.end.as_deref()),
-                ("sort", Some(sort)),
+                ("sort", sort),
             ],
         )
     }
@@ -100,6 +109,8 @@ fn ErrorsView(report: ErrorsReport, query: ErrorsQuery) -> impl IntoView {
     }
     let sort = r.sort;
     let (start, end) = (r.start, r.end);
+    let export = query.export_href();
+    let shown = format!("{} groups shown", r.groups.len());
     let caption = format!(
         "{} error groups, {} failed requests in all, by {} (most first){}",
         r.groups.len(),
@@ -124,6 +135,13 @@ fn ErrorsView(report: ErrorsReport, query: ErrorsQuery) -> impl IntoView {
     view! {
         {summary}
         <section class="card full table-card" data-testid="errors-card" aria-label="Error groups">
+            <div class="table-toolbar">
+                <span class="muted" data-testid="errors-shown">{shown}</span>
+                // `rel="external"`: a download, not a page of the app's router.
+                <a class="button export-csv" href=export download data-testid="export-csv" rel="external">
+                    "Export CSV"
+                </a>
+            </div>
             <div class="table-scroll">
                 <table class="table errors-table" data-testid="errors-table">
                     <caption class="sr-only">{caption}</caption>

@@ -32,6 +32,14 @@ pub fn errors_path(error_reply: &Value) -> Value {
     path
 }
 
+/// The parameters of `errors.csv`: the view's.
+pub fn export_params(error_reply: &Value) -> Vec<Value> {
+    errors_path(error_reply)["get"]["parameters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// `ErrorsReport` and `ErrorGroupRow`.
 pub fn errors_schemas() -> Map<String, Value> {
     let int = || json!({ "type": "integer" });

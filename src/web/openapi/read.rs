@@ -259,6 +259,12 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
             AUTH_EVENT_EXPORT_COLUMNS,
             super::security::export_params(),
         ),
+        (
+            "errors",
+            "The errors view's groups of the range, every one of them (not only the 100 listed), by the sort; `statuses` and `endpoints` are the top three as `key:requests` separated by spaces, `+N` for the rest.",
+            crate::errors::ERROR_EXPORT_COLUMNS,
+            super::errors::export_params(error_reply),
+        ),
     ];
     files
         .into_iter()
