@@ -71,9 +71,10 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // Hex ids: `0x…`, or eight or more hex digits with a digit among them (so a word
         // like "deadbeef" or "accededface" stays).
         rule(r"\b0[xX][0-9a-fA-F]+\b", |_| "<hex>".into()),
-        rule(r"\b[0-9a-fA-F]{8,}\b", |c| {
-            if has_digit(&c[0]) {
-                "<hex>".into()
+        // (After `_` too: `key_3fa9c2d1`.)
+        rule(r"(^|[^0-9A-Za-z])([0-9a-fA-F]{8,})\b", |c| {
+            if has_digit(&c[2]) {
+                format!("{}<hex>", &c[1])
             } else {
                 c[0].to_string()
             }
@@ -88,7 +89,11 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
                 t.to_string()
             }
         }),
-        rule(r"\d+(?:\.\d+)*", |_| "<n>".into()),
+        // Numbers, but not the digits of a name (`e2e`, `utf8`, `http2`, `/v1/`): a run of
+        // digits right after a letter or digit stays.
+        rule(r"(^|[^A-Za-z0-9])\d+(?:\.\d+)*", |c| {
+            format!("{}<n>", &c[1])
+        }),
         rule(r"\s+", |_| " ".into()),
     ]
 });
@@ -166,6 +171,7 @@ mod tests {
             ),
             ("trace 9f86d081884c7d65 lost", "trace <hex> lost"),
             ("segfault at 0x7ffd5e8c", "segfault at <hex>"),
+            ("key sl_3fa9c2d1 is revoked", "key sl_<hex> is revoked"),
             (
                 "quota exceeded for alice@example.com",
                 "quota exceeded for <email>",
@@ -183,6 +189,10 @@ mod tests {
                 "can't parse <str> at line <n>",
             ),
             ("connection reset by peer", "connection reset by peer"),
+            (
+                "e2e check of utf8 on /v1/chat over http2 failed 3 times",
+                "e2e check of utf8 on /v1/chat over http2 failed <n> times",
+            ),
             ("deadbeef is not hex to us", "deadbeef is not hex to us"),
         ];
         for (message, key) in cases {
