@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::api::{error_of, get, get_json, get_text, ingest, key, pick};
+use common::api::{assert_read_rules, error_of, get, get_json, get_text, ingest, key, pick};
 use common::fixture::request;
 use common::{Backend, TestDb, TestServer};
 use serde_json::{Value, json};
@@ -208,21 +208,15 @@ async fn the_view_shows_the_fixture(backend: Backend) {
     );
 
     // Bad input and keys, as the endpoints view.
-    let (status, body) = get(&server, &read, "/api/v1/errors?sort=newest").await;
-    assert_eq!(
-        (status, error_of(&body)),
-        (
-            400,
-            "sort `newest` is unknown: use count or last_seen".to_owned()
-        )
-    );
-    let (status, body) = get(&server, &read, "/api/v1/errors?range=2w").await;
-    assert_eq!(status, 400, "{body}");
-    assert!(error_of(&body).contains("range"), "{body}");
-    let (status, _) = get(&server, &ingest_key, "/api/v1/errors").await;
-    assert_eq!(status, 403);
-    let (status, _) = get(&server, "sl_not_a_key", "/api/v1/errors").await;
-    assert_eq!(status, 401);
+    assert_read_rules(
+        &server,
+        &read,
+        &ingest_key,
+        "/api/v1/errors",
+        "newest",
+        "sort `newest` is unknown: use count or last_seen",
+    )
+    .await;
 
     // The stored groups, and a rebuild makes the same error tables.
     let mut conn = db.connection().await;
