@@ -113,7 +113,8 @@ pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
     );
     println!(
         "{verb} as well {} audit entries, {} OTLP span links, {} resolved threats, {} sessions, \
-         {} users, {} per-user rollup rows, {} resolved alerts and {} ratings",
+         {} users, {} per-user rollup rows, {} resolved alerts, {} ratings, {} error-group \
+         rollup rows and {} error groups",
         report.audit,
         report.trace_spans,
         report.threats,
@@ -121,7 +122,9 @@ pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
         report.users,
         report.user_rollups,
         report.alerts,
-        report.ratings
+        report.ratings,
+        report.error_rollups,
+        report.error_groups
     );
     store.close().await;
     Ok(())

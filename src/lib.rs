@@ -12,6 +12,7 @@ pub mod demo;
 pub mod detect;
 pub mod endpoints;
 pub mod error;
+pub mod errors;
 pub mod gateway;
 pub mod geo;
 pub mod ingest;

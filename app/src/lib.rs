@@ -9,6 +9,7 @@ pub mod auth;
 pub mod components;
 pub mod dto;
 pub mod endpoints;
+pub mod errors;
 pub mod export;
 pub mod format;
 pub mod pages;
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::login::LoginPage />
                     <Route path=StaticSegment("threats") view=pages::threats::ThreatsPage />
                     <Route path=StaticSegment("endpoints") view=pages::endpoints::EndpointsPage />
+                    <Route path=StaticSegment("errors") view=pages::errors::ErrorsPage />
                     <Route path=StaticSegment("settings") view=pages::settings::SettingsPage />
                     <Route path=StaticSegment("requests") view=pages::requests::RequestsPage />
                     // Rendered whole, so an unknown request answers 404.

@@ -143,6 +143,8 @@ pub struct RequestFilter {
     pub text: Option<String>,
     /// The client-given session (`session_id`), exactly.
     pub session: Option<String>,
+    /// The error group (its fingerprint, as the errors view links it), exactly.
+    pub error_group: Option<String>,
     pub sort: RequestSort,
 }
 
@@ -339,6 +341,8 @@ pub struct RequestQuery {
     pub text: Option<String>,
     /// A client-given session id.
     pub session: Option<String>,
+    /// An error group's fingerprint (`error_group=`).
+    pub error_group: Option<String>,
     /// Epoch ms bounds within the range (at or after, before): an inferred session's
     /// span, as its drill-down links carry it.
     pub since: Option<String>,
@@ -379,6 +383,16 @@ impl RequestQuery {
             }
             Some(c) => return Err(format!("country `{c}` is not a two-letter code")),
         };
+        let error_group = match param(&self.error_group) {
+            None => None,
+            Some(g) if crate::errors::is_fingerprint(&g) => Some(g),
+            Some(g) => {
+                return Err(format!(
+                    "error_group `{}` is not a group: 16 hex digits or `other`",
+                    g.chars().take(40).collect::<String>()
+                ));
+            }
+        };
         let sort = match param(&self.sort) {
             None => RequestSort::Time,
             Some(s) => RequestSort::parse(&s)
@@ -403,6 +417,7 @@ impl RequestQuery {
                 country,
                 text: param(&self.text).map(|s| s.chars().take(100).collect()),
                 session: param(&self.session),
+                error_group,
                 sort,
             },
             after,
@@ -434,6 +449,7 @@ mod tests {
             country: Some("de".into()),
             text: Some(" timeout ".into()),
             session: Some(" sess-A ".into()),
+            error_group: Some("9f86d081884c7d65".into()),
             since: None,
             until: Some("1795372000000".into()),
             sort: Some("latency".into()),
@@ -452,6 +468,7 @@ mod tests {
                 country: Some("DE".into()),
                 text: Some("timeout".into()),
                 session: Some("sess-A".into()),
+                error_group: Some("9f86d081884c7d65".into()),
                 sort: RequestSort::Latency,
             }
         );

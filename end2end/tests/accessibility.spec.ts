@@ -69,6 +69,7 @@ const SIGNED_IN: [string, (page: Page) => Promise<void>][] = [
   ['/users/user-0', nothing],
   ['/threats?state=all', async (page) => { await expect(page.getByTestId('threat-row').first()).toBeVisible(); }],
   ['/settings', async (page) => { await expect(page.getByTestId('settings').locator('section').first()).toBeVisible(); }],
+  ['/errors', async (page) => { await expect(page.getByTestId('errors-table')).toBeVisible(); }],
 ];
 
 for (const scheme of ['light', 'dark'] as const) {

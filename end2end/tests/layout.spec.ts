@@ -14,6 +14,7 @@ const PAGES: [string, (page: Page) => Promise<void>][] = [
   ['/settings', async (page) => { await expect(page.getByTestId('settings').locator('section').first()).toBeVisible(); }],
   ['/endpoints', async (page) => { await expect(page.getByTestId('endpoints-table')).toBeVisible(); }],
   ['/security', async (page) => { await expect(page.getByTestId('card-security-summary')).toBeVisible(); }],
+  ['/errors', async (page) => { await expect(page.getByTestId('errors-table')).toBeVisible(); }],
 ];
 
 /** How far the document is wider than the window (0 when nothing scrolls sideways). */
@@ -94,6 +95,7 @@ for (const width of [390, 800, 1024, 1280, 1440, 1920]) {
     await expect(page.getByTestId('card-summary')).toBeVisible();
     await expect(page.getByTestId('card-alerts')).toBeVisible();
     await expect(page.getByTestId('card-sign-ins')).toBeVisible();
+    await expect(page.getByTestId('top-errors-table')).toBeVisible();
     const { columns, rows } = await gridRows(page);
     const holes = rows.filter((r) => r.covered !== columns);
     expect(holes, `${columns} columns; rows: ${JSON.stringify(rows, null, 1)}`).toEqual([]);

@@ -276,6 +276,75 @@ impl Generator {
         }
     }
 
+    /// A failed request's message, with the variable parts real platforms put in them
+    /// (numbers, ids, quoted values, addresses), so the errors view has groups to show.
+    fn error_message(
+        &mut self,
+        status: i32,
+        t: i64,
+        model: Option<&str>,
+        user: Option<&str>,
+    ) -> String {
+        let in_incident = self
+            .incident
+            .is_some_and(|(from, until)| (from..until).contains(&t));
+        let d = &mut self.dice;
+        let model = model.unwrap_or("gpt-4o-mini");
+        match status {
+            400 if d.chance(0.5) => format!(
+                "invalid_request_error: max_tokens {} exceeds the limit of {} for '{model}'",
+                d.between(4_100, 40_000),
+                [4_096, 8_192, 16_384][d.between(0, 3) as usize]
+            ),
+            401 => format!(
+                "invalid_api_key: Incorrect API key provided: sk-{}",
+                d.hex(24)
+            ),
+            403 => format!(
+                "permission_denied: key sl_{} cannot use the model '{model}'",
+                d.hex(8)
+            ),
+            404 => format!("not_found: file-{} does not exist", d.hex(24)),
+            413 => format!(
+                "request_too_large: {} tokens exceed the maximum context length of 128000",
+                d.between(128_001, 400_000)
+            ),
+            422 => format!(
+                "unprocessable_entity: 'temperature' must be between 0 and 2, got {}.{}",
+                d.between(2, 9),
+                d.between(0, 10)
+            ),
+            429 => format!(
+                "rate_limit_exceeded: {} requests per minute for user '{}', retry after {}s",
+                [60, 120, 600][d.between(0, 3) as usize],
+                user.unwrap_or("anonymous"),
+                d.between(1, 60)
+            ),
+            500 if d.chance(0.4) => format!(
+                "internal_error: database pool exhausted after {} ms (request {})",
+                d.between(5_000, 30_000),
+                d.uuid_v7(t)
+            ),
+            502 | 503 if in_incident => format!(
+                "upstream_unavailable: provider region {} degraded, request {} shed",
+                ["us-east-1", "eu-west-1"][d.between(0, 2) as usize],
+                d.uuid_v7(t)
+            ),
+            502 => format!(
+                "bad_gateway: upstream {}.{}.{}.{}:443 returned an invalid response",
+                d.between(10, 200),
+                d.between(0, 255),
+                d.between(0, 255),
+                d.between(1, 255)
+            ),
+            504 => format!(
+                "gateway_timeout: upstream did not answer within {} ms",
+                d.between(30_000, 60_000)
+            ),
+            _ => catalog::error_text(status).to_string(),
+        }
+    }
+
     fn status_at(&mut self, t: i64) -> i32 {
         match self.incident {
             Some((from, until)) if (from..until).contains(&t) && self.dice.chance(0.3) => {
@@ -380,6 +449,7 @@ impl Generator {
             ),
         };
         let request_id = self.dice.uuid_v7(t);
+        let error = (!ok).then(|| self.error_message(status, t, model, user_id.as_deref()));
         let row = NewRequest {
             request_id: request_id.clone(),
             created_at: t,
@@ -406,7 +476,7 @@ impl Generator {
             user_agent: Some(user_agent.to_string()),
             request_bytes: Some(prompt_tokens * 4 + 180),
             response_bytes: Some(if ok { completion_tokens * 4 + 320 } else { 160 }),
-            error: (!ok).then(|| catalog::error_text(status).to_string()),
+            error,
             metadata: None,
         };
 

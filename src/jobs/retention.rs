@@ -9,6 +9,8 @@
 //! | sessions | last seen more than one inactivity gap (30 min) before the cutoff |
 //! | platform users | last seen before the cutoff |
 //! | per-user rollups | hourly: before the cutoff and the 7-day range's previous period; daily: before the cutoff and the 3-month range's previous period |
+//! | error-group rollups | as the per-user rollups |
+//! | error groups (pattern, example) | last seen before the cutoff and the 3-month range's previous period, once no rollup row counts them |
 //! | resolved alerts | fired and resolved before the cutoff |
 //! | ratings | created and last changed before the cutoff |
 //!
@@ -74,6 +76,10 @@ pub struct PruneReport {
     pub ratings: u64,
     /// Span links of OTLP exports (`otlp_span`).
     pub trace_spans: u64,
+    /// Hourly and daily rows of the error-group rollup.
+    pub error_rollups: u64,
+    /// Error groups (`error_group`).
+    pub error_groups: u64,
     /// Write transactions it took.
     pub batches: u64,
 }
@@ -91,6 +97,8 @@ impl PruneReport {
             Prunable::HourlyUserRollups | Prunable::DailyUserRollups => &mut self.user_rollups,
             Prunable::ResolvedAlerts => &mut self.alerts,
             Prunable::Ratings => &mut self.ratings,
+            Prunable::HourlyErrorRollups | Prunable::DailyErrorRollups => &mut self.error_rollups,
+            Prunable::ErrorGroups => &mut self.error_groups,
         };
         *count += rows;
     }
@@ -102,8 +110,12 @@ pub fn pruned_before(what: Prunable, cutoff: i64, now: i64) -> i64 {
     let compared_from = |kind| TimeRange::preset(kind, now).previous().start;
     match what {
         Prunable::Sessions => cutoff - SESSION_GAP_MS,
-        Prunable::HourlyUserRollups => cutoff.min(compared_from(RangeKind::Week)),
-        Prunable::DailyUserRollups => cutoff.min(compared_from(RangeKind::Quarter)),
+        Prunable::HourlyUserRollups | Prunable::HourlyErrorRollups => {
+            cutoff.min(compared_from(RangeKind::Week))
+        }
+        Prunable::DailyUserRollups | Prunable::DailyErrorRollups | Prunable::ErrorGroups => {
+            cutoff.min(compared_from(RangeKind::Quarter))
+        }
         _ => cutoff,
     }
 }
@@ -179,6 +191,8 @@ pub async fn run_once(store: &Store, default_days: u32) -> Result<(), StoreError
         sessions = report.sessions,
         users = report.users,
         user_rollups = report.user_rollups,
+        error_rollups = report.error_rollups,
+        error_groups = report.error_groups,
         alerts = report.alerts,
         ratings = report.ratings,
         batches = report.batches,

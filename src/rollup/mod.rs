@@ -24,10 +24,13 @@
 //! | endpoints: p50/p95/p99 | `rollup_endpoint_latency` (merged histograms per endpoint) |
 //! | provider calls | `rollup_service`, `rollup_service_latency` |
 //! | security: auth events per type, failures, signups per day | `rollup_auth` (from `auth_event`, [`auth`]) |
+//! | errors: groups, counts, first/last seen, statuses, endpoints | `rollup_error`, `error_group` ([`errors`], keys from [`error_message`]) |
 //!
 //! Threats and alerts are few and de-duplicated; their cards read their own tables.
 
 pub mod auth;
+pub mod error_message;
+pub mod errors;
 pub mod histogram;
 pub mod sessions;
 

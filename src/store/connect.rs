@@ -119,6 +119,7 @@ impl Store {
         };
         migrator.run(&self.pool).await?;
         self.backfill_dimension_latency().await?;
+        self.backfill_error_groups().await?;
         Ok(())
     }
 }

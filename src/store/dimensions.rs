@@ -178,7 +178,7 @@ impl Store {
 }
 
 /// Decodes rows by column name.
-fn decode<T>(rows: &[sqlx::any::AnyRow]) -> Result<Vec<T>, StoreError>
+pub(super) fn decode<T>(rows: &[sqlx::any::AnyRow]) -> Result<Vec<T>, StoreError>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
 {

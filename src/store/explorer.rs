@@ -242,6 +242,7 @@ pub(super) fn filter_sql(filter: &RequestFilter, kind: DbKind) -> (String, Vec<B
         ("user_id", &filter.user),
         ("country", &filter.country),
         ("session_id", &filter.session),
+        ("error_group", &filter.error_group),
     ] {
         if let Some(v) = value {
             let p = next(Bind::Text(v.clone()), &mut binds);

@@ -2,8 +2,6 @@
 //! migration 0011 added, from the raw requests stored before it. Their bins come from
 //! the ingest's own code (`RollupDelta`), so they are exactly what a rebuild makes.
 
-use sqlx::Row;
-
 use super::dimensions::Dimension;
 use super::rollups::write_dimension_latency;
 use super::{NewRequest, Store, StoreError};
@@ -21,28 +19,16 @@ impl Store {
     /// the next start). Returns how many raw requests were read.
     pub(super) async fn backfill_dimension_latency(&self) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;
-        let pending: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(PENDING_KEY)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if pending.is_none() {
+        if !super::settings::fill_pending(&mut tx, PENDING_KEY).await? {
             return Ok(0);
         }
         let mut done = 0u64;
-        let mut after = i64::MIN;
+        let mut pages = super::requests::RequestPages::new("", "TRUE");
         loop {
-            let sql = format!(
-                "SELECT id, {} FROM request_log WHERE id > $1 ORDER BY id LIMIT $2",
-                super::requests::REQUEST_SELECT
-            );
-            let rows = sqlx::query(&sql)
-                .bind(after)
-                .bind(PAGE)
-                .fetch_all(&mut *tx)
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get("id")?;
+            let rows = pages.next(&mut tx, PAGE).await?;
+            if rows.is_empty() {
+                break;
+            }
             let mut delta = RollupDelta::default();
             for row in &rows {
                 let request: NewRequest = super::requests::request_from_row(row)?;
@@ -52,10 +38,7 @@ impl Store {
             write_dimension_latency(&mut tx, Dimension::Service, &delta.service_latency).await?;
             done += rows.len() as u64;
         }
-        sqlx::query("DELETE FROM settings WHERE key = $1")
-            .bind(PENDING_KEY)
-            .execute(&mut *tx)
-            .await?;
+        super::settings::fill_done(&mut tx, PENDING_KEY).await?;
         tx.commit().await?;
         if done > 0 {
             tracing::info!(

@@ -11,6 +11,8 @@ mod auth_events;
 mod connect;
 mod dashboard;
 mod dimensions;
+mod error_groups;
+mod error_report;
 mod explorer;
 mod export;
 mod feedback;
@@ -39,6 +41,7 @@ pub use auth_events::{AuthSource, NewAuthEvent};
 pub use connect::{DbKind, StoreError, redact_url};
 pub use dashboard::{ModelUsage, TrafficBucket};
 pub use dimensions::{Dimension, DimensionTotals};
+pub use error_report::{ErrorGroupPart, ErrorGroupTotals, ErrorPart};
 pub use export::{
     AUTH_EVENT_EXPORT_COLUMNS, EXPORT_PAGE_ROWS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS,
     SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,

@@ -88,7 +88,8 @@ impl Store {
     pub async fn insert_raw_requests(&self, rows: &[NewRequest]) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;
         let refs: Vec<&NewRequest> = rows.iter().collect();
-        let fresh = insert_new(&mut tx, &refs, self.kind).await?;
+        let no_groups = vec![None; refs.len()];
+        let fresh = insert_new(&mut tx, &refs, &no_groups, self.kind).await?;
         tx.commit().await?;
         Ok(fresh.iter().filter(|f| **f).count() as u64)
     }
@@ -139,7 +140,8 @@ pub(super) async fn record_requests_in(
     rows: &[&NewRequest],
     kind: DbKind,
 ) -> Result<Vec<bool>, StoreError> {
-    let fresh = insert_new(conn, rows, kind).await?;
+    let groups = super::error_groups::assign_groups_in(conn, rows).await?;
+    let fresh = insert_new(conn, rows, &groups, kind).await?;
     let new_rows: Vec<&NewRequest> = rows
         .iter()
         .zip(&fresh)
@@ -147,27 +149,39 @@ pub(super) async fn record_requests_in(
         .map(|(r, _)| *r)
         .collect();
     super::rollups::apply_requests(conn, &new_rows).await?;
+    let grouped: Vec<(&NewRequest, &str)> = rows
+        .iter()
+        .zip(&fresh)
+        .zip(&groups)
+        .filter_map(|((r, f), g)| (*f).then_some((*r, g.as_deref()?)))
+        .collect();
+    super::error_groups::apply_error_groups_in(conn, &grouped).await?;
     Ok(fresh)
 }
 
-/// Inserts the rows whose `request_id` is not stored yet; says which rows were new.
+/// Inserts the rows whose `request_id` is not stored yet, each with its error group
+/// (`groups`, in the same order); says which rows were new.
 async fn insert_new(
     conn: &mut AnyConnection,
     rows: &[&NewRequest],
+    groups: &[Option<String>],
     kind: DbKind,
 ) -> Result<Vec<bool>, StoreError> {
     let mut inserted: HashSet<String> = HashSet::new();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for (chunk, chunk_groups) in rows
+        .chunks(ROWS_PER_STATEMENT)
+        .zip(groups.chunks(ROWS_PER_STATEMENT))
+    {
         let sql = format!(
-            "INSERT INTO request_log ({REQUEST_COLUMNS}) VALUES {} \
+            "INSERT INTO request_log ({REQUEST_COLUMNS}, error_group) VALUES {} \
              ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
-            values_placeholders(conn, chunk.len(), REQUEST_COLUMN_COUNT)
+            values_placeholders(conn, chunk.len(), REQUEST_COLUMN_COUNT + 1)
         );
         // sqlx's Any driver declares a NULL f64 (`ttft_ms`) as float4 on PostgreSQL; a
         // cached statement would then reject a later non-NULL float8, so PostgreSQL
         // prepares this statement afresh each time.
         let mut query = sqlx::query(&sql).persistent(kind == DbKind::Sqlite);
-        for r in chunk {
+        for (r, group) in chunk.iter().zip(chunk_groups) {
             query = query
                 .bind(&r.request_id)
                 .bind(r.created_at)
@@ -195,7 +209,8 @@ async fn insert_new(
                 .bind(&r.metadata)
                 .bind(r.cache_read_tokens)
                 .bind(r.cache_write_tokens)
-                .bind(r.reasoning_tokens);
+                .bind(r.reasoning_tokens)
+                .bind(group.as_deref());
         }
         for row in query.fetch_all(&mut *conn).await? {
             inserted.insert(row.try_get(0)?);
@@ -206,6 +221,44 @@ async fn insert_new(
         .iter()
         .map(|r| inserted.remove(&r.request_id))
         .collect())
+}
+
+/// Stored request rows in arrival (id) order, a page at a time: what a rebuild or a
+/// one-time fill walks through. Each row has `id`, the [`REQUEST_SELECT`] columns and
+/// any `extra` ones.
+pub(super) struct RequestPages {
+    sql: String,
+    after: i64,
+}
+
+impl RequestPages {
+    /// The rows matching `condition` (SQL on `request_log`'s columns).
+    pub(super) fn new(extra: &str, condition: &str) -> RequestPages {
+        RequestPages {
+            sql: format!(
+                "SELECT id, {extra}{REQUEST_SELECT} FROM request_log \
+                 WHERE ({condition}) AND id > $1 ORDER BY id LIMIT $2"
+            ),
+            after: i64::MIN,
+        }
+    }
+
+    /// The next `limit` rows; empty once all have been read.
+    pub(super) async fn next(
+        &mut self,
+        conn: &mut AnyConnection,
+        limit: i64,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let rows = sqlx::query(&self.sql)
+            .bind(self.after)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+        if let Some(last) = rows.last() {
+            self.after = last.try_get("id")?;
+        }
+        Ok(rows)
+    }
 }
 
 /// A stored request row (selected with [`REQUEST_SELECT`]) back as a [`NewRequest`].

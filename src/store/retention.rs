@@ -63,6 +63,13 @@ pub enum Prunable {
     Ratings,
     /// Span links of OTLP exports (the parent/child rule), created before the instant.
     TraceSpans,
+    /// Hourly error-group rollup rows of buckets before the instant.
+    HourlyErrorRollups,
+    /// Daily error-group rollup rows of buckets before the instant.
+    DailyErrorRollups,
+    /// Error groups last seen before the instant that no rollup row counts any more
+    /// (with them goes their example message).
+    ErrorGroups,
 }
 
 /// How the rows of a kind are found.
@@ -76,7 +83,7 @@ enum Finder {
 }
 
 impl Prunable {
-    pub const ALL: [Prunable; 11] = [
+    pub const ALL: [Prunable; 14] = [
         Prunable::Requests,
         Prunable::AuthEvents,
         Prunable::AuditLog,
@@ -88,6 +95,10 @@ impl Prunable {
         Prunable::DailyUserRollups,
         Prunable::ResolvedAlerts,
         Prunable::Ratings,
+        // After the rollups: a group goes once none of its rows is left.
+        Prunable::HourlyErrorRollups,
+        Prunable::DailyErrorRollups,
+        Prunable::ErrorGroups,
     ];
 
     fn table(self) -> &'static str {
@@ -102,6 +113,8 @@ impl Prunable {
             Prunable::ResolvedAlerts => "alerts",
             Prunable::Ratings => "feedback_log",
             Prunable::TraceSpans => "otlp_span",
+            Prunable::HourlyErrorRollups | Prunable::DailyErrorRollups => "rollup_error",
+            Prunable::ErrorGroups => "error_group",
         }
     }
 
@@ -118,8 +131,16 @@ impl Prunable {
             }
             Prunable::Sessions => "started_at < $1 AND last_seen_at < $1",
             Prunable::Users => "first_seen_at < $1 AND last_seen_at < $1",
-            Prunable::HourlyUserRollups => "bucket_ms = 3600000 AND bucket_start < $1",
-            Prunable::DailyUserRollups => "bucket_ms = 86400000 AND bucket_start < $1",
+            Prunable::HourlyUserRollups | Prunable::HourlyErrorRollups => {
+                "bucket_ms = 3600000 AND bucket_start < $1"
+            }
+            Prunable::DailyUserRollups | Prunable::DailyErrorRollups => {
+                "bucket_ms = 86400000 AND bucket_start < $1"
+            }
+            Prunable::ErrorGroups => {
+                "last_seen_at < $1 AND NOT EXISTS \
+                 (SELECT 1 FROM rollup_error r WHERE r.fingerprint = error_group.fingerprint)"
+            }
             Prunable::ResolvedAlerts => "state = 'resolved' AND fired_at < $1 AND resolved_at < $1",
             Prunable::Ratings => "created_at < $1 AND updated_at < $1",
         }
@@ -133,11 +154,18 @@ impl Prunable {
             | Prunable::TraceSpans => Finder::Oldest {
                 order: "created_at",
             },
-            Prunable::HourlyUserRollups | Prunable::DailyUserRollups => Finder::Oldest {
+            Prunable::HourlyUserRollups
+            | Prunable::DailyUserRollups
+            | Prunable::HourlyErrorRollups
+            | Prunable::DailyErrorRollups => Finder::Oldest {
                 order: "bucket_start",
             },
             Prunable::Users => Finder::Keyset {
                 key: "user_id",
+                text_key: true,
+            },
+            Prunable::ErrorGroups => Finder::Keyset {
+                key: "fingerprint",
                 text_key: true,
             },
             _ => Finder::Keyset {
@@ -153,6 +181,9 @@ impl Prunable {
             Finder::Keyset { key, .. } => key,
             Finder::Oldest { .. } if self.table() == "rollup_user" => {
                 "bucket_ms, bucket_start, user_id"
+            }
+            Finder::Oldest { .. } if self.table() == "rollup_error" => {
+                "bucket_ms, bucket_start, fingerprint, endpoint, status_code"
             }
             Finder::Oldest { .. } => "id",
         }

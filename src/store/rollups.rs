@@ -14,7 +14,7 @@ use crate::rollup::{Bucket, RollupDelta, SUM_CAP, Sums};
 use crate::store::NewRequest;
 
 /// Most values bound in one statement: below SQLite's (32 766) and PostgreSQL's (65 535) limits.
-const MAX_BINDS: usize = 16_000;
+pub(super) const MAX_BINDS: usize = 16_000;
 
 /// A key column's value.
 pub(super) enum Key {
@@ -705,7 +705,7 @@ async fn refresh_latency_quantiles(
 
 /// Tables derived from `request_log` (and `feedback_log`, `auth_event`), each with its columns but
 /// the surrogate id: emptied and recomputed by a rebuild, compared by tests.
-pub const DERIVED_TABLES: [(&str, &[&str]); 16] = [
+pub const DERIVED_TABLES: [(&str, &[&str]); 18] = [
     (
         "rollup_latency_quantiles",
         &["bucket_ms", "bucket_start", "p50_bin", "p95_bin", "p99_bin"],
@@ -820,6 +820,29 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 16] = [
             "event_type",
             "events",
             "failures",
+        ],
+    ),
+    (
+        "rollup_error",
+        &[
+            "bucket_ms",
+            "bucket_start",
+            "fingerprint",
+            "endpoint",
+            "status_code",
+            "requests",
+            "first_seen_at",
+            "last_seen_at",
+        ],
+    ),
+    (
+        "error_group",
+        &[
+            "fingerprint",
+            "pattern",
+            "example",
+            "first_seen_at",
+            "last_seen_at",
         ],
     ),
     (
@@ -948,19 +971,12 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let mut done = 0u64;
-        let mut after = i64::MIN;
+        let mut pages = super::requests::RequestPages::new("", "TRUE");
         loop {
-            let sql = format!(
-                "SELECT id, {} FROM request_log WHERE id > $1 ORDER BY id LIMIT $2",
-                super::requests::REQUEST_SELECT
-            );
-            let rows = sqlx::query(&sql)
-                .bind(after)
-                .bind(PAGE)
-                .fetch_all(&mut *tx)
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get("id")?;
+            let rows = pages.next(&mut tx, PAGE).await?;
+            if rows.is_empty() {
+                break;
+            }
             let requests = rows
                 .iter()
                 .map(super::requests::request_from_row)
@@ -977,6 +993,7 @@ impl Store {
             add_feedback_rating(&mut tx, row.try_get(0)?, row.try_get(1)?, 1).await?;
         }
         super::auth_events::rebuild_auth_rollup_in(&mut tx).await?;
+        super::error_groups::rebuild_error_groups_in(&mut tx).await?;
         tx.commit().await?;
         Ok(done)
     }

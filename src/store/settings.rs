@@ -1,6 +1,6 @@
 //! `model_price` and `settings`: what admins change in the settings page.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError, map_rows};
 use crate::pricing::ModelPrice;
@@ -9,6 +9,25 @@ use crate::pricing::ModelPrice;
 const RETENTION_DAYS: &str = "retention_days";
 /// The `settings` key of the instant raw requests were ever pruned up to.
 const PRUNED_BEFORE: &str = "requests_pruned_before";
+
+/// Whether a migration left the one-time fill `key` for the server to do (after it,
+/// in Rust: see `Store::migrate`).
+pub(super) async fn fill_pending(conn: &mut AnyConnection, key: &str) -> Result<bool, StoreError> {
+    let pending: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(pending.is_some())
+}
+
+/// Marks the one-time fill `key` done, in the transaction that did it.
+pub(super) async fn fill_done(conn: &mut AnyConnection, key: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM settings WHERE key = $1")
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
 
 impl Store {
     /// The prices set in the settings, overriding the built-in table.

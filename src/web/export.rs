@@ -1,4 +1,4 @@
-//! `GET /api/v1/export/{requests|threats|feedback|sessions|auth_events}.csv?…`: every row a list
+//! `GET /api/v1/export/{requests|threats|feedback|sessions|auth_events|errors}.csv?…`: every row a list
 //! view's filter matches, as CSV, for a signed-in browser session or a key with the
 //! `read` scope. The rows are streamed: a task reads them from the store and sends
 //! CSV in chunks through a small bounded channel to the response body, so memory stays
@@ -18,7 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::future::{Either, ready};
 use sightline_app::audit::AuditFilter;
+use sightline_app::errors::ErrorSort;
 use sightline_app::export::{FeedbackFilter, FeedbackQuery, SessionFilter, SessionQuery};
+use sightline_app::range::TimeRange;
 use sightline_app::requests::{RequestFilter, RequestQuery};
 use sightline_app::security::{AuthFilter, SecurityQuery};
 use sightline_app::threats::{ThreatFilter, ThreatQuery};
@@ -86,6 +88,8 @@ enum Export {
     AuthEvents(AuthFilter),
     /// Admins' sessions and read keys only.
     Audit(AuditFilter),
+    /// The errors view's groups of a range, by its sort.
+    Errors(TimeRange, ErrorSort),
 }
 
 impl Export {
@@ -104,6 +108,7 @@ impl Export {
                     country: get("country"),
                     text: get("q"),
                     session: get("session"),
+                    error_group: get("error_group"),
                     since: get("since"),
                     until: get("until"),
                     sort: get("sort"),
@@ -145,10 +150,17 @@ impl Export {
             .resolve_export(now)
             .map(Export::AuthEvents),
             "audit.csv" => audit_filter(params, now).map(Export::Audit),
+            "errors.csv" => TimeRange::from_query(
+                get("range").as_deref(),
+                get("start").as_deref(),
+                get("end").as_deref(),
+                now,
+            )
+            .and_then(|range| Ok(Export::Errors(range, ErrorSort::from_param(&get("sort"))?))),
             other => {
                 return Err(ApiError::NotFound(format!(
                     "no export `{other}`: use requests.csv, threats.csv, feedback.csv, \
-                     sessions.csv, auth_events.csv or audit.csv"
+                     sessions.csv, auth_events.csv, errors.csv or audit.csv"
                 )));
             }
         };
@@ -163,6 +175,7 @@ impl Export {
             Export::Sessions(_) => "sessions",
             Export::AuthEvents(_) => "auth-events",
             Export::Audit(_) => "audit",
+            Export::Errors(..) => "errors",
         }
     }
 
@@ -174,6 +187,7 @@ impl Export {
             Export::Sessions(_) => SESSION_EXPORT_COLUMNS,
             Export::AuthEvents(_) => AUTH_EVENT_EXPORT_COLUMNS,
             Export::Audit(_) => AUDIT_EXPORT_COLUMNS,
+            Export::Errors(..) => crate::errors::ERROR_EXPORT_COLUMNS,
         }
     }
 }
@@ -258,6 +272,7 @@ async fn write_csv(store: Store, export: Export, tx: mpsc::Sender<Result<Bytes, 
         Export::Sessions(f) => store.export_sessions(f, &mut each).await,
         Export::AuthEvents(f) => store.export_auth_events(f, &mut each).await,
         Export::Audit(f) => store.export_audit(f, &mut each).await,
+        Export::Errors(range, sort) => crate::errors::export(&store, range, *sort, &mut each).await,
     };
     match result {
         Ok(rows) => {

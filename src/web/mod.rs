@@ -9,6 +9,7 @@ pub mod body_limit;
 mod browser_policy;
 pub mod csv;
 mod dashboard_api;
+mod errors_api;
 mod export;
 mod health;
 pub mod ingest_api;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .merge(small(dashboard_api::router()))
         .merge(small(alerts_api::router()))
         .merge(small(security_api::router()))
+        .merge(small(errors_api::router()))
         .merge(small(monitoring::router()))
         .merge(small(export::router()))
         .merge(small(openapi::router()))

@@ -5,6 +5,7 @@
 //! read endpoints (dashboard, CSV export) are described in [`read`].
 
 mod endpoints;
+mod errors;
 mod read;
 mod security;
 
@@ -239,6 +240,7 @@ pub fn spec() -> Value {
             "/api/v1/alerts": read::alerts_path(&error_reply),
             "/api/v1/security": security::security_path(&error_reply),
             "/api/v1/endpoints": endpoints::endpoints_path(&error_reply),
+            "/api/v1/errors": errors::errors_path(&error_reply),
             "/api/v1/health": {
                 "get": {
                     "summary": "The server's health: database, rows, ingest queue, active users",
@@ -308,6 +310,7 @@ pub fn spec() -> Value {
         schemas.extend(read::dashboard_schemas());
         schemas.extend(security::security_schemas());
         schemas.extend(endpoints::endpoints_schemas());
+        schemas.extend(errors::errors_schemas());
     }
     doc
 }
@@ -350,6 +353,7 @@ mod tests {
         include_str!("dashboard_api.rs"),
         include_str!("alerts_api.rs"),
         include_str!("security_api.rs"),
+        include_str!("errors_api.rs"),
         include_str!("monitoring.rs"),
         include_str!("export.rs"),
         include_str!("openapi.rs"),
@@ -417,6 +421,7 @@ mod tests {
             "/api/v1/dashboard",
             "/api/v1/alerts",
             "/api/v1/security",
+            "/api/v1/errors",
             "/api/v1/health",
             "/api/v1/export/{file}",
             "/v1/traces",
@@ -524,8 +529,18 @@ mod tests {
         assert_eq!(
             names("requests"),
             [
-                "range", "status", "model", "endpoint", "user", "country", "q", "session", "since",
-                "until", "sort"
+                "range",
+                "status",
+                "model",
+                "endpoint",
+                "user",
+                "country",
+                "q",
+                "session",
+                "error_group",
+                "since",
+                "until",
+                "sort"
             ]
         );
         assert_eq!(

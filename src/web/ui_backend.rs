@@ -83,6 +83,16 @@ impl Backend for StoreBackend {
         Ok(crate::endpoints::report(&self.store, range, sort, endpoint, now).await?)
     }
 
+    async fn errors(
+        &self,
+        range: &TimeRange,
+        sort: sightline_app::errors::ErrorSort,
+        limit: usize,
+        now: i64,
+    ) -> Result<sightline_app::errors::ErrorsReport, BackendError> {
+        Ok(crate::errors::report(&self.store, range, sort, limit, now).await?)
+    }
+
     async fn login(
         &self,
         request: &Parts,

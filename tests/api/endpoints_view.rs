@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::api::{error_of, get, get_json, ingest, key, pick};
+use common::api::{assert_read_rules, get_json, ingest, key, pick};
 use common::{Backend, TestDb, TestServer};
 use serde_json::{Value, json};
 use sightline::store::Scope;
@@ -213,21 +213,15 @@ async fn the_view_shows_the_fixture(backend: Backend) {
     assert_eq!(dashboard["topEndpoints"], r["endpoints"]);
 
     // Bad input and keys.
-    let (status, body) = get(&server, &read, "/api/v1/endpoints?range=24h&sort=slowest").await;
-    assert_eq!(
-        (status, error_of(&body)),
-        (
-            400,
-            "sort `slowest` is unknown: use volume, errors, p95 or cost".to_owned()
-        )
-    );
-    let (status, body) = get(&server, &read, "/api/v1/endpoints?range=2w").await;
-    assert_eq!(status, 400, "{body}");
-    assert!(error_of(&body).contains("range"), "{body}");
-    let (status, _) = get(&server, &ingest_key, "/api/v1/endpoints").await;
-    assert_eq!(status, 403);
-    let (status, _) = get(&server, "sl_not_a_key", "/api/v1/endpoints").await;
-    assert_eq!(status, 401);
+    assert_read_rules(
+        &server,
+        &read,
+        &ingest_key,
+        "/api/v1/endpoints",
+        "slowest",
+        "sort `slowest` is unknown: use volume, errors, p95 or cost",
+    )
+    .await;
 
     // The rollups equal a recomputation from the raw rows, and a rebuild.
     let mut conn = db.connection().await;
@@ -325,20 +319,8 @@ async fn the_endpoints_view_on_postgres() {
 /// (no tokens or cost per endpoint, no histograms): migrating fills both, equal to a
 /// rebuild.
 async fn migration_0011_fills_what_came_before(backend: Backend) {
-    let db = TestDb::unmigrated(backend).await;
-    let mut migrator = match backend {
-        Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
-        Backend::Postgres => sqlx::migrate!("migrations/postgres"),
-    };
-    migrator.migrations = migrator
-        .migrations
-        .iter()
-        .filter(|m| m.version < 11)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
+    let db = TestDb::migrated_before(backend, 11).await;
     let mut conn = db.connection().await;
-    migrator.run(&mut conn).await.unwrap();
 
     let t = 1_767_225_600_000 + 90 * MIN; // 01:30 on a UTC day
     let rows = [

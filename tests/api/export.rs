@@ -318,7 +318,7 @@ storage_test!(exports_need_a_session_or_a_read_key, |db| async move {
         (
             "/api/v1/export/users.csv",
             404,
-            "no export `users.csv`: use requests.csv, threats.csv, feedback.csv, sessions.csv, auth_events.csv or audit.csv",
+            "no export `users.csv`: use requests.csv, threats.csv, feedback.csv, sessions.csv, auth_events.csv, errors.csv or audit.csv",
         ),
     ] {
         let (got, _, _, body) = get(&server, path, bearer(&read)).await;

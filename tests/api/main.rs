@@ -10,6 +10,7 @@ mod dashboard_api;
 mod detection;
 mod durability;
 mod endpoints_view;
+mod errors_view;
 mod export;
 mod gateway;
 mod geo;

@@ -28,6 +28,15 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
         now: i64,
     ) -> Result<crate::endpoints::EndpointsReport, BackendError>;
 
+    /// The error groups of `range` by `sort`, at most `limit` listed.
+    async fn errors(
+        &self,
+        range: &TimeRange,
+        sort: crate::errors::ErrorSort,
+        limit: usize,
+        now: i64,
+    ) -> Result<crate::errors::ErrorsReport, BackendError>;
+
     /// Checks the password (with throttling), records the attempt, and on success puts
     /// the account into the web session of `request`.
     async fn login(
@@ -187,6 +196,17 @@ pub(crate) fn require_admin() -> Result<CurrentUser, ServerFnError> {
             user.username
         ))))
     }
+}
+
+/// The range of a view's URL parameters at `now`, or a 400 naming the bad one.
+pub(crate) fn range_of(
+    range: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    now: i64,
+) -> Result<TimeRange, ServerFnError> {
+    TimeRange::from_query(range.as_deref(), start.as_deref(), end.as_deref(), now)
+        .map_err(|e| fail(BackendError::Invalid(e)))
 }
 
 /// Turns a backend failure into a server-function error with the matching HTTP status.

@@ -3,6 +3,7 @@
 pub mod card;
 pub mod chart;
 pub mod charts;
+pub mod error_cards;
 pub mod layout;
 pub mod range_picker;
 pub mod report_cards;

@@ -3,6 +3,17 @@ use leptos_router::hooks::use_navigate;
 
 use crate::range::RangeKind;
 
+/// The preset of a view's `range` parameter, the default when it is absent or custom.
+pub fn range_kind(range: Option<&str>) -> RangeKind {
+    range.and_then(RangeKind::parse).unwrap_or_default()
+}
+
+/// `&sort=…`, a view's sort for the range picker to carry over to every range.
+pub fn sort_suffix(sort: Option<&str>) -> String {
+    sort.map(|s| format!("&sort={}", crate::query::encode(s)))
+        .unwrap_or_default()
+}
+
 /// The range links of a view at `path` (kept in the URL, so back and forward work) and
 /// a custom range form. `keep` is the rest of the view's query string (`&type=login…`,
 /// already encoded), carried over to every range.

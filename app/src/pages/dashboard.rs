@@ -3,6 +3,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::dashboard::load_dashboard;
 use crate::components::card::ErrorState;
+use crate::components::error_cards::TopErrorsCard;
 use crate::components::range_picker::RangePicker;
 use crate::components::report_cards::ReportCards;
 use crate::components::security_cards::SignInsCard;
@@ -80,6 +81,7 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </Transition>
             <SignInsCard range ticks />
+            <TopErrorsCard range ticks />
         </div>
     }
 }

@@ -6,11 +6,10 @@ use crate::api::endpoints::load_endpoints;
 use crate::components::card::{EmptyState, ErrorState};
 use crate::components::chart::EChart;
 use crate::components::charts;
-use crate::components::range_picker::RangePicker;
+use crate::components::range_picker::{RangePicker, range_kind, sort_suffix};
 use crate::endpoints::{EndpointRow, EndpointSort, EndpointsReport};
 use crate::format::{compact_count, millis, money, money_exact, percent};
 use crate::query::href;
-use crate::range::RangeKind;
 
 /// What the URL says: the dashboard's range parameters, the sort and the endpoint
 /// whose buckets the chart shows.
@@ -58,23 +57,9 @@ pub fn EndpointsPage() -> impl IntoView {
         move || query.get(),
         |q| load_endpoints(q.range, q.start, q.end, q.sort, q.endpoint),
     );
-    let current = Signal::derive(move || {
-        query.with(|q| {
-            q.range
-                .as_deref()
-                .and_then(RangeKind::parse)
-                .unwrap_or_default()
-        })
-    });
+    let current = Signal::derive(move || query.with(|q| range_kind(q.range.as_deref())));
     // A new range keeps the sort (the chosen endpoint may have no requests there).
-    let keep = Signal::derive(move || {
-        query.with(|q| {
-            q.sort
-                .as_deref()
-                .map(|s| format!("&sort={}", crate::query::encode(s)))
-                .unwrap_or_default()
-        })
-    });
+    let keep = Signal::derive(move || query.with(|q| sort_suffix(q.sort.as_deref())));
 
     view! {
         <div class="page-head">

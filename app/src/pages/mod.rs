@@ -2,6 +2,7 @@
 
 pub mod dashboard;
 pub mod endpoints;
+pub mod errors;
 pub mod login;
 pub mod not_found;
 pub mod request_detail;

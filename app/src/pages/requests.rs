@@ -23,6 +23,7 @@ pub fn RequestsPage() -> impl IntoView {
             country: q.get("country"),
             text: q.get("q"),
             session: q.get("session"),
+            error_group: q.get("error_group"),
             since: q.get("since"),
             until: q.get("until"),
             sort: q.get("sort"),
@@ -33,8 +34,19 @@ pub fn RequestsPage() -> impl IntoView {
         move || query.get(),
         |q| {
             load_requests(
-                q.range, q.status, q.model, q.endpoint, q.user, q.country, q.text, q.session,
-                q.since, q.until, q.sort, q.after,
+                q.range,
+                q.status,
+                q.model,
+                q.endpoint,
+                q.user,
+                q.country,
+                q.text,
+                q.session,
+                q.error_group,
+                q.since,
+                q.until,
+                q.sort,
+                q.after,
             )
         },
     );
@@ -64,10 +76,16 @@ fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
     // A session's drill-down narrows the list to it; the form keeps that as it is.
     let narrowed = [
         ("session", q.session.clone()),
+        ("error_group", q.error_group.clone()),
         ("since", q.since.clone()),
         ("until", q.until.clone()),
     ];
     let scoped = narrowed.iter().any(|(_, v)| v.is_some());
+    let scope = if q.error_group.is_some() {
+        "Limited to one error group. "
+    } else {
+        "Limited to one session. "
+    };
     view! {
         <Form method="GET" action="/requests" attr:class="filters" attr:data-testid="request-filters">
             <label>"Range"
@@ -120,7 +138,7 @@ fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
             <button class="button" type="submit" data-testid="filter-apply">"Filter"</button>
             {scoped.then(|| view! {
                 <p class="muted small" data-testid="session-scope">
-                    "Limited to one session. "
+                    {scope}
                     <A href=href("/requests", &[("range", Some(range.as_str())), ("user", q.user.as_deref())])>
                         "Show all"
                     </A>
@@ -223,6 +241,7 @@ fn filter_href(path: &str, q: &RequestQuery, after: Option<String>) -> String {
             ("country", q.country.as_deref()),
             ("q", q.text.as_deref()),
             ("session", q.session.as_deref()),
+            ("error_group", q.error_group.as_deref()),
             ("since", q.since.as_deref()),
             ("until", q.until.as_deref()),
             ("sort", q.sort.as_deref()),

@@ -191,6 +191,11 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
                 ),
                 query("session", "Client-given session id (exact).", text()),
                 query(
+                    "error_group",
+                    "An error group's fingerprint, as `GET /api/v1/errors` gives it (16 hex digits, or `other`).",
+                    json!({ "type": "string", "pattern": "^([0-9a-f]{16}|other)$" }),
+                ),
+                query(
                     "since",
                     &format!(
                         "Created at or after (the later of this and the range's start). {INSTANT}"
@@ -254,6 +259,12 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
             "The tracked platform's auth events (newest first), as the security view counts them; not Sightline's own sign-ins.",
             AUTH_EVENT_EXPORT_COLUMNS,
             super::security::export_params(),
+        ),
+        (
+            "errors",
+            "The errors view's groups of the range, every one of them (not only the 100 listed), by the sort; `statuses` and `endpoints` are the top three as `key:requests` separated by spaces, `+N` for the rest.",
+            crate::errors::ERROR_EXPORT_COLUMNS,
+            super::errors::export_params(error_reply),
         ),
         (
             "audit",

@@ -50,6 +50,27 @@ pub async fn get(server: &TestServer, key: &str, path: &str) -> (u16, String) {
     (reply.status().as_u16(), reply.text().await.unwrap())
 }
 
+/// What a view's read API at `path` answers to a bad sort (`sort`, refused with
+/// `sort_error`), an unknown range, an ingest-only key (`ingest`) and a made-up key.
+pub async fn assert_read_rules(
+    server: &TestServer,
+    read: &str,
+    ingest: &str,
+    path: &str,
+    sort: &str,
+    sort_error: &str,
+) {
+    let (status, body) = get(server, read, &format!("{path}?range=24h&sort={sort}")).await;
+    assert_eq!((status, error_of(&body)), (400, sort_error.to_owned()));
+    let (status, body) = get(server, read, &format!("{path}?range=2w")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(error_of(&body).contains("range"), "{body}");
+    let (status, _) = get(server, ingest, path).await;
+    assert_eq!(status, 403);
+    let (status, _) = get(server, "sl_not_a_key", path).await;
+    assert_eq!(status, 401);
+}
+
 /// `GET path` with `key`; expects 200 and returns the JSON reply.
 pub async fn get_json(server: &TestServer, key: &str, path: &str) -> Value {
     let (status, body) = get(server, key, path).await;

@@ -99,6 +99,30 @@ impl TestDb {
         }
     }
 
+    /// A fresh database at the migrations before `version` (to test what a later
+    /// migration does with the rows an older Sightline stored).
+    pub async fn migrated_before(backend: Backend, version: i64) -> TestDb {
+        let db = TestDb::unmigrated(backend).await;
+        let mut migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator.migrations = migrator
+            .migrations
+            .iter()
+            .filter(|m| m.version < version)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        let mut conn = db.connection().await;
+        migrator
+            .run(&mut conn)
+            .await
+            .expect("the older migrations run");
+        conn.close().await.ok();
+        db
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
