@@ -5,6 +5,7 @@
 //! read endpoints (dashboard, CSV export) are described in [`read`].
 
 mod endpoints;
+mod providers;
 mod read;
 mod security;
 
@@ -239,6 +240,7 @@ pub fn spec() -> Value {
             "/api/v1/alerts": read::alerts_path(&error_reply),
             "/api/v1/security": security::security_path(&error_reply),
             "/api/v1/endpoints": endpoints::endpoints_path(&error_reply),
+            "/api/v1/providers": providers::providers_path(&error_reply),
             "/api/v1/health": {
                 "get": {
                     "summary": "The server's health: database, rows, ingest queue, active users",
@@ -308,6 +310,7 @@ pub fn spec() -> Value {
         schemas.extend(read::dashboard_schemas());
         schemas.extend(security::security_schemas());
         schemas.extend(endpoints::endpoints_schemas());
+        schemas.extend(providers::providers_schemas());
     }
     doc
 }
@@ -517,8 +520,8 @@ mod tests {
         assert_eq!(
             names("requests"),
             [
-                "range", "status", "model", "endpoint", "user", "country", "q", "session", "since",
-                "until", "sort"
+                "range", "status", "kind", "service", "model", "endpoint", "user", "country", "q",
+                "session", "since", "until", "sort"
             ]
         );
         assert_eq!(
@@ -560,6 +563,8 @@ mod tests {
             "alerts",
             // Added with the endpoints view (SPEC §13: each view has a dashboard card).
             "topEndpoints",
+            // Added with the providers view.
+            "providers",
         ];
         spec_keys.sort_unstable();
         assert_eq!(keys, spec_keys);
