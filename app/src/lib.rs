@@ -11,6 +11,7 @@ pub mod endpoints;
 pub mod export;
 pub mod format;
 pub mod pages;
+pub mod providers;
 pub mod query;
 pub mod range;
 pub mod report;
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::login::LoginPage />
                     <Route path=StaticSegment("threats") view=pages::threats::ThreatsPage />
                     <Route path=StaticSegment("endpoints") view=pages::endpoints::EndpointsPage />
+                    <Route path=StaticSegment("providers") view=pages::providers::ProvidersPage />
                     <Route path=StaticSegment("settings") view=pages::settings::SettingsPage />
                     <Route path=StaticSegment("requests") view=pages::requests::RequestsPage />
                     // Rendered whole, so an unknown request answers 404.

@@ -35,7 +35,7 @@ pub use api_keys::{ApiKey, Scope, hash_key};
 pub use auth_events::{AuthSource, NewAuthEvent};
 pub use connect::{DbKind, StoreError, redact_url};
 pub use dashboard::{ModelUsage, TrafficBucket};
-pub use dimensions::{Dimension, DimensionTotals};
+pub use dimensions::{BinCount, BucketCost, Dimension, DimensionTotals};
 pub use export::{
     AUTH_EVENT_EXPORT_COLUMNS, EXPORT_PAGE_ROWS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS,
     SESSION_EXPORT_COLUMNS, THREAT_EXPORT_COLUMNS,

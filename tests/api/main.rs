@@ -30,6 +30,7 @@ mod ingest;
 mod logging;
 mod metrics;
 mod otlp;
+mod providers_view;
 mod replicas;
 mod requests_view;
 mod retention;

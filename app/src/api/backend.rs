@@ -28,6 +28,15 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
         now: i64,
     ) -> Result<crate::endpoints::EndpointsReport, BackendError>;
 
+    /// The providers of `range` by `sort`, with `provider` (else the first) per bucket.
+    async fn providers(
+        &self,
+        range: &TimeRange,
+        sort: crate::providers::ProviderSort,
+        provider: Option<String>,
+        now: i64,
+    ) -> Result<crate::providers::ProvidersReport, BackendError>;
+
     /// Checks the password (with throttling), records the attempt, and on success puts
     /// the account into the web session of `request`.
     async fn login(
@@ -187,6 +196,17 @@ pub(crate) fn require_admin() -> Result<CurrentUser, ServerFnError> {
             user.username
         ))))
     }
+}
+
+/// The range of a page's `range`, `start` and `end` at `now`; a 400 naming what is wrong.
+pub(crate) fn range_of(
+    range: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    now: i64,
+) -> Result<TimeRange, ServerFnError> {
+    TimeRange::from_query(range.as_deref(), start.as_deref(), end.as_deref(), now)
+        .map_err(|e| fail(BackendError::Invalid(e)))
 }
 
 /// Turns a backend failure into a server-function error with the matching HTTP status.

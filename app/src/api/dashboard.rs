@@ -7,16 +7,9 @@ pub async fn load_dashboard(
     start: Option<String>,
     end: Option<String>,
 ) -> Result<crate::report::DashboardReport, ServerFnError> {
-    use super::backend::{BackendError, fail};
     super::backend::require_user()?;
     let now = chrono::Utc::now().timestamp_millis();
-    let range = crate::range::TimeRange::from_query(
-        range.as_deref(),
-        start.as_deref(),
-        end.as_deref(),
-        now,
-    )
-    .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let range = super::backend::range_of(range, start, end, now)?;
     super::backend::backend()?
         .dashboard(&range, now)
         .await

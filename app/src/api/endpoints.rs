@@ -12,13 +12,7 @@ pub async fn load_endpoints(
     use super::backend::{BackendError, fail};
     super::backend::require_user()?;
     let now = chrono::Utc::now().timestamp_millis();
-    let range = crate::range::TimeRange::from_query(
-        range.as_deref(),
-        start.as_deref(),
-        end.as_deref(),
-        now,
-    )
-    .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let range = super::backend::range_of(range, start, end, now)?;
     let sort = crate::endpoints::EndpointSort::from_param(&sort)
         .map_err(|e| fail(BackendError::Invalid(e)))?;
     super::backend::backend()?

@@ -7,6 +7,7 @@
 
 pub mod dashboard;
 pub mod endpoints;
+pub mod providers;
 pub mod requests;
 pub mod security;
 pub mod session;

@@ -25,6 +25,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                 <nav class="nav" aria-label="Main">
                     <A href="/">"Dashboard"</A>
                     <A href="/endpoints">"Endpoints"</A>
+                    <A href="/providers">"Providers"</A>
                     <A href="/requests">"Requests"</A>
                     <A href="/sessions">"Sessions"</A>
                     <A href="/users">"Users"</A>

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod charts;
 pub mod layout;
 pub mod range_picker;
+pub mod ranked_view;
 pub mod report_cards;
 pub mod security_cards;
 pub mod security_charts;

@@ -4,6 +4,7 @@ pub mod dashboard;
 pub mod endpoints;
 pub mod login;
 pub mod not_found;
+pub mod providers;
 pub mod request_detail;
 pub mod requests;
 pub mod security;
