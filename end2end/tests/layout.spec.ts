@@ -14,6 +14,7 @@ const PAGES: [string, (page: Page) => Promise<void>][] = [
   ['/settings', async (page) => { await expect(page.getByTestId('settings').locator('section').first()).toBeVisible(); }],
   ['/endpoints', async (page) => { await expect(page.getByTestId('endpoints-table')).toBeVisible(); }],
   ['/security', async (page) => { await expect(page.getByTestId('card-security-summary')).toBeVisible(); }],
+  ['/providers', async (page) => { await expect(page.getByTestId('providers-table').or(page.getByTestId('providers-empty'))).toBeVisible(); }],
 ];
 
 /** How far the document is wider than the window (0 when nothing scrolls sideways). */
