@@ -69,6 +69,7 @@ const SIGNED_IN: [string, (page: Page) => Promise<void>][] = [
   ['/users/user-0', nothing],
   ['/threats?state=all', async (page) => { await expect(page.getByTestId('threat-row').first()).toBeVisible(); }],
   ['/settings', async (page) => { await expect(page.getByTestId('settings').locator('section').first()).toBeVisible(); }],
+  ['/providers', async (page) => { await expect(page.getByTestId('providers-table').or(page.getByTestId('providers-empty'))).toBeVisible(); }],
 ];
 
 for (const scheme of ['light', 'dark'] as const) {
