@@ -12,7 +12,7 @@ test('the providers view sorts, charts, drills down, exports, and the user shows
   const run = Date.now();
   const busy = `e2e-busy-${run}`;
   const dear = `e2e-dear-${run}`;
-  const user = `e2e-user-${run}`;
+  const user = `e2e-payer-${run}`; // not "user-N": other specs pick users by that text
   const call = (id: string, service: string, status: number, cost: number, userId?: string) => ({
     request_id: id, timestamp: run - 60_000, kind: 'external', service, endpoint: '/v1/chat/completions',
     method: 'POST', status_code: status, latency_ms: 120, prompt_tokens: 10, completion_tokens: 5,
