@@ -1,4 +1,4 @@
-// Takes the README's screenshots (the dashboard, endpoints, security, and the dashboard on a phone): a fresh SQLite database seeded by
+// Takes the README's screenshots (the dashboard, endpoints, security, providers, and the dashboard on a phone): a fresh SQLite database seeded by
 // `serve --demo`, signed in with the admin password it prints, in Debian's Chromium.
 // Run from the repository root after `make build`: node scripts/screenshot.mjs
 import { spawn } from 'node:child_process';
@@ -44,6 +44,7 @@ try {
   for (const [path, ready, file] of [
     ['/endpoints', '#chart-endpoint canvas', 'docs/endpoints.png'],
     ['/security', '#chart-auth-events canvas', 'docs/security.png'],
+    ['/providers', '#chart-provider-costs canvas', 'docs/providers.png'],
   ]) {
     await page.goto(`${printed.url}${path}`);
     await page.locator('body[data-hydrated]').waitFor();
@@ -58,7 +59,7 @@ try {
   await page.waitForTimeout(1500);
   await page.screenshot({ path: 'docs/dashboard-phone.png' });
   await browser.close();
-  console.log('wrote docs/dashboard.png, endpoints.png, security.png, dashboard-phone.png');
+  console.log('wrote docs/dashboard.png, endpoints.png, security.png, providers.png, dashboard-phone.png');
 } finally {
   server.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });

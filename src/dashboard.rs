@@ -91,11 +91,12 @@ pub async fn report(
             store.top_users_by_cost(r.bucket_ms, r.start, r.end, TOP as i64),
             store.rating_counts(r.bucket_ms, r.start, r.end),
         )?;
-    let (open_by_severity, latest_threats, alerts, top_endpoints) = tokio::try_join!(
+    let (open_by_severity, latest_threats, alerts, top_endpoints, providers) = tokio::try_join!(
         store.open_threats_by_severity(),
         store.latest_threats(TOP as i64),
         store.firing_alerts(),
         crate::endpoints::top_endpoints(store, r, sightline_app::endpoints::CARD_ROWS),
+        crate::providers::card(store, r, sightline_app::providers::CARD_ROWS),
     )?;
 
     let buckets = r.bucket_starts();
@@ -141,7 +142,11 @@ pub async fn report(
     });
     top_models.truncate(TOP);
 
-    let costs = cost_series(&buckets, &models, model_costs);
+    let model_totals: Vec<(String, i64)> = models
+        .iter()
+        .map(|(m, s)| (m.clone(), s.cost_micros))
+        .collect();
+    let costs = cost_series(&buckets, &model_totals, model_costs, COST_MODELS);
 
     let latency = latency_points(&buckets, percentile_bins);
 
@@ -213,27 +218,30 @@ pub async fn report(
         threats,
         alerts,
         top_endpoints,
+        providers,
     })
 }
 
-/// Cost per bucket for the models that cost most overall, the rest as `other`.
-fn cost_series(
+/// Cost per bucket for the `named` names (models, providers) that cost most overall
+/// (`totals`: each name's cost), the rest as `other`.
+pub(crate) fn cost_series(
     buckets: &[i64],
-    totals: &[(String, crate::rollup::Sums)],
+    totals: &[(String, i64)],
     costs: Vec<(i64, String, i64)>,
+    named: usize,
 ) -> CostSeries {
     let mut ranked: Vec<(&String, i64)> = totals
         .iter()
-        .filter(|(_, s)| s.cost_micros > 0)
-        .map(|(m, s)| (m, s.cost_micros))
+        .filter(|(_, cost)| *cost > 0)
+        .map(|(m, cost)| (m, *cost))
         .collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let mut models: Vec<String> = ranked
         .iter()
-        .take(COST_MODELS)
+        .take(named)
         .map(|(m, _)| (*m).clone())
         .collect();
-    let has_other = ranked.len() > COST_MODELS;
+    let has_other = ranked.len() > named;
     if has_other {
         models.push("other".into());
     }

@@ -2,57 +2,33 @@
 //! endpoint's per bucket, from the per-endpoint rollups and histograms (never the raw
 //! rows), as the dashboard's cards are made.
 
-use std::collections::HashMap;
-
 use sightline_app::endpoints::{
     EndpointPoint, EndpointRow, EndpointSort, EndpointsReport, MAX_LISTED, sort_rows,
 };
 use sightline_app::range::TimeRange;
 
-use crate::rollup::histogram;
-use crate::store::{Dimension, DimensionTotals, Store, StoreError};
-
-fn ratio(part: i64, whole: i64) -> Option<f64> {
-    (whole > 0).then(|| part as f64 / whole as f64)
-}
+use crate::named_figures::{self, NamedFigures, ratio};
+use crate::store::{Dimension, Store, StoreError};
 
 /// Every endpoint with requests in the range, unsorted, and the range's request total.
 async fn all_rows(store: &Store, r: &TimeRange) -> Result<(Vec<EndpointRow>, i64), StoreError> {
-    let (totals, bins) = tokio::try_join!(
-        store.dimension_totals(Dimension::Endpoint, r.bucket_ms, r.start, r.end),
-        store.dimension_latency_merged(Dimension::Endpoint, r.bucket_ms, r.start, r.end),
-    )?;
-    let mut histograms: HashMap<String, Vec<(i32, i64)>> = HashMap::new();
-    for b in bins {
-        histograms
-            .entry(b.key)
-            .or_default()
-            .push((b.bin, b.requests));
-    }
-    let total = totals
+    let named = named_figures::all_names(store, Dimension::Endpoint, r).await?;
+    let total = named
         .iter()
-        .fold(0i64, |sum, t| sum.saturating_add(t.requests));
-    let rows = totals
-        .into_iter()
-        .filter(|t| t.requests > 0)
-        .map(|t| {
-            let quantiles = histograms
-                .get(&t.name)
-                .and_then(|h| histogram::quantiles(h, &[0.5, 0.95, 0.99]));
-            row(t, quantiles, total)
-        })
-        .collect();
+        .fold(0i64, |sum, n| sum.saturating_add(n.totals.requests));
+    let rows = named.into_iter().map(|n| row(n, total)).collect();
     Ok((rows, total))
 }
 
-fn row(t: DimensionTotals, quantiles: Option<Vec<f64>>, total: i64) -> EndpointRow {
-    let q = |i: usize| quantiles.as_ref().map(|q| q[i]);
+fn row(n: NamedFigures, total: i64) -> EndpointRow {
+    let (p50_ms, p95_ms, p99_ms) = (n.quantile(0), n.quantile(1), n.quantile(2));
+    let t = n.totals;
     let tokens = t.prompt_tokens.saturating_add(t.completion_tokens);
     EndpointRow {
         error_rate: ratio(t.errors, t.requests),
-        p50_ms: q(0),
-        p95_ms: q(1),
-        p99_ms: q(2),
+        p50_ms,
+        p95_ms,
+        p99_ms,
         avg_latency_ms: ratio(t.latency_sum_us, t.requests).map(|us| us / 1000.0),
         tokens,
         avg_tokens: ratio(tokens, t.requests),
@@ -116,32 +92,16 @@ async fn series(
     r: &TimeRange,
     endpoint: &str,
 ) -> Result<Vec<EndpointPoint>, StoreError> {
-    let (sums, bins) = tokio::try_join!(
-        store.dimension_buckets(Dimension::Endpoint, endpoint, r.bucket_ms, r.start, r.end),
-        store.dimension_bucket_bins(Dimension::Endpoint, endpoint, r.bucket_ms, r.start, r.end),
-    )?;
-    let by_bucket: HashMap<i64, DimensionTotals> =
-        sums.into_iter().map(|s| (s.bucket_start, s)).collect();
-    let mut histograms: HashMap<i64, Vec<(i32, i64)>> = HashMap::new();
-    for b in bins {
-        histograms
-            .entry(b.bucket_start)
-            .or_default()
-            .push((b.bin, b.requests));
-    }
-    Ok(r.bucket_starts()
-        .into_iter()
-        .map(|t| {
-            let s = by_bucket.get(&t).cloned().unwrap_or_default();
-            EndpointPoint {
-                t,
-                requests: s.requests,
-                errors: s.errors,
-                p95_ms: histograms
-                    .get(&t)
-                    .and_then(|h| histogram::quantiles(h, &[0.95]))
-                    .map(|q| q[0]),
-            }
-        })
-        .collect())
+    Ok(
+        named_figures::per_bucket(store, Dimension::Endpoint, r, endpoint)
+            .await?
+            .into_iter()
+            .map(|b| EndpointPoint {
+                t: b.t,
+                requests: b.sums.requests,
+                errors: b.sums.errors,
+                p95_ms: b.p95_ms,
+            })
+            .collect(),
+    )
 }

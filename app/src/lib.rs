@@ -13,6 +13,7 @@ pub mod errors;
 pub mod export;
 pub mod format;
 pub mod pages;
+pub mod providers;
 pub mod query;
 pub mod range;
 pub mod report;
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("threats") view=pages::threats::ThreatsPage />
                     <Route path=StaticSegment("endpoints") view=pages::endpoints::EndpointsPage />
                     <Route path=StaticSegment("errors") view=pages::errors::ErrorsPage />
+                    <Route path=StaticSegment("providers") view=pages::providers::ProvidersPage />
                     <Route path=StaticSegment("settings") view=pages::settings::SettingsPage />
                     <Route path=StaticSegment("requests") view=pages::requests::RequestsPage />
                     // Rendered whole, so an unknown request answers 404.

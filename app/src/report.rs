@@ -30,6 +30,9 @@ pub struct DashboardReport {
     pub alerts: Vec<AlertRow>,
     /// The endpoints with the most requests (the endpoints view has them all).
     pub top_endpoints: Vec<crate::endpoints::EndpointRow>,
+    /// The calls made to providers: totals and the busiest providers (the providers
+    /// view has them all).
+    pub providers: crate::providers::ProvidersCard,
 }
 
 /// The summary figures of a period.

@@ -99,6 +99,29 @@ impl StatusClass {
     }
 }
 
+/// Who made a request: the platform served it (`api`) or called a provider (`external`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Api,
+    External,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::Api, Kind::External];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Api => "api",
+            Kind::External => "external",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// What the explorer is ordered by, always descending (newest, slowest, dearest first).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -134,6 +157,10 @@ pub struct RequestFilter {
     /// Created before (epoch ms).
     pub until: Option<EpochMillis>,
     pub status: Option<StatusClass>,
+    /// Served requests or provider calls.
+    pub kind: Option<Kind>,
+    /// The provider of a call (`service`), exactly.
+    pub service: Option<String>,
     pub model: Option<String>,
     pub endpoint: Option<String>,
     pub user: Option<String>,
@@ -334,6 +361,10 @@ pub fn check_rating(rating: i32, comment: Option<String>) -> Result<(i32, Option
 pub struct RequestQuery {
     pub range: Option<String>,
     pub status: Option<String>,
+    /// `api` or `external`.
+    pub kind: Option<String>,
+    /// A provider (`service`).
+    pub service: Option<String>,
     pub model: Option<String>,
     pub endpoint: Option<String>,
     pub user: Option<String>,
@@ -376,6 +407,13 @@ impl RequestQuery {
                 format!("unknown status class `{s}`: use 2xx, 3xx, 4xx, 5xx or errors")
             })?),
         };
+        let kind = match param(&self.kind) {
+            None => None,
+            Some(k) => Some(
+                Kind::parse(&k)
+                    .ok_or_else(|| format!("unknown kind `{k}`: use api or external"))?,
+            ),
+        };
         let country = match param(&self.country) {
             None => None,
             Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
@@ -411,6 +449,8 @@ impl RequestQuery {
                 since,
                 until,
                 status,
+                kind,
+                service: param(&self.service),
                 model: param(&self.model),
                 endpoint: param(&self.endpoint),
                 user: param(&self.user),
@@ -443,6 +483,8 @@ mod tests {
         let q = RequestQuery {
             range: Some("7d".into()),
             status: Some("5xx".into()),
+            kind: Some("external".into()),
+            service: Some(" openai ".into()),
             model: Some(" gpt-4o ".into()),
             endpoint: Some("/v1/chat/completions".into()),
             user: Some("user-1".into()),
@@ -462,6 +504,8 @@ mod tests {
                 since: Some(TimeRange::preset(RangeKind::Week, NOW).start),
                 until: Some(1_795_372_000_000),
                 status: Some(StatusClass::ServerError),
+                kind: Some(Kind::External),
+                service: Some("openai".into()),
                 model: Some("gpt-4o".into()),
                 endpoint: Some("/v1/chat/completions".into()),
                 user: Some("user-1".into()),
@@ -540,7 +584,11 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_named() {
-        let cases: [(RequestQuery, &str); 12] = [
+        let cases: [(RequestQuery, &str); 13] = [
+            (
+                query(|q| q.kind = Some("internal".into())),
+                "unknown kind `internal`: use api or external",
+            ),
             (query(|q| q.range = Some("1y".into())), "unknown range `1y`"),
             (
                 query(|q| q.range = Some("custom".into())),

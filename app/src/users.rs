@@ -83,7 +83,14 @@ pub struct UserRow {
     pub requests: i64,
     pub errors: i64,
     pub tokens: i64,
+    /// The cost of the user's own requests to the platform (`kind = api`).
     pub cost_micros: i64,
+    /// Calls the platform made to providers that carry the user's id (`kind =
+    /// external`: from the tracker, the gateway or OTLP GenAI spans), and their cost.
+    /// Counted apart from `cost_micros`: an OTLP server span's cost already includes
+    /// the GenAI spans below it, so the two are not added up.
+    pub provider_calls: i64,
+    pub provider_cost_micros: i64,
 }
 
 impl UserRow {
@@ -106,11 +113,26 @@ pub struct UserPage {
     pub next: Option<UserCursor>,
 }
 
-/// One user in detail: their totals and their latest sessions.
+/// What a user's attributable calls cost at one provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserProviderCost {
+    /// The provider (`service`), `""` when the calls named none.
+    pub service: String,
+    pub calls: i64,
+    pub errors: i64,
+    /// Prompt and completion tokens.
+    pub tokens: i64,
+    pub cost_micros: i64,
+}
+
+/// One user in detail: their totals, their provider costs and their latest sessions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDetail {
     pub user: UserRow,
+    /// Every provider the user's calls went to, the dearest first.
+    pub providers: Vec<UserProviderCost>,
     /// At most [`USER_SESSIONS`], latest started first.
     pub sessions: Vec<SessionRow>,
 }

@@ -70,6 +70,7 @@ const SIGNED_IN: [string, (page: Page) => Promise<void>][] = [
   ['/threats?state=all', async (page) => { await expect(page.getByTestId('threat-row').first()).toBeVisible(); }],
   ['/settings', async (page) => { await expect(page.getByTestId('settings').locator('section').first()).toBeVisible(); }],
   ['/errors', async (page) => { await expect(page.getByTestId('errors-table')).toBeVisible(); }],
+  ['/providers', async (page) => { await expect(page.getByTestId('providers-table').or(page.getByTestId('providers-empty'))).toBeVisible(); }],
 ];
 
 for (const scheme of ['light', 'dark'] as const) {

@@ -15,6 +15,7 @@ const PAGES: [string, (page: Page) => Promise<void>][] = [
   ['/endpoints', async (page) => { await expect(page.getByTestId('endpoints-table')).toBeVisible(); }],
   ['/security', async (page) => { await expect(page.getByTestId('card-security-summary')).toBeVisible(); }],
   ['/errors', async (page) => { await expect(page.getByTestId('errors-table')).toBeVisible(); }],
+  ['/providers', async (page) => { await expect(page.getByTestId('providers-table').or(page.getByTestId('providers-empty'))).toBeVisible(); }],
 ];
 
 /** How far the document is wider than the window (0 when nothing scrolls sideways). */

@@ -480,7 +480,8 @@ impl Generator {
             metadata: None,
         };
 
-        // A share of chat calls is also recorded as the platform's own call to its provider.
+        // A share of chat calls is also recorded as the platform's own call to its
+        // provider, made on the user's behalf (so it counts as their provider cost).
         if let (true, Some(m)) = (ok, chat_model)
             && self.dice.chance(0.2)
         {
@@ -491,7 +492,6 @@ impl Generator {
             call.service = Some(m.provider.to_string());
             call.endpoint = catalog::provider_endpoint(m.provider).to_string();
             call.latency_ms = round3(row.latency_ms * 0.93);
-            call.user_id = None;
             call.session_id = None;
             call.ip = None;
             call.country = None;

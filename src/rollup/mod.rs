@@ -23,6 +23,7 @@
 //! | endpoints: requests, errors, tokens, cost | `rollup_endpoint` |
 //! | endpoints: p50/p95/p99 | `rollup_endpoint_latency` (merged histograms per endpoint) |
 //! | provider calls | `rollup_service`, `rollup_service_latency` |
+//! | users: provider cost (calls carrying a user id) | `user_provider_cost` (totals, no bucket) |
 //! | security: auth events per type, failures, signups per day | `rollup_auth` (from `auth_event`, [`auth`]) |
 //! | errors: groups, counts, first/last seen, statuses, endpoints | `rollup_error`, `error_group` ([`errors`], keys from [`error_message`]) |
 //!
@@ -136,6 +137,9 @@ pub struct RollupDelta {
     /// Latency histograms per endpoint (served requests) and per provider (calls made).
     pub endpoint_latency: BTreeMap<(Bucket, String, i32), i64>,
     pub service_latency: BTreeMap<(Bucket, String, i32), i64>,
+    /// `user_provider_cost`: per platform user and provider, the calls carrying the
+    /// user's id (no bucket: the users view shows totals, as `tracked_user` does).
+    pub user_service: BTreeMap<(String, String), Sums>,
     /// `model_usage_stats`: per UTC day and model (requests with a model only).
     pub model_day: BTreeMap<(i64, String), Sums>,
 }
@@ -171,6 +175,7 @@ impl RollupDelta {
             map.retain(|_, s| !s.is_zero());
         }
         self.model_day.retain(|_, s| !s.is_zero());
+        self.user_service.retain(|_, s| !s.is_zero());
     }
 
     fn add_times(&mut self, r: &NewRequest, sign: i64) {
@@ -185,6 +190,12 @@ impl RollupDelta {
                         .service_latency
                         .entry((b, service.clone(), bin))
                         .or_default() += sign;
+                }
+                if let Some(user) = &r.user_id {
+                    self.user_service
+                        .entry((user.clone(), service))
+                        .or_default()
+                        .add_times(r, sign);
                 }
             }
             RequestKind::Api => {
@@ -286,6 +297,10 @@ mod tests {
         assert_eq!(d.service_latency[&(day, "openai".to_string(), bin)], 1);
         assert_eq!(d.endpoint_latency[&(hour, "/v1/chat".to_string(), bin)], 2);
         assert_eq!(d.endpoint_latency.len(), 2);
+        // The call carries user `u`: it counts once (not per grain) in their provider cost.
+        let by_user = d.user_service[&("u".to_string(), "openai".to_string())];
+        assert_eq!((by_user.requests, by_user.cost_micros), (1, 7));
+        assert_eq!(d.user_service.len(), 1);
         assert_eq!(d.model_day.len(), 1);
         assert_eq!(d.model_day[&(day.1, "m".to_string())].requests, 1);
     }

@@ -177,6 +177,40 @@ impl Store {
     }
 }
 
+/// One name's cost in one bucket.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct BucketCost {
+    pub bucket_start: i64,
+    pub name: String,
+    pub cost_micros: i64,
+}
+
+impl Store {
+    /// Every name's cost per bucket at `bucket_ms` (buckets and names without cost are
+    /// absent), oldest first: the cost-over-time charts.
+    pub async fn dimension_bucket_costs(
+        &self,
+        dim: Dimension,
+        bucket_ms: i64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<BucketCost>, StoreError> {
+        let col = dim.column();
+        let sql = format!(
+            "SELECT bucket_start, {col} AS name, cost_micros FROM {} \
+             WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3 AND cost_micros <> 0 \
+             ORDER BY bucket_start, {col}",
+            dim.table()
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(bucket_ms)
+            .bind(start)
+            .bind(end)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}
+
 /// Decodes rows by column name.
 pub(super) fn decode<T>(rows: &[sqlx::any::AnyRow]) -> Result<Vec<T>, StoreError>
 where

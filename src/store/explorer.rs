@@ -236,7 +236,12 @@ pub(super) fn filter_sql(filter: &RequestFilter, kind: DbKind) -> (String, Vec<B
             parts.push(format!("status_code < {p}"));
         }
     }
+    if let Some(k) = filter.kind {
+        let p = next(Bind::Text(k.as_str().to_owned()), &mut binds);
+        parts.push(format!("kind = {p}"));
+    }
     for (column, value) in [
+        ("service", &filter.service),
         ("model_name", &filter.model),
         ("endpoint", &filter.endpoint),
         ("user_id", &filter.user),

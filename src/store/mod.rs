@@ -40,7 +40,7 @@ pub use audit::{AUDIT_EXPORT_COLUMNS, NewAudit};
 pub use auth_events::{AuthSource, NewAuthEvent};
 pub use connect::{DbKind, StoreError, redact_url};
 pub use dashboard::{ModelUsage, TrafficBucket};
-pub use dimensions::{Dimension, DimensionTotals};
+pub use dimensions::{BinCount, BucketCost, Dimension, DimensionTotals};
 pub use error_report::{ErrorGroupPart, ErrorGroupTotals, ErrorPart};
 pub use export::{
     AUTH_EVENT_EXPORT_COLUMNS, EXPORT_PAGE_ROWS, FEEDBACK_EXPORT_COLUMNS, REQUEST_EXPORT_COLUMNS,

@@ -579,6 +579,24 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
     .await?;
     write_dimension_latency(conn, Dimension::Endpoint, &d.endpoint_latency).await?;
     write_dimension_latency(conn, Dimension::Service, &d.service_latency).await?;
+    let user_services = d
+        .user_service
+        .iter()
+        .map(|((user, service), s)| {
+            (
+                vec![Key::Text(user.clone()), Key::Text(service.clone())],
+                vec![s.requests, s.errors, s.tokens(), s.cost_micros],
+            )
+        })
+        .collect();
+    upsert_adding(
+        conn,
+        "user_provider_cost",
+        &["user_id", "service"],
+        &["calls", "errors", "tokens", "cost_micros"],
+        user_services,
+    )
+    .await?;
     let model_days = d
         .model_day
         .iter()
@@ -705,7 +723,7 @@ async fn refresh_latency_quantiles(
 
 /// Tables derived from `request_log` (and `feedback_log`, `auth_event`), each with its columns but
 /// the surrogate id: emptied and recomputed by a rebuild, compared by tests.
-pub const DERIVED_TABLES: [(&str, &[&str]); 18] = [
+pub const DERIVED_TABLES: [(&str, &[&str]); 19] = [
     (
         "rollup_latency_quantiles",
         &["bucket_ms", "bucket_start", "p50_bin", "p95_bin", "p99_bin"],
@@ -811,6 +829,17 @@ pub const DERIVED_TABLES: [(&str, &[&str]); 18] = [
     (
         "rollup_feedback",
         &["bucket_ms", "bucket_start", "rating", "ratings"],
+    ),
+    (
+        "user_provider_cost",
+        &[
+            "user_id",
+            "service",
+            "calls",
+            "errors",
+            "tokens",
+            "cost_micros",
+        ],
     ),
     (
         "rollup_auth",

@@ -1,12 +1,16 @@
 //! The sessions and users views' reads: pages of `user_session` and of `tracked_user`
 //! (keyset pagination, no COUNT), and one platform user with their latest sessions.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use sightline_app::export::SessionFilter;
 use sightline_app::sessions::{SessionCursor, SessionPage, SessionRow};
-use sightline_app::users::{UserCursor, UserDetail, UserFilter, UserPage, UserRow, UserSort};
+use sightline_app::users::{
+    UserCursor, UserDetail, UserFilter, UserPage, UserProviderCost, UserRow, UserSort,
+};
 
 use super::explorer::{SESSION_SELECT, session_from_row};
 use super::{Bind, Store, StoreError, bind_all, map_rows, text_search};
@@ -99,6 +103,7 @@ impl Store {
         } else {
             None
         };
+        self.add_provider_costs(&mut rows).await?;
         Ok(UserPage { rows, next })
     }
 
@@ -117,13 +122,65 @@ impl Store {
         else {
             return Ok(None);
         };
-        let user = user_row(&row)?;
+        let mut user = user_row(&row)?;
+        let providers: Vec<UserProviderCost> = sqlx::query_as::<_, ProviderCostRow>(
+            "SELECT service, calls, errors, tokens, cost_micros FROM user_provider_cost \
+             WHERE user_id = $1 ORDER BY cost_micros DESC, calls DESC, service",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(ProviderCostRow::into_cost)
+        .collect();
+        for p in &providers {
+            user.provider_calls = user.provider_calls.saturating_add(p.calls);
+            user.provider_cost_micros = user.provider_cost_micros.saturating_add(p.cost_micros);
+        }
         let filter = SessionFilter {
             since: None,
             user: Some(user_id.to_owned()),
         };
         let sessions = self.session_page(&filter, None, sessions).await?.rows;
-        Ok(Some(UserDetail { user, sessions }))
+        Ok(Some(UserDetail {
+            user,
+            providers,
+            sessions,
+        }))
+    }
+
+    /// Fills in the provider calls and cost of a page of users, in one query on the
+    /// primary key of `user_provider_cost` (a page holds at most a few hundred users).
+    async fn add_provider_costs(&self, rows: &mut [UserRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let placeholders = (1..=rows.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT user_id, CAST(SUM(calls) AS BIGINT) AS calls, \
+                    CAST(SUM(cost_micros) AS BIGINT) AS cost_micros \
+             FROM user_provider_cost WHERE user_id IN ({placeholders}) GROUP BY user_id"
+        );
+        let mut query = sqlx::query_as::<_, UserProviderTotals>(&sql);
+        for r in rows.iter() {
+            query = query.bind(r.user_id.as_str());
+        }
+        let totals: HashMap<String, UserProviderTotals> = query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|t| (t.user_id.clone(), t))
+            .collect();
+        for r in rows.iter_mut() {
+            if let Some(t) = totals.get(&r.user_id) {
+                r.provider_calls = t.calls;
+                r.provider_cost_micros = t.cost_micros;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -169,5 +226,38 @@ fn user_row(r: &AnyRow) -> Result<UserRow, sqlx::Error> {
         errors: r.try_get(4)?,
         tokens: r.try_get(5)?,
         cost_micros: r.try_get(6)?,
+        // Filled in from `user_provider_cost` by the caller.
+        provider_calls: 0,
+        provider_cost_micros: 0,
     })
+}
+
+/// A row of `user_provider_cost`.
+#[derive(sqlx::FromRow)]
+struct ProviderCostRow {
+    service: String,
+    calls: i64,
+    errors: i64,
+    tokens: i64,
+    cost_micros: i64,
+}
+
+impl ProviderCostRow {
+    fn into_cost(self) -> UserProviderCost {
+        UserProviderCost {
+            service: self.service,
+            calls: self.calls,
+            errors: self.errors,
+            tokens: self.tokens,
+            cost_micros: self.cost_micros,
+        }
+    }
+}
+
+/// One user's provider calls and cost over every provider.
+#[derive(sqlx::FromRow)]
+struct UserProviderTotals {
+    user_id: String,
+    calls: i64,
+    cost_micros: i64,
 }

@@ -1,12 +1,14 @@
 //! `GET /api/v1/dashboard?range=24h|7d|1m|3m|custom[&start=…&end=…]`: the dashboard's
-//! data as JSON, and `GET /api/v1/endpoints?range=…&sort=…&endpoint=…`: the endpoints
-//! view's, both for a signed-in browser session or a key with the `read` scope.
+//! data as JSON, `GET /api/v1/endpoints?range=…&sort=…&endpoint=…`: the endpoints
+//! view's, and `GET /api/v1/providers?range=…&sort=…&provider=…`: the providers view's,
+//! each for a signed-in browser session or a key with the `read` scope.
 
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use sightline_app::endpoints::{EndpointSort, EndpointsReport};
+use sightline_app::providers::{ProviderSort, ProvidersReport};
 use sightline_app::query::param;
 use sightline_app::range::TimeRange;
 use sightline_app::report::DashboardReport;
@@ -19,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/endpoints", get(endpoints))
+        .route("/api/v1/providers", get(providers))
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,5 +73,26 @@ async fn endpoints(
     let sort = EndpointSort::from_param(&q.sort).map_err(ApiError::BadRequest)?;
     Ok(Json(
         crate::endpoints::report(&state.store, &range, sort, param(&q.endpoint), now).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProvidersQuery {
+    #[serde(flatten)]
+    range: RangeQuery,
+    sort: Option<String>,
+    provider: Option<String>,
+}
+
+async fn providers(
+    State(state): State<AppState>,
+    _reader: Reader,
+    Query(q): Query<ProvidersQuery>,
+) -> Result<Json<ProvidersReport>, ApiError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let range = q.range.resolve(now)?;
+    let sort = ProviderSort::from_param(&q.sort).map_err(ApiError::BadRequest)?;
+    Ok(Json(
+        crate::providers::report(&state.store, &range, sort, param(&q.provider), now).await?,
     ))
 }

@@ -102,6 +102,8 @@ impl Export {
                 let query = RequestQuery {
                     range: get("range"),
                     status: get("status"),
+                    kind: get("kind"),
+                    service: get("service"),
                     model: get("model"),
                     endpoint: get("endpoint"),
                     user: get("user"),

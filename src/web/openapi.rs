@@ -6,6 +6,7 @@
 
 mod endpoints;
 mod errors;
+mod providers;
 mod read;
 mod security;
 
@@ -241,6 +242,7 @@ pub fn spec() -> Value {
             "/api/v1/security": security::security_path(&error_reply),
             "/api/v1/endpoints": endpoints::endpoints_path(&error_reply),
             "/api/v1/errors": errors::errors_path(&error_reply),
+            "/api/v1/providers": providers::providers_path(&error_reply),
             "/api/v1/health": {
                 "get": {
                     "summary": "The server's health: database, rows, ingest queue, active users",
@@ -311,6 +313,7 @@ pub fn spec() -> Value {
         schemas.extend(security::security_schemas());
         schemas.extend(endpoints::endpoints_schemas());
         schemas.extend(errors::errors_schemas());
+        schemas.extend(providers::providers_schemas());
     }
     doc
 }
@@ -531,6 +534,8 @@ mod tests {
             [
                 "range",
                 "status",
+                "kind",
+                "service",
                 "model",
                 "endpoint",
                 "user",
@@ -583,6 +588,8 @@ mod tests {
             "alerts",
             // Added with the endpoints view (SPEC §13: each view has a dashboard card).
             "topEndpoints",
+            // Added with the providers view.
+            "providers",
         ];
         spec_keys.sort_unstable();
         assert_eq!(keys, spec_keys);

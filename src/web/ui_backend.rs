@@ -93,6 +93,16 @@ impl Backend for StoreBackend {
         Ok(crate::errors::report(&self.store, range, sort, limit, now).await?)
     }
 
+    async fn providers(
+        &self,
+        range: &TimeRange,
+        sort: sightline_app::providers::ProviderSort,
+        provider: Option<String>,
+        now: i64,
+    ) -> Result<sightline_app::providers::ProvidersReport, BackendError> {
+        Ok(crate::providers::report(&self.store, range, sort, provider, now).await?)
+    }
+
     async fn login(
         &self,
         request: &Parts,

@@ -34,6 +34,7 @@ mod logging;
 mod metrics;
 mod otlp;
 mod privacy;
+mod providers_view;
 mod replicas;
 mod requests_view;
 mod retention;

@@ -261,6 +261,8 @@ storage_test!(users_are_filtered_and_sorted, |db| async move {
                 errors: 1,
                 tokens: 450,
                 cost_micros: 3000,
+                provider_calls: 0,
+                provider_cost_micros: 0,
             },
             UserRow {
                 user_id: "u-a".into(),
@@ -270,6 +272,8 @@ storage_test!(users_are_filtered_and_sorted, |db| async move {
                 errors: 1,
                 tokens: 750,
                 cost_micros: 620,
+                provider_calls: 0,
+                provider_cost_micros: 0,
             },
         ]
     );
@@ -300,7 +304,7 @@ storage_test!(user_pages_visit_every_user_once_in_order, |db| async move {
 
 storage_test!(a_user_in_detail, |db| async move {
     seed(db).await;
-    let UserDetail { user, sessions } = db.store.user_detail("u-a", 20).await.unwrap().unwrap();
+    let UserDetail { user, sessions, .. } = db.store.user_detail("u-a", 20).await.unwrap().unwrap();
     assert_eq!(
         (user.requests, user.errors, user.tokens, user.cost_micros),
         (5, 1, 750, 620)

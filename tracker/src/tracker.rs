@@ -179,6 +179,42 @@ impl Tracker {
         T: CallOutcome,
         E: fmt::Display,
     {
+        self.track_call(None, service, endpoint, method, call).await
+    }
+
+    /// [`Tracker::track_external`] for a call made on behalf of the platform's user
+    /// `user_id`: the call carries the id, so Sightline counts its cost as that user's
+    /// provider cost (apart from the cost of the user's own requests).
+    pub async fn track_external_for<F, T, E>(
+        &self,
+        user_id: &str,
+        service: &str,
+        endpoint: &str,
+        method: &str,
+        call: F,
+    ) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        T: CallOutcome,
+        E: fmt::Display,
+    {
+        self.track_call(Some(user_id.to_owned()), service, endpoint, method, call)
+            .await
+    }
+
+    async fn track_call<F, T, E>(
+        &self,
+        user_id: Option<String>,
+        service: &str,
+        endpoint: &str,
+        method: &str,
+        call: F,
+    ) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        T: CallOutcome,
+        E: fmt::Display,
+    {
         let timestamp = now();
         let started = tokio::time::Instant::now();
         let outcome = call.await;
@@ -189,6 +225,7 @@ impl Tracker {
             endpoint: endpoint.to_owned(),
             method: method.to_ascii_uppercase(),
             latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            user_id,
             ..RequestEvent::default()
         };
         match &outcome {

@@ -158,7 +158,7 @@ async fn external_calls_are_timed_and_recorded() {
         .await;
     assert!(ok.is_ok());
     let failed: Result<http::StatusCode, String> = tracker
-        .track_external("gemini", "/v1beta/models", "GET", async {
+        .track_external_for("user-7", "gemini", "/v1beta/models", "GET", async {
             Err("connection refused".to_owned())
         })
         .await;
@@ -176,6 +176,9 @@ async fn external_calls_are_timed_and_recorded() {
         (openai.prompt_tokens, openai.completion_tokens),
         (Some(12), Some(34))
     );
+    // Attributed to a user only when the platform says on whose behalf it called.
+    assert_eq!(openai.user_id, None);
+    assert_eq!(gemini.user_id.as_deref(), Some("user-7"));
     assert_eq!(gemini.status_code, 502);
     assert_eq!(gemini.error.as_deref(), Some("connection refused"));
 }

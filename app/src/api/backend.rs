@@ -37,6 +37,15 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
         now: i64,
     ) -> Result<crate::errors::ErrorsReport, BackendError>;
 
+    /// The providers of `range` by `sort`, with `provider` (else the first) per bucket.
+    async fn providers(
+        &self,
+        range: &TimeRange,
+        sort: crate::providers::ProviderSort,
+        provider: Option<String>,
+        now: i64,
+    ) -> Result<crate::providers::ProvidersReport, BackendError>;
+
     /// Checks the password (with throttling), records the attempt, and on success puts
     /// the account into the web session of `request`.
     async fn login(

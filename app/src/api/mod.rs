@@ -8,6 +8,7 @@
 pub mod dashboard;
 pub mod endpoints;
 pub mod errors;
+pub mod providers;
 pub mod requests;
 pub mod security;
 pub mod session;

@@ -22,12 +22,16 @@ pub async fn load_requests(
     until: Option<String>,
     sort: Option<String>,
     after: Option<String>,
+    kind: Option<String>,
+    service: Option<String>,
 ) -> Result<RequestPage, ServerFnError> {
     use super::backend::{BackendError, fail};
     super::backend::require_user()?;
     let query = crate::requests::RequestQuery {
         range,
         status,
+        kind,
+        service,
         model,
         endpoint,
         user,

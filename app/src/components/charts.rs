@@ -11,7 +11,8 @@ use charming::{
 
 use crate::endpoints::EndpointPoint;
 use crate::format::{instant, millis, money};
-use crate::report::{CostSeries, LatencyPoint, RequestPoint, StatusCount};
+use crate::providers::ProviderPoint;
+use crate::report::{CostPoint, CostSeries, LatencyPoint, RequestPoint, StatusCount};
 
 /// What a chart shows, as a table for people who cannot see the chart: one row a
 /// bucket (or slice), its label first, built from the same data as the chart.
@@ -53,11 +54,15 @@ pub fn errors_table(breakdown: &[StatusCount]) -> ChartTable {
 
 /// The table of [`costs_chart`]: cost per bucket, a column a model.
 pub fn costs_table(costs: &CostSeries) -> ChartTable {
+    stacked_costs_table(&costs.models, &costs.points)
+}
+
+/// Cost per bucket, a column a name (`points[i].cost_micros[j]` is `names[j]`'s).
+pub fn stacked_costs_table(names: &[String], points: &[CostPoint]) -> ChartTable {
     let mut columns = vec!["Bucket"];
-    columns.extend(costs.models.iter().map(String::as_str));
+    columns.extend(names.iter().map(String::as_str));
     let mut table = ChartTable::new(&columns);
-    table.rows = costs
-        .points
+    table.rows = points
         .iter()
         .map(|p| {
             std::iter::once(instant(p.t))
@@ -78,15 +83,62 @@ pub fn latency_table(points: &[LatencyPoint]) -> ChartTable {
     table
 }
 
+/// One bucket of one endpoint's or provider's traffic, as its chart draws it.
+pub struct Volume {
+    pub t: i64,
+    /// Requests (an endpoint's) or calls (a provider's), failed ones included.
+    pub total: i64,
+    pub errors: i64,
+    pub p95_ms: Option<f64>,
+}
+
+impl From<&EndpointPoint> for Volume {
+    fn from(p: &EndpointPoint) -> Volume {
+        Volume {
+            t: p.t,
+            total: p.requests,
+            errors: p.errors,
+            p95_ms: p.p95_ms,
+        }
+    }
+}
+
+impl From<&ProviderPoint> for Volume {
+    fn from(p: &ProviderPoint) -> Volume {
+        Volume {
+            t: p.t,
+            total: p.calls,
+            errors: p.errors,
+            p95_ms: p.p95_ms,
+        }
+    }
+}
+
+fn volumes<'a, P: 'a>(points: &'a [P]) -> Vec<Volume>
+where
+    &'a P: Into<Volume>,
+{
+    points.iter().map(Into::into).collect()
+}
+
 /// The table of [`endpoint_chart`]: one endpoint's requests, errors and p95 per bucket.
 pub fn endpoint_table(points: &[EndpointPoint]) -> ChartTable {
-    let mut table = ChartTable::new(&["Bucket", "Requests", "Errors", "p95"]);
+    volume_table(&volumes(points), "Requests")
+}
+
+/// The table of [`provider_chart`]: one provider's calls, errors and p95 per bucket.
+pub fn provider_table(points: &[ProviderPoint]) -> ChartTable {
+    volume_table(&volumes(points), "Calls")
+}
+
+fn volume_table(points: &[Volume], total: &str) -> ChartTable {
+    let mut table = ChartTable::new(&["Bucket", total, "Errors", "p95"]);
     table.rows = points
         .iter()
         .map(|p| {
             vec![
                 instant(p.t),
-                p.requests.to_string(),
+                p.total.to_string(),
                 p.errors.to_string(),
                 millis(p.p95_ms),
             ]
@@ -207,18 +259,22 @@ pub(crate) const SERIES_COLORS: [&str; 7] = [
 
 /// Stacked bars of cost (USD) per bucket, by model.
 pub fn costs_chart(costs: &CostSeries, bucket_ms: i64) -> Chart {
+    stacked_costs_chart(&costs.models, &costs.points, bucket_ms)
+}
+
+/// Stacked bars of cost (USD) per bucket, a series a name (model, provider).
+pub fn stacked_costs_chart(names: &[String], points: &[CostPoint], bucket_ms: i64) -> Chart {
     let mut chart = base(48)
         .color(SERIES_COLORS.iter().map(|c| Color::from(*c)).collect())
         .legend(Legend::new().bottom(0))
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
-                .data(labels(costs.points.iter().map(|p| p.t), bucket_ms)),
+                .data(labels(points.iter().map(|p| p.t), bucket_ms)),
         )
         .y_axis(Axis::new().type_(AxisType::Value).name("USD"));
-    for (i, model) in costs.models.iter().enumerate() {
-        let data: Vec<f64> = costs
-            .points
+    for (i, model) in names.iter().enumerate() {
+        let data: Vec<f64> = points
             .iter()
             .map(|p| p.cost_micros[i] as f64 / 1e6)
             .collect();
@@ -265,6 +321,16 @@ pub fn latency_chart(points: &[LatencyPoint], bucket_ms: i64) -> Chart {
 /// One endpoint per bucket: stacked bars of successful and failed requests, and its
 /// p95 latency as a dashed line on a second axis (ms).
 pub fn endpoint_chart(points: &[EndpointPoint], bucket_ms: i64) -> Chart {
+    volume_chart(&volumes(points), bucket_ms)
+}
+
+/// One provider per bucket: stacked bars of successful and failed calls, and their p95
+/// latency as a dashed line on a second axis (ms).
+pub fn provider_chart(points: &[ProviderPoint], bucket_ms: i64) -> Chart {
+    volume_chart(&volumes(points), bucket_ms)
+}
+
+fn volume_chart(points: &[Volume], bucket_ms: i64) -> Chart {
     let p95: Vec<DataPoint> = points
         .iter()
         .map(|p| match p.p95_ms {
@@ -288,10 +354,12 @@ pub fn endpoint_chart(points: &[EndpointPoint], bucket_ms: i64) -> Chart {
         .y_axis(Axis::new().type_(AxisType::Value).min_interval(1))
         .y_axis(Axis::new().type_(AxisType::Value).name("ms"))
         .series(
-            Bar::new()
-                .name("OK")
-                .stack("requests")
-                .data(points.iter().map(|p| p.requests - p.errors).collect()),
+            Bar::new().name("OK").stack("requests").data(
+                points
+                    .iter()
+                    .map(|p| p.total.saturating_sub(p.errors))
+                    .collect(),
+            ),
         )
         .series(
             Bar::new()

@@ -26,6 +26,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                     <A href="/">"Dashboard"</A>
                     <A href="/endpoints">"Endpoints"</A>
                     <A href="/errors">"Errors"</A>
+                    <A href="/providers">"Providers"</A>
                     <A href="/requests">"Requests"</A>
                     <A href="/sessions">"Sessions"</A>
                     <A href="/users">"Users"</A>

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod error_cards;
 pub mod layout;
 pub mod range_picker;
+pub mod ranked_view;
 pub mod report_cards;
 pub mod security_cards;
 pub mod security_charts;

@@ -96,6 +96,9 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
         .max()
         .unwrap_or(0)
         .max(1);
+    let providers_card = view! {
+        <ProvidersCard card=r.providers.clone() range=r.range.clone() start=r.start end=r.end />
+    };
 
     view! {
         <SummaryCard current=r.summary.current.clone() previous=r.summary.previous.clone() />
@@ -294,6 +297,8 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
             }}
         </Card>
 
+        {providers_card}
+
         <Card title="Active alerts" class="wide" test_id="card-alerts">
             {if r.alerts.is_empty() {
                 view! { <p class="ok-state">"All clear: no alert is firing."</p> }.into_any()
@@ -307,6 +312,65 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                     </ul>
                 }.into_any()
             }}
+        </Card>
+    }
+}
+
+/// The calls made to providers in the range: totals and the busiest providers, each
+/// leading to its calls in the explorer, and a link to the providers view.
+#[component]
+fn ProvidersCard(
+    card: crate::providers::ProvidersCard,
+    range: String,
+    start: i64,
+    end: i64,
+) -> impl IntoView {
+    let c = card;
+    let all = if range == "custom" {
+        format!("/providers?range=custom&start={start}&end={end}")
+    } else {
+        format!("/providers?range={range}")
+    };
+    view! {
+        <Card title="Provider calls" class="full" test_id="card-providers">
+            {if c.top.is_empty() {
+                view! { <EmptyState message="No calls to providers in this range. The tracker, the gateway and OTLP GenAI spans record them." /> }.into_any()
+            } else {
+                view! {
+                    <p class="muted small" data-testid="providers-card-totals">
+                        <span title=c.total_calls.to_string()>{compact_count(c.total_calls)}" calls"</span>" · "
+                        <span>{compact_count(c.total_errors)}" failed"</span>" · "
+                        <span title=c.total_cost_micros.to_string()>{money(c.total_cost_micros)}</span>
+                    </p>
+                    <div class="table-scroll">
+                        <table class="table" data-testid="top-providers-table">
+                            <caption class="sr-only">"The providers called most in this range"</caption>
+                            <thead><tr><th scope="col">"Provider"</th><th scope="col" class="num">"Calls"</th>
+                                <th scope="col" class="num">"Error rate"</th><th scope="col" class="num">"p95"</th>
+                                <th scope="col" class="num">"Tokens"</th><th scope="col" class="num">"Cost"</th></tr></thead>
+                            <tbody>
+                                {c.top.iter().map(|p| view! {
+                                    <tr data-testid="top-provider-row" data-service=p.service.clone()>
+                                        <th scope="row" class="ellipsis">
+                                            {if p.service.is_empty() {
+                                                view! { <span>{crate::providers::display_name(&p.service)}</span> }.into_any()
+                                            } else {
+                                                view! { <a href=crate::pages::providers::explorer_href(&p.service, start, end)>{p.service.clone()}</a> }.into_any()
+                                            }}
+                                        </th>
+                                        <td class="num" title=p.calls.to_string()>{compact_count(p.calls)}</td>
+                                        <td class="num">{p.error_rate.map(percent).unwrap_or_else(|| "–".into())}</td>
+                                        <td class="num">{millis(p.p95_ms)}</td>
+                                        <td class="num">{compact_count(p.tokens)}</td>
+                                        <td class="num" title=p.cost_micros.to_string()>{money(p.cost_micros)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+            <a class="card-link" href=all data-testid="all-providers">"All providers →"</a>
         </Card>
     }
 }

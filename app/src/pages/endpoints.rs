@@ -1,65 +1,32 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::endpoints::load_endpoints;
 use crate::components::card::{EmptyState, ErrorState};
 use crate::components::chart::EChart;
 use crate::components::charts;
-use crate::components::range_picker::{RangePicker, range_kind, sort_suffix};
+use crate::components::range_picker::RangePicker;
+use crate::components::ranked_view::{RankedQuery, RankedView, SortHeader};
 use crate::endpoints::{EndpointRow, EndpointSort, EndpointsReport};
 use crate::format::{compact_count, millis, money, money_exact, percent};
 use crate::query::href;
 
-/// What the URL says: the dashboard's range parameters, the sort and the endpoint
-/// whose buckets the chart shows.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct EndpointsQuery {
-    range: Option<String>,
-    start: Option<String>,
-    end: Option<String>,
-    sort: Option<String>,
-    endpoint: Option<String>,
-}
-
-impl EndpointsQuery {
-    /// The view's URL with this range, `sort` and `endpoint`.
-    fn href(&self, sort: Option<&str>, endpoint: Option<&str>) -> String {
-        href(
-            "/endpoints",
-            &[
-                ("range", self.range.as_deref()),
-                ("start", self.start.as_deref()),
-                ("end", self.end.as_deref()),
-                ("sort", sort),
-                ("endpoint", endpoint),
-            ],
-        )
-    }
-}
+/// The view's URL: the range, the sort and `?endpoint=`, whose requests the chart shows.
+const VIEW: RankedView = RankedView {
+    path: "/endpoints",
+    selected_param: "endpoint",
+};
 
 /// `/endpoints`: every endpoint's volume, errors, latency percentiles, tokens and cost
 /// over the range, sorted as the URL says, and one endpoint per bucket; each row leads
 /// to its requests in the explorer.
 #[component]
 pub fn EndpointsPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| {
-        query_map.with(|q| EndpointsQuery {
-            range: q.get("range"),
-            start: q.get("start"),
-            end: q.get("end"),
-            sort: q.get("sort"),
-            endpoint: q.get("endpoint"),
-        })
-    });
+    let (query, current, keep) = VIEW.query();
     let report = Resource::new(
         move || query.get(),
-        |q| load_endpoints(q.range, q.start, q.end, q.sort, q.endpoint),
+        |q| load_endpoints(q.range, q.start, q.end, q.sort, q.selected),
     );
-    let current = Signal::derive(move || query.with(|q| range_kind(q.range.as_deref())));
-    // A new range keeps the sort (the chosen endpoint may have no requests there).
-    let keep = Signal::derive(move || query.with(|q| sort_suffix(q.sort.as_deref())));
 
     view! {
         <div class="page-head">
@@ -82,7 +49,7 @@ pub fn EndpointsPage() -> impl IntoView {
 }
 
 #[component]
-fn EndpointsView(report: EndpointsReport, query: EndpointsQuery) -> impl IntoView {
+fn EndpointsView(report: EndpointsReport, query: RankedQuery) -> impl IntoView {
     let r = report;
     if r.endpoints.is_empty() {
         return view! {
@@ -130,15 +97,15 @@ fn EndpointsView(report: EndpointsReport, query: EndpointsQuery) -> impl IntoVie
         <thead>
             <tr>
                 <th scope="col">"Endpoint"</th>
-                <SortHeader column=EndpointSort::Volume sort query=query.clone() />
+                {sort_header(EndpointSort::Volume, sort, &query)}
                 <th scope="col" class="num">"Share"</th>
-                <SortHeader column=EndpointSort::Errors sort query=query.clone() />
+                {sort_header(EndpointSort::Errors, sort, &query)}
                 <th scope="col" class="num">"p50"</th>
-                <SortHeader column=EndpointSort::P95 sort query=query.clone() />
+                {sort_header(EndpointSort::P95, sort, &query)}
                 <th scope="col" class="num">"p99"</th>
                 <th scope="col" class="num">"Avg tokens"</th>
                 <th scope="col" class="num">"Avg cost"</th>
-                <SortHeader column=EndpointSort::Cost sort query=query.clone() />
+                {sort_header(EndpointSort::Cost, sort, &query)}
                 <th scope="col">"Chart"</th>
             </tr>
         </thead>
@@ -173,30 +140,16 @@ fn EndpointsView(report: EndpointsReport, query: EndpointsQuery) -> impl IntoVie
     .into_any()
 }
 
-/// A sortable column's header: a link to the view sorted by it, and `aria-sort` on the
-/// column the list is sorted by.
-#[component]
-fn SortHeader(column: EndpointSort, sort: EndpointSort, query: EndpointsQuery) -> impl IntoView {
-    let active = column == sort;
-    let link = query.href(Some(column.as_str()), query.endpoint.as_deref());
-    view! {
-        <th scope="col" class="num" aria-sort=active.then_some("descending")>
-            <A href=link attr:data-testid=format!("sort-{}", column.as_str())
-                attr:aria-current=active.then_some("true")>{column.label()}</A>
-        </th>
-    }
+/// The header of the column `column` sorts by.
+fn sort_header(column: EndpointSort, sort: EndpointSort, query: &RankedQuery) -> impl IntoView {
+    let link = VIEW.href(query, Some(column.as_str()), query.selected.as_deref());
+    view! { <SortHeader key=column.as_str() label=column.label() active=column == sort link /> }
 }
 
 #[component]
-fn Row(
-    row: EndpointRow,
-    chosen: bool,
-    query: EndpointsQuery,
-    start: i64,
-    end: i64,
-) -> impl IntoView {
+fn Row(row: EndpointRow, chosen: bool, query: RankedQuery, start: i64, end: i64) -> impl IntoView {
     let requests_href = explorer_href(&row.endpoint, start, end);
-    let chart_href = query.href(query.sort.as_deref(), Some(&row.endpoint));
+    let chart_href = VIEW.href(&query, query.sort.as_deref(), Some(&row.endpoint));
     let name = row.endpoint.clone();
     let requests_title = format!("The requests of {name} in this range");
     let chart_label = format!("Chart {name}");

@@ -5,6 +5,7 @@ pub mod endpoints;
 pub mod errors;
 pub mod login;
 pub mod not_found;
+pub mod providers;
 pub mod request_detail;
 pub mod requests;
 pub mod security;

@@ -17,6 +17,8 @@ pub fn RequestsPage() -> impl IntoView {
         query_map.with(|q| RequestQuery {
             range: q.get("range"),
             status: q.get("status"),
+            kind: q.get("kind"),
+            service: q.get("service"),
             model: q.get("model"),
             endpoint: q.get("endpoint"),
             user: q.get("user"),
@@ -47,6 +49,8 @@ pub fn RequestsPage() -> impl IntoView {
                 q.until,
                 q.sort,
                 q.after,
+                q.kind,
+                q.service,
             )
         },
     );
@@ -72,6 +76,7 @@ fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
         .unwrap_or_else(|| crate::requests::DEFAULT_RANGE.to_owned());
     let sort = q.sort.clone().unwrap_or_else(|| "time".to_owned());
     let status = q.status.clone().unwrap_or_default();
+    let kind = q.kind.clone().unwrap_or_default();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     // A session's drill-down narrows the list to it; the form keeps that as it is.
     let narrowed = [
@@ -103,6 +108,18 @@ fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
                         <option value=c.as_str() selected=status == c.as_str()>{c.as_str()}</option>
                     }).collect_view()}
                 </select>
+            </label>
+            <label>"Kind"
+                <select name="kind" data-testid="filter-kind">
+                    {[("", "Any"), ("api", "Served (api)"), ("external", "Provider calls (external)")]
+                        .into_iter().map(|(v, l)| view! {
+                            <option value=v selected=kind == v>{l}</option>
+                        }).collect_view()}
+                </select>
+            </label>
+            <label>"Provider"
+                <input type="text" name="service" value=text(&q.service) placeholder="openai"
+                    data-testid="filter-service" />
             </label>
             <label>"Model"
                 <input type="text" name="model" value=text(&q.model) placeholder="exact name"
@@ -235,6 +252,8 @@ fn filter_href(path: &str, q: &RequestQuery, after: Option<String>) -> String {
         &[
             ("range", q.range.as_deref()),
             ("status", q.status.as_deref()),
+            ("kind", q.kind.as_deref()),
+            ("service", q.service.as_deref()),
             ("model", q.model.as_deref()),
             ("endpoint", q.endpoint.as_deref()),
             ("user", q.user.as_deref()),

@@ -38,7 +38,19 @@ pub fn UserDetailPage() -> impl IntoView {
 
 #[component]
 fn Detail(detail: UserDetail) -> impl IntoView {
-    let UserDetail { user: u, sessions } = detail;
+    let UserDetail {
+        user: u,
+        providers,
+        sessions,
+    } = detail;
+    let provider_calls = href(
+        "/requests",
+        &[
+            ("user", Some(&u.user_id)),
+            ("kind", Some("external")),
+            ("range", Some("all")),
+        ],
+    );
     let all_requests = href(
         "/requests",
         &[("user", Some(&u.user_id)), ("range", Some("all"))],
@@ -62,15 +74,47 @@ fn Detail(detail: UserDetail) -> impl IntoView {
                 <dd data-testid="user-errors">{format!("{} ({rate})", compact_count(u.errors))}</dd>
                 <dt>"Tokens"</dt>
                 <dd data-testid="user-tokens">{compact_count(u.tokens)}</dd>
-                <dt>"Cost"</dt>
+                <dt>"Own API cost"</dt>
                 <dd data-testid="user-cost">{money_exact(u.cost_micros)}</dd>
+                <dt>"Provider cost"</dt>
+                <dd data-testid="user-provider-cost">
+                    {format!("{} ({} calls)", money_exact(u.provider_cost_micros), compact_count(u.provider_calls))}
+                </dd>
             </dl>
+            <p class="muted small">
+                "Provider cost counts the calls to providers that carry this user's id (tracker, gateway or OTLP); an OTLP request's own cost already includes its GenAI spans, so the two are shown apart, not added."
+            </p>
             <p class="links">
                 <A href=all_requests attr:data-testid="user-all-requests">"All requests"</A>
                 " · "
                 <A href=all_sessions attr:data-testid="user-all-sessions">"All sessions"</A>
+                " · "
+                <A href=provider_calls attr:data-testid="user-provider-calls">"Provider calls"</A>
             </p>
         </section>
+        {(!providers.is_empty()).then(|| view! {
+            <section class="card table-card" data-testid="user-providers" aria-label="Provider cost by provider">
+                <h2 class="card-title">"Provider cost by provider"</h2>
+                <div class="table-scroll">
+                    <table class="table">
+                        <thead><tr><th scope="col">"Provider"</th><th scope="col" class="num">"Calls"</th>
+                            <th scope="col" class="num">"Errors"</th><th scope="col" class="num">"Tokens"</th>
+                            <th scope="col" class="num">"Cost"</th></tr></thead>
+                        <tbody>
+                            {providers.into_iter().map(|p| view! {
+                                <tr data-testid="user-provider-row" data-service=p.service.clone()>
+                                    <th scope="row">{crate::providers::display_name(&p.service)}</th>
+                                    <td class="num">{compact_count(p.calls)}</td>
+                                    <td class="num">{compact_count(p.errors)}</td>
+                                    <td class="num">{compact_count(p.tokens)}</td>
+                                    <td class="num">{money_exact(p.cost_micros)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </section>
+        })}
         <section class="card full table-card" data-testid="user-sessions" aria-label="Latest sessions">
             <h2 class="card-title">{format!("Latest sessions (up to {USER_SESSIONS})")}</h2>
             {if sessions.is_empty() {

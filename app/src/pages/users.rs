@@ -30,6 +30,11 @@ pub fn UsersPage() -> impl IntoView {
             <h1>"Users"</h1>
         </div>
         <Filters query />
+        <p class="muted small" data-testid="users-cost-note">
+            "Own API cost is what the user's requests to the platform cost. Provider cost is what the calls the platform made to providers on the user's behalf cost: only calls that carry the user's id are attributed (the tracker's "
+            <code>"user_id"</code>", the gateway's "<code>"Sightline-User-Id"</code>" or the request's "<code>"user"</code>", an OTLP GenAI span's "<code>"user.id"</code>"); the others count in "
+            <A href="/providers">"Providers"</A>" only."
+        </p>
         <TableCard test_id="users" loading="Loading users…" page
             render=move |p| view! { <UserTable page=p query /> } />
     }
@@ -84,7 +89,8 @@ fn UserTable(page: UserPage, query: Memo<UserQuery>) -> impl IntoView {
                                 <th class="num">"Requests"</th>
                                 <th class="num">"Errors"</th>
                                 <th class="num">"Tokens"</th>
-                                <th class="num">"Cost"</th>
+                                <th class="num" title="The cost of the user's own requests to the platform">"Own API cost"</th>
+                                <th class="num" title="Calls to providers that carry the user's id, and their cost">"Provider cost"</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -115,7 +121,10 @@ fn Row(row: UserRow) -> impl IntoView {
                 <span class="muted small">{format!(" ({})", percent(error_rate(row.errors, row.requests)))}</span>
             </td>
             <td class="num">{compact_count(row.tokens)}</td>
-            <td class="num">{money_exact(row.cost_micros)}</td>
+            <td class="num" data-testid="user-own-cost">{money_exact(row.cost_micros)}</td>
+            <td class="num" data-testid="user-provider-cost" title=format!("{} provider calls", row.provider_calls)>
+                {money_exact(row.provider_cost_micros)}
+            </td>
         </tr>
     }
 }

@@ -6,33 +6,62 @@ use sightline_app::endpoints::{EndpointSort, MAX_LISTED};
 
 use super::read::{dashboard_path, object, query, read_security};
 
-/// `GET /api/v1/endpoints`: the dashboard's range parameters, and the sort and the
-/// endpoint whose buckets to show.
-pub fn endpoints_path(error_reply: &Value) -> Value {
+/// What differs between the ranked views' operations (endpoints, providers).
+pub(super) struct RankedDoc<'a> {
+    pub summary: &'a str,
+    pub description: String,
+    pub sorts: Vec<&'static str>,
+    pub sort_doc: &'a str,
+    /// The parameter naming the row whose buckets `series` holds, and what it names.
+    pub selected: (&'a str, &'a str),
+    /// The reply's schema and what the 200 is.
+    pub schema: &'a str,
+    pub reply: &'a str,
+}
+
+/// A ranked view's `GET`: the dashboard's range parameters, the sort and the charted row.
+pub(super) fn ranked_path(error_reply: &Value, doc: RankedDoc) -> Value {
     let mut path = dashboard_path(error_reply);
     let get = &mut path["get"];
-    get["summary"] = json!("Per-endpoint volume, errors, latency percentiles, tokens and cost");
-    get["description"] = json!(format!(
-        "A key with the `read` scope, or a signed-in session. The platform's served requests (kind `api`) per endpoint over the range, from the rollups: counts, tokens and money exact, percentiles within 2% of exact. At most {MAX_LISTED} endpoints by `sort` (`more` counts the rest), and the buckets of one endpoint."
-    ));
-    let sorts: Vec<&str> = EndpointSort::ALL.iter().map(|s| s.as_str()).collect();
+    get["summary"] = json!(doc.summary);
+    get["description"] = json!(doc.description);
+    let default = doc.sorts.first().copied().unwrap_or_default();
     if let Some(parameters) = get["parameters"].as_array_mut() {
         parameters.push(query(
             "sort",
-            "Most first: requests (`volume`), failed requests (`errors`), 95th percentile latency (`p95`) or total cost (`cost`); ties by endpoint.",
-            json!({ "type": "string", "enum": sorts, "default": "volume" }),
+            doc.sort_doc,
+            json!({ "type": "string", "enum": doc.sorts, "default": default }),
         ));
+        let (name, what) = doc.selected;
         parameters.push(query(
-            "endpoint",
-            "The endpoint whose buckets `series` holds; the first listed when absent.",
+            name,
+            &format!("The {what} whose buckets `series` holds; the first listed when absent."),
             json!({ "type": "string" }),
         ));
     }
-    get["responses"]["200"] = json!({ "description": "The endpoints", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/EndpointsReport" } } } });
+    get["responses"]["200"] = json!({ "description": doc.reply, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{}", doc.schema) } } } });
     get["responses"]["400"]["description"] =
         json!("Unknown range or sort, or a custom range without a valid start and end");
     get["security"] = read_security();
     path
+}
+
+/// `GET /api/v1/endpoints`.
+pub fn endpoints_path(error_reply: &Value) -> Value {
+    ranked_path(
+        error_reply,
+        RankedDoc {
+            summary: "Per-endpoint volume, errors, latency percentiles, tokens and cost",
+            description: format!(
+                "A key with the `read` scope, or a signed-in session. The platform's served requests (kind `api`) per endpoint over the range, from the rollups: counts, tokens and money exact, percentiles within 2% of exact. At most {MAX_LISTED} endpoints by `sort` (`more` counts the rest), and the buckets of one endpoint."
+            ),
+            sorts: EndpointSort::ALL.iter().map(|s| s.as_str()).collect(),
+            sort_doc: "Most first: requests (`volume`), failed requests (`errors`), 95th percentile latency (`p95`) or total cost (`cost`); ties by endpoint.",
+            selected: ("endpoint", "endpoint"),
+            schema: "EndpointsReport",
+            reply: "The endpoints",
+        },
+    )
 }
 
 /// `EndpointsReport` and `EndpointRow`.

@@ -176,6 +176,16 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
             vec![
                 list_range("24h", "requests created"),
                 query("status", "Status class.", enumeration(&statuses)),
+                query(
+                    "kind",
+                    "Requests the platform served (`api`) or calls it made to providers (`external`).",
+                    enumeration(&["api", "external"]),
+                ),
+                query(
+                    "service",
+                    "Provider of a call (exact), as the providers view names it.",
+                    text(),
+                ),
                 query("model", "Model name (exact).", text()),
                 query("endpoint", "Endpoint (exact).", text()),
                 query("user", "Platform user id (exact).", text()),
@@ -348,7 +358,8 @@ pub fn dashboard_schemas() -> Map<String, Value> {
                 "latest": list("ThreatRow")
             })),
             "alerts": list("AlertRow"),
-            "topEndpoints": { "type": "array", "description": "The endpoints with the most requests; GET /api/v1/endpoints has them all.", "items": { "$ref": "#/components/schemas/EndpointRow" } }
+            "topEndpoints": { "type": "array", "description": "The endpoints with the most requests; GET /api/v1/endpoints has them all.", "items": { "$ref": "#/components/schemas/EndpointRow" } },
+            "providers": { "$ref": "#/components/schemas/ProvidersCard", "description": "The calls made to providers: totals and the busiest; GET /api/v1/providers has them all." }
         })),
         "SummaryFigures": figures,
         "ModelRow": object(json!({

@@ -1,0 +1,22 @@
+use leptos::prelude::*;
+
+/// The providers view for the range, sort and provider of the page's URL.
+#[server(prefix = "/api/ui", endpoint = "providers")]
+pub async fn load_providers(
+    range: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    sort: Option<String>,
+    provider: Option<String>,
+) -> Result<crate::providers::ProvidersReport, ServerFnError> {
+    use super::backend::{BackendError, fail};
+    super::backend::require_user()?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let range = super::backend::range_of(range, start, end, now)?;
+    let sort = crate::providers::ProviderSort::from_param(&sort)
+        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    super::backend::backend()?
+        .providers(&range, sort, crate::query::param(&provider), now)
+        .await
+        .map_err(super::backend::fail)
+}
