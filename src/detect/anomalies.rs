@@ -3,7 +3,10 @@
 //! - `error_rate_spike`: an endpoint's error rate (4xx and 5xx, as on the dashboard) in
 //!   the last 5 minutes against its own baseline, the hour before;
 //! - `latency_p95`: an endpoint's p95 latency over the last 5 minutes above its
-//!   threshold.
+//!   threshold;
+//! - `cost_spike`: the cost of the platform's served requests (`kind` api, as the
+//!   dashboard's cost) over the last hour against its own baseline, the mean hour of
+//!   the 24 hours before (seeded from the hourly rollup at start-up).
 //!
 //! Counted by event time in minute buckets kept in memory; evaluated against the wall
 //! clock, so an alert resolves by itself once its window has moved past the trouble.
@@ -25,6 +28,14 @@ const BASELINE_MS: i64 = 60 * MINUTE_MS;
 /// Endpoints followed at most; more are ignored until some go quiet (scanners make up
 /// paths by the thousand).
 const MAX_ENDPOINTS: usize = 500;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+/// The window of `cost_spike`: the last hour.
+pub const COST_WINDOW_MS: i64 = HOUR_MS;
+/// The baseline of `cost_spike`: the 24 hours before its window.
+pub const COST_BASELINE_MS: i64 = 24 * HOUR_MS;
+/// Hours of the baseline that must have had any cost before the rule judges (a new
+/// platform's first hours are not a baseline).
+const COST_MIN_BASELINE_HOURS: usize = 6;
 
 /// What changed at an evaluation.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,6 +115,8 @@ pub struct Anomalies {
     /// fresh observations (until `inherited_until`) before they can resolve.
     inherited: HashSet<String>,
     inherited_until: i64,
+    /// Cost (micro-dollars) of the served requests per minute start, for `cost_spike`.
+    costs: std::collections::BTreeMap<i64, i64>,
 }
 
 /// Why one request counts as an anomaly (for `anomaly_detection_triggered_total`).
@@ -125,7 +138,22 @@ impl Anomalies {
             firing: HashSet::new(),
             inherited: HashSet::new(),
             inherited_until: now + WINDOW_MS,
+            costs: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Adds the cost of hours stored before start-up (`(hour start, micro-dollars)`
+    /// from the hourly rollup), so `cost_spike` has its baseline at once.
+    pub fn seed_costs(&mut self, hours: impl IntoIterator<Item = (i64, i64)>) {
+        for (at, micros) in hours {
+            let slot = self.costs.entry(at - at.rem_euclid(MINUTE_MS)).or_default();
+            *slot = slot.saturating_add(micros.max(0));
+        }
+    }
+
+    /// The first minute of the cost window ending at `now`.
+    fn cost_window_start(now: i64) -> i64 {
+        now - now.rem_euclid(MINUTE_MS) - COST_WINDOW_MS + MINUTE_MS
     }
 
     /// Alerts found firing in the database at start-up.
@@ -149,6 +177,16 @@ impl Anomalies {
         }
         if r.latency_ms > self.limits.latency_threshold(&r.endpoint) {
             reasons.push(HIGH_LATENCY);
+        }
+        if r.kind == sightline_tracker::wire::RequestKind::Api
+            && r.cost_micros > 0
+            && r.created_at >= Self::cost_window_start(now) - COST_BASELINE_MS
+        {
+            let slot = self
+                .costs
+                .entry(r.created_at - r.created_at.rem_euclid(MINUTE_MS))
+                .or_default();
+            *slot = slot.saturating_add(r.cost_micros);
         }
         if r.created_at < window_start(now) - BASELINE_MS {
             return reasons;
@@ -252,6 +290,8 @@ impl Anomalies {
             }
         }
 
+        self.cost_spike(now, &mut holding, &mut values);
+
         let held: HashSet<&str> = holding.iter().map(|a| a.key.as_str()).collect();
         let mut cleared: Vec<String> = self
             .firing
@@ -275,6 +315,63 @@ impl Anomalies {
             changes.push(AlertChange::Firing(a));
         }
         changes
+    }
+}
+
+impl Anomalies {
+    /// `cost_spike`: the last hour's cost at least `cost_spike_factor` times the mean
+    /// hour of the 24 before it, and at least `cost_spike_min_usd` above it.
+    fn cost_spike(
+        &mut self,
+        now: i64,
+        holding: &mut Vec<NewAlert>,
+        values: &mut HashMap<String, f64>,
+    ) {
+        const KEY: &str = "cost_spike";
+        let from = Self::cost_window_start(now);
+        let baseline_from = from - COST_BASELINE_MS;
+        self.costs = self.costs.split_off(&baseline_from);
+        let window: i64 = self
+            .costs
+            .range(from..)
+            .fold(0i64, |sum, (_, c)| sum.saturating_add(*c));
+        let mut hours_with_cost: HashSet<i64> = HashSet::new();
+        let baseline_total = self
+            .costs
+            .range(baseline_from..from)
+            .fold(0i64, |sum, (at, c)| {
+                hours_with_cost.insert((at - baseline_from) / HOUR_MS);
+                sum.saturating_add(*c)
+            });
+        let usd = |micros: f64| micros / 1e6;
+        let spent = usd(window as f64);
+        values.insert(KEY.into(), spent);
+        if hours_with_cost.len() < COST_MIN_BASELINE_HOURS {
+            return;
+        }
+        let base = usd(baseline_total as f64) / 24.0;
+        let limit =
+            (base * self.limits.cost_spike_factor).max(base + self.limits.cost_spike_min_usd);
+        let bar = if self.firing.contains(KEY) {
+            limit * 0.8
+        } else {
+            limit
+        };
+        if spent >= bar {
+            holding.push(NewAlert {
+                key: KEY.into(),
+                rule: KEY.into(),
+                severity: Severity::High,
+                title: format!("Cost spike: ${spent:.2} in the last hour"),
+                description: format!(
+                    "The served requests cost ${spent:.2} in the last hour, against ${base:.2} an hour on average over the 24 hours before (limit ${limit:.2})."
+                ),
+                endpoint: None,
+                value: spent,
+                threshold: limit,
+                at: now,
+            });
+        }
     }
 }
 
@@ -358,6 +455,67 @@ mod tests {
             summary(&a.evaluate(NOW)),
             vec![format!("resolved error_rate_spike:/login {}", 13.0 / 140.0)]
         );
+    }
+
+    fn costing(at: i64, micros: i64) -> NewRequest {
+        NewRequest {
+            cost_micros: micros,
+            ..on("/v1/chat", at, 200, 900.0)
+        }
+    }
+
+    #[test]
+    fn a_cost_spike_is_judged_against_the_mean_hour_of_the_day_before() {
+        let mut a = Anomalies::new(Thresholds::default(), NOW);
+        // The 24 hours before the last hour: $0.50 an hour.
+        let window = Anomalies::cost_window_start(NOW);
+        for h in 1..=24 {
+            a.request(&costing(window - h * HOUR_MS + 5_000, 500_000), NOW);
+        }
+        // The last hour: $1.40, under the limit of max(3 × $0.50, $0.50 + $1) = $1.50.
+        for i in 0..14 {
+            a.request(&costing(NOW - 50 * MINUTE_MS + i * 1_000, 100_000), NOW);
+        }
+        // Provider calls are not the platform's served requests: not counted.
+        let call = NewRequest {
+            kind: sightline_tracker::wire::RequestKind::External,
+            ..costing(NOW - 1_000, 50_000_000)
+        };
+        a.request(&call, NOW);
+        assert_eq!(summary(&a.evaluate(NOW)), Vec::<String>::new());
+        a.request(&costing(NOW - 1_000, 200_000), NOW);
+        let changes = a.evaluate(NOW);
+        assert_eq!(summary(&changes), vec!["firing cost_spike 1.6"]);
+        let AlertChange::Firing(alert) = &changes[0] else {
+            unreachable!()
+        };
+        assert_eq!(alert.threshold, 1.5);
+        assert_eq!(
+            alert.description,
+            "The served requests cost $1.60 in the last hour, against $0.50 an hour on average over the 24 hours before (limit $1.50)."
+        );
+        // An hour later the spike has left the window.
+        assert_eq!(
+            summary(&a.evaluate(NOW + HOUR_MS)),
+            vec!["resolved cost_spike 0"]
+        );
+    }
+
+    #[test]
+    fn a_cost_spike_needs_a_baseline_and_seeded_hours_are_one() {
+        let window = Anomalies::cost_window_start(NOW);
+        let mut a = Anomalies::new(Thresholds::default(), NOW);
+        // Five hours of history are not a baseline: $50 now is not judged.
+        for h in 1..=5 {
+            a.request(&costing(window - h * HOUR_MS, 100_000), NOW);
+        }
+        a.request(&costing(NOW - 1_000, 50_000_000), NOW);
+        assert_eq!(summary(&a.evaluate(NOW)), Vec::<String>::new());
+        // The same with the hourly rollup's six hours seeded at start-up.
+        let mut b = Anomalies::new(Thresholds::default(), NOW);
+        b.seed_costs((1..=6).map(|h| (window - h * HOUR_MS, 100_000)));
+        b.request(&costing(NOW - 1_000, 50_000_000), NOW);
+        assert_eq!(summary(&b.evaluate(NOW)), vec!["firing cost_spike 50"]);
     }
 
     #[test]

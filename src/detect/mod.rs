@@ -112,6 +112,23 @@ pub struct Thresholds {
     /// (`/v1/embeddings=2000,/v1/models=500`).
     #[arg(long = "alert-latency-p95-by-endpoint", global = true, env = "SIGHTLINE_ALERT_LATENCY_P95_BY_ENDPOINT", value_delimiter = ',', value_parser = parse_endpoint_ms, num_args = 0..)]
     pub latency_p95_by_endpoint: Vec<(String, f64)>,
+    /// `cost_spike`: the last hour's cost of the served requests alerts at this multiple
+    /// of the mean hour of the 24 hours before...
+    #[arg(
+        long = "alert-cost-spike-factor",
+        global = true,
+        env = "SIGHTLINE_ALERT_COST_SPIKE_FACTOR",
+        default_value_t = Thresholds::DEFAULT.cost_spike_factor
+    )]
+    pub cost_spike_factor: f64,
+    /// ...and at least this many US dollars above it.
+    #[arg(
+        long = "alert-cost-spike-min-usd",
+        global = true,
+        env = "SIGHTLINE_ALERT_COST_SPIKE_MIN_USD",
+        default_value_t = Thresholds::DEFAULT.cost_spike_min_usd
+    )]
+    pub cost_spike_min_usd: f64,
 }
 
 fn parse_endpoint_ms(s: &str) -> Result<(String, f64), String> {
@@ -149,6 +166,8 @@ impl Thresholds {
         min_requests: 20,
         latency_p95_ms: 30_000.0,
         latency_p95_by_endpoint: Vec::new(),
+        cost_spike_factor: 3.0,
+        cost_spike_min_usd: 1.0,
     };
 
     /// The p95 threshold of `endpoint` in milliseconds.
@@ -212,6 +231,11 @@ impl Detector {
         match store.firing_alert_keys().await {
             Ok(keys) => anomalies.inherit(keys),
             Err(e) => tracing::warn!(error = %e, "could not read the firing alerts"),
+        }
+        let since = now - self::anomalies::COST_WINDOW_MS - self::anomalies::COST_BASELINE_MS;
+        match store.hourly_costs_since(since).await {
+            Ok(hours) => anomalies.seed_costs(hours),
+            Err(e) => tracing::warn!(error = %e, "could not read the hourly costs"),
         }
         let (tx, rx) = mpsc::channel(QUEUE);
         let task = Task {

@@ -12,7 +12,7 @@ use super::{Store, StoreError, map_rows};
 pub struct NewAlert {
     /// What makes two alerts the same (`error_burst`, `latency_p95:/v1/chat`).
     pub key: String,
-    /// `error_burst`, `error_rate_spike` or `latency_p95`.
+    /// `error_burst`, `error_rate_spike`, `latency_p95` or `cost_spike`.
     pub rule: String,
     pub severity: Severity,
     pub title: String,
@@ -153,6 +153,20 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(row.as_ref().map(alert).transpose()?)
+    }
+
+    /// `(hour start, micro-dollars)` of the served requests' cost in every hour from
+    /// `since` on, from the hourly traffic rollup: the baseline `cost_spike` starts with.
+    pub async fn hourly_costs_since(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT bucket_start, cost_micros FROM rollup_traffic \
+             WHERE bucket_ms = 3600000 AND bucket_start >= $1 AND cost_micros > 0 \
+             ORDER BY bucket_start",
+        )
+        .bind(since - since.rem_euclid(3_600_000))
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
     }
 
     /// Keys of the alerts firing now.

@@ -446,3 +446,62 @@ storage_test!(
         release.notify_waiters();
     }
 );
+
+storage_test!(
+    a_cost_spike_fires_against_the_hourly_rollup_after_a_restart,
+    |db| async move {
+        let key = read_and_ingest_key(db).await;
+        let hour = 3_600_000;
+        let now = now_ms();
+        let this_hour = now - now.rem_euclid(hour);
+        // Eighteen hours of the day before, $0.48 each: a mean hour of 18 × 0.48 / 24 = $0.36.
+        let baseline: Vec<Value> = (3..=20)
+            .map(|k| {
+                let mut r = request(
+                    &format!("base-{k}"),
+                    this_hour - k * hour + hour / 2,
+                    "10.2.0.1",
+                    200,
+                );
+                r["cost_usd"] = json!(0.48);
+                r
+            })
+            .collect();
+        let first = TestServer::start(&db.url);
+        assert_eq!(
+            api::ingest(&first, &key, &json!({ "requests": baseline })).await["accepted"],
+            18
+        );
+        drop(first);
+
+        // A new process learns the baseline from the rollup; then $2 in the last minutes,
+        // over max(3 × $0.36, $0.36 + $1) = $1.36.
+        let server = TestServer::start(&db.url);
+        let spike: Vec<Value> = (0..4)
+            .map(|i| {
+                let mut r = request(&format!("spike-{i}"), now - 60_000 + i, "10.2.0.1", 200);
+                r["cost_usd"] = json!(0.5);
+                r
+            })
+            .collect();
+        assert_eq!(
+            api::ingest(&server, &key, &json!({ "requests": spike })).await["accepted"],
+            4
+        );
+        assert!(
+            eventually(10, || async {
+                alerts(&server, &key, "firing").await.len() == 1
+            })
+            .await,
+            "no cost_spike fired"
+        );
+        let firing = alerts(&server, &key, "firing").await.remove(0);
+        assert_eq!(firing["key"], "cost_spike");
+        assert_eq!(firing["rule"], "cost_spike");
+        assert_eq!(firing["severity"], "high");
+        assert_eq!(firing["title"], "Cost spike: $2.00 in the last hour");
+        assert_eq!(firing["value"], 2.0);
+        let threshold = firing["threshold"].as_f64().unwrap();
+        assert!((threshold - 1.36).abs() < 1e-9, "{threshold}");
+    }
+);

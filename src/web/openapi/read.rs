@@ -121,7 +121,7 @@ pub fn alerts_path(error_reply: &Value) -> Value {
         "properties": {
             "id": { "type": "integer" },
             "key": { "type": "string", "description": "What makes two alerts the same: the rule, and the endpoint for per-endpoint rules (`latency_p95:/v1/chat/completions`). One alert of a key fires at a time." },
-            "rule": enumeration(&["error_burst", "error_rate_spike", "latency_p95"]),
+            "rule": enumeration(&["error_burst", "error_rate_spike", "latency_p95", "cost_spike"]),
             "severity": enumeration(&["low", "medium", "high", "critical"]),
             "state": enumeration(&["firing", "resolved"]),
             "title": text(),
