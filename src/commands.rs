@@ -113,13 +113,14 @@ pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
     );
     println!(
         "{verb} as well {} audit entries, {} OTLP span links, {} resolved threats, {} sessions, \
-         {} users, {} per-user rollup rows, {} resolved alerts, {} ratings, {} error-group \
-         rollup rows and {} error groups",
+         {} users, {} users' provider-cost rows, {} per-user rollup rows, {} resolved alerts, \
+         {} ratings, {} error-group rollup rows and {} error groups",
         report.audit,
         report.trace_spans,
         report.threats,
         report.sessions,
         report.users,
+        report.provider_costs,
         report.user_rollups,
         report.alerts,
         report.ratings,

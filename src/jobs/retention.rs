@@ -70,6 +70,8 @@ pub struct PruneReport {
     pub threats: u64,
     pub sessions: u64,
     pub users: u64,
+    /// Rows of users' provider costs.
+    pub provider_costs: u64,
     /// Hourly and daily rows of the per-user rollup.
     pub user_rollups: u64,
     pub alerts: u64,
@@ -94,6 +96,7 @@ impl PruneReport {
             Prunable::ResolvedThreats => &mut self.threats,
             Prunable::Sessions => &mut self.sessions,
             Prunable::Users => &mut self.users,
+            Prunable::UserProviderCosts => &mut self.provider_costs,
             Prunable::HourlyUserRollups | Prunable::DailyUserRollups => &mut self.user_rollups,
             Prunable::ResolvedAlerts => &mut self.alerts,
             Prunable::Ratings => &mut self.ratings,
@@ -190,6 +193,7 @@ pub async fn run_once(store: &Store, default_days: u32) -> Result<(), StoreError
         threats = report.threats,
         sessions = report.sessions,
         users = report.users,
+        provider_costs = report.provider_costs,
         user_rollups = report.user_rollups,
         error_rollups = report.error_rollups,
         error_groups = report.error_groups,

@@ -53,6 +53,9 @@ pub enum Prunable {
     Sessions,
     /// Platform users first and last seen before the instant.
     Users,
+    /// The provider costs of platform users with no request at all (served, or made
+    /// on their behalf) at or after the instant.
+    UserProviderCosts,
     /// Hourly per-user rollup rows of buckets before the instant.
     HourlyUserRollups,
     /// Daily per-user rollup rows of buckets before the instant.
@@ -83,7 +86,7 @@ enum Finder {
 }
 
 impl Prunable {
-    pub const ALL: [Prunable; 14] = [
+    pub const ALL: [Prunable; 15] = [
         Prunable::Requests,
         Prunable::AuthEvents,
         Prunable::AuditLog,
@@ -91,6 +94,7 @@ impl Prunable {
         Prunable::ResolvedThreats,
         Prunable::Sessions,
         Prunable::Users,
+        Prunable::UserProviderCosts,
         Prunable::HourlyUserRollups,
         Prunable::DailyUserRollups,
         Prunable::ResolvedAlerts,
@@ -109,6 +113,7 @@ impl Prunable {
             Prunable::ResolvedThreats => "threat_log",
             Prunable::Sessions => "user_session",
             Prunable::Users => "tracked_user",
+            Prunable::UserProviderCosts => "user_provider_cost",
             Prunable::HourlyUserRollups | Prunable::DailyUserRollups => "rollup_user",
             Prunable::ResolvedAlerts => "alerts",
             Prunable::Ratings => "feedback_log",
@@ -131,6 +136,13 @@ impl Prunable {
             }
             Prunable::Sessions => "started_at < $1 AND last_seen_at < $1",
             Prunable::Users => "first_seen_at < $1 AND last_seen_at < $1",
+            // Through the primary key of tracked_user and request_log's
+            // (user_id, created_at) index.
+            Prunable::UserProviderCosts => {
+                "NOT EXISTS (SELECT 1 FROM tracked_user t WHERE t.user_id = user_provider_cost.user_id \
+                 AND t.last_seen_at >= $1) AND NOT EXISTS (SELECT 1 FROM request_log r \
+                 WHERE r.user_id = user_provider_cost.user_id AND r.created_at >= $1)"
+            }
             Prunable::HourlyUserRollups | Prunable::HourlyErrorRollups => {
                 "bucket_ms = 3600000 AND bucket_start < $1"
             }
@@ -160,7 +172,7 @@ impl Prunable {
             | Prunable::DailyErrorRollups => Finder::Oldest {
                 order: "bucket_start",
             },
-            Prunable::Users => Finder::Keyset {
+            Prunable::Users | Prunable::UserProviderCosts => Finder::Keyset {
                 key: "user_id",
                 text_key: true,
             },

@@ -41,6 +41,7 @@ async fn counts(db: &TestDb) -> Vec<(&'static str, i64)> {
         "rollup_user WHERE bucket_ms = 86400000",
         "alerts",
         "feedback_log",
+        "user_provider_cost",
     ] {
         out.push((table, count(db, table).await));
     }
@@ -119,6 +120,25 @@ storage_test!(the_prune_bounds_every_growing_table, |db| async move {
         ])
         .await
         .unwrap();
+    // Provider calls made on users' behalf: gone's (inactive since before the cutoff:
+    // pruned), back's (back since: kept) and calls-only's, a user seen only in provider
+    // calls, the latest of them recent (kept).
+    let call = |id: &str, t: i64, user: &str| {
+        let mut r = with_user(id, t, Some(user));
+        r.kind = sightline_tracker::wire::RequestKind::External;
+        r.service = Some("openai".into());
+        r.cost_micros = 1_000;
+        r
+    };
+    db.store
+        .record_requests(&[
+            call("call-gone", cutoff - 2 * HOUR, "gone"),
+            call("call-back", cutoff - 3 * HOUR, "back"),
+            call("call-only-old", cutoff - 4 * HOUR, "calls-only"),
+            call("call-only-new", now - HOUR, "calls-only"),
+        ])
+        .await
+        .unwrap();
     let login = |t: i64| NewAuthEvent {
         created_at: t,
         event_type: AuthEventType::Login,
@@ -183,7 +203,7 @@ storage_test!(the_prune_bounds_every_growing_table, |db| async move {
     assert_eq!(
         counts(db).await,
         [
-            ("request_log", 7),
+            ("request_log", 11),
             ("auth_event", 2),
             ("threat_log", 4),
             ("user_session", 7),
@@ -192,6 +212,7 @@ storage_test!(the_prune_bounds_every_growing_table, |db| async move {
             ("rollup_user WHERE bucket_ms = 86400000", 6),
             ("alerts", 3),
             ("feedback_log", 3),
+            ("user_provider_cost", 3),
         ]
     );
     let before = reports(db, now).await;
@@ -203,7 +224,7 @@ storage_test!(the_prune_bounds_every_growing_table, |db| async move {
     assert_eq!(
         counts(db).await,
         [
-            ("request_log", 2),
+            ("request_log", 3),
             ("auth_event", 1),
             ("threat_log", 3),
             // edge's session ended within one inactivity gap of the cutoff: kept,
@@ -214,6 +235,7 @@ storage_test!(the_prune_bounds_every_growing_table, |db| async move {
             ("rollup_user WHERE bucket_ms = 86400000", 5),
             ("alerts", 2),
             ("feedback_log", 2),
+            ("user_provider_cost", 2),
         ]
     );
     let mut conn = db.connection().await;
@@ -223,6 +245,12 @@ storage_test!(the_prune_bounds_every_growing_table, |db| async move {
             .await
             .unwrap();
     assert_eq!(users, ["back", "user-1"]);
+    let paying: Vec<String> =
+        sqlx::query_scalar("SELECT user_id FROM user_provider_cost ORDER BY user_id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(paying, ["back", "calls-only"]);
     let alerts: Vec<String> = sqlx::query_scalar("SELECT alert_key FROM alerts ORDER BY alert_key")
         .fetch_all(&mut conn)
         .await

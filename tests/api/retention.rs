@@ -93,13 +93,13 @@ storage_test!(
         );
 
         // 13 requests in batches of 5 (5, 5, 3), then 1 auth event (1), then one empty
-        // batch for each of the 12 other kinds (span links, the audit trail and the
-        // error groups among them): sixteen transactions.
+        // batch for each of the 13 other kinds (span links, the audit trail, the error
+        // groups and the users' provider costs among them): seventeen transactions.
         let report = retention::prune(&db.store, cutoff, quick()).await.unwrap();
         assert_eq!(
             report,
             PruneReport {
-                batches: 16,
+                batches: 17,
                 ..expected
             }
         );
@@ -129,7 +129,7 @@ storage_test!(
         let again = retention::prune(&db.store, cutoff, quick()).await.unwrap();
         assert_eq!(
             (again.requests, again.auth_events, again.batches),
-            (0, 0, 14)
+            (0, 0, 15)
         );
     }
 );
