@@ -30,6 +30,33 @@ where
     }
 }
 
+/// [`Loaded`] for a page's card grid: "Loading …" and the error as full-width cards.
+#[component]
+pub fn GridLoaded<T, F, V>(
+    loading: &'static str,
+    resource: Resource<Result<T, ServerFnError>>,
+    render: F,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(T) -> V + Copy + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <p class="loading card full">{loading}</p> }>
+            {move || Suspend::new(async move {
+                match resource.await {
+                    Ok(value) => render(value).into_any(),
+                    Err(e) => view! {
+                        <section class="card full"><ErrorState message=e.to_string() /></section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
 /// The card of a list view: "Loading …" until the first page arrives, the previous page
 /// while the next one loads, then the table `render` makes of it, or the error.
 #[component]

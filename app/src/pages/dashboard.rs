@@ -1,8 +1,9 @@
 use leptos::prelude::*;
+
+use crate::components::table_card::GridLoaded;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::dashboard::load_dashboard;
-use crate::components::card::ErrorState;
 use crate::components::error_cards::TopErrorsCard;
 use crate::components::range_picker::RangePicker;
 use crate::components::report_cards::ReportCards;
@@ -70,16 +71,8 @@ pub fn DashboardPage() -> impl IntoView {
             </div>
         </div>
         <div class="grid" data-testid="dashboard">
-            <Transition fallback=|| view! { <p class="loading card full">"Loading the dashboard…"</p> }>
-                {move || Suspend::new(async move {
-                    match report.await {
-                        Ok(r) => view! { <ReportCards report=r /> }.into_any(),
-                        Err(e) => view! {
-                            <section class="card full"><ErrorState message=e.to_string() /></section>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <GridLoaded loading="Loading the dashboard…" resource=report
+                render=move |r| view! { <ReportCards report=r /> } />
             <SignInsCard range ticks />
             <TopErrorsCard range ticks />
         </div>

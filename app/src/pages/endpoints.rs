@@ -1,8 +1,10 @@
 use leptos::prelude::*;
+
+use crate::components::table_card::GridLoaded;
 use leptos_router::components::A;
 
 use crate::api::endpoints::load_endpoints;
-use crate::components::card::{EmptyState, ErrorState};
+use crate::components::card::EmptyState;
 use crate::components::chart::EChart;
 use crate::components::charts;
 use crate::components::range_picker::RangePicker;
@@ -34,16 +36,8 @@ pub fn EndpointsPage() -> impl IntoView {
             <RangePicker current path="/endpoints" keep />
         </div>
         <div class="grid" data-testid="endpoints">
-            <Transition fallback=|| view! { <p class="loading card full">"Loading the endpoints…"</p> }>
-                {move || Suspend::new(async move {
-                    match report.await {
-                        Ok(r) => view! { <EndpointsView report=r query=query.get_untracked() /> }.into_any(),
-                        Err(e) => view! {
-                            <section class="card full"><ErrorState message=e.to_string() /></section>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <GridLoaded loading="Loading the endpoints…" resource=report
+                render=move |r| view! { <EndpointsView report=r query=query.get_untracked() /> } />
         </div>
     }
 }

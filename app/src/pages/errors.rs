@@ -1,9 +1,11 @@
 use leptos::prelude::*;
+
+use crate::components::table_card::GridLoaded;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::errors::load_errors;
-use crate::components::card::{EmptyState, ErrorState};
+use crate::components::card::EmptyState;
 use crate::components::range_picker::{RangePicker, range_kind, sort_suffix};
 use crate::components::report_cards::Tile;
 use crate::errors::{ErrorGroupRow, ErrorSort, ErrorsReport, Share};
@@ -70,16 +72,8 @@ pub fn ErrorsPage() -> impl IntoView {
             <RangePicker current path="/errors" keep />
         </div>
         <div class="grid" data-testid="errors">
-            <Transition fallback=|| view! { <p class="loading card full">"Loading the errors…"</p> }>
-                {move || Suspend::new(async move {
-                    match report.await {
-                        Ok(r) => view! { <ErrorsView report=r query=query.get_untracked() /> }.into_any(),
-                        Err(e) => view! {
-                            <section class="card full"><ErrorState message=e.to_string() /></section>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <GridLoaded loading="Loading the errors…" resource=report
+                render=move |r| view! { <ErrorsView report=r query=query.get_untracked() /> } />
         </div>
     }
 }

@@ -1,8 +1,10 @@
 use leptos::prelude::*;
+
+use crate::components::table_card::GridLoaded;
 use leptos_router::components::A;
 
 use crate::api::providers::load_providers;
-use crate::components::card::{EmptyState, ErrorState};
+use crate::components::card::EmptyState;
 use crate::components::chart::EChart;
 use crate::components::charts;
 use crate::components::range_picker::RangePicker;
@@ -34,16 +36,8 @@ pub fn ProvidersPage() -> impl IntoView {
             <RangePicker current path="/providers" keep />
         </div>
         <div class="grid" data-testid="providers">
-            <Transition fallback=|| view! { <p class="loading card full">"Loading the providers…"</p> }>
-                {move || Suspend::new(async move {
-                    match report.await {
-                        Ok(r) => view! { <ProvidersView report=r query=query.get_untracked() /> }.into_any(),
-                        Err(e) => view! {
-                            <section class="card full"><ErrorState message=e.to_string() /></section>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <GridLoaded loading="Loading the providers…" resource=report
+                render=move |r| view! { <ProvidersView report=r query=query.get_untracked() /> } />
         </div>
     }
 }
