@@ -144,17 +144,7 @@ pub async fn guard(State(store): State<Store>, mut request: Request, next: Next)
         _ => {}
     }
     if let Some(mut user) = user {
-        user.ip = Some(super::client_ip(
-            request.headers(),
-            request
-                .extensions()
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-            request
-                .extensions()
-                .get::<super::TrustedProxies>()
-                .map_or(&[][..], |t| t.0.as_slice()),
-        ));
+        user.ip = Some(super::address_of(request.headers(), request.extensions()));
         request.extensions_mut().insert(user);
     }
     next.run(request).await

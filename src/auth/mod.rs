@@ -45,16 +45,20 @@ pub struct TrustedProxies(pub Vec<IpAddr>);
 
 /// The client address of a request whose parts are at hand.
 pub fn request_ip(parts: &Parts) -> String {
-    let peer = parts
-        .extensions
+    address_of(&parts.headers, &parts.extensions)
+}
+
+/// The client address of a request from its headers and extensions (the peer and the
+/// trusted proxies the server put there).
+pub fn address_of(headers: &HeaderMap, extensions: &axum::http::Extensions) -> String {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let trusted = parts
-        .extensions
+    let trusted = extensions
         .get::<TrustedProxies>()
         .map(|t| t.0.as_slice())
         .unwrap_or(&[]);
-    client_ip(&parts.headers, peer, trusted)
+    client_ip(headers, peer, trusted)
 }
 
 pub fn user_agent(headers: &HeaderMap) -> Option<String> {
@@ -86,17 +90,12 @@ pub async fn open_session(
 pub async fn logout(State(store): State<Store>, parts: Parts) -> Response {
     if let Some(session) = parts.extensions.get::<Session>() {
         if let Some(mut user) = guard::session_user(&store, session).await {
-            user.ip = Some(request_ip(&parts));
+            let ip = request_ip(&parts);
+            user.ip = Some(ip.clone());
             crate::audit::record(&store, &user, "signed_out", None, None).await;
             let now = chrono::Utc::now().timestamp_millis();
-            if let Err(e) = throttle::signed_out(
-                &store,
-                &user,
-                request_ip(&parts),
-                user_agent(&parts.headers),
-                now,
-            )
-            .await
+            if let Err(e) =
+                throttle::signed_out(&store, &user, ip, user_agent(&parts.headers), now).await
             {
                 tracing::warn!(error = %e, "could not record a sign-out");
             }
