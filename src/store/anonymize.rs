@@ -48,14 +48,15 @@ pub(super) fn one<T: ClientIp>(policy: IpAnonymize, row: &T) -> Cow<'_, T> {
 
 /// `rows` as they are stored under `policy`: borrowed when that changes none of them.
 pub(super) fn all<T: ClientIp>(policy: IpAnonymize, rows: &[T]) -> Cow<'_, [T]> {
-    if !policy.changes()
-        || rows
-            .iter()
-            .all(|r| matches!(one(policy, r), Cow::Borrowed(_)))
-    {
+    if !policy.changes() {
         return Cow::Borrowed(rows);
     }
-    Cow::Owned(rows.iter().map(|r| one(policy, r).into_owned()).collect())
+    let stored: Vec<Cow<'_, T>> = rows.iter().map(|r| one(policy, r)).collect();
+    if stored.iter().all(|r| matches!(r, Cow::Borrowed(_))) {
+        Cow::Borrowed(rows)
+    } else {
+        Cow::Owned(stored.into_iter().map(Cow::into_owned).collect())
+    }
 }
 
 impl Store {
