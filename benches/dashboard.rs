@@ -79,9 +79,13 @@ async fn main() {
                 .await
                 .unwrap();
         }
+        let budgets = sightline::budgets::Budgets::new(store.clone(), Default::default());
         for kind in RangeKind::PRESETS {
             let range = TimeRange::preset(kind, now);
-            let rollups = time_ms(7, || sightline::dashboard::report(&store, &range, now)).await;
+            let rollups = time_ms(7, || {
+                sightline::dashboard::report(&store, &budgets, &range, now)
+            })
+            .await;
             let raw = time_ms(3, || {
                 store.raw_cards(range.start, range.end, range.bucket_ms)
             })

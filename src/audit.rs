@@ -69,6 +69,11 @@ pub async fn record_cli(
     write(store, CLI, None, action, target, detail).await;
 }
 
+/// A budget as the audit trail keeps it: USD, `null` for none.
+pub fn usd(micros: Option<i64>) -> Value {
+    micros.map_or(Value::Null, |m| json!(m as f64 / 1e6))
+}
+
 /// A price as the audit trail keeps it: USD per million tokens, unset rates left out.
 pub fn price_detail(p: &UsdPrices) -> Value {
     let mut detail = json!({ "prompt": p.prompt, "completion": p.completion });

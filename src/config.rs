@@ -260,6 +260,10 @@ pub struct Config {
     #[command(flatten)]
     pub thresholds: crate::detect::Thresholds,
 
+    /// Spending budgets (`SIGHTLINE_BUDGET_*`); the settings page's take precedence.
+    #[command(flatten)]
+    pub budgets: crate::budgets::BudgetDefaults,
+
     /// The gateway's upstreams, `name=URL,…`: replace built-in ones of the same name
     /// (openai, anthropic, gemini, mistral, groq, deepseek, openrouter) or add others
     /// (any OpenAI-compatible server). `/proxy/<name>/…` forwards to `URL/…`.

@@ -73,6 +73,7 @@ fn latency_points(buckets: &[i64], bins: Vec<(i64, i32, i32, i32)>) -> Vec<Laten
 /// Every card of `range`, as of `now`.
 pub async fn report(
     store: &Store,
+    budgets: &crate::budgets::Budgets,
     range: &TimeRange,
     now: i64,
 ) -> Result<DashboardReport, StoreError> {
@@ -91,12 +92,13 @@ pub async fn report(
             store.top_users_by_cost(r.bucket_ms, r.start, r.end, TOP as i64),
             store.rating_counts(r.bucket_ms, r.start, r.end),
         )?;
-    let (open_by_severity, latest_threats, alerts, top_endpoints, providers) = tokio::try_join!(
+    let (open_by_severity, latest_threats, alerts, top_endpoints, providers, budgets) = tokio::try_join!(
         store.open_threats_by_severity(),
         store.latest_threats(TOP as i64),
         store.firing_alerts(),
         crate::endpoints::top_endpoints(store, r, sightline_app::endpoints::CARD_ROWS),
         crate::providers::card(store, r, sightline_app::providers::CARD_ROWS),
+        budgets.card(now),
     )?;
 
     let buckets = r.bucket_starts();
@@ -219,6 +221,7 @@ pub async fn report(
         alerts,
         top_endpoints,
         providers,
+        budgets,
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod budgets;
 pub mod cached;
 pub mod commands;
 pub mod config;

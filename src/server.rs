@@ -44,6 +44,8 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     warn_if_site_missing(config);
     let metrics = Arc::new(Metrics::new());
     let webhooks = Webhooks::start(&config.webhook_urls, store.clone(), metrics.clone());
+    let budgets = crate::budgets::Budgets::new(store.clone(), config.budgets);
+    let budget_check = budgets.clone().spawn_check(webhooks.clone());
     let (detector, detection) = Detector::start(
         store.clone(),
         config.thresholds.clone(),
@@ -100,6 +102,7 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
             .as_ref()
             .is_some_and(|u| u.scheme() == "https"),
         session_max_age: Duration::from_secs(u64::from(config.session_max_days) * 86_400),
+        budgets,
     });
 
     let retention = crate::jobs::retention::spawn(store.clone(), config.retention_days);
@@ -152,6 +155,7 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     let drain_until = tokio::time::Instant::now() + drain;
     // A prune batch in flight rolls back; the next start prunes again.
     retention.abort();
+    budget_check.abort();
     // The demo traffic stops with the server. The queue takes no more batches (handlers
     // cut off at the deadline may still hold it): the writer commits what is queued and
     // ends.

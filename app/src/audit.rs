@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::dto::EpochMillis;
 
 /// Every action the trail records, in the order the filter lists them, with its label.
-pub const AUDIT_ACTIONS: [(&str, &str); 13] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 17] = [
     ("signed_in", "Signed in"),
     ("signed_out", "Signed out"),
     ("api_key.created", "API key created"),
@@ -20,6 +20,10 @@ pub const AUDIT_ACTIONS: [(&str, &str); 13] = [
     ("price.set", "Price set"),
     ("price.reset", "Price reset"),
     ("retention.set", "Retention set"),
+    ("budgets.set", "Budgets set"),
+    ("budgets.reset", "Budgets reset"),
+    ("budget.user_set", "User budget set"),
+    ("budget.user_removed", "User budget removed"),
     ("threats.resolved", "Threats resolved"),
     ("threats.reopened", "Threats reopened"),
 ];

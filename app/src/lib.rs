@@ -6,6 +6,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod budgets;
 pub mod components;
 pub mod dto;
 pub mod endpoints;

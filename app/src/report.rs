@@ -33,6 +33,8 @@ pub struct DashboardReport {
     /// The calls made to providers: totals and the busiest providers (the providers
     /// view has them all).
     pub providers: crate::providers::ProvidersCard,
+    /// The budgets in force this day and month: their use, and the users nearest theirs.
+    pub budgets: crate::budgets::BudgetsCard,
 }
 
 /// The summary figures of a period.

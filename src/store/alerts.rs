@@ -12,7 +12,7 @@ use super::{Store, StoreError, map_rows};
 pub struct NewAlert {
     /// What makes two alerts the same (`error_burst`, `latency_p95:/v1/chat`).
     pub key: String,
-    /// `error_burst`, `error_rate_spike`, `latency_p95` or `cost_spike`.
+    /// `error_burst`, `error_rate_spike`, `latency_p95`, `cost_spike` or `budget`.
     pub rule: String,
     pub severity: Severity,
     pub title: String,
@@ -90,6 +90,31 @@ fn alert(r: &sqlx::any::AnyRow) -> Result<Alert, sqlx::Error> {
     })
 }
 
+/// Inserts `a` as a firing alert.
+async fn insert_alert(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    a: &NewAlert,
+) -> Result<Alert, StoreError> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO alerts (alert_key, rule, severity, state, title, description, \
+            endpoint, value, threshold, fired_at, updated_at) \
+         VALUES ($1, $2, $3, 'firing', $4, $5, $6, $7, $8, $9, $9) \
+         RETURNING {ALERT_COLUMNS}"
+    ))
+    .bind(&a.key)
+    .bind(&a.rule)
+    .bind(a.severity.as_str())
+    .bind(&a.title)
+    .bind(&a.description)
+    .bind(&a.endpoint)
+    .bind(a.value)
+    .bind(a.threshold)
+    .bind(a.at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(alert(&row)?)
+}
+
 impl Store {
     /// Records that `a` holds: a new firing alert (returned), or the value of the one
     /// already firing under its key brought up to date (`None`).
@@ -109,29 +134,56 @@ impl Store {
         .await?
         .rows_affected();
         let fired = if updated == 0 {
-            let row = sqlx::query(&format!(
-                "INSERT INTO alerts (alert_key, rule, severity, state, title, description, \
-                    endpoint, value, threshold, fired_at, updated_at) \
-                 VALUES ($1, $2, $3, 'firing', $4, $5, $6, $7, $8, $9, $9) \
-                 RETURNING {ALERT_COLUMNS}"
-            ))
-            .bind(&a.key)
-            .bind(&a.rule)
-            .bind(a.severity.as_str())
-            .bind(&a.title)
-            .bind(&a.description)
-            .bind(&a.endpoint)
-            .bind(a.value)
-            .bind(a.threshold)
-            .bind(a.at)
-            .fetch_one(&mut *tx)
-            .await?;
-            Some(alert(&row)?)
+            Some(insert_alert(&mut tx, a).await?)
         } else {
             None
         };
         tx.commit().await?;
         Ok(fired)
+    }
+
+    /// Fires `a` unless an alert of its key was ever recorded, firing or resolved (a
+    /// budget's key names its threshold and period, so it fires once for them, also
+    /// across replicas: the writer lock orders the check and the insert). The new
+    /// alert, if it is one.
+    pub async fn fire_alert_once(&self, a: &NewAlert) -> Result<Option<Alert>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let seen: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM alerts WHERE alert_key = $1 LIMIT 1")
+                .bind(&a.key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let fired = match seen {
+            Some(_) => None,
+            None => Some(insert_alert(&mut tx, a).await?),
+        };
+        tx.commit().await?;
+        Ok(fired)
+    }
+
+    /// The keys of the alerts of `rule` fired at or after `since`, in any state.
+    pub async fn alert_keys_since(
+        &self,
+        rule: &str,
+        since: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT alert_key FROM alerts WHERE rule = $1 AND fired_at >= $2")
+                .bind(rule)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The keys of the alerts of `rule` firing now.
+    pub async fn firing_keys_of(&self, rule: &str) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT alert_key FROM alerts WHERE rule = $1 AND state = 'firing'")
+                .bind(rule)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// Resolves the alert firing under `key` (returned), if one is.

@@ -51,7 +51,7 @@ async fn dashboard(
     let now = chrono::Utc::now().timestamp_millis();
     let range = q.resolve(now)?;
     Ok(Json(
-        crate::dashboard::report(&state.store, &range, now).await?,
+        crate::dashboard::report(&state.store, &state.budgets, &range, now).await?,
     ))
 }
 

@@ -67,6 +67,8 @@ pub struct AppState {
     pub public_https: bool,
     /// `SIGHTLINE_SESSION_MAX_DAYS`: a sign-in lasts at most this long, however active.
     pub session_max_age: std::time::Duration,
+    /// The spending budgets and the bell of their check.
+    pub budgets: crate::budgets::Budgets,
 }
 
 /// Web sessions of the dashboard: in the database (shared by replicas), an HttpOnly,

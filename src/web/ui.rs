@@ -24,6 +24,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         state.horizon.clone(),
         state.sign_in.clone(),
         i64::try_from(state.session_max_age.as_millis()).unwrap_or(i64::MAX),
+        state.budgets.clone(),
     ));
     let provide_backend = move || {
         provide_context(backend.clone());

@@ -29,6 +29,8 @@ pub struct StoreBackend {
     sign_in: Arc<Gate>,
     /// How long a sign-in lasts at most, however active (`SIGHTLINE_SESSION_MAX_DAYS`).
     session_lifetime_ms: i64,
+    /// The spending budgets (the dashboard's card, the settings).
+    budgets: crate::budgets::Budgets,
 }
 
 impl StoreBackend {
@@ -39,8 +41,10 @@ impl StoreBackend {
         horizon: Arc<RetentionHorizon>,
         sign_in: Arc<Gate>,
         session_lifetime_ms: i64,
+        budgets: crate::budgets::Budgets,
     ) -> Self {
         StoreBackend {
+            budgets,
             sign_in,
             store,
             default_retention_days,
@@ -70,7 +74,7 @@ impl Backend for StoreBackend {
         range: &TimeRange,
         now: i64,
     ) -> Result<DashboardReport, BackendError> {
-        Ok(crate::dashboard::report(&self.store, range, now).await?)
+        Ok(crate::dashboard::report(&self.store, &self.budgets, range, now).await?)
     }
 
     async fn endpoints(

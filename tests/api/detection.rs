@@ -4,18 +4,14 @@
 
 use crate::common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::post;
 use common::fixture::now_ms;
+use common::webhook::receiver;
 use common::{TestDb, TestServer, api};
 use serde_json::{Value, json};
 use sightline::store::Scope;
 use sqlx::Row;
-use tokio::sync::{Notify, mpsc};
 
 async fn read_and_ingest_key(db: &TestDb) -> String {
     db.store
@@ -255,55 +251,6 @@ storage_test!(
         );
     }
 );
-
-/// A webhook receiver on loopback: keeps every body it gets; with `hang`, never answers.
-struct Receiver {
-    url: String,
-    bodies: Arc<Mutex<Vec<Value>>>,
-    arrived: mpsc::UnboundedReceiver<()>,
-}
-
-#[derive(Clone)]
-struct Hook {
-    bodies: Arc<Mutex<Vec<Value>>>,
-    arrived: mpsc::UnboundedSender<()>,
-    hang: bool,
-    release: Arc<Notify>,
-}
-
-async fn hook(State(h): State<Hook>, body: axum::Json<Value>) -> &'static str {
-    h.bodies.lock().unwrap().push(body.0);
-    let _ = h.arrived.send(());
-    if h.hang {
-        h.release.notified().await;
-    }
-    "ok"
-}
-
-async fn receiver(hang: bool) -> (Receiver, Arc<Notify>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = mpsc::unbounded_channel();
-    let release = Arc::new(Notify::new());
-    let app = Router::new()
-        .route("/hook/secret-path", post(hook))
-        .with_state(Hook {
-            bodies: bodies.clone(),
-            arrived: tx,
-            hang,
-            release: release.clone(),
-        });
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (
-        Receiver {
-            url: format!("http://{addr}/hook/secret-path"),
-            bodies,
-            arrived: rx,
-        },
-        release,
-    )
-}
 
 async fn alerts(server: &TestServer, key: &str, state: &str) -> Vec<Value> {
     let reply = api::get_json(server, key, &format!("/api/v1/alerts?state={state}")).await;

@@ -88,9 +88,10 @@ fn rating(request_id: &str, t: i64) -> NewFeedback {
 
 async fn reports(db: &TestDb, now: i64) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
+    let budgets = sightline::budgets::Budgets::new(db.store.clone(), Default::default());
     for kind in RangeKind::PRESETS {
         let range = TimeRange::preset(kind, now);
-        let report = sightline::dashboard::report(&db.store, &range, now)
+        let report = sightline::dashboard::report(&db.store, &budgets, &range, now)
             .await
             .unwrap();
         out.push(serde_json::to_value(report).unwrap());

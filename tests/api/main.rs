@@ -6,6 +6,7 @@ mod common;
 
 mod accounts;
 mod audit;
+mod budgets;
 mod dashboard_api;
 mod detection;
 mod durability;

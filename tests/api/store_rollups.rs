@@ -426,7 +426,8 @@ storage_test!(
             sightline_app::range::TimeRange::preset(sightline_app::range::RangeKind::Day, now),
             sightline_app::range::TimeRange::preset(sightline_app::range::RangeKind::Month, now),
         ] {
-            let report = sightline::dashboard::report(&db.store, &range, now)
+            let budgets = sightline::budgets::Budgets::new(db.store.clone(), Default::default());
+            let report = sightline::dashboard::report(&db.store, &budgets, &range, now)
                 .await
                 .unwrap();
             let raw = db

@@ -4,6 +4,9 @@
 
 use leptos::prelude::*;
 
+use crate::budgets::BudgetSettings;
+#[cfg(feature = "ssr")]
+use crate::budgets::Limits;
 use crate::settings::{
     AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention,
 };
@@ -212,6 +215,82 @@ pub async fn load_audit(
     let filter = filter.validated().map_err(invalid)?;
     super::backend::backend()?
         .audit(&filter)
+        .await
+        .map_err(super::backend::fail)
+}
+
+/// Every spending budget.
+#[server(prefix = "/api/ui", endpoint = "budgets")]
+pub async fn load_budgets() -> Result<BudgetSettings, ServerFnError> {
+    super::backend::require_user()?;
+    super::backend::backend()?
+        .budgets()
+        .await
+        .map_err(super::backend::fail)
+}
+
+/// Sets the shared budgets in USD (empty: no budget, whatever the environment says).
+#[server(prefix = "/api/ui", endpoint = "admin/set_budgets")]
+pub async fn set_budgets(
+    daily: String,
+    monthly: String,
+    user_daily: String,
+    user_monthly: String,
+) -> Result<BudgetSettings, ServerFnError> {
+    let admin = super::backend::require_admin()?;
+    let usd = crate::budgets::parse_budget_usd;
+    let global = Limits {
+        daily_micros: usd("daily", &daily).map_err(invalid)?,
+        monthly_micros: usd("monthly", &monthly).map_err(invalid)?,
+    };
+    let each_user = Limits {
+        daily_micros: usd("daily per-user", &user_daily).map_err(invalid)?,
+        monthly_micros: usd("monthly per-user", &user_monthly).map_err(invalid)?,
+    };
+    super::backend::backend()?
+        .set_budgets(&admin, global, each_user)
+        .await
+        .map_err(super::backend::fail)
+}
+
+/// Forgets the shared budgets set here: `SIGHTLINE_BUDGET_*` apply again.
+#[server(prefix = "/api/ui", endpoint = "admin/reset_budgets")]
+pub async fn reset_budgets() -> Result<BudgetSettings, ServerFnError> {
+    let admin = super::backend::require_admin()?;
+    super::backend::backend()?
+        .reset_budgets(&admin)
+        .await
+        .map_err(super::backend::fail)
+}
+
+/// Gives a platform user budgets of their own in USD (empty: each user's applies).
+#[server(prefix = "/api/ui", endpoint = "admin/set_user_budget")]
+pub async fn set_user_budget(
+    user_id: String,
+    daily: String,
+    monthly: String,
+) -> Result<BudgetSettings, ServerFnError> {
+    let admin = super::backend::require_admin()?;
+    let user_id = crate::budgets::parse_budget_user(&user_id).map_err(invalid)?;
+    let limits = Limits {
+        daily_micros: crate::budgets::parse_budget_usd("daily", &daily).map_err(invalid)?,
+        monthly_micros: crate::budgets::parse_budget_usd("monthly", &monthly).map_err(invalid)?,
+    };
+    if limits.is_empty() {
+        return Err(invalid("give a daily or a monthly budget, or both"));
+    }
+    super::backend::backend()?
+        .set_user_budget(&admin, &user_id, limits)
+        .await
+        .map_err(super::backend::fail)
+}
+
+/// Removes a platform user's own budgets.
+#[server(prefix = "/api/ui", endpoint = "admin/remove_user_budget")]
+pub async fn remove_user_budget(user_id: String) -> Result<BudgetSettings, ServerFnError> {
+    let admin = super::backend::require_admin()?;
+    super::backend::backend()?
+        .remove_user_budget(&admin, user_id.trim())
         .await
         .map_err(super::backend::fail)
 }

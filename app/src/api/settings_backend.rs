@@ -4,6 +4,7 @@ use crate::settings::{
 };
 
 use super::BackendError;
+use crate::budgets::{BudgetSettings, Limits};
 
 /// What the settings page needs from the server (part of every [`super::Backend`]).
 /// The changes take the signed-in admin, who is recorded and may not lock themself
@@ -87,4 +88,34 @@ pub trait SettingsBackend: Send + Sync + 'static {
         admin: &CurrentUser,
         days: u32,
     ) -> Result<Retention, BackendError>;
+
+    /// Every spending budget: the shared ones in force and where they come from, and
+    /// every user's own.
+    async fn budgets(&self) -> Result<BudgetSettings, BackendError>;
+
+    /// Sets the shared budgets (global and each user's) over the environment's.
+    async fn set_budgets(
+        &self,
+        admin: &CurrentUser,
+        global: Limits,
+        each_user: Limits,
+    ) -> Result<BudgetSettings, BackendError>;
+
+    /// Forgets the shared budgets set here: `SIGHTLINE_BUDGET_*` apply again.
+    async fn reset_budgets(&self, admin: &CurrentUser) -> Result<BudgetSettings, BackendError>;
+
+    /// Gives a platform user budgets of their own (at least one of the two).
+    async fn set_user_budget(
+        &self,
+        admin: &CurrentUser,
+        user_id: &str,
+        limits: Limits,
+    ) -> Result<BudgetSettings, BackendError>;
+
+    /// Removes a user's own budgets; `NotFound` if they had none.
+    async fn remove_user_budget(
+        &self,
+        admin: &CurrentUser,
+        user_id: &str,
+    ) -> Result<BudgetSettings, BackendError>;
 }

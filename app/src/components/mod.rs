@@ -1,5 +1,6 @@
 //! Pieces shared by the pages: the page frame, cards and charts.
 
+pub mod budget_card;
 pub mod card;
 pub mod chart;
 pub mod charts;

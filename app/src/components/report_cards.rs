@@ -313,6 +313,8 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                 }.into_any()
             }}
         </Card>
+
+        <crate::components::budget_card::BudgetsCardView card=r.budgets.clone() />
     }
 }
 

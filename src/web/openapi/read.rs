@@ -120,14 +120,14 @@ pub fn alerts_path(error_reply: &Value) -> Value {
         "required": ["id", "key", "rule", "severity", "state", "title", "description", "firedAt", "updatedAt"],
         "properties": {
             "id": { "type": "integer" },
-            "key": { "type": "string", "description": "What makes two alerts the same: the rule, and the endpoint for per-endpoint rules (`latency_p95:/v1/chat/completions`). One alert of a key fires at a time." },
-            "rule": enumeration(&["error_burst", "error_rate_spike", "latency_p95", "cost_spike"]),
+            "key": { "type": "string", "description": "What makes two alerts the same: the rule, and the endpoint for per-endpoint rules (`latency_p95:/v1/chat/completions`). One alert of a key fires at a time. A budget's key names its period, whose budget, the day or month and the threshold (`budget:daily:global:2026-12-03:80`, `budget:monthly:user:alice:2026-12:100`): it fires once." },
+            "rule": enumeration(&["error_burst", "error_rate_spike", "latency_p95", "cost_spike", "budget"]),
             "severity": enumeration(&["low", "medium", "high", "critical"]),
             "state": enumeration(&["firing", "resolved"]),
             "title": text(),
             "description": text(),
             "endpoint": { "type": ["string", "null"] },
-            "value": { "type": ["number", "null"], "description": "The measure when last evaluated: errors, error rate (0..1) or p95 in ms." },
+            "value": { "type": ["number", "null"], "description": "The measure when last evaluated: errors, error rate (0..1), p95 in ms, or USD (cost_spike: the last hour's cost; budget: spent in the period when it fired)." },
             "threshold": { "type": ["number", "null"], "description": "The limit it is compared with." },
             "firedAt": epoch_ms(),
             "updatedAt": epoch_ms(),
@@ -359,7 +359,25 @@ pub fn dashboard_schemas() -> Map<String, Value> {
             })),
             "alerts": list("AlertRow"),
             "topEndpoints": { "type": "array", "description": "The endpoints with the most requests; GET /api/v1/endpoints has them all.", "items": { "$ref": "#/components/schemas/EndpointRow" } },
-            "providers": { "$ref": "#/components/schemas/ProvidersCard", "description": "The calls made to providers: totals and the busiest; GET /api/v1/providers has them all." }
+            "providers": { "$ref": "#/components/schemas/ProvidersCard", "description": "The calls made to providers: totals and the busiest; GET /api/v1/providers has them all." },
+            "budgets": object(json!({
+                "global": { "type": "array", "description": "The global budgets set, daily first, in their current period (whatever the range).", "items": { "$ref": "#/components/schemas/BudgetUse" } },
+                "perUser": { "type": "array", "description": "The periods with a per-user budget: how many users are at 80% and at 100% of theirs.", "items": object(json!({
+                    "period": enumeration(&["daily", "monthly"]),
+                    "eachUserMicros": { "type": ["integer", "null"], "description": "Each user's budget of the period; users may have their own." },
+                    "warned": { "type": "integer", "description": "Users at 80% or more." },
+                    "over": { "type": "integer", "description": "Users at 100% or more." }
+                })) },
+                "topUsers": { "type": "array", "description": "The users with the largest share of a budget spent (at 80% or more), highest first; at most 10.", "items": { "$ref": "#/components/schemas/BudgetUse" } }
+            }))
+        })),
+        "BudgetUse": object(json!({
+            "userId": nullable_text(),
+            "period": enumeration(&["daily", "monthly"]),
+            "limitMicros": { "type": "integer", "description": "Micro-dollars." },
+            "spentMicros": { "type": "integer", "description": "The served requests' cost in the period so far, micro-dollars." },
+            "periodStart": epoch_ms(),
+            "periodEnd": { "type": "integer", "description": "Epoch milliseconds, exclusive: the UTC day's or month's end." }
         })),
         "SummaryFigures": figures,
         "ModelRow": object(json!({

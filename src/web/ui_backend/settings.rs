@@ -8,6 +8,7 @@ use sightline_app::settings::{
 };
 
 use serde_json::json;
+use sightline_app::budgets::{BudgetSettings, Limits, MAX_USER_BUDGETS};
 
 use super::StoreBackend;
 use crate::audit;
@@ -328,5 +329,88 @@ impl SettingsBackend for StoreBackend {
         )
         .await;
         self.retention().await
+    }
+
+    async fn budgets(&self) -> Result<BudgetSettings, BackendError> {
+        Ok(self.budgets.settings().await?)
+    }
+
+    async fn set_budgets(
+        &self,
+        admin: &CurrentUser,
+        global: Limits,
+        each_user: Limits,
+    ) -> Result<BudgetSettings, BackendError> {
+        self.budgets.set_shared(global, each_user, now()).await?;
+        tracing::info!(username = %admin.username, "budgets set");
+        audit::record(
+            &self.store,
+            admin,
+            "budgets.set",
+            None,
+            Some(json!({
+                "daily_usd": audit::usd(global.daily_micros),
+                "monthly_usd": audit::usd(global.monthly_micros),
+                "user_daily_usd": audit::usd(each_user.daily_micros),
+                "user_monthly_usd": audit::usd(each_user.monthly_micros),
+            })),
+        )
+        .await;
+        self.budgets().await
+    }
+
+    async fn reset_budgets(&self, admin: &CurrentUser) -> Result<BudgetSettings, BackendError> {
+        self.budgets.reset_shared().await?;
+        tracing::info!(username = %admin.username, "budgets reset to the environment's");
+        audit::record(&self.store, admin, "budgets.reset", None, None).await;
+        self.budgets().await
+    }
+
+    async fn set_user_budget(
+        &self,
+        admin: &CurrentUser,
+        user_id: &str,
+        limits: Limits,
+    ) -> Result<BudgetSettings, BackendError> {
+        if !self.budgets.set_user(user_id, limits, now()).await? {
+            return Err(BackendError::Invalid(format!(
+                "{MAX_USER_BUDGETS} users already have budgets of their own: remove one first"
+            )));
+        }
+        tracing::info!(username = %admin.username, "user budget set");
+        audit::record(
+            &self.store,
+            admin,
+            "budget.user_set",
+            Some(user_id),
+            Some(json!({
+                "daily_usd": audit::usd(limits.daily_micros),
+                "monthly_usd": audit::usd(limits.monthly_micros),
+            })),
+        )
+        .await;
+        self.budgets().await
+    }
+
+    async fn remove_user_budget(
+        &self,
+        admin: &CurrentUser,
+        user_id: &str,
+    ) -> Result<BudgetSettings, BackendError> {
+        if !self.budgets.remove_user(user_id).await? {
+            return Err(BackendError::NotFound(format!(
+                "user {user_id} has no budget of their own"
+            )));
+        }
+        tracing::info!(username = %admin.username, "user budget removed");
+        audit::record(
+            &self.store,
+            admin,
+            "budget.user_removed",
+            Some(user_id),
+            None,
+        )
+        .await;
+        self.budgets().await
     }
 }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod fixture;
 pub mod mock_provider;
 pub mod server;
+pub mod webhook;
 
 #[allow(unused_imports)]
 pub use browser::Browser;

@@ -1,10 +1,11 @@
 //! `/settings`: API keys (everyone sees them, admins create and revoke), dashboard
-//! accounts (admins only), the model price table, the retention of raw requests and the
-//! audit log (admins only).
+//! accounts (admins only), the model price table, the retention of raw requests, the
+//! spending budgets and the audit log (admins only).
 //! Each section loads its own data and loads it again after one of its actions.
 
 mod accounts;
 mod audit;
+mod budgets;
 mod keys;
 mod prices;
 mod retention;
@@ -36,6 +37,7 @@ pub fn SettingsPage() -> impl IntoView {
                         {admin.then(|| view! { <accounts::AccountsSection my_id /> })}
                         <prices::PricesSection admin />
                         <retention::RetentionSection admin />
+                        <budgets::BudgetsSection admin />
                         {admin.then(|| view! { <audit::AuditSection /> })}
                     }
                 })}
