@@ -590,6 +590,8 @@ mod tests {
             "topEndpoints",
             // Added with the providers view.
             "providers",
+            // Added with spending budgets (SPEC §13).
+            "budgets",
         ];
         spec_keys.sort_unstable();
         assert_eq!(keys, spec_keys);
