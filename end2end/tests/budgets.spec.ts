@@ -64,8 +64,14 @@ test('an admin sets a daily budget, is told it is spent, gives a user their own,
   await expect(section.getByTestId('user-budget-removed')).toHaveText('User budget removed.');
   await expect(row).toHaveCount(0);
 
-  // Out of bounds: a clear error, nothing saved.
-  await section.getByTestId('budget-monthly').fill('20000000');
+  // Out of bounds: the browser refuses the form; past it, the server answers a clear
+  // error, and nothing is saved.
+  const monthly = section.getByTestId('budget-monthly');
+  await monthly.fill('20000000');
+  expect(await monthly.evaluate((e: HTMLInputElement) => e.validity.rangeOverflow)).toBe(true);
+  await section.getByTestId('set-budgets').click();
+  await expect(section.getByTestId('budgets-message')).toHaveCount(0);
+  await monthly.evaluate((e: HTMLInputElement) => e.removeAttribute('max'));
   await section.getByTestId('set-budgets').click();
   await expect(section.getByTestId('budgets-message')).toContainText('from $0.01 to $10,000,000');
   await expect(section.locator('[data-testid="budget-row"][data-budget="monthly"]').getByTestId('budget-limit')).toHaveText('none');
