@@ -65,7 +65,7 @@ fn users_line(u: &UsersAgainstBudget) -> String {
 pub fn BudgetsCardView(card: BudgetsCard) -> impl IntoView {
     let none = card.global.is_empty() && card.per_user.is_empty();
     view! {
-        <Card title="Budgets" test_id="card-budgets">
+        <Card title="Budgets" class="full" test_id="card-budgets">
             {if none {
                 view! {
                     <p class="empty">"No budget set. Admins set daily and monthly budgets in "

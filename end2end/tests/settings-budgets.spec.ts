@@ -1,6 +1,9 @@
 import { expect, Page, test } from '@playwright/test';
 import { ingest, STORAGE } from '../support';
 
+// The files run in name order on one server: this one spends today's money, so it comes
+// after dashboard.spec.ts, whose figures are exact.
+
 async function open(page: Page, path: string) {
   await page.goto(path);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
