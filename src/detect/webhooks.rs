@@ -39,7 +39,7 @@ pub struct Notice {
 #[serde(untagged)]
 pub enum About {
     Alert { alert: Alert },
-    Digest { digest: Box<Digest> },
+    Digest { digest: Digest },
 }
 
 impl Notice {
@@ -67,9 +67,7 @@ impl Notice {
         Notice {
             event: digest.kind.event(),
             text: digest.text(),
-            about: About::Digest {
-                digest: Box::new(digest),
-            },
+            about: About::Digest { digest },
         }
     }
 
