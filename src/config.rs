@@ -245,8 +245,8 @@ pub struct Config {
     #[arg(long, global = true, env = "SIGHTLINE_GEOIP_DB")]
     pub geoip_db: Option<PathBuf>,
 
-    /// URLs that get a JSON POST when an alert fires or resolves (comma-separated;
-    /// Slack-compatible `text`), retried with backoff.
+    /// URLs that get a JSON POST when an alert fires or resolves and with each digest
+    /// (comma-separated; Slack-compatible `text`), retried with backoff.
     #[arg(
         long,
         global = true,
@@ -255,6 +255,10 @@ pub struct Config {
         num_args = 0..
     )]
     pub webhook_urls: Vec<url::Url>,
+
+    /// Daily and weekly digests to the webhooks (`SIGHTLINE_DIGEST*`).
+    #[command(flatten)]
+    pub digests: crate::digests::DigestSchedule,
 
     /// Thresholds of the threat rules and alerts.
     #[command(flatten)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sightline_app::range::TimeRange;
 use sightline_app::report::*;
 
-use crate::rollup::histogram;
+use crate::rollup::{Sums, histogram};
 use crate::store::{Store, StoreError};
 
 /// Rows in the "top" lists.
@@ -70,6 +70,32 @@ fn latency_points(buckets: &[i64], bins: Vec<(i64, i32, i32, i32)>) -> Vec<Laten
         .collect()
 }
 
+/// The `n` models with the most requests (then by name), with their sums.
+pub(crate) fn top_models(models: &[(String, Sums)], n: usize) -> Vec<ModelRow> {
+    let mut rows: Vec<ModelRow> = models
+        .iter()
+        .map(|(model, s)| ModelRow {
+            model: model.clone(),
+            requests: s.requests,
+            errors: s.errors,
+            prompt_tokens: s.prompt_tokens,
+            completion_tokens: s.completion_tokens,
+            cache_read_tokens: s.cache_read_tokens,
+            cache_write_tokens: s.cache_write_tokens,
+            reasoning_tokens: s.reasoning_tokens,
+            cost_micros: s.cost_micros,
+            avg_latency_ms: avg_ms(s.latency_sum_us, s.requests).unwrap_or(0.0),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then_with(|| a.model.cmp(&b.model))
+    });
+    rows.truncate(n);
+    rows
+}
+
 /// Every card of `range`, as of `now`.
 pub async fn report(
     store: &Store,
@@ -122,27 +148,7 @@ pub async fn report(
         .collect();
     errors_breakdown.sort_by(|a, b| b.count.cmp(&a.count).then(a.status.cmp(&b.status)));
 
-    let mut top_models: Vec<ModelRow> = models
-        .iter()
-        .map(|(model, s)| ModelRow {
-            model: model.clone(),
-            requests: s.requests,
-            errors: s.errors,
-            prompt_tokens: s.prompt_tokens,
-            completion_tokens: s.completion_tokens,
-            cache_read_tokens: s.cache_read_tokens,
-            cache_write_tokens: s.cache_write_tokens,
-            reasoning_tokens: s.reasoning_tokens,
-            cost_micros: s.cost_micros,
-            avg_latency_ms: avg_ms(s.latency_sum_us, s.requests).unwrap_or(0.0),
-        })
-        .collect();
-    top_models.sort_by(|a, b| {
-        b.requests
-            .cmp(&a.requests)
-            .then_with(|| a.model.cmp(&b.model))
-    });
-    top_models.truncate(TOP);
+    let top_models = top_models(&models, TOP);
 
     let model_totals: Vec<(String, i64)> = models
         .iter()
@@ -187,18 +193,8 @@ pub async fn report(
         distribution: ratings,
     };
 
-    let mut severity = SeverityCounts::default();
-    for (name, n) in open_by_severity {
-        match name.as_str() {
-            "low" => severity.low = n,
-            "medium" => severity.medium = n,
-            "high" => severity.high = n,
-            "critical" => severity.critical = n,
-            _ => {}
-        }
-    }
     let threats = ThreatsCard {
-        open_by_severity: severity,
+        open_by_severity: SeverityCounts::from_counts(open_by_severity),
         latest: latest_threats,
     };
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod dashboard;
 pub mod demo;
 pub mod detect;
+pub mod digests;
 pub mod endpoints;
 pub mod error;
 pub mod errors;

@@ -46,6 +46,7 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     let webhooks = Webhooks::start(&config.webhook_urls, store.clone(), metrics.clone());
     let budgets = crate::budgets::Budgets::new(store.clone(), config.budgets);
     let budget_check = budgets.clone().spawn_check(webhooks.clone());
+    let digests = crate::jobs::digest::spawn(store.clone(), config.digests, webhooks.clone());
     let (detector, detection) = Detector::start(
         store.clone(),
         config.thresholds.clone(),
@@ -156,6 +157,9 @@ pub async fn serve(config: &Config, args: &ServeArgs) -> Result<(), Error> {
     // A prune batch in flight rolls back; the next start prunes again.
     retention.abort();
     budget_check.abort();
+    if let Some(digests) = digests {
+        digests.abort();
+    }
     // The demo traffic stops with the server. The queue takes no more batches (handlers
     // cut off at the deadline may still hold it): the writer commits what is queued and
     // ends.

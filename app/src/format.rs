@@ -24,6 +24,22 @@ pub fn compact_count(n: i64) -> String {
     format!("{sign}{}{suffix}", text.trim_end_matches(".0"))
 }
 
+/// A count in full, its thousands grouped: `950`, `12,345`, `-1,000,000`.
+pub fn count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        grouped.push('-');
+    }
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    grouped
+}
+
 /// A share in `0.0..=1.0` as a percentage: `0.0123` → `1.23%`.
 pub fn percent(share: f64) -> String {
     let p = share * 100.0;
@@ -155,6 +171,12 @@ mod tests {
         assert_eq!(compact_count(3_400_000), "3.4M");
         assert_eq!(compact_count(1_100_000_000), "1.1B");
         assert_eq!(compact_count(-1_500), "-1.5k");
+        assert_eq!(count(0), "0");
+        assert_eq!(count(950), "950");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(12_345), "12,345");
+        assert_eq!(count(-1_234_567), "-1,234,567");
+        assert_eq!(count(i64::MIN), "-9,223,372,036,854,775,808");
     }
 
     #[test]

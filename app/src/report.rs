@@ -173,6 +173,32 @@ pub struct SeverityCounts {
     pub critical: i64,
 }
 
+impl SeverityCounts {
+    /// The counts of `(severity, n)` pairs as the store groups them; a name that is not a
+    /// severity counts nowhere.
+    pub fn from_counts(counts: impl IntoIterator<Item = (String, i64)>) -> SeverityCounts {
+        let mut c = SeverityCounts::default();
+        for (name, n) in counts {
+            match name.as_str() {
+                "low" => c.low = n,
+                "medium" => c.medium = n,
+                "high" => c.high = n,
+                "critical" => c.critical = n,
+                _ => {}
+            }
+        }
+        c
+    }
+
+    /// All severities together.
+    pub fn total(&self) -> i64 {
+        self.low
+            .saturating_add(self.medium)
+            .saturating_add(self.high)
+            .saturating_add(self.critical)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreatRow {

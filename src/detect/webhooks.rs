@@ -1,5 +1,5 @@
-//! Alert news to `SIGHTLINE_WEBHOOK_URLS`: a JSON POST with a Slack-style `text` and the
-//! alert itself, retried with backoff. Each URL has its own queue and task, so a slow
+//! Alert news and digests to `SIGHTLINE_WEBHOOK_URLS`: a JSON POST with a Slack-style
+//! `text` and the alert or the digest itself, retried with backoff. Each URL has its own queue and task, so a slow
 //! or hanging receiver delays nobody else — least of all ingest, which never waits.
 
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use url::Url;
 
+use crate::digests::Digest;
 use crate::metrics::Metrics;
 use crate::store::{Alert, Store};
 
@@ -23,11 +24,22 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// What a webhook receives.
 #[derive(Clone, Debug, Serialize)]
 pub struct Notice {
-    /// `alert.firing` or `alert.resolved`.
+    /// `alert.firing`, `alert.resolved`, `digest.daily` or `digest.weekly`.
     pub event: &'static str,
-    /// One line for chat tools (Slack, Mattermost, Discord's Slack-compatible hooks).
+    /// For chat tools (Slack, Mattermost, Discord's Slack-compatible hooks): one line of
+    /// an alert, a few of a digest.
     pub text: String,
-    pub alert: Alert,
+    /// The alert or the digest, under its own key.
+    #[serde(flatten)]
+    pub about: About,
+}
+
+/// What a notice is about: `"alert": {…}` or `"digest": {…}` beside `event` and `text`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum About {
+    Alert { alert: Alert },
+    Digest { digest: Digest },
 }
 
 impl Notice {
@@ -38,7 +50,7 @@ impl Notice {
                 "[FIRING] [{}] {}: {}",
                 alert.severity, alert.title, alert.description
             ),
-            alert,
+            about: About::Alert { alert },
         }
     }
 
@@ -46,7 +58,24 @@ impl Notice {
         Notice {
             event: "alert.resolved",
             text: format!("[RESOLVED] {}", alert.title),
-            alert,
+            about: About::Alert { alert },
+        }
+    }
+
+    /// A digest, with its summary as the `text`.
+    pub fn digest(digest: Digest) -> Notice {
+        Notice {
+            event: digest.kind.event(),
+            text: digest.text(),
+            about: About::Digest { digest },
+        }
+    }
+
+    /// The id of the alert it is about, if it is about one (for the logs).
+    fn alert_id(&self) -> Option<i64> {
+        match &self.about {
+            About::Alert { alert } => Some(alert.id),
+            About::Digest { .. } => None,
         }
     }
 }
@@ -95,12 +124,17 @@ impl Webhooks {
         }
     }
 
+    /// Whether there is no URL to send to.
+    pub fn is_empty(&self) -> bool {
+        self.queues.is_empty()
+    }
+
     /// Queues `notice` for every URL; never waits.
     pub fn send(&self, notice: Notice) {
         let notice = Arc::new(notice);
         for (url, tx) in &self.queues {
             if tx.try_send(notice.clone()).is_err() {
-                tracing::warn!(%url, alert = notice.alert.id, "webhook queue full, notice dropped");
+                tracing::warn!(%url, event = notice.event, alert = notice.alert_id(), "webhook queue full, notice dropped");
                 if let Some(m) = &self.metrics {
                     m.webhook_delivery("dropped");
                 }
@@ -132,22 +166,54 @@ async fn deliver_all(
                     break;
                 }
                 Some(error) if attempt < ATTEMPTS => {
-                    tracing::info!(url = %shown(&url), alert = notice.alert.id, attempt, %error, "webhook delivery failed, retrying");
+                    tracing::info!(url = %shown(&url), event = notice.event, alert = notice.alert_id(), attempt, %error, "webhook delivery failed, retrying");
                     metrics.webhook_delivery("retried");
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
                 }
                 Some(error) => {
-                    tracing::warn!(url = %shown(&url), alert = notice.alert.id, %error, "webhook delivery failed, giving up");
+                    tracing::warn!(url = %shown(&url), event = notice.event, alert = notice.alert_id(), %error, "webhook delivery failed, giving up");
                 }
             }
         }
         metrics.webhook_delivery(outcome);
-        if outcome == "delivered" && notice.event == "alert.firing" {
+        if outcome == "delivered"
+            && notice.event == "alert.firing"
+            && let Some(id) = notice.alert_id()
+        {
             let now = chrono::Utc::now().timestamp_millis();
-            if let Err(e) = store.mark_alert_notified(notice.alert.id, now).await {
+            if let Err(e) = store.mark_alert_notified(id, now).await {
                 tracing::warn!(error = %e, "could not record the webhook delivery");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_notice_is_event_text_and_alert() {
+        let alert = Alert {
+            id: 3,
+            key: "error_burst".into(),
+            rule: "error_burst".into(),
+            severity: "high".into(),
+            state: "firing".into(),
+            title: "Error burst".into(),
+            description: "12 errors in 5 min".into(),
+            endpoint: None,
+            value: Some(12.0),
+            threshold: Some(10.0),
+            fired_at: 1_000,
+            updated_at: 1_000,
+            resolved_at: None,
+            notified_at: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&Notice::firing(alert)).unwrap(),
+            r#"{"event":"alert.firing","text":"[FIRING] [high] Error burst: 12 errors in 5 min","alert":{"id":3,"key":"error_burst","rule":"error_burst","severity":"high","state":"firing","title":"Error burst","description":"12 errors in 5 min","endpoint":null,"value":12.0,"threshold":10.0,"firedAt":1000,"updatedAt":1000,"resolvedAt":null,"notifiedAt":null}}"#
+        );
     }
 }

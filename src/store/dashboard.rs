@@ -483,26 +483,75 @@ impl Store {
         map_rows(&rows, super::threats::threat_row)
     }
 
-    /// Alerts firing now, newest first.
-    pub async fn firing_alerts(&self) -> Result<Vec<AlertRow>, StoreError> {
+    /// Threats raised in `[start, end)` by severity, open or resolved since.
+    pub async fn threats_raised_by_severity(
+        &self,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, rule, severity, title, description, endpoint, fired_at FROM alerts \
-             WHERE state = 'firing' ORDER BY fired_at DESC, id DESC",
+            "SELECT severity, COUNT(*) FROM threat_log WHERE created_at >= $1 AND created_at < $2 \
+             GROUP BY severity",
         )
+        .bind(start)
+        .bind(end)
         .fetch_all(&self.pool)
         .await?;
-        map_rows(&rows, |r| {
-            Ok(AlertRow {
-                id: r.try_get(0)?,
-                rule: r.try_get(1)?,
-                severity: r.try_get(2)?,
-                title: r.try_get(3)?,
-                description: r.try_get(4)?,
-                endpoint: r.try_get(5)?,
-                fired_at: r.try_get(6)?,
-            })
-        })
+        map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
     }
+
+    /// Alerts firing now, newest first.
+    pub async fn firing_alerts(&self) -> Result<Vec<AlertRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ALERT_ROW_COLUMNS} FROM alerts WHERE state = 'firing' \
+             ORDER BY fired_at DESC, id DESC"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        map_rows(&rows, alert_row)
+    }
+
+    /// How many alerts fired in `[start, end)`, firing still or resolved since, and the
+    /// first `limit` of them, oldest first.
+    pub async fn alerts_fired_between(
+        &self,
+        start: i64,
+        end: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<AlertRow>), StoreError> {
+        let fired: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM alerts WHERE fired_at >= $1 AND fired_at < $2",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ALERT_ROW_COLUMNS} FROM alerts WHERE fired_at >= $1 AND fired_at < $2 \
+             ORDER BY fired_at, id LIMIT $3"
+        ))
+        .bind(start)
+        .bind(end)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((fired, map_rows(&rows, alert_row)?))
+    }
+}
+
+/// The columns of an [`AlertRow`], in [`alert_row`]'s order.
+const ALERT_ROW_COLUMNS: &str = "id, rule, severity, title, description, endpoint, fired_at";
+
+fn alert_row(r: &AnyRow) -> Result<AlertRow, sqlx::Error> {
+    Ok(AlertRow {
+        id: r.try_get(0)?,
+        rule: r.try_get(1)?,
+        severity: r.try_get(2)?,
+        title: r.try_get(3)?,
+        description: r.try_get(4)?,
+        endpoint: r.try_get(5)?,
+        fired_at: r.try_get(6)?,
+    })
 }
 
 /// The `(grain, from, to)` spans that cover the buckets of `[start, end)` at

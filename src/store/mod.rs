@@ -11,6 +11,7 @@ mod auth_events;
 mod budgets;
 mod connect;
 mod dashboard;
+mod digests;
 mod dimensions;
 mod error_groups;
 mod error_report;

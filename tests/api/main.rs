@@ -9,6 +9,7 @@ mod audit;
 mod budgets;
 mod dashboard_api;
 mod detection;
+mod digests;
 mod durability;
 mod endpoints_view;
 mod errors_view;

@@ -57,6 +57,9 @@ impl TestServer {
             // Fixtures stamped on fixed dates must not age out under the retention job
             // while a test runs; tests of retention set their own.
             .env("SIGHTLINE_RETENTION_DAYS", "3650")
+            // A digest would reach every test's webhook receiver; tests of digests set
+            // their own.
+            .env("SIGHTLINE_DIGESTS", "none")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(if capture_stderr {
