@@ -105,11 +105,12 @@ for (const width of [390, 800, 1024, 1280, 1440, 1920]) {
 
 /**
  * KiB (1 024 bytes) the browser may receive over the wire for the dashboard's first load:
- * a regression guard at today's size (1 306 KiB on 2026-12-02 with the errors, providers
- * and audit views: the wasm 1 091, ECharts 195; it was 1 175 before them), not the goal.
- * The goal is 500 KiB (issue #18); it needs the wasm split per page.
+ * a regression guard just above today's size, not the goal. It was 1 380 KiB (gzip) with
+ * the budgets card; on 2026-12-03 Leptos' `erase_components` (.cargo/config.toml) and
+ * brotli copies of the site's files made it 748 KiB (the wasm 564, ECharts 165). The goal
+ * is 500 KiB (issue #18); it needs the wasm split per page.
  */
-const FIRST_LOAD_LIMIT_KIB = 1_350;
+const FIRST_LOAD_LIMIT_KIB = 780;
 
 test(`the dashboard's first load transfers at most ${FIRST_LOAD_LIMIT_KIB} KiB`, async ({ browser }) => {
   // A fresh context: nothing cached, as for a new user.
