@@ -4,7 +4,8 @@ use sightline_tracker::wire::RequestKind;
 use std::collections::HashSet;
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::query::Query;
+use sqlx::{AnyConnection, Encode, Row, Type};
 
 use super::{DbKind, Store, StoreError, values_placeholders};
 
@@ -52,13 +53,15 @@ pub struct BucketCounts {
     pub errors: i64,
 }
 
-const REQUEST_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, method, \
-    status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
+/// The columns a new request row is written with, in the order [`bind_request`] binds
+/// them (and [`super::request_copy_binary`] encodes them).
+pub const REQUEST_INSERT_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, \
+    method, status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
     cost_micros, finish_reason, user_id, session_id, is_authenticated, ip, country, \
     user_agent, request_bytes, response_bytes, error, metadata, cache_read_tokens, \
-    cache_write_tokens, reasoning_tokens";
-const REQUEST_COLUMN_COUNT: usize = 27;
-/// [`REQUEST_COLUMNS`] to read back: `is_authenticated` as 0/1, since sqlx's `Any`
+    cache_write_tokens, reasoning_tokens, error_group";
+pub(super) const REQUEST_INSERT_COLUMN_COUNT: usize = 28;
+/// [`REQUEST_INSERT_COLUMNS`] (but `error_group`) to read back: `is_authenticated` as 0/1, since sqlx's `Any`
 /// driver cannot decode SQLite's BOOLEAN.
 pub(super) const REQUEST_SELECT: &str = "request_id, created_at, kind, service, endpoint, method, \
     status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
@@ -173,44 +176,16 @@ async fn insert_new(
         .zip(groups.chunks(ROWS_PER_STATEMENT))
     {
         let sql = format!(
-            "INSERT INTO request_log ({REQUEST_COLUMNS}, error_group) VALUES {} \
+            "INSERT INTO request_log ({REQUEST_INSERT_COLUMNS}) VALUES {} \
              ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
-            values_placeholders(conn, chunk.len(), REQUEST_COLUMN_COUNT + 1)
+            values_placeholders(conn, chunk.len(), REQUEST_INSERT_COLUMN_COUNT)
         );
         // sqlx's Any driver declares a NULL f64 (`ttft_ms`) as float4 on PostgreSQL; a
         // cached statement would then reject a later non-NULL float8, so PostgreSQL
         // prepares this statement afresh each time.
         let mut query = sqlx::query(&sql).persistent(kind == DbKind::Sqlite);
         for (r, group) in chunk.iter().zip(chunk_groups) {
-            query = query
-                .bind(&r.request_id)
-                .bind(r.created_at)
-                .bind(r.kind.as_str())
-                .bind(&r.service)
-                .bind(&r.endpoint)
-                .bind(&r.method)
-                .bind(r.status_code)
-                .bind(r.latency_ms)
-                .bind(r.ttft_ms)
-                .bind(&r.model_name)
-                .bind(r.prompt_tokens)
-                .bind(r.completion_tokens)
-                .bind(r.cost_micros)
-                .bind(&r.finish_reason)
-                .bind(&r.user_id)
-                .bind(&r.session_id)
-                .bind(r.is_authenticated)
-                .bind(&r.ip)
-                .bind(&r.country)
-                .bind(&r.user_agent)
-                .bind(r.request_bytes)
-                .bind(r.response_bytes)
-                .bind(&r.error)
-                .bind(&r.metadata)
-                .bind(r.cache_read_tokens)
-                .bind(r.cache_write_tokens)
-                .bind(r.reasoning_tokens)
-                .bind(group.as_deref());
+            query = bind_request(query, r, group.as_deref());
         }
         for row in query.fetch_all(&mut *conn).await? {
             inserted.insert(row.try_get(0)?);
@@ -221,6 +196,54 @@ async fn insert_new(
         .iter()
         .map(|r| inserted.remove(&r.request_id))
         .collect())
+}
+
+/// Binds `r`'s [`REQUEST_INSERT_COLUMNS`] (with its error group `group`) in order, on
+/// any database sqlx drives.
+pub fn bind_request<'q, DB: sqlx::Database>(
+    query: Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    r: &'q NewRequest,
+    group: Option<&'q str>,
+) -> Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    i32: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    Option<f64>: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+{
+    query
+        .bind(r.request_id.as_str())
+        .bind(r.created_at)
+        .bind(r.kind.as_str())
+        .bind(r.service.as_deref())
+        .bind(r.endpoint.as_str())
+        .bind(r.method.as_str())
+        .bind(r.status_code)
+        .bind(r.latency_ms)
+        .bind(r.ttft_ms)
+        .bind(r.model_name.as_deref())
+        .bind(r.prompt_tokens)
+        .bind(r.completion_tokens)
+        .bind(r.cost_micros)
+        .bind(r.finish_reason.as_deref())
+        .bind(r.user_id.as_deref())
+        .bind(r.session_id.as_deref())
+        .bind(r.is_authenticated)
+        .bind(r.ip.as_deref())
+        .bind(r.country.as_deref())
+        .bind(r.user_agent.as_deref())
+        .bind(r.request_bytes)
+        .bind(r.response_bytes)
+        .bind(r.error.as_deref())
+        .bind(r.metadata.as_deref())
+        .bind(r.cache_read_tokens)
+        .bind(r.cache_write_tokens)
+        .bind(r.reasoning_tokens)
+        .bind(group)
 }
 
 /// Stored request rows in arrival (id) order, a page at a time: what a rebuild or a
