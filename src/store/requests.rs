@@ -2,9 +2,11 @@
 
 use sightline_tracker::wire::RequestKind;
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::query::Query;
+use sqlx::{AnyConnection, Encode, Row, Type};
 
 use super::{DbKind, Store, StoreError, values_placeholders};
 
@@ -52,13 +54,15 @@ pub struct BucketCounts {
     pub errors: i64,
 }
 
-const REQUEST_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, method, \
-    status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
+/// The columns a new request row is written with, in the order [`bind_request`] binds
+/// them (and [`super::request_copy_binary`] encodes them).
+pub const REQUEST_INSERT_COLUMNS: &str = "request_id, created_at, kind, service, endpoint, \
+    method, status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
     cost_micros, finish_reason, user_id, session_id, is_authenticated, ip, country, \
     user_agent, request_bytes, response_bytes, error, metadata, cache_read_tokens, \
-    cache_write_tokens, reasoning_tokens";
-const REQUEST_COLUMN_COUNT: usize = 27;
-/// [`REQUEST_COLUMNS`] to read back: `is_authenticated` as 0/1, since sqlx's `Any`
+    cache_write_tokens, reasoning_tokens, error_group";
+pub(super) const REQUEST_INSERT_COLUMN_COUNT: usize = 28;
+/// [`REQUEST_INSERT_COLUMNS`] (but `error_group`) to read back: `is_authenticated` as 0/1, since sqlx's `Any`
 /// driver cannot decode SQLite's BOOLEAN.
 pub(super) const REQUEST_SELECT: &str = "request_id, created_at, kind, service, endpoint, method, \
     status_code, latency_ms, ttft_ms, model_name, prompt_tokens, completion_tokens, \
@@ -66,7 +70,7 @@ pub(super) const REQUEST_SELECT: &str = "request_id, created_at, kind, service, 
     CAST(CASE WHEN is_authenticated THEN 1 ELSE 0 END AS BIGINT) AS is_authenticated, ip, country, \
     user_agent, request_bytes, response_bytes, error, metadata, cache_read_tokens, \
     cache_write_tokens, reasoning_tokens";
-/// Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound values.
+/// Rows per INSERT on SQLite: well under its limit on bound values.
 const ROWS_PER_STATEMENT: usize = 500;
 
 impl Store {
@@ -167,50 +171,22 @@ async fn insert_new(
     groups: &[Option<String>],
     kind: DbKind,
 ) -> Result<Vec<bool>, StoreError> {
+    if kind == DbKind::Postgres {
+        return insert_new_postgres(conn, rows, groups).await;
+    }
     let mut inserted: HashSet<String> = HashSet::new();
     for (chunk, chunk_groups) in rows
         .chunks(ROWS_PER_STATEMENT)
         .zip(groups.chunks(ROWS_PER_STATEMENT))
     {
         let sql = format!(
-            "INSERT INTO request_log ({REQUEST_COLUMNS}, error_group) VALUES {} \
+            "INSERT INTO request_log ({REQUEST_INSERT_COLUMNS}) VALUES {} \
              ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
-            values_placeholders(conn, chunk.len(), REQUEST_COLUMN_COUNT + 1)
+            values_placeholders(conn, chunk.len(), REQUEST_INSERT_COLUMN_COUNT)
         );
-        // sqlx's Any driver declares a NULL f64 (`ttft_ms`) as float4 on PostgreSQL; a
-        // cached statement would then reject a later non-NULL float8, so PostgreSQL
-        // prepares this statement afresh each time.
-        let mut query = sqlx::query(&sql).persistent(kind == DbKind::Sqlite);
+        let mut query = sqlx::query(&sql);
         for (r, group) in chunk.iter().zip(chunk_groups) {
-            query = query
-                .bind(&r.request_id)
-                .bind(r.created_at)
-                .bind(r.kind.as_str())
-                .bind(&r.service)
-                .bind(&r.endpoint)
-                .bind(&r.method)
-                .bind(r.status_code)
-                .bind(r.latency_ms)
-                .bind(r.ttft_ms)
-                .bind(&r.model_name)
-                .bind(r.prompt_tokens)
-                .bind(r.completion_tokens)
-                .bind(r.cost_micros)
-                .bind(&r.finish_reason)
-                .bind(&r.user_id)
-                .bind(&r.session_id)
-                .bind(r.is_authenticated)
-                .bind(&r.ip)
-                .bind(&r.country)
-                .bind(&r.user_agent)
-                .bind(r.request_bytes)
-                .bind(r.response_bytes)
-                .bind(&r.error)
-                .bind(&r.metadata)
-                .bind(r.cache_read_tokens)
-                .bind(r.cache_write_tokens)
-                .bind(r.reasoning_tokens)
-                .bind(group.as_deref());
+            query = bind_request(query, r, group.as_deref());
         }
         for row in query.fetch_all(&mut *conn).await? {
             inserted.insert(row.try_get(0)?);
@@ -221,6 +197,174 @@ async fn insert_new(
         .iter()
         .map(|r| inserted.remove(&r.request_id))
         .collect())
+}
+
+/// A request row as one element of the JSON array [`struct@INSERT_FROM_JSON`] expands.
+#[derive(serde::Serialize)]
+struct RequestJson<'a> {
+    request_id: &'a str,
+    created_at: i64,
+    kind: &'a str,
+    service: Option<&'a str>,
+    endpoint: &'a str,
+    method: &'a str,
+    status_code: i32,
+    latency_ms: f64,
+    ttft_ms: Option<f64>,
+    model_name: Option<&'a str>,
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    cost_micros: i64,
+    finish_reason: Option<&'a str>,
+    user_id: Option<&'a str>,
+    session_id: Option<&'a str>,
+    is_authenticated: bool,
+    ip: Option<&'a str>,
+    country: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    request_bytes: Option<i64>,
+    response_bytes: Option<i64>,
+    error: Option<&'a str>,
+    metadata: Option<&'a str>,
+    cache_read_tokens: i64,
+    cache_write_tokens: i64,
+    reasoning_tokens: i64,
+    error_group: Option<&'a str>,
+}
+
+/// PostgreSQL: the whole batch as one JSON array bound as one text parameter, turned
+/// into rows by the server. One cached statement whatever the batch size, instead of
+/// statements of 14 000 parameters parsed and planned afresh for each chunk (a cached
+/// multi-row statement is no option: sqlx's `Any` driver declares a NULL f64 as float4,
+/// and the statement would then reject a later float8).
+static INSERT_FROM_JSON: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO request_log ({REQUEST_INSERT_COLUMNS}) \
+         SELECT {REQUEST_INSERT_COLUMNS} FROM json_to_recordset($1::json) AS t(\
+            request_id TEXT, created_at BIGINT, kind TEXT, service TEXT, endpoint TEXT, \
+            method TEXT, status_code INTEGER, latency_ms DOUBLE PRECISION, \
+            ttft_ms DOUBLE PRECISION, model_name TEXT, prompt_tokens BIGINT, \
+            completion_tokens BIGINT, cost_micros BIGINT, finish_reason TEXT, user_id TEXT, \
+            session_id TEXT, is_authenticated BOOLEAN, ip TEXT, country TEXT, \
+            user_agent TEXT, request_bytes BIGINT, response_bytes BIGINT, error TEXT, \
+            metadata TEXT, cache_read_tokens BIGINT, cache_write_tokens BIGINT, \
+            reasoning_tokens BIGINT, error_group TEXT) \
+         ON CONFLICT (request_id) DO NOTHING RETURNING request_id"
+    )
+});
+
+/// [`insert_new`] on PostgreSQL, in one statement (see [`struct@INSERT_FROM_JSON`]).
+async fn insert_new_postgres(
+    conn: &mut AnyConnection,
+    rows: &[&NewRequest],
+    groups: &[Option<String>],
+) -> Result<Vec<bool>, StoreError> {
+    // Only each id's first row is sent, so the statement never meets an id twice and the
+    // row stored is the one counted.
+    let mut seen = HashSet::with_capacity(rows.len());
+    let first: Vec<bool> = rows
+        .iter()
+        .map(|r| seen.insert(r.request_id.as_str()))
+        .collect();
+    let batch: Vec<RequestJson<'_>> = rows
+        .iter()
+        .zip(groups)
+        .zip(&first)
+        .filter(|(_, f)| **f)
+        .map(|((r, g), _)| RequestJson {
+            request_id: &r.request_id,
+            created_at: r.created_at,
+            kind: r.kind.as_str(),
+            service: r.service.as_deref(),
+            endpoint: &r.endpoint,
+            method: &r.method,
+            status_code: r.status_code,
+            latency_ms: r.latency_ms,
+            ttft_ms: r.ttft_ms,
+            model_name: r.model_name.as_deref(),
+            prompt_tokens: r.prompt_tokens,
+            completion_tokens: r.completion_tokens,
+            cost_micros: r.cost_micros,
+            finish_reason: r.finish_reason.as_deref(),
+            user_id: r.user_id.as_deref(),
+            session_id: r.session_id.as_deref(),
+            is_authenticated: r.is_authenticated,
+            ip: r.ip.as_deref(),
+            country: r.country.as_deref(),
+            user_agent: r.user_agent.as_deref(),
+            request_bytes: r.request_bytes,
+            response_bytes: r.response_bytes,
+            error: r.error.as_deref(),
+            metadata: r.metadata.as_deref(),
+            cache_read_tokens: r.cache_read_tokens,
+            cache_write_tokens: r.cache_write_tokens,
+            reasoning_tokens: r.reasoning_tokens,
+            error_group: g.as_deref(),
+        })
+        .collect();
+    if batch.is_empty() {
+        return Ok(vec![false; rows.len()]);
+    }
+    let json = serde_json::to_string(&batch).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let inserted: HashSet<String> = sqlx::query_scalar(INSERT_FROM_JSON.as_str())
+        .bind(json)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .iter()
+        .zip(&first)
+        .map(|(r, f)| *f && inserted.contains(&r.request_id))
+        .collect())
+}
+
+/// Binds `r`'s [`REQUEST_INSERT_COLUMNS`] (with its error group `group`) in order, on
+/// any database sqlx drives.
+pub fn bind_request<'q, DB: sqlx::Database>(
+    query: Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    r: &'q NewRequest,
+    group: Option<&'q str>,
+) -> Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    i32: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    Option<f64>: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+{
+    query
+        .bind(r.request_id.as_str())
+        .bind(r.created_at)
+        .bind(r.kind.as_str())
+        .bind(r.service.as_deref())
+        .bind(r.endpoint.as_str())
+        .bind(r.method.as_str())
+        .bind(r.status_code)
+        .bind(r.latency_ms)
+        .bind(r.ttft_ms)
+        .bind(r.model_name.as_deref())
+        .bind(r.prompt_tokens)
+        .bind(r.completion_tokens)
+        .bind(r.cost_micros)
+        .bind(r.finish_reason.as_deref())
+        .bind(r.user_id.as_deref())
+        .bind(r.session_id.as_deref())
+        .bind(r.is_authenticated)
+        .bind(r.ip.as_deref())
+        .bind(r.country.as_deref())
+        .bind(r.user_agent.as_deref())
+        .bind(r.request_bytes)
+        .bind(r.response_bytes)
+        .bind(r.error.as_deref())
+        .bind(r.metadata.as_deref())
+        .bind(r.cache_read_tokens)
+        .bind(r.cache_write_tokens)
+        .bind(r.reasoning_tokens)
+        .bind(group)
 }
 
 /// Stored request rows in arrival (id) order, a page at a time: what a rebuild or a

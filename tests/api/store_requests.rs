@@ -62,3 +62,39 @@ storage_test!(large_batches_span_several_statements, |db| async move {
     let counts = db.store.request_counts(T0, T0 + HOUR, HOUR).await.unwrap();
     assert_eq!(counts[0].ok, 1203);
 });
+
+storage_test!(
+    ingest_batches_mixing_new_and_duplicate_rows_count_each_once,
+    |db| async move {
+        // Through the store's ingest insert (one statement a row on SQLite, one set-based
+        // statement on PostgreSQL): duplicates of stored rows and repeats within the batch
+        // are told apart from new rows, and only the first row of an id is counted.
+        db.store
+            .record_requests(&[request("a", T0, 200), request("b", T0 + 1, 200)])
+            .await
+            .unwrap();
+        let batch = vec![
+            request("a", T0 + 2, 500),
+            request("c", T0 + 3, 200),
+            request("c", T0 + 4, 500),
+            request("d", T0 + 5, 500),
+            request("b", T0 + 6, 500),
+            request("e", T0 + 7, 200),
+        ];
+        let fresh = db.store.record_requests(&batch).await.unwrap();
+        assert_eq!(fresh, vec![false, true, false, true, false, true]);
+        // Raw rows: a, b, c (200), d (500), e.
+        let counts = db.store.request_counts(T0, T0 + HOUR, HOUR).await.unwrap();
+        assert_eq!((counts[0].ok, counts[0].errors), (4, 1));
+        // Rollups: the same five requests, one failed.
+        let traffic = db.store.traffic(HOUR, T0, T0 + HOUR).await.unwrap();
+        let requests: i64 = traffic.iter().map(|b| b.sums.requests).sum();
+        let errors: i64 = traffic.iter().map(|b| b.sums.errors).sum();
+        assert_eq!((requests, errors), (5, 1));
+        // A whole batch of duplicates stores and counts nothing.
+        let again = db.store.record_requests(&batch).await.unwrap();
+        assert_eq!(again, vec![false; 6]);
+        let traffic = db.store.traffic(HOUR, T0, T0 + HOUR).await.unwrap();
+        assert_eq!(traffic.iter().map(|b| b.sums.requests).sum::<i64>(), 5);
+    }
+);
