@@ -33,6 +33,9 @@ pub struct Usage {
 #[derive(Debug)]
 pub struct UsageReader {
     flavor: Flavor,
+    /// The stream's own last event was read (`[DONE]`, `message_stop`, a final
+    /// `response.*` event): the answer is whole even if the client hangs up after it.
+    ended: bool,
     model: Option<String>,
     finish_reason: Option<String>,
     error: Option<String>,
@@ -72,6 +75,7 @@ impl UsageReader {
     pub fn new(flavor: Flavor) -> UsageReader {
         UsageReader {
             flavor,
+            ended: false,
             model: None,
             finish_reason: None,
             error: None,
@@ -93,9 +97,19 @@ impl UsageReader {
     /// Reads one event of a stream; says whether it carried generated output (the
     /// first such event is the time to first token).
     pub fn event(&mut self, event: &Event) -> bool {
+        if event.data == "[DONE]" {
+            self.ended = true;
+            return false;
+        }
         let Ok(v) = serde_json::from_str::<Value>(&event.data) else {
-            return false; // `[DONE]`, pings
+            return false; // pings
         };
+        if matches!(
+            v.get("type").and_then(Value::as_str),
+            Some("message_stop" | "response.completed" | "response.failed" | "response.incomplete")
+        ) {
+            self.ended = true;
+        }
         match self.flavor {
             Flavor::OpenAi => {
                 self.message(v.get("response").filter(|r| r.is_object()).unwrap_or(&v));
@@ -206,6 +220,11 @@ impl UsageReader {
     }
 
     /// What was read, in Sightline's meaning of the token fields.
+    /// Whether the stream's last event has been read.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
     pub fn usage(&self) -> Usage {
         let tokens = (self.input.is_some() || self.output.is_some()).then(|| {
             let (cache_read, cache_write) =
@@ -246,6 +265,30 @@ mod tests {
             outputs += usize::from(reader.event(&e));
         });
         (reader.usage(), outputs)
+    }
+
+    #[test]
+    fn a_stream_has_ended_once_its_last_event_is_read() {
+        let read = |flavor, body: &str| {
+            let mut reader = UsageReader::new(flavor);
+            SseParser::default().feed(body.as_bytes(), |e| {
+                reader.event(&e);
+            });
+            reader.ended()
+        };
+        let chunk = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n";
+        assert!(!read(Flavor::OpenAi, chunk));
+        assert!(read(Flavor::OpenAi, &format!("{chunk}data: [DONE]\n\n")));
+        assert!(read(
+            Flavor::OpenAi,
+            "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{}}\n\n"
+        ));
+        let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\n";
+        assert!(!read(Flavor::Anthropic, start));
+        assert!(read(
+            Flavor::Anthropic,
+            &format!("{start}event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n")
+        ));
     }
 
     #[test]

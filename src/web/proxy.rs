@@ -151,8 +151,9 @@ impl Answer {
 impl Drop for Answer {
     fn drop(&mut self) {
         // Dropped before the upstream's end was read: the whole announced length went
-        // out (the server stops reading there), or the client hung up.
-        let complete = self.expected.is_some_and(|n| n == self.passed);
+        // out (the server stops reading there), a stream's last event went out (an SDK
+        // may close the connection as soon as it has read it), or the client hung up.
+        let complete = self.expected.is_some_and(|n| n == self.passed) || self.reader.ended();
         let error = (!complete).then(|| "the client hung up before the end of the answer".into());
         self.end(error);
     }
