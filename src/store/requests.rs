@@ -10,8 +10,9 @@ use sqlx::{AnyConnection, Encode, Row, Type};
 
 use super::{DbKind, Store, StoreError, values_placeholders};
 
-/// A request row about to be stored, already validated and normalised.
-#[derive(Clone, Debug, PartialEq)]
+/// A request row about to be stored, already validated and normalised. Its fields are
+/// named as `request_log`'s columns (PostgreSQL's insert sends them as JSON).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct NewRequest {
     pub request_id: String,
     pub created_at: i64,
@@ -199,36 +200,12 @@ async fn insert_new(
         .collect())
 }
 
-/// A request row as one element of the JSON array [`struct@INSERT_FROM_JSON`] expands.
+/// A request row as one element of the JSON array [`struct@INSERT_FROM_JSON`] expands:
+/// its columns by name, with its error group.
 #[derive(serde::Serialize)]
 struct RequestJson<'a> {
-    request_id: &'a str,
-    created_at: i64,
-    kind: &'a str,
-    service: Option<&'a str>,
-    endpoint: &'a str,
-    method: &'a str,
-    status_code: i32,
-    latency_ms: f64,
-    ttft_ms: Option<f64>,
-    model_name: Option<&'a str>,
-    prompt_tokens: i64,
-    completion_tokens: i64,
-    cost_micros: i64,
-    finish_reason: Option<&'a str>,
-    user_id: Option<&'a str>,
-    session_id: Option<&'a str>,
-    is_authenticated: bool,
-    ip: Option<&'a str>,
-    country: Option<&'a str>,
-    user_agent: Option<&'a str>,
-    request_bytes: Option<i64>,
-    response_bytes: Option<i64>,
-    error: Option<&'a str>,
-    metadata: Option<&'a str>,
-    cache_read_tokens: i64,
-    cache_write_tokens: i64,
-    reasoning_tokens: i64,
+    #[serde(flatten)]
+    request: &'a NewRequest,
     error_group: Option<&'a str>,
 }
 
@@ -272,33 +249,7 @@ async fn insert_new_postgres(
         .zip(&first)
         .filter(|(_, f)| **f)
         .map(|((r, g), _)| RequestJson {
-            request_id: &r.request_id,
-            created_at: r.created_at,
-            kind: r.kind.as_str(),
-            service: r.service.as_deref(),
-            endpoint: &r.endpoint,
-            method: &r.method,
-            status_code: r.status_code,
-            latency_ms: r.latency_ms,
-            ttft_ms: r.ttft_ms,
-            model_name: r.model_name.as_deref(),
-            prompt_tokens: r.prompt_tokens,
-            completion_tokens: r.completion_tokens,
-            cost_micros: r.cost_micros,
-            finish_reason: r.finish_reason.as_deref(),
-            user_id: r.user_id.as_deref(),
-            session_id: r.session_id.as_deref(),
-            is_authenticated: r.is_authenticated,
-            ip: r.ip.as_deref(),
-            country: r.country.as_deref(),
-            user_agent: r.user_agent.as_deref(),
-            request_bytes: r.request_bytes,
-            response_bytes: r.response_bytes,
-            error: r.error.as_deref(),
-            metadata: r.metadata.as_deref(),
-            cache_read_tokens: r.cache_read_tokens,
-            cache_write_tokens: r.cache_write_tokens,
-            reasoning_tokens: r.reasoning_tokens,
+            request: r,
             error_group: g.as_deref(),
         })
         .collect();
