@@ -1,6 +1,7 @@
 //! Alert news and digests to `SIGHTLINE_WEBHOOK_URLS`: a JSON POST with a Slack-style
-//! `text` and the alert or the digest itself, retried with backoff. Each URL has its own queue and task, so a slow
-//! or hanging receiver delays nobody else — least of all ingest, which never waits.
+//! `text` and the alert or the digest itself, retried with backoff. Each URL has its own
+//! queue and task, so a slow or hanging receiver delays nobody else — least of all
+//! ingest, which never waits.
 
 use std::sync::Arc;
 use std::time::Duration;
