@@ -14,6 +14,7 @@ pub mod errors;
 pub mod export;
 pub mod format;
 pub mod pages;
+pub mod paging;
 pub mod providers;
 pub mod query;
 pub mod range;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::paging::Page;
 use crate::query::{Edge, in_bounds, optional_instant, param, range_start};
 
 /// Rows a page of the explorer shows.
@@ -247,15 +248,8 @@ pub struct RequestRow {
     pub country: Option<String>,
 }
 
-/// One page of the explorer. No total: counting millions of rows for every page
-/// would cost more than the page.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RequestPage {
-    pub rows: Vec<RequestRow>,
-    /// The next page, if there is one.
-    pub next: Option<RequestCursor>,
-}
+/// One page of the explorer, in the order of its sort.
+pub type RequestPage = Page<RequestRow, RequestCursor>;
 
 /// Every column of a stored request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
 use crate::export::{SessionFilter, SessionQuery};
-use crate::query::{href, in_bounds, param};
+use crate::paging::{Cursor, Page};
+use crate::query::{href, param};
 use crate::requests::SessionSummary;
 
 /// Rows a page of the sessions view shows.
@@ -14,28 +15,6 @@ pub const PAGE_SIZE: i64 = 50;
 
 /// The range the view shows when the URL names none (the export's default is all).
 pub const DEFAULT_RANGE: &str = "24h";
-
-/// Where a page starts: after the session started at `started_at` with id `id`
-/// (sessions are ordered by start, newest first).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct SessionCursor {
-    pub started_at: EpochMillis,
-    pub id: i64,
-}
-
-impl SessionCursor {
-    pub fn parse(s: &str) -> Option<SessionCursor> {
-        let (t, id) = s.split_once('_')?;
-        Some(SessionCursor {
-            started_at: t.parse().ok()?,
-            id: id.parse().ok()?,
-        })
-    }
-
-    pub fn to_param(self) -> String {
-        format!("{}_{}", self.started_at, self.id)
-    }
-}
 
 /// A row of the view: the session's totals, its row id and the client's IP.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,14 +26,8 @@ pub struct SessionRow {
     pub ip: Option<String>,
 }
 
-/// One page of the view. No total, like the requests explorer.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionPage {
-    pub rows: Vec<SessionRow>,
-    /// The next page, if there is one.
-    pub next: Option<SessionCursor>,
-}
+/// One page of the view, newest started first.
+pub type SessionPage = Page<SessionRow>;
 
 /// The view's query string, as the URL carries it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,24 +44,13 @@ impl SessionListQuery {
     }
 
     /// The filter and cursor it means at `now`; an error names the bad parameter.
-    pub fn resolve(
-        &self,
-        now: EpochMillis,
-    ) -> Result<(SessionFilter, Option<SessionCursor>), String> {
+    pub fn resolve(&self, now: EpochMillis) -> Result<(SessionFilter, Option<Cursor>), String> {
         let filter = SessionQuery {
             range: Some(self.range()),
             user: self.user.clone(),
         }
         .resolve(now)?;
-        let after = match param(&self.after) {
-            None => None,
-            Some(a) => Some(
-                SessionCursor::parse(&a)
-                    .filter(|c| in_bounds(c.started_at, now))
-                    .ok_or("bad page cursor")?,
-            ),
-        };
-        Ok((filter, after))
+        Ok((filter, Cursor::from_param(&self.after, now)?))
     }
 }
 
@@ -163,8 +125,8 @@ mod tests {
                     since: None,
                     user: Some("user-1".into())
                 },
-                Some(SessionCursor {
-                    started_at: 1_795_372_000_000,
+                Some(Cursor {
+                    at: 1_795_372_000_000,
                     id: 42
                 })
             ))
@@ -189,11 +151,6 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(far_cursor.resolve(NOW).unwrap_err(), "bad page cursor");
-        let c = SessionCursor {
-            started_at: 7,
-            id: 9,
-        };
-        assert_eq!(SessionCursor::parse(&c.to_param()), Some(c));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
-use crate::query::{in_bounds, param, range_start};
+use crate::paging::Cursor;
+use crate::query::{param, range_start};
 use crate::report::ThreatRow;
 
 /// Every threat type Sightline records.
@@ -62,29 +63,8 @@ pub struct ThreatFilter {
     pub search: Option<String>,
 }
 
-/// Where a page starts: after the row last seen at `last_seen_at` with id `id`
-/// (rows are ordered by last seen, newest first).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ThreatCursor {
-    pub last_seen_at: EpochMillis,
-    pub id: i64,
-}
-
-impl ThreatCursor {
-    pub fn parse(s: &str) -> Option<ThreatCursor> {
-        let (t, id) = s.split_once('_')?;
-        Some(ThreatCursor {
-            last_seen_at: t.parse().ok()?,
-            id: id.parse().ok()?,
-        })
-    }
-
-    pub fn to_param(self) -> String {
-        format!("{}_{}", self.last_seen_at, self.id)
-    }
-}
-
-/// One page of the view.
+/// One page of the view, newest last seen first. Not a [`crate::paging::Page`]: the
+/// bulk actions' "select all matching" need the total, which other views do not count.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreatPage {
@@ -92,7 +72,7 @@ pub struct ThreatPage {
     /// Rows matching the filter, on every page.
     pub total: i64,
     /// The next page, if there is one.
-    pub next: Option<ThreatCursor>,
+    pub next: Option<Cursor>,
 }
 
 /// A row of the view: the dashboard's row plus where it came from and who resolved it.
@@ -133,10 +113,7 @@ pub struct ThreatQuery {
 
 impl ThreatQuery {
     /// The filter and cursor it means at `now`; an error names the bad parameter.
-    pub fn resolve(
-        &self,
-        now: EpochMillis,
-    ) -> Result<(ThreatFilter, Option<ThreatCursor>), String> {
+    pub fn resolve(&self, now: EpochMillis) -> Result<(ThreatFilter, Option<Cursor>), String> {
         let threat_type = param(&self.threat_type);
         if let Some(t) = &threat_type
             && !THREAT_TYPES.contains(&t.as_str())
@@ -164,14 +141,7 @@ impl ThreatQuery {
             Some(r) => range_start(&r, now)?,
         };
         let search = param(&self.search).map(|s| s.chars().take(100).collect());
-        let after = match param(&self.after) {
-            None => None,
-            Some(a) => Some(
-                ThreatCursor::parse(&a)
-                    .filter(|c| in_bounds(c.last_seen_at, now))
-                    .ok_or("bad page cursor")?,
-            ),
-        };
+        let after = Cursor::from_param(&self.after, now)?;
         Ok((
             ThreatFilter {
                 threat_type,
@@ -216,8 +186,8 @@ mod tests {
         );
         assert_eq!(
             after,
-            Some(ThreatCursor {
-                last_seen_at: 1_795_372_000_000,
+            Some(Cursor {
+                at: 1_795_372_000_000,
                 id: 42
             })
         );

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::paging::Page;
 use crate::query::{in_bounds, param};
 use crate::sessions::SessionRow;
 
@@ -104,14 +105,8 @@ impl UserRow {
     }
 }
 
-/// One page of the view. No total, like the requests explorer.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserPage {
-    pub rows: Vec<UserRow>,
-    /// The next page, if there is one.
-    pub next: Option<UserCursor>,
-}
+/// One page of the view, in the order of its sort.
+pub type UserPage = Page<UserRow, UserCursor>;
 
 /// What a user's attributable calls cost at one provider.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

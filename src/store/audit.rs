@@ -110,7 +110,7 @@ impl Store {
         }
         let sql = format!(
             "SELECT {AUDIT_SELECT} FROM audit_log WHERE {condition} ORDER BY id DESC LIMIT {}",
-            AUDIT_PAGE_ROWS + 1
+            super::paging::fetch_limit(AUDIT_PAGE_ROWS as i64)
         );
         let found = bind_all(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
@@ -119,10 +119,8 @@ impl Store {
             .into_iter()
             .map(AuditRow::from)
             .collect();
-        let next_before_id = (rows.len() > AUDIT_PAGE_ROWS).then(|| {
-            rows.truncate(AUDIT_PAGE_ROWS);
-            rows.last().map_or(0, |r| r.id)
-        });
+        let next_before_id =
+            super::paging::next_cursor(&mut rows, AUDIT_PAGE_ROWS as i64, |r| r.id);
         Ok(AuditPage {
             rows,
             next_before_id,

@@ -46,7 +46,7 @@ impl Store {
                     prompt_tokens, completion_tokens, cost_micros, latency_ms, user_id, country \
              FROM request_log WHERE {condition} \
              ORDER BY {column} DESC, id DESC LIMIT {}",
-            limit + 1
+            super::paging::fetch_limit(limit)
         );
         let rows = bind_all(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
@@ -71,19 +71,14 @@ impl Store {
                 country: r.try_get(12)?,
             })
         })?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| RequestCursor {
-                value: match filter.sort {
-                    RequestSort::Time => SortValue::Int(r.created_at),
-                    RequestSort::Latency => SortValue::Real(r.latency_ms),
-                    RequestSort::Cost => SortValue::Int(r.cost_micros),
-                },
-                id: r.id,
-            })
-        } else {
-            None
-        };
+        let next = super::paging::next_cursor(&mut rows, limit, |r| RequestCursor {
+            value: match filter.sort {
+                RequestSort::Time => SortValue::Int(r.created_at),
+                RequestSort::Latency => SortValue::Real(r.latency_ms),
+                RequestSort::Cost => SortValue::Int(r.cost_micros),
+            },
+            id: r.id,
+        });
         Ok(RequestPage { rows, next })
     }
 

@@ -22,6 +22,7 @@ mod ingest;
 mod latency_backfill;
 mod operations;
 mod otlp_spans;
+mod paging;
 mod raw_cards;
 mod request_copy;
 mod requests;

@@ -7,13 +7,14 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use sightline_app::export::SessionFilter;
-use sightline_app::sessions::{SessionCursor, SessionPage, SessionRow};
+use sightline_app::paging::Cursor;
+use sightline_app::sessions::{SessionPage, SessionRow};
 use sightline_app::users::{
     UserCursor, UserDetail, UserFilter, UserPage, UserProviderCost, UserRow, UserSort,
 };
 
 use super::explorer::{SESSION_SELECT, session_from_row};
-use super::{Bind, Store, StoreError, bind_all, map_rows, text_search};
+use super::{Bind, Store, StoreError, bind_all, map_rows, paging, text_search};
 
 const USER_SELECT: &str =
     "user_id, first_seen_at, last_seen_at, requests, errors, tokens, cost_micros";
@@ -24,12 +25,12 @@ impl Store {
     pub async fn session_page(
         &self,
         filter: &SessionFilter,
-        after: Option<SessionCursor>,
+        after: Option<Cursor>,
         limit: i64,
     ) -> Result<SessionPage, StoreError> {
         let (mut condition, mut binds) = session_filter_sql(filter);
         if let Some(c) = after {
-            binds.push(Bind::Int(c.started_at));
+            binds.push(Bind::Int(c.at));
             let t = binds.len();
             binds.push(Bind::Int(c.id));
             let id = binds.len();
@@ -41,21 +42,16 @@ impl Store {
         let sql = format!(
             "SELECT {SESSION_SELECT}, id, ip FROM user_session WHERE {condition} \
              ORDER BY started_at DESC, id DESC LIMIT {}",
-            limit + 1
+            paging::fetch_limit(limit)
         );
         let rows = bind_all(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await?;
         let mut rows = map_rows(&rows, session_row)?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| SessionCursor {
-                started_at: r.session.started_at,
-                id: r.id,
-            })
-        } else {
-            None
-        };
+        let next = paging::next_cursor(&mut rows, limit, |r| Cursor {
+            at: r.session.started_at,
+            id: r.id,
+        });
         Ok(SessionPage { rows, next })
     }
 
@@ -88,21 +84,16 @@ impl Store {
         let sql = format!(
             "SELECT {USER_SELECT} FROM tracked_user WHERE {condition} \
              ORDER BY {column} DESC, user_id DESC LIMIT {}",
-            limit + 1
+            paging::fetch_limit(limit)
         );
         let rows = bind_all(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await?;
         let mut rows = map_rows(&rows, user_row)?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| UserCursor {
-                value: r.sort_value(filter.sort),
-                user_id: r.user_id.clone(),
-            })
-        } else {
-            None
-        };
+        let next = paging::next_cursor(&mut rows, limit, |r| UserCursor {
+            value: r.sort_value(filter.sort),
+            user_id: r.user_id.clone(),
+        });
         self.add_provider_costs(&mut rows).await?;
         Ok(UserPage { rows, next })
     }

@@ -5,9 +5,10 @@
 use sightline_tracker::wire::{Severity, ThreatType};
 use sqlx::{AnyConnection, Row};
 
+use sightline_app::paging::Cursor;
 use sightline_app::report::ThreatRow;
 use sightline_app::threats::{
-    ThreatCursor, ThreatFilter, ThreatListRow, ThreatPage, ThreatSelection, ThreatState,
+    ThreatFilter, ThreatListRow, ThreatPage, ThreatSelection, ThreatState,
 };
 
 use super::{Bind, DbKind, Store, StoreError, bind_all, text_search};
@@ -135,7 +136,7 @@ impl Store {
     pub async fn threat_page(
         &self,
         filter: &ThreatFilter,
-        after: Option<ThreatCursor>,
+        after: Option<Cursor>,
         limit: i64,
     ) -> Result<ThreatPage, StoreError> {
         let (condition, binds) = filter_sql(filter, 0, self.kind);
@@ -160,11 +161,11 @@ impl Store {
             "SELECT {THREAT_ROW_COLUMNS}, country, endpoint, resolved_at, resolved_by \
              FROM threat_log WHERE {page_condition} \
              ORDER BY last_seen_at DESC, id DESC LIMIT {}",
-            limit + 1
+            super::paging::fetch_limit(limit)
         );
         let mut query = bind_all(sqlx::query(&sql), &binds);
         if let Some(c) = after {
-            query = query.bind(c.last_seen_at).bind(c.id);
+            query = query.bind(c.at).bind(c.id);
         }
         let rows = query.fetch_all(&self.pool).await?;
         let mut rows = super::map_rows(&rows, |r| {
@@ -176,15 +177,10 @@ impl Store {
                 resolved_by: r.try_get(13)?,
             })
         })?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| ThreatCursor {
-                last_seen_at: r.threat.last_seen_at,
-                id: r.threat.id,
-            })
-        } else {
-            None
-        };
+        let next = super::paging::next_cursor(&mut rows, limit, |r| Cursor {
+            at: r.threat.last_seen_at,
+            id: r.threat.id,
+        });
         Ok(ThreatPage { rows, total, next })
     }
 }

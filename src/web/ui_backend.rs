@@ -5,10 +5,11 @@ use std::sync::Arc;
 use axum::http::request::Parts;
 use sightline_app::api::{Backend, BackendError};
 use sightline_app::auth::CurrentUser;
+use sightline_app::paging::Cursor;
 use sightline_app::range::TimeRange;
 use sightline_app::report::DashboardReport;
 use sightline_app::requests::{RequestCursor, RequestDetail, RequestFilter, RequestPage, rater_id};
-use sightline_app::threats::{PAGE_SIZE, ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
+use sightline_app::threats::{PAGE_SIZE, ThreatFilter, ThreatPage, ThreatSelection};
 
 use crate::auth::throttle::{Attempt, Gate, Refused};
 use crate::ingest::RetentionHorizon;
@@ -167,7 +168,7 @@ impl Backend for StoreBackend {
     async fn threats(
         &self,
         filter: &ThreatFilter,
-        after: Option<ThreatCursor>,
+        after: Option<Cursor>,
     ) -> Result<ThreatPage, BackendError> {
         Ok(self.store.threat_page(filter, after, PAGE_SIZE).await?)
     }
@@ -255,7 +256,7 @@ impl Backend for StoreBackend {
     async fn sessions(
         &self,
         filter: &sightline_app::export::SessionFilter,
-        after: Option<sightline_app::sessions::SessionCursor>,
+        after: Option<Cursor>,
     ) -> Result<sightline_app::sessions::SessionPage, BackendError> {
         Ok(self
             .store

@@ -5,10 +5,11 @@ use http::request::Parts;
 use leptos::prelude::{ServerFnError, use_context};
 
 use crate::auth::CurrentUser;
+use crate::paging::Cursor;
 use crate::range::TimeRange;
 use crate::report::DashboardReport;
 use crate::requests::{RequestCursor, RequestDetail, RequestFilter, RequestPage};
-use crate::threats::{ThreatCursor, ThreatFilter, ThreatPage, ThreatSelection};
+use crate::threats::{ThreatFilter, ThreatPage, ThreatSelection};
 
 /// What the pages need from the server. The server crate implements it over its store
 /// and provides it to every render and server-function call as a Leptos context. The
@@ -62,7 +63,7 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
     async fn threats(
         &self,
         filter: &ThreatFilter,
-        after: Option<ThreatCursor>,
+        after: Option<Cursor>,
     ) -> Result<ThreatPage, BackendError>;
 
     /// Resolves (`resolve`) or reopens the selection as `user`; returns how many changed.
@@ -101,7 +102,7 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
     async fn sessions(
         &self,
         filter: &crate::export::SessionFilter,
-        after: Option<crate::sessions::SessionCursor>,
+        after: Option<Cursor>,
     ) -> Result<crate::sessions::SessionPage, BackendError>;
 
     /// A page of the users view.
