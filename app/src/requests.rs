@@ -350,8 +350,9 @@ pub fn check_rating(rating: i32, comment: Option<String>) -> Result<(i32, Option
     Ok((rating, comment))
 }
 
-/// The explorer's query string, as the URL carries it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The explorer's query string, as the URL carries it (`text` as `q`), and the fields
+/// of its server function's form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestQuery {
     pub range: Option<String>,
     pub status: Option<String>,

@@ -29,8 +29,9 @@ pub struct SessionRow {
 /// One page of the view, newest started first.
 pub type SessionPage = Page<SessionRow>;
 
-/// The view's query string, as the URL carries it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The view's query string, as the URL carries it, and the fields of its server
+/// function's form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionListQuery {
     pub range: Option<String>,
     pub user: Option<String>,

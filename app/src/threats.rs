@@ -100,8 +100,9 @@ pub enum ThreatSelection {
 /// The most ids one action takes (a larger selection uses "all matching").
 pub const MAX_SELECTED: usize = 10_000;
 
-/// The view's query string, as the URL carries it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The view's query string, as the URL carries it (under other names: `type`, `q`),
+/// and the fields of its server function's form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreatQuery {
     pub threat_type: Option<String>,
     pub severity: Option<String>,

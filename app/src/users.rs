@@ -132,8 +132,9 @@ pub struct UserDetail {
     pub sessions: Vec<SessionRow>,
 }
 
-/// The view's query string, as the URL carries it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The view's query string, as the URL carries it (`search` as `q`), and the fields of
+/// its server function's form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserQuery {
     pub search: Option<String>,
     pub sort: Option<String>,

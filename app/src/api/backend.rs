@@ -208,6 +208,15 @@ pub(crate) fn require_admin() -> Result<CurrentUser, ServerFnError> {
     }
 }
 
+/// A list view's query, for a signed-in account: the filter and cursor `resolve`
+/// makes of it now, or a 400 naming the bad parameter.
+pub(crate) fn list_query<F, C>(
+    resolve: impl FnOnce(i64) -> Result<(F, Option<C>), String>,
+) -> Result<(F, Option<C>), ServerFnError> {
+    require_user()?;
+    resolve(chrono::Utc::now().timestamp_millis()).map_err(|e| fail(BackendError::Invalid(e)))
+}
+
 /// The range of a view's URL parameters at `now`, or a 400 naming the bad one.
 pub(crate) fn range_of(
     range: Option<String>,

@@ -1,57 +1,18 @@
-// `load_requests` takes one argument a URL parameter; the client stub the `#[server]`
-// macro generates for the browser does not carry an item-level allow.
-#![allow(clippy::too_many_arguments)]
-
 use leptos::prelude::*;
 
-use crate::requests::{RequestDetail, RequestPage};
+use crate::requests::{RequestDetail, RequestPage, RequestQuery};
 
 /// A page of the requests explorer for the filter of the page's URL.
 #[server(prefix = "/api/ui", endpoint = "requests")]
 pub async fn load_requests(
-    range: Option<String>,
-    status: Option<String>,
-    model: Option<String>,
-    endpoint: Option<String>,
-    user: Option<String>,
-    country: Option<String>,
-    text: Option<String>,
-    session: Option<String>,
-    error_group: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    sort: Option<String>,
-    after: Option<String>,
-    kind: Option<String>,
-    service: Option<String>,
+    // Flattened: the form carries the query's own fields (`range=24h&status=5xx…`).
+    #[server(flatten)] query: RequestQuery,
 ) -> Result<RequestPage, ServerFnError> {
-    use super::backend::{BackendError, fail};
-    super::backend::require_user()?;
-    let query = crate::requests::RequestQuery {
-        range,
-        status,
-        kind,
-        service,
-        model,
-        endpoint,
-        user,
-        country,
-        text,
-        session,
-        error_group,
-        since,
-        until,
-        sort,
-        after,
-    };
-    let now = chrono::Utc::now().timestamp_millis();
-    let (filter, after) = query
-        .resolve(now)
-        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let (filter, after) = super::backend::list_query(|now| query.resolve(now))?;
     super::backend::backend()?
         .requests(&filter, after)
         .await
-        .map_err(fail)
+        .map_err(super::backend::fail)
 }
 
 /// One request in detail, with its session, its ratings and the signed-in account's

@@ -1,36 +1,19 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::threats::{ThreatPage, ThreatSelection};
+use crate::threats::{ThreatPage, ThreatQuery, ThreatSelection};
 
 /// A page of the threats view for the filter of the page's URL.
 #[server(prefix = "/api/ui", endpoint = "threats")]
 pub async fn load_threats(
-    threat_type: Option<String>,
-    severity: Option<String>,
-    state: Option<String>,
-    range: Option<String>,
-    search: Option<String>,
-    after: Option<String>,
+    // Flattened: the form carries the query's own fields (`threat_type=xss…`).
+    #[server(flatten)] query: ThreatQuery,
 ) -> Result<ThreatPage, ServerFnError> {
-    use super::backend::{BackendError, fail};
-    super::backend::require_user()?;
-    let query = crate::threats::ThreatQuery {
-        threat_type,
-        severity,
-        state,
-        range,
-        search,
-        after,
-    };
-    let now = chrono::Utc::now().timestamp_millis();
-    let (filter, after) = query
-        .resolve(now)
-        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let (filter, after) = super::backend::list_query(|now| query.resolve(now))?;
     super::backend::backend()?
         .threats(&filter, after)
         .await
-        .map_err(fail)
+        .map_err(super::backend::fail)
 }
 
 /// Resolves (`resolve = true`) or reopens the selected threats, or every threat

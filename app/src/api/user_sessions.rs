@@ -3,51 +3,30 @@
 
 use leptos::prelude::*;
 
-use crate::sessions::SessionPage;
-use crate::users::{UserDetail, UserPage};
+use crate::sessions::{SessionListQuery, SessionPage};
+use crate::users::{UserDetail, UserPage, UserQuery};
 
 /// A page of the sessions view for the filter of the page's URL.
 #[server(prefix = "/api/ui", endpoint = "sessions")]
 pub async fn load_sessions(
-    range: Option<String>,
-    user: Option<String>,
-    after: Option<String>,
+    // Flattened: the form carries the query's own fields (`range=24h&user=…`).
+    #[server(flatten)] query: SessionListQuery,
 ) -> Result<SessionPage, ServerFnError> {
-    use super::backend::{BackendError, fail};
-    super::backend::require_user()?;
-    let query = crate::sessions::SessionListQuery { range, user, after };
-    let now = chrono::Utc::now().timestamp_millis();
-    let (filter, after) = query
-        .resolve(now)
-        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let (filter, after) = super::backend::list_query(|now| query.resolve(now))?;
     super::backend::backend()?
         .sessions(&filter, after)
         .await
-        .map_err(fail)
+        .map_err(super::backend::fail)
 }
 
 /// A page of the users view for the filter of the page's URL.
 #[server(prefix = "/api/ui", endpoint = "users")]
-pub async fn load_users(
-    search: Option<String>,
-    sort: Option<String>,
-    after: Option<String>,
-) -> Result<UserPage, ServerFnError> {
-    use super::backend::{BackendError, fail};
-    super::backend::require_user()?;
-    let query = crate::users::UserQuery {
-        search,
-        sort,
-        after,
-    };
-    let now = chrono::Utc::now().timestamp_millis();
-    let (filter, after) = query
-        .resolve(now)
-        .map_err(|e| fail(BackendError::Invalid(e)))?;
+pub async fn load_users(#[server(flatten)] query: UserQuery) -> Result<UserPage, ServerFnError> {
+    let (filter, after) = super::backend::list_query(|now| query.resolve(now))?;
     super::backend::backend()?
         .users(&filter, after)
         .await
-        .map_err(fail)
+        .map_err(super::backend::fail)
 }
 
 /// A platform user's totals and latest sessions; a 404 for an unknown user.

@@ -32,28 +32,7 @@ pub fn RequestsPage() -> impl IntoView {
             after: q.get("after"),
         })
     });
-    let page = Resource::new(
-        move || query.get(),
-        |q| {
-            load_requests(
-                q.range,
-                q.status,
-                q.model,
-                q.endpoint,
-                q.user,
-                q.country,
-                q.text,
-                q.session,
-                q.error_group,
-                q.since,
-                q.until,
-                q.sort,
-                q.after,
-                q.kind,
-                q.service,
-            )
-        },
-    );
+    let page = Resource::new(move || query.get(), load_requests);
 
     view! {
         <div class="page-head">

@@ -20,10 +20,7 @@ pub fn SessionsPage() -> impl IntoView {
             after: q.get("after"),
         })
     });
-    let page = Resource::new(
-        move || query.get(),
-        |q| load_sessions(q.range, q.user, q.after),
-    );
+    let page = Resource::new(move || query.get(), load_sessions);
 
     view! {
         <div class="page-head">

@@ -31,16 +31,7 @@ pub fn ThreatsPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let page = Resource::new(
         move || (query.get(), version.get()),
-        |(q, _)| {
-            load_threats(
-                q.threat_type,
-                q.severity,
-                q.state,
-                q.range,
-                q.search,
-                q.after,
-            )
-        },
+        |(q, _)| load_threats(q),
     );
 
     let selected = RwSignal::new(BTreeSet::<i64>::new());

@@ -20,10 +20,7 @@ pub fn UsersPage() -> impl IntoView {
             after: q.get("after"),
         })
     });
-    let page = Resource::new(
-        move || query.get(),
-        |q| load_users(q.search, q.sort, q.after),
-    );
+    let page = Resource::new(move || query.get(), load_users);
 
     view! {
         <div class="page-head">
