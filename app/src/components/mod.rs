@@ -6,6 +6,7 @@ pub mod chart;
 pub mod charts;
 pub mod error_cards;
 pub mod layout;
+pub mod list_view;
 pub mod range_picker;
 pub mod ranked_view;
 pub mod report_cards;

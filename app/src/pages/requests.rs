@@ -1,36 +1,37 @@
 use leptos::prelude::*;
-use leptos_router::components::{A, Form};
-use leptos_router::hooks::use_query_map;
+use leptos_router::components::A;
 
 use crate::api::requests::load_requests;
+use crate::components::list_view::{
+    FilterForm, FilterSelect, RangeSelect, pager_hrefs, use_list_query,
+};
 use crate::components::table_card::{Pager, TableCard};
 use crate::format::{compact_count, instant, millis, money_exact};
 use crate::query::{encode, href};
-use crate::requests::{RequestPage, RequestQuery, RequestRow, RequestSort, StatusClass};
+use crate::requests::{
+    DEFAULT_RANGE, RequestPage, RequestQuery, RequestRow, RequestSort, StatusClass,
+};
 
 /// `/requests`: every request, filtered and sorted as the URL says, a page at a time;
 /// each row leads to the request's detail.
 #[component]
 pub fn RequestsPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| {
-        query_map.with(|q| RequestQuery {
-            range: q.get("range"),
-            status: q.get("status"),
-            kind: q.get("kind"),
-            service: q.get("service"),
-            model: q.get("model"),
-            endpoint: q.get("endpoint"),
-            user: q.get("user"),
-            country: q.get("country"),
-            text: q.get("q"),
-            session: q.get("session"),
-            error_group: q.get("error_group"),
-            since: q.get("since"),
-            until: q.get("until"),
-            sort: q.get("sort"),
-            after: q.get("after"),
-        })
+    let query = use_list_query(|q| RequestQuery {
+        range: q.get("range"),
+        status: q.get("status"),
+        kind: q.get("kind"),
+        service: q.get("service"),
+        model: q.get("model"),
+        endpoint: q.get("endpoint"),
+        user: q.get("user"),
+        country: q.get("country"),
+        text: q.get("q"),
+        session: q.get("session"),
+        error_group: q.get("error_group"),
+        since: q.get("since"),
+        until: q.get("until"),
+        sort: q.get("sort"),
+        after: q.get("after"),
     });
     let page = Resource::new(move || query.get(), load_requests);
 
@@ -44,15 +45,11 @@ pub fn RequestsPage() -> impl IntoView {
     }
 }
 
-/// The filter form: a GET form, so the filter lives in the URL (back and forward work,
-/// and a filtered view can be bookmarked or shared).
+/// The filter form; a session's or an error group's drill-down keeps its scope.
 #[component]
 fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
     let q = query.get_untracked();
-    let range = q
-        .range
-        .clone()
-        .unwrap_or_else(|| crate::requests::DEFAULT_RANGE.to_owned());
+    let range = q.range.clone().unwrap_or_else(|| DEFAULT_RANGE.to_owned());
     let sort = q.sort.clone().unwrap_or_else(|| "time".to_owned());
     let status = q.status.clone().unwrap_or_default();
     let kind = q.kind.clone().unwrap_or_default();
@@ -70,32 +67,35 @@ fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
     } else {
         "Limited to one session. "
     };
+    let note = scoped.then(|| {
+        view! {
+            <p class="muted small" data-testid="session-scope">
+                {scope}
+                <A href=href("/requests", &[("range", Some(range.as_str())), ("user", q.user.as_deref())])>
+                    "Show all"
+                </A>
+            </p>
+        }
+        .into_any()
+    });
+    let statuses = StatusClass::ALL.map(|c| (c.as_str(), c.as_str())).to_vec();
+    let kinds = vec![
+        ("", "Any"),
+        ("api", "Served (api)"),
+        ("external", "Provider calls (external)"),
+    ];
+    let sorts = [
+        (RequestSort::Time, "Newest"),
+        (RequestSort::Latency, "Slowest"),
+        (RequestSort::Cost, "Most expensive"),
+    ]
+    .map(|(s, l)| (s.as_str(), l))
+    .to_vec();
     view! {
-        <Form method="GET" action="/requests" attr:class="filters" attr:data-testid="request-filters">
-            <label>"Range"
-                <select name="range" data-testid="filter-range">
-                    {[("24h", "Last 24 h"), ("7d", "Last 7 days"), ("1m", "Last 30 days"), ("3m", "Last 90 days"), ("all", "Any time")]
-                        .into_iter().map(|(v, l)| view! {
-                            <option value=v selected=range == v>{l}</option>
-                        }).collect_view()}
-                </select>
-            </label>
-            <label>"Status"
-                <select name="status" data-testid="filter-status">
-                    <option value="">"Any"</option>
-                    {StatusClass::ALL.into_iter().map(|c| view! {
-                        <option value=c.as_str() selected=status == c.as_str()>{c.as_str()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>"Kind"
-                <select name="kind" data-testid="filter-kind">
-                    {[("", "Any"), ("api", "Served (api)"), ("external", "Provider calls (external)")]
-                        .into_iter().map(|(v, l)| view! {
-                            <option value=v selected=kind == v>{l}</option>
-                        }).collect_view()}
-                </select>
-            </label>
+        <FilterForm action="/requests" test_id="request-filters" note>
+            <RangeSelect label="Range" default=DEFAULT_RANGE selected=range />
+            <FilterSelect label="Status" name="status" test_id="filter-status" any=true options=statuses selected=status />
+            <FilterSelect label="Kind" name="kind" test_id="filter-kind" options=kinds selected=kind />
             <label>"Provider"
                 <input type="text" name="service" value=text(&q.service) placeholder="openai"
                     data-testid="filter-service" />
@@ -120,35 +120,22 @@ fn Filters(query: Memo<RequestQuery>) -> impl IntoView {
                 <input type="search" name="q" value=text(&q.text) placeholder="timeout"
                     data-testid="filter-text" />
             </label>
-            <label>"Sort by"
-                <select name="sort" data-testid="filter-sort">
-                    {[(RequestSort::Time, "Newest"), (RequestSort::Latency, "Slowest"), (RequestSort::Cost, "Most expensive")]
-                        .into_iter().map(|(s, l)| view! {
-                            <option value=s.as_str() selected=sort == s.as_str()>{l}</option>
-                        }).collect_view()}
-                </select>
-            </label>
+            <FilterSelect label="Sort by" name="sort" test_id="filter-sort" options=sorts selected=sort />
             {narrowed.into_iter().filter_map(|(name, v)| v.map(|v| view! {
                 <input type="hidden" name=name value=v />
             })).collect_view()}
-            <button class="button" type="submit" data-testid="filter-apply">"Filter"</button>
-            {scoped.then(|| view! {
-                <p class="muted small" data-testid="session-scope">
-                    {scope}
-                    <A href=href("/requests", &[("range", Some(range.as_str())), ("user", q.user.as_deref())])>
-                        "Show all"
-                    </A>
-                </p>
-            })}
-        </Form>
+        </FilterForm>
     }
 }
 
 #[component]
 fn RequestTable(page: RequestPage, query: Memo<RequestQuery>) -> impl IntoView {
     let q = query.get_untracked();
-    let next_href = page.next.map(|c| page_href(&q, Some(c.to_param())));
-    let first_href = q.after.is_some().then(|| page_href(&q, None));
+    let (first_href, next_href) = pager_hrefs(
+        q.after.as_deref(),
+        page.next.map(|c| c.to_param()),
+        |after| filter_href("/requests", &q, after),
+    );
     let shown = page.rows.len();
     let export = export_href(&q);
     view! {
@@ -214,18 +201,13 @@ fn Row(row: RequestRow) -> impl IntoView {
     }
 }
 
-/// The URL of the explorer with the same filter, at page `after`.
-fn page_href(q: &RequestQuery, after: Option<String>) -> String {
-    filter_href("/requests", q, after)
-}
-
 /// The CSV export of every request matching the same filter, in the same order.
 fn export_href(q: &RequestQuery) -> String {
     filter_href("/api/v1/export/requests.csv", q, None)
 }
 
 /// `path` with the explorer's filter and sort (and the page `after`) as its query string.
-fn filter_href(path: &str, q: &RequestQuery, after: Option<String>) -> String {
+fn filter_href(path: &str, q: &RequestQuery, after: Option<&str>) -> String {
     href(
         path,
         &[
@@ -243,7 +225,7 @@ fn filter_href(path: &str, q: &RequestQuery, after: Option<String>) -> String {
             ("since", q.since.as_deref()),
             ("until", q.until.as_deref()),
             ("sort", q.sort.as_deref()),
-            ("after", after.as_deref()),
+            ("after", after),
         ],
     )
 }

@@ -1,24 +1,21 @@
 use leptos::prelude::*;
-use leptos_router::components::{A, Form};
-use leptos_router::hooks::use_query_map;
+use leptos_router::components::A;
 
 use crate::api::user_sessions::load_sessions;
+use crate::components::list_view::{FilterForm, RangeSelect, pager_hrefs, use_list_query};
 use crate::components::table_card::{Pager, TableCard};
 use crate::format::{compact_count, duration, instant, money_exact};
 use crate::query::{encode, href};
-use crate::sessions::{SessionListQuery, SessionPage, SessionRow, requests_href};
+use crate::sessions::{DEFAULT_RANGE, SessionListQuery, SessionPage, SessionRow, requests_href};
 
 /// `/sessions`: the platform's sessions, newest first, filtered as the URL says, a page
 /// at a time; each leads to its requests and its user.
 #[component]
 pub fn SessionsPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| {
-        query_map.with(|q| SessionListQuery {
-            range: q.get("range"),
-            user: q.get("user"),
-            after: q.get("after"),
-        })
+    let query = use_list_query(|q| SessionListQuery {
+        range: q.get("range"),
+        user: q.get("user"),
+        after: q.get("after"),
     });
     let page = Resource::new(move || query.get(), load_sessions);
 
@@ -32,36 +29,28 @@ pub fn SessionsPage() -> impl IntoView {
     }
 }
 
-/// The filter form: a GET form, so the filter lives in the URL (back and forward work,
-/// and a filtered view can be bookmarked or shared).
 #[component]
 fn Filters(query: Memo<SessionListQuery>) -> impl IntoView {
     let q = query.get_untracked();
-    let range = q.range();
     view! {
-        <Form method="GET" action="/sessions" attr:class="filters" attr:data-testid="session-filters">
-            <label>"Started"
-                <select name="range" data-testid="filter-range">
-                    {[("24h", "Last 24 h"), ("7d", "Last 7 days"), ("1m", "Last 30 days"), ("3m", "Last 90 days"), ("all", "Any time")]
-                        .into_iter().map(|(v, l)| view! {
-                            <option value=v selected=range == v>{l}</option>
-                        }).collect_view()}
-                </select>
-            </label>
+        <FilterForm action="/sessions" test_id="session-filters">
+            <RangeSelect label="Started" default=DEFAULT_RANGE selected=q.range() />
             <label>"User"
                 <input type="text" name="user" value=q.user.clone().unwrap_or_default()
                     placeholder="user id" data-testid="filter-user" />
             </label>
-            <button class="button" type="submit" data-testid="filter-apply">"Filter"</button>
-        </Form>
+        </FilterForm>
     }
 }
 
 #[component]
 fn SessionTable(page: SessionPage, query: Memo<SessionListQuery>) -> impl IntoView {
     let q = query.get_untracked();
-    let next_href = page.next.map(|c| page_href(&q, Some(c.to_param())));
-    let first_href = q.after.is_some().then(|| page_href(&q, None));
+    let (first_href, next_href) = pager_hrefs(
+        q.after.as_deref(),
+        page.next.map(|c| c.to_param()),
+        |after| page_href(&q, after),
+    );
     let shown = page.rows.len();
     let export = export_href(&q);
     view! {
@@ -142,13 +131,13 @@ fn Row(row: SessionRow) -> impl IntoView {
 }
 
 /// The URL of the view with the same filter, at page `after`.
-fn page_href(q: &SessionListQuery, after: Option<String>) -> String {
+fn page_href(q: &SessionListQuery, after: Option<&str>) -> String {
     href(
         "/sessions",
         &[
             ("range", q.range.as_deref()),
             ("user", q.user.as_deref()),
-            ("after", after.as_deref()),
+            ("after", after),
         ],
     )
 }

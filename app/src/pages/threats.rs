@@ -1,31 +1,28 @@
 use std::collections::BTreeSet;
 
-use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
-
 use crate::api::threats::{SetThreatState, load_threats};
 use crate::components::layout::use_current_user;
+use crate::components::list_view::{
+    FilterForm, FilterSelect, RangeSelect, pager_hrefs, use_list_query,
+};
 use crate::components::table_card::{Pager, TableCard};
 use crate::format::{compact_count, instant};
 use crate::threats::{
     SEVERITIES, THREAT_TYPES, ThreatListRow, ThreatPage, ThreatQuery, ThreatSelection,
 };
+use leptos::prelude::*;
 
 /// `/threats`: the filterable list of threats, with bulk Resolve and Reopen of the
 /// ticked rows or of everything matching the filter (admins only).
 #[component]
 pub fn ThreatsPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| {
-        query_map.with(|q| ThreatQuery {
-            threat_type: q.get("type"),
-            severity: q.get("severity"),
-            state: q.get("state"),
-            range: q.get("range"),
-            search: q.get("q"),
-            after: q.get("after"),
-        })
+    let query = use_list_query(|q| ThreatQuery {
+        threat_type: q.get("type"),
+        severity: q.get("severity"),
+        state: q.get("state"),
+        range: q.get("range"),
+        search: q.get("q"),
+        after: q.get("after"),
     });
     // Bumped after an action so the list is fetched again.
     let version = RwSignal::new(0u32);
@@ -108,51 +105,28 @@ pub fn ThreatsPage() -> impl IntoView {
     }
 }
 
-/// The filter form: a GET form, so the filter lives in the URL (back and forward work,
-/// and a filtered view can be bookmarked or shared).
 #[component]
 fn Filters(query: Memo<ThreatQuery>) -> impl IntoView {
     let q = query.get_untracked();
-    let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
+    let chosen = |v: &Option<String>| v.clone().unwrap_or_default();
+    let types = THREAT_TYPES.map(|t| (t, t.replace('_', " "))).to_vec();
+    let severities = SEVERITIES.map(|s| (s, s)).to_vec();
+    let states = vec![("open", "Open"), ("resolved", "Resolved"), ("all", "All")];
     view! {
-        <Form method="GET" action="/threats" attr:class="filters" attr:data-testid="threat-filters">
-            <label>"Type"
-                <select name="type" data-testid="filter-type">
-                    <option value="">"Any"</option>
-                    {THREAT_TYPES.iter().map(|t| view! {
-                        <option value=*t selected=selected(&q.threat_type, t)>{t.replace('_', " ")}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>"Severity"
-                <select name="severity" data-testid="filter-severity">
-                    <option value="">"Any"</option>
-                    {SEVERITIES.iter().map(|s| view! {
-                        <option value=*s selected=selected(&q.severity, s)>{*s}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>"State"
-                <select name="state" data-testid="filter-state">
-                    {[("open", "Open"), ("resolved", "Resolved"), ("all", "All")].into_iter().map(|(v, l)| view! {
-                        <option value=v selected=selected(&q.state, v) || (v == "open" && q.state.is_none())>{l}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>"Last seen"
-                <select name="range" data-testid="filter-range">
-                    {[("all", "Any time"), ("24h", "Last 24 h"), ("7d", "Last 7 days"), ("1m", "Last 30 days"), ("3m", "Last 90 days")]
-                        .into_iter().map(|(v, l)| view! {
-                            <option value=v selected=selected(&q.range, v)>{l}</option>
-                        }).collect_view()}
-                </select>
-            </label>
+        <FilterForm action="/threats" test_id="threat-filters">
+            <FilterSelect label="Type" name="type" test_id="filter-type" any=true options=types
+                selected=chosen(&q.threat_type) />
+            <FilterSelect label="Severity" name="severity" test_id="filter-severity" any=true
+                options=severities selected=chosen(&q.severity) />
+            // Open unless the URL says otherwise.
+            <FilterSelect label="State" name="state" test_id="filter-state" options=states
+                selected=q.state.clone().unwrap_or_else(|| "open".to_owned()) />
+            <RangeSelect label="Last seen" default="all" selected=chosen(&q.range) />
             <label class="grow">"IP or user"
-                <input type="search" name="q" value=q.search.clone().unwrap_or_default()
+                <input type="search" name="q" value=chosen(&q.search)
                     placeholder="198.51.100.7 or user id" data-testid="filter-search" />
             </label>
-            <button class="button" type="submit" data-testid="filter-apply">"Filter"</button>
-        </Form>
+        </FilterForm>
     }
 }
 
@@ -220,17 +194,14 @@ fn ThreatTable(
             selected.with(|s| s.len() as i64)
         }
     };
-    let next_href = page.next.map(|c| {
-        let q = query.get_untracked();
-        page_href(&q, Some(c.to_param()))
-    });
-    let first_href = query
-        .get_untracked()
-        .after
-        .is_some()
-        .then(|| page_href(&query.get_untracked(), None));
+    let q = query.get_untracked();
+    let (first_href, next_href) = pager_hrefs(
+        q.after.as_deref(),
+        page.next.map(|c| c.to_param()),
+        |after| filter_href("/threats", &q, after),
+    );
     let more_than_page = (total as usize) > page_len;
-    let export = export_href(&query.get_untracked());
+    let export = export_href(&q);
     let show_banner = move || is_admin.get() && more_than_page && all_on_page();
 
     view! {
@@ -398,18 +369,13 @@ fn take_focus(pending: RwSignal<bool>) -> NodeRef<leptos::html::Span> {
     node
 }
 
-/// The URL of the view with the same filter, at page `after`.
-fn page_href(q: &ThreatQuery, after: Option<String>) -> String {
-    filter_href("/threats", q, after)
-}
-
 /// The CSV export of every threat matching the same filter.
 fn export_href(q: &ThreatQuery) -> String {
     filter_href("/api/v1/export/threats.csv", q, None)
 }
 
 /// `path` with the view's filter (and the page `after`) as its query string.
-fn filter_href(path: &str, q: &ThreatQuery, after: Option<String>) -> String {
+fn filter_href(path: &str, q: &ThreatQuery, after: Option<&str>) -> String {
     crate::query::href(
         path,
         &[
@@ -418,7 +384,7 @@ fn filter_href(path: &str, q: &ThreatQuery, after: Option<String>) -> String {
             ("state", q.state.as_deref()),
             ("range", q.range.as_deref()),
             ("q", q.search.as_deref()),
-            ("after", after.as_deref()),
+            ("after", after),
         ],
     )
 }

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
-use leptos_router::components::{A, Form};
-use leptos_router::hooks::use_query_map;
+use leptos_router::components::A;
 
 use crate::api::user_sessions::load_users;
+use crate::components::list_view::{FilterForm, FilterSelect, pager_hrefs, use_list_query};
 use crate::components::table_card::{Pager, TableCard};
 use crate::format::{compact_count, instant, money_exact, percent};
 use crate::query::{encode, href};
@@ -12,13 +12,10 @@ use crate::users::{UserPage, UserQuery, UserRow, UserSort, error_rate};
 /// says, a page at a time; each leads to the user's detail.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| {
-        query_map.with(|q| UserQuery {
-            search: q.get("q"),
-            sort: q.get("sort"),
-            after: q.get("after"),
-        })
+    let query = use_list_query(|q| UserQuery {
+        search: q.get("q"),
+        sort: q.get("sort"),
+        after: q.get("after"),
     });
     let page = Resource::new(move || query.get(), load_users);
 
@@ -37,36 +34,36 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-/// The filter form: a GET form, so the filter lives in the URL (back and forward work,
-/// and a filtered view can be bookmarked or shared).
 #[component]
 fn Filters(query: Memo<UserQuery>) -> impl IntoView {
     let q = query.get_untracked();
     let sort = q.sort.clone().unwrap_or_else(|| "cost".to_owned());
+    let sorts = [
+        (UserSort::Cost, "Most expensive"),
+        (UserSort::Requests, "Most requests"),
+        (UserSort::LastSeen, "Last seen"),
+    ]
+    .map(|(s, l)| (s.as_str(), l))
+    .to_vec();
     view! {
-        <Form method="GET" action="/users" attr:class="filters" attr:data-testid="user-filters">
+        <FilterForm action="/users" test_id="user-filters">
             <label class="grow">"User id contains"
                 <input type="search" name="q" value=q.search.clone().unwrap_or_default()
                     placeholder="user id" data-testid="filter-search" />
             </label>
-            <label>"Sort by"
-                <select name="sort" data-testid="filter-sort">
-                    {[(UserSort::Cost, "Most expensive"), (UserSort::Requests, "Most requests"), (UserSort::LastSeen, "Last seen")]
-                        .into_iter().map(|(s, l)| view! {
-                            <option value=s.as_str() selected=sort == s.as_str()>{l}</option>
-                        }).collect_view()}
-                </select>
-            </label>
-            <button class="button" type="submit" data-testid="filter-apply">"Filter"</button>
-        </Form>
+            <FilterSelect label="Sort by" name="sort" test_id="filter-sort" options=sorts selected=sort />
+        </FilterForm>
     }
 }
 
 #[component]
 fn UserTable(page: UserPage, query: Memo<UserQuery>) -> impl IntoView {
     let q = query.get_untracked();
-    let next_href = page.next.map(|c| page_href(&q, Some(c.to_param())));
-    let first_href = q.after.is_some().then(|| page_href(&q, None));
+    let (first_href, next_href) = pager_hrefs(
+        q.after.as_deref(),
+        page.next.map(|c| c.to_param()),
+        |after| page_href(&q, after),
+    );
     let shown = page.rows.len();
     view! {
         <div class="table-toolbar">
@@ -127,13 +124,13 @@ fn Row(row: UserRow) -> impl IntoView {
 }
 
 /// The URL of the view with the same filter and sort, at page `after`.
-fn page_href(q: &UserQuery, after: Option<String>) -> String {
+fn page_href(q: &UserQuery, after: Option<&str>) -> String {
     href(
         "/users",
         &[
             ("q", q.search.as_deref()),
             ("sort", q.sort.as_deref()),
-            ("after", after.as_deref()),
+            ("after", after),
         ],
     )
 }
