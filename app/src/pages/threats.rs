@@ -31,27 +31,22 @@ pub fn ThreatsPage() -> impl IntoView {
         |(q, _)| load_threats(q),
     );
 
-    let selected = RwSignal::new(BTreeSet::<i64>::new());
-    let all_matching = RwSignal::new(false);
-    // The list is rendered again after an action, which drops the focus from the Resolve
-    // button: the action's message takes it, so a keyboard user carries on from there.
-    let focus_message = RwSignal::new(false);
+    let selection = Selection::new();
+    let message = Message::new();
     // A new filter or page starts with nothing selected.
     Effect::new(move |_| {
         query.track();
-        selected.set(BTreeSet::new());
-        all_matching.set(false);
-        focus_message.set(false);
+        selection.clear();
+        message.focus.set(false);
     });
 
     let action = ServerAction::<SetThreatState>::new();
     let last_resolve = RwSignal::new(true);
-    let message = RwSignal::new(None::<Result<String, String>>);
     Effect::new(move |_| {
         if let Some(result) = action.value().get() {
             // The action's input is cleared once it has answered: remember it here.
             let resolve = last_resolve.get_untracked();
-            message.set(Some(match result {
+            message.text.set(Some(match result {
                 Ok(n) => Ok(format!(
                     "{} {} threat{}.",
                     if resolve { "Resolved" } else { "Reopened" },
@@ -60,9 +55,8 @@ pub fn ThreatsPage() -> impl IntoView {
                 )),
                 Err(e) => Err(e.to_string()),
             }));
-            focus_message.set(true);
-            selected.set(BTreeSet::new());
-            all_matching.set(false);
+            message.focus.set(true);
+            selection.clear();
             version.update(|v| *v += 1);
         }
     });
@@ -76,20 +70,23 @@ pub fn ThreatsPage() -> impl IntoView {
     });
 
     let act = move |resolve: bool| {
-        let selection = if all_matching.get_untracked() {
+        let chosen = if selection.all_matching.get_untracked() {
             let now = chrono::Utc::now().timestamp_millis();
             match query.get_untracked().resolve(now) {
                 Ok((filter, _)) => ThreatSelection::Matching(filter),
                 Err(e) => {
-                    message.set(Some(Err(e)));
+                    message.text.set(Some(Err(e)));
                     return;
                 }
             }
         } else {
-            ThreatSelection::Ids(selected.get_untracked().into_iter().collect())
+            ThreatSelection::Ids(selection.ids.get_untracked().into_iter().collect())
         };
         last_resolve.set(resolve);
-        action.dispatch(SetThreatState { selection, resolve });
+        action.dispatch(SetThreatState {
+            selection: chosen,
+            resolve,
+        });
     };
 
     let pending = action.pending();
@@ -100,7 +97,7 @@ pub fn ThreatsPage() -> impl IntoView {
         <Filters query />
         <TableCard test_id="threats" loading="Loading threats…" page
             render=move |p| view! {
-                <ThreatTable page=p selected all_matching is_admin act message focus_message pending query />
+                <ThreatTable page=p selection is_admin act message pending query />
             } />
     }
 }
@@ -130,19 +127,61 @@ fn Filters(query: Memo<ThreatQuery>) -> impl IntoView {
     }
 }
 
+/// What the bulk actions apply to: the ticked rows, or every threat matching the filter.
+#[derive(Clone, Copy)]
+struct Selection {
+    ids: RwSignal<BTreeSet<i64>>,
+    all_matching: RwSignal<bool>,
+}
+
+impl Selection {
+    fn new() -> Selection {
+        Selection {
+            ids: RwSignal::new(BTreeSet::new()),
+            all_matching: RwSignal::new(false),
+        }
+    }
+
+    /// Nothing selected.
+    fn clear(self) {
+        self.ids.set(BTreeSet::new());
+        self.all_matching.set(false);
+    }
+}
+
+/// The last action's outcome. The list is rendered again after an action, which drops
+/// the focus from the Resolve button: the message takes it (`focus`), so a keyboard
+/// user carries on from there.
+#[derive(Clone, Copy)]
+struct Message {
+    text: RwSignal<Option<Result<String, String>>>,
+    focus: RwSignal<bool>,
+}
+
+impl Message {
+    fn new() -> Message {
+        Message {
+            text: RwSignal::new(None),
+            focus: RwSignal::new(false),
+        }
+    }
+}
+
 #[component]
-#[allow(clippy::too_many_arguments)]
 fn ThreatTable(
     page: ThreatPage,
-    selected: RwSignal<BTreeSet<i64>>,
-    all_matching: RwSignal<bool>,
+    selection: Selection,
     is_admin: Signal<bool>,
     act: impl Fn(bool) + Copy + Send + Sync + 'static,
-    message: RwSignal<Option<Result<String, String>>>,
-    focus_message: RwSignal<bool>,
+    message: Message,
     pending: Memo<bool>,
     query: Memo<ThreatQuery>,
 ) -> impl IntoView {
+    let Selection {
+        ids: selected,
+        all_matching,
+    } = selection;
+    let focus_message = message.focus;
     let total = page.total;
     let ids: Vec<i64> = page.rows.iter().map(|r| r.threat.id).collect();
     let page_len = ids.len();
@@ -220,7 +259,7 @@ fn ThreatTable(
                         on:click=move |_| act(false)>"Reopen"</button>
                 </div>
             </Show>
-            {move || message.get().map(|m| match m {
+            {move || message.text.get().map(|m| match m {
                 Ok(text) => view! { <span class="ok-state" role="status" data-testid="action-message" tabindex="-1" node_ref=take_focus(focus_message)>{text}</span> }.into_any(),
                 Err(text) => view! { <span class="error" role="alert" data-testid="action-message" tabindex="-1" node_ref=take_focus(focus_message)>{text}</span> }.into_any(),
             })}
@@ -241,8 +280,7 @@ fn ThreatTable(
                     data-testid=move || if all_matching.get() { "clear-selection" } else { "select-all-matching" }
                     on:click=move |_| {
                         if all_matching.get_untracked() {
-                            all_matching.set(false);
-                            selected.set(BTreeSet::new());
+                            selection.clear();
                         } else {
                             all_matching.set(true);
                         }
@@ -282,7 +320,7 @@ fn ThreatTable(
                             </tr>
                         </thead>
                         <tbody>
-                            {page.rows.into_iter().map(|row| view! { <Row row selected all_matching is_admin toggle /> }).collect_view()}
+                            {page.rows.into_iter().map(|row| view! { <Row row selection is_admin toggle /> }).collect_view()}
                         </tbody>
                     </table>
                 </div>
@@ -295,14 +333,13 @@ fn ThreatTable(
 #[component]
 fn Row(
     row: ThreatListRow,
-    selected: RwSignal<BTreeSet<i64>>,
-    all_matching: RwSignal<bool>,
+    selection: Selection,
     is_admin: Signal<bool>,
     toggle: Callback<(i64, bool, bool)>,
 ) -> impl IntoView {
     let t = row.threat;
     let id = t.id;
-    let checked = move || all_matching.get() || selected.with(|s| s.contains(&id));
+    let checked = move || selection.all_matching.get() || selection.ids.with(|s| s.contains(&id));
     let state = if t.resolved {
         format!(
             "Resolved{}{}",
