@@ -1,5 +1,7 @@
 use std::collections::BTreeSet;
 
+use leptos::prelude::*;
+
 use crate::api::threats::{SetThreatState, load_threats};
 use crate::components::layout::use_current_user;
 use crate::components::list_view::{
@@ -10,7 +12,6 @@ use crate::format::{compact_count, instant};
 use crate::threats::{
     SEVERITIES, THREAT_TYPES, ThreatListRow, ThreatPage, ThreatQuery, ThreatSelection,
 };
-use leptos::prelude::*;
 
 /// `/threats`: the filterable list of threats, with bulk Resolve and Reopen of the
 /// ticked rows or of everything matching the filter (admins only).
