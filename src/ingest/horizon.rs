@@ -10,6 +10,7 @@ use sightline_app::format::rfc3339;
 use sightline_app::query::MAX_FUTURE_MS;
 use sightline_app::time::DAY_MS;
 
+use super::validate::Rejection;
 use crate::cached::Cached;
 use crate::store::{RetentionPolicy, Store};
 
@@ -25,26 +26,25 @@ pub struct Horizon {
 
 impl Horizon {
     /// Why an event stamped `t` (epoch ms) is refused, if it is.
-    pub fn refusal(&self, t: i64) -> Option<String> {
+    pub fn refusal(&self, t: i64) -> Option<Rejection> {
         if t > self.now.saturating_add(MAX_FUTURE_MS) {
-            return Some("timestamp is more than 1 day in the future".into());
+            return Some(Rejection::InTheFuture);
         }
         if t < 0 {
-            return Some("timestamp is before 1970".into());
+            return Some(Rejection::Before1970);
         }
         let kept_from = self
             .retention_days
             .map(|days| self.now.saturating_sub(i64::from(days) * DAY_MS));
         match (self.pruned_before, kept_from) {
-            (Some(pruned), kept) if t < pruned && kept.is_none_or(|k| pruned > k) => Some(format!(
-                "timestamp is before {}: raw rows up to then were pruned, so a replay of \
-                     it could not be recognised",
-                rfc3339(pruned)
-            )),
-            (_, Some(kept)) if t < kept => Some(format!(
-                "timestamp is older than the retention in force ({} days)",
-                self.retention_days.unwrap_or_default()
-            )),
+            (Some(pruned), kept) if t < pruned && kept.is_none_or(|k| pruned > k) => {
+                Some(Rejection::Pruned {
+                    pruned: rfc3339(pruned),
+                })
+            }
+            (_, Some(kept)) if t < kept => Some(Rejection::PastRetention {
+                days: self.retention_days.unwrap_or_default(),
+            }),
             _ => None,
         }
     }
@@ -107,6 +107,10 @@ mod tests {
 
     const NOW: i64 = 1_795_372_396_000; // 2026-11-22T18:33:16Z
 
+    fn text(refusal: Option<Rejection>) -> Option<String> {
+        refusal.map(|r| r.to_string())
+    }
+
     #[test]
     fn old_events_are_refused_with_the_reason() {
         let h = Horizon {
@@ -116,15 +120,18 @@ mod tests {
         };
         assert_eq!(h.refusal(NOW - 30 * DAY_MS), None);
         assert_eq!(
-            h.refusal(NOW - 30 * DAY_MS - 1).as_deref(),
+            text(h.refusal(NOW - 30 * DAY_MS - 1)).as_deref(),
             Some("timestamp is older than the retention in force (30 days)")
         );
         assert_eq!(h.refusal(NOW + DAY_MS), None);
         assert_eq!(
-            h.refusal(NOW + DAY_MS + 1).as_deref(),
+            text(h.refusal(NOW + DAY_MS + 1)).as_deref(),
             Some("timestamp is more than 1 day in the future")
         );
-        assert_eq!(h.refusal(-1).as_deref(), Some("timestamp is before 1970"));
+        assert_eq!(
+            text(h.refusal(-1)).as_deref(),
+            Some("timestamp is before 1970")
+        );
         // Pruned further back than the retention now reaches: the pruned instant rules.
         let raised = Horizon {
             retention_days: Some(90),
@@ -133,7 +140,7 @@ mod tests {
         };
         assert_eq!(raised.refusal(NOW - 30 * DAY_MS), None);
         assert_eq!(
-            raised.refusal(NOW - 40 * DAY_MS).as_deref(),
+            text(raised.refusal(NOW - 40 * DAY_MS)).as_deref(),
             Some(
                 "timestamp is before 2026-10-23T18:33:16.000Z: raw rows up to then were \
                  pruned, so a replay of it could not be recognised"
@@ -145,7 +152,7 @@ mod tests {
             ..raised
         };
         assert_eq!(
-            shorter.refusal(NOW - 15 * DAY_MS).as_deref(),
+            text(shorter.refusal(NOW - 15 * DAY_MS)).as_deref(),
             Some("timestamp is older than the retention in force (10 days)")
         );
         let unbounded = Horizon {

@@ -90,7 +90,9 @@ pub fn prepare(events: Vec<RawEvent<'_>>, horizon: &Horizon, prices: &PriceTable
             Ok(w) => reply
                 .warnings
                 .extend(w.into_iter().map(|w| issue(raw.index, Some(kind), w))),
-            Err(error) => reply.errors.push(issue(raw.index, Some(kind), error)),
+            Err(error) => reply
+                .errors
+                .push(issue(raw.index, Some(kind), error.to_string())),
         }
     }
     prepared.reply.rejected = prepared.reply.errors.len() as u64;
@@ -104,7 +106,7 @@ pub fn add_request(
     mut event: RequestEvent,
     horizon: &Horizon,
     prices: &PriceTable,
-) -> Result<validate::Warnings, String> {
+) -> Result<validate::Warnings, validate::Rejection> {
     let inspected = validate::inspected(&mut event);
     let (row, warnings) = validate::request(event, horizon, prices, new_request_id)?;
     if !inspected.is_empty() {

@@ -29,20 +29,87 @@ const MAX_REQUEST_ID: usize = 128;
 /// Remarks on a stored event.
 pub type Warnings = Vec<String>;
 
+/// Why an event was rejected; its text is what the client reads beside the event's index.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Rejection {
+    /// Not an event of its kind; serde's message names the field at fault.
+    #[error("{0}")]
+    Undecodable(String),
+    #[error("timestamp `{text}` is not RFC 3339 or epoch milliseconds: {reason}")]
+    Timestamp { text: String, reason: String },
+    #[error("timestamp is more than 1 day in the future")]
+    InTheFuture,
+    #[error("timestamp is before 1970")]
+    Before1970,
+    #[error(
+        "timestamp is before {pruned}: raw rows up to then were pruned, so a replay of it \
+         could not be recognised"
+    )]
+    Pruned { pruned: String },
+    #[error("timestamp is older than the retention in force ({days} days)")]
+    PastRetention { days: u32 },
+    /// The start of a user id that claims a dashboard account's (`sightline:…`).
+    #[error(
+        "user_id `{0}` is reserved: the `sightline:` prefix names Sightline's dashboard accounts"
+    )]
+    ReservedUserId(String),
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    #[error("request_id is longer than {} characters", MAX_REQUEST_ID)]
+    LongRequestId,
+    #[error("status_code must be between 100 and 599 (got {0})")]
+    Status(i64),
+    #[error("rating must be between 1 and 5 (got {0})")]
+    Rating(i64),
+    #[error("{field} must not be negative (got {value})")]
+    Negative { field: &'static str, value: i64 },
+    #[error("{field} must be at most {} (got {value})", MAX_TOKENS)]
+    TooManyTokens { field: &'static str, value: i64 },
+    #[error(
+        "cache_read_tokens + cache_write_tokens ({cached}) exceed prompt_tokens ({prompt}): \
+         prompt_tokens counts every input token, cached ones included"
+    )]
+    CachedOverPrompt { cached: i64, prompt: i64 },
+    #[error(
+        "reasoning_tokens ({reasoning}) exceed completion_tokens ({completion}): \
+         completion_tokens counts every output token, reasoning included"
+    )]
+    ReasoningOverCompletion { reasoning: i64, completion: i64 },
+    #[error("{field} must be at most 1 TiB, {} bytes (got {value})", MAX_BYTES)]
+    TooLarge { field: &'static str, value: i64 },
+    #[error("{field} must be a non-negative number of milliseconds (got {value})")]
+    Duration { field: &'static str, value: f64 },
+    #[error("{field} must be at most a day, {} ms (got {value})", MAX_DURATION_MS)]
+    TooLong { field: &'static str, value: f64 },
+    #[error("cost_usd must be a non-negative amount (got {0})")]
+    Cost(f64),
+    #[error("cost_usd must be at most {} USD for one request (got {})", MAX_COST_USD, .0)]
+    CostTooHigh(f64),
+    #[error(
+        "the tokens cost {usd} USD at the price of `{model}`: one request may cost at most {} USD",
+        MAX_COST_USD
+    )]
+    PricedTooHigh { usd: f64, model: String },
+}
+
 /// Decodes a wire event from its JSON text, naming the field at fault.
-pub fn decode<T: DeserializeOwned>(json: &str) -> Result<T, String> {
-    serde_json::from_str(json).map_err(|e| super::parse::strip_position(&e))
+pub fn decode<T: DeserializeOwned>(json: &str) -> Result<T, Rejection> {
+    serde_json::from_str(json).map_err(|e| Rejection::Undecodable(super::parse::strip_position(&e)))
 }
 
 /// The instant of an event: given, or now. Errors for bad dates and instants outside
 /// the horizon (before 1970 or the raw data kept, more than a day ahead).
-fn instant(ts: Option<Timestamp>, horizon: &Horizon) -> Result<i64, String> {
+fn instant(ts: Option<Timestamp>, horizon: &Horizon) -> Result<i64, Rejection> {
     let t = match ts {
         None => return Ok(horizon.now),
         Some(Timestamp::Millis(ms)) => ms,
-        Some(Timestamp::Rfc3339(s)) => chrono::DateTime::parse_from_rfc3339(&s)
-            .map_err(|e| format!("timestamp `{s}` is not RFC 3339 or epoch milliseconds: {e}"))?
-            .timestamp_millis(),
+        Some(Timestamp::Rfc3339(s)) => match chrono::DateTime::parse_from_rfc3339(&s) {
+            Ok(t) => t.timestamp_millis(),
+            Err(e) => {
+                let reason = e.to_string();
+                return Err(Rejection::Timestamp { text: s, reason });
+            }
+        },
     };
     match horizon.refusal(t) {
         Some(why) => Err(why),
@@ -51,13 +118,11 @@ fn instant(ts: Option<Timestamp>, horizon: &Horizon) -> Result<i64, String> {
 }
 
 /// A user id, refused if it would read as a dashboard account's (`sightline:…`).
-fn user_id(value: &Option<String>) -> Result<(), String> {
+fn user_id(value: &Option<String>) -> Result<(), Rejection> {
     match value {
-        Some(id) if claims_account(id) => Err(format!(
-            "user_id `{}` is reserved: the `sightline:` prefix names Sightline's dashboard \
-             accounts",
-            id.chars().take(64).collect::<String>()
-        )),
+        Some(id) if claims_account(id) => {
+            Err(Rejection::ReservedUserId(id.chars().take(64).collect()))
+        }
         _ => Ok(()),
     }
 }
@@ -80,17 +145,17 @@ fn fit_opt(field: &str, value: Option<String>, max: usize, w: &mut Warnings) -> 
 }
 
 /// A count of tokens: 0 when absent, at most [`MAX_TOKENS`].
-fn token_count(field: &str, value: Option<i64>) -> Result<i64, String> {
+fn token_count(field: &'static str, value: Option<i64>) -> Result<i64, Rejection> {
     match value {
-        Some(v) if v < 0 => Err(format!("{field} must not be negative (got {v})")),
-        Some(v) if v > MAX_TOKENS => Err(format!("{field} must be at most {MAX_TOKENS} (got {v})")),
+        Some(value) if value < 0 => Err(Rejection::Negative { field, value }),
+        Some(value) if value > MAX_TOKENS => Err(Rejection::TooManyTokens { field, value }),
         v => Ok(v.unwrap_or(0)),
     }
 }
 
 /// The token counts of a request, checked: each within bounds, the cache tokens part
 /// of the prompt tokens and the reasoning tokens part of the completion tokens.
-fn tokens(e: &RequestEvent) -> Result<TokenCounts, String> {
+fn tokens(e: &RequestEvent) -> Result<TokenCounts, Rejection> {
     let t = TokenCounts {
         prompt: token_count("prompt_tokens", e.prompt_tokens)?,
         completion: token_count("completion_tokens", e.completion_tokens)?,
@@ -99,60 +164,47 @@ fn tokens(e: &RequestEvent) -> Result<TokenCounts, String> {
         reasoning: token_count("reasoning_tokens", e.reasoning_tokens)?,
     };
     if t.cache_read + t.cache_write > t.prompt {
-        return Err(format!(
-            "cache_read_tokens + cache_write_tokens ({}) exceed prompt_tokens ({}): prompt_tokens \
-             counts every input token, cached ones included",
-            t.cache_read + t.cache_write,
-            t.prompt
-        ));
+        return Err(Rejection::CachedOverPrompt {
+            cached: t.cache_read + t.cache_write,
+            prompt: t.prompt,
+        });
     }
     if t.reasoning > t.completion {
-        return Err(format!(
-            "reasoning_tokens ({}) exceed completion_tokens ({}): completion_tokens counts every \
-             output token, reasoning included",
-            t.reasoning, t.completion
-        ));
+        return Err(Rejection::ReasoningOverCompletion {
+            reasoning: t.reasoning,
+            completion: t.completion,
+        });
     }
     Ok(t)
 }
 
 /// A size in bytes, at most [`MAX_BYTES`].
-fn bytes(field: &str, value: Option<i64>) -> Result<Option<i64>, String> {
+fn bytes(field: &'static str, value: Option<i64>) -> Result<Option<i64>, Rejection> {
     match value {
-        Some(v) if v < 0 => Err(format!("{field} must not be negative (got {v})")),
-        Some(v) if v > MAX_BYTES => Err(format!(
-            "{field} must be at most 1 TiB, {MAX_BYTES} bytes (got {v})"
-        )),
+        Some(value) if value < 0 => Err(Rejection::Negative { field, value }),
+        Some(value) if value > MAX_BYTES => Err(Rejection::TooLarge { field, value }),
         v => Ok(v),
     }
 }
 
 /// A duration in milliseconds, at most [`MAX_DURATION_MS`].
-fn duration(field: &str, value: f64) -> Result<f64, String> {
+fn duration(field: &'static str, value: f64) -> Result<f64, Rejection> {
     if !value.is_finite() || value < 0.0 {
-        return Err(format!(
-            "{field} must be a non-negative number of milliseconds (got {value})"
-        ));
+        return Err(Rejection::Duration { field, value });
     }
     if value > MAX_DURATION_MS {
-        return Err(format!(
-            "{field} must be at most a day, {MAX_DURATION_MS} ms (got {value})"
-        ));
+        return Err(Rejection::TooLong { field, value });
     }
     Ok(value)
 }
 
 /// A cost in USD as micro-dollars, at most [`MAX_COST_USD`].
-fn cost_micros(usd: f64) -> Result<i64, String> {
+fn cost_micros(usd: f64) -> Result<i64, Rejection> {
     if !usd.is_finite() || usd < 0.0 {
-        return Err(format!(
-            "cost_usd must be a non-negative amount (got {usd})"
-        ));
+        return Err(Rejection::Cost(usd));
     }
     if usd > MAX_COST_USD {
-        return Err(format!(
-            "cost_usd must be at most {MAX_COST_USD} USD for one request (got {usd})"
-        ));
+        return Err(Rejection::CostTooHigh(usd));
     }
     Ok((usd * 1_000_000.0).round() as i64)
 }
@@ -216,19 +268,16 @@ pub fn request(
     horizon: &Horizon,
     prices: &PriceTable,
     new_id: impl FnOnce(i64) -> String,
-) -> Result<(NewRequest, Warnings), String> {
+) -> Result<(NewRequest, Warnings), Rejection> {
     let mut w = Warnings::new();
     if !(100..=599).contains(&e.status_code) {
-        return Err(format!(
-            "status_code must be between 100 and 599 (got {})",
-            e.status_code
-        ));
+        return Err(Rejection::Status(e.status_code));
     }
     if e.endpoint.trim().is_empty() {
-        return Err("endpoint must not be empty".into());
+        return Err(Rejection::Empty("endpoint"));
     }
     if e.method.trim().is_empty() {
-        return Err("method must not be empty".into());
+        return Err(Rejection::Empty("method"));
     }
     user_id(&e.user_id)?;
     let latency_ms = duration("latency_ms", e.latency_ms)?;
@@ -238,11 +287,7 @@ pub fn request(
     let response_bytes = bytes("response_bytes", e.response_bytes)?;
     let created_at = instant(e.timestamp, horizon)?;
     let request_id = match e.request_id.filter(|id| !id.is_empty()) {
-        Some(id) if id.chars().count() > MAX_REQUEST_ID => {
-            return Err(format!(
-                "request_id is longer than {MAX_REQUEST_ID} characters"
-            ));
-        }
+        Some(id) if id.chars().count() > MAX_REQUEST_ID => return Err(Rejection::LongRequestId),
         Some(id) => id,
         None => new_id(created_at),
     };
@@ -252,11 +297,10 @@ pub fn request(
         None => match &model_name {
             Some(m) => match prices.cost_micros(m, &tokens) {
                 Some(micros) if micros as f64 > MAX_COST_USD * 1e6 => {
-                    return Err(format!(
-                        "the tokens cost {} USD at the price of `{m}`: one request may cost \
-                         at most {MAX_COST_USD} USD",
-                        micros as f64 / 1e6
-                    ));
+                    return Err(Rejection::PricedTooHigh {
+                        usd: micros as f64 / 1e6,
+                        model: m.clone(),
+                    });
                 }
                 Some(micros) => micros,
                 None => {
@@ -300,19 +344,17 @@ pub fn request(
     Ok((row, w))
 }
 
-pub fn feedback(e: FeedbackEvent, horizon: &Horizon) -> Result<(NewFeedback, Warnings), String> {
+pub fn feedback(e: FeedbackEvent, horizon: &Horizon) -> Result<(NewFeedback, Warnings), Rejection> {
     let mut w = Warnings::new();
     if !(1..=5).contains(&e.rating) {
-        return Err(format!("rating must be between 1 and 5 (got {})", e.rating));
+        return Err(Rejection::Rating(e.rating));
     }
     user_id(&e.user_id)?;
     if e.request_id.is_empty() {
-        return Err("request_id must not be empty".into());
+        return Err(Rejection::Empty("request_id"));
     }
     if e.request_id.chars().count() > MAX_REQUEST_ID {
-        return Err(format!(
-            "request_id is longer than {MAX_REQUEST_ID} characters"
-        ));
+        return Err(Rejection::LongRequestId);
     }
     let row = NewFeedback {
         request_id: e.request_id,
@@ -324,7 +366,7 @@ pub fn feedback(e: FeedbackEvent, horizon: &Horizon) -> Result<(NewFeedback, War
     Ok((row, w))
 }
 
-pub fn auth_event(e: AuthEvent, horizon: &Horizon) -> Result<(NewAuthEvent, Warnings), String> {
+pub fn auth_event(e: AuthEvent, horizon: &Horizon) -> Result<(NewAuthEvent, Warnings), Rejection> {
     let mut w = Warnings::new();
     user_id(&e.user_id)?;
     let row = NewAuthEvent {
@@ -342,7 +384,7 @@ pub fn auth_event(e: AuthEvent, horizon: &Horizon) -> Result<(NewAuthEvent, Warn
     Ok((row, w))
 }
 
-pub fn threat(e: ThreatEvent, horizon: &Horizon) -> Result<(NewThreat, Warnings), String> {
+pub fn threat(e: ThreatEvent, horizon: &Horizon) -> Result<(NewThreat, Warnings), Rejection> {
     let mut w = Warnings::new();
     user_id(&e.user_id)?;
     let row = NewThreat {
@@ -371,9 +413,11 @@ mod tests {
         pruned_before: None,
     };
 
+    /// The row and warnings of request event `v`, or the text of its rejection.
     fn req(v: Value) -> Result<(NewRequest, Warnings), String> {
-        let e: RequestEvent = decode(&v.to_string())?;
+        let e: RequestEvent = decode(&v.to_string()).map_err(|e| e.to_string())?;
         request(e, &HORIZON, &PriceTable::defaults(), |_| "generated".into())
+            .map_err(|e| e.to_string())
     }
 
     fn minimal() -> Value {
@@ -615,6 +659,7 @@ mod tests {
                 },
                 &HORIZON,
             )
+            .map_err(|e| e.to_string())
         };
         assert_eq!(f(0).unwrap_err(), "rating must be between 1 and 5 (got 0)");
         assert_eq!(f(6).unwrap_err(), "rating must be between 1 and 5 (got 6)");

@@ -136,7 +136,7 @@ async fn feedback(
         .await;
     let (row, warnings) = validate::feedback(event, &horizon).map_err(|e| {
         state.metrics.ingest_events("feedback", "rejected", 1);
-        ApiError::BadRequest(e)
+        ApiError::BadRequest(e.to_string())
     })?;
     let (request_id, rating) = (row.request_id.clone(), row.rating);
     let written = state
