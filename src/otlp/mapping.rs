@@ -110,14 +110,32 @@ impl SpanIds {
     }
 }
 
+/// Why a span cannot become a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnusableSpan {
+    #[error("{field} must be {len} bytes, not all zero (got {got})")]
+    Id {
+        field: &'static str,
+        len: usize,
+        got: usize,
+    },
+    #[error("start_time_unix_nano is missing")]
+    NoStart,
+    #[error("end_time_unix_nano is before start_time_unix_nano")]
+    EndsBeforeStart,
+    #[error("SERVER span `{name}` has no {} attribute", METHOD.join(" or "))]
+    NoMethod { name: String },
+}
+
 /// A span's ids, or why they are unusable.
-pub fn span_ids(s: &Span) -> Result<SpanIds, String> {
-    let id = |bytes: &[u8], len: usize, what: &str| {
+pub fn span_ids(s: &Span) -> Result<SpanIds, UnusableSpan> {
+    let id = |bytes: &[u8], len: usize, field: &'static str| {
         if bytes.len() != len || bytes.iter().all(|b| *b == 0) {
-            Err(format!(
-                "{what} must be {len} bytes, not all zero (got {})",
-                bytes.len()
-            ))
+            Err(UnusableSpan::Id {
+                field,
+                len,
+                got: bytes.len(),
+            })
         } else {
             Ok(hex(bytes))
         }
@@ -144,7 +162,11 @@ fn hex(bytes: &[u8]) -> String {
 
 /// What `span` (of a resource whose `service.name` is `service_name`) becomes, or why
 /// it is unusable.
-pub fn map_span(s: &Span, ids: &SpanIds, service_name: Option<&str>) -> Result<SpanEvent, String> {
+pub fn map_span(
+    s: &Span,
+    ids: &SpanIds,
+    service_name: Option<&str>,
+) -> Result<SpanEvent, UnusableSpan> {
     let a = Attributes(&s.attributes);
     let server = s.kind == span::SpanKind::Server as i32;
     let genai =
@@ -153,10 +175,10 @@ pub fn map_span(s: &Span, ids: &SpanIds, service_name: Option<&str>) -> Result<S
         return Ok(SpanEvent::Other);
     }
     if s.start_time_unix_nano == 0 {
-        return Err("start_time_unix_nano is missing".into());
+        return Err(UnusableSpan::NoStart);
     }
     if s.end_time_unix_nano < s.start_time_unix_nano {
-        return Err("end_time_unix_nano is before start_time_unix_nano".into());
+        return Err(UnusableSpan::EndsBeforeStart);
     }
     let failed = s
         .status
@@ -196,11 +218,9 @@ pub fn map_span(s: &Span, ids: &SpanIds, service_name: Option<&str>) -> Result<S
         event.endpoint = a.text(ROUTE).or(path.clone()).unwrap_or(s.name.clone());
         event.path = path;
         if event.method.is_empty() {
-            return Err(format!(
-                "SERVER span `{}` has no {} attribute",
-                s.name,
-                METHOD.join(" or ")
-            ));
+            return Err(UnusableSpan::NoMethod {
+                name: s.name.clone(),
+            });
         }
     } else {
         event.kind = Some(RequestKind::External);

@@ -172,7 +172,7 @@ fn add_span(
 ) {
     let ids = match mapping::span_ids(span) {
         Ok(ids) => ids,
-        Err(why) => return out.rejected.push((index, why)),
+        Err(why) => return out.rejected.push((index, why.to_string())),
     };
     let created_at = i64::try_from(span.start_time_unix_nano / 1_000_000).unwrap_or(i64::MAX);
     let mut link = NewSpan {
@@ -189,7 +189,7 @@ fn add_span(
         Ok(SpanEvent::Server(e)) => (SpanRole::Server, Some(e)),
         Ok(SpanEvent::Provider(e)) => (SpanRole::Provider, Some(e)),
         Err(why) => {
-            out.rejected.push((index, why));
+            out.rejected.push((index, why.to_string()));
             (SpanRole::Other, None)
         }
     };
@@ -206,7 +206,7 @@ fn add_span(
                     }
                 }
             }
-            Err(why) => out.rejected.push((index, why)),
+            Err(why) => out.rejected.push((index, why.to_string())),
         }
     }
     // Every span with usable ids is a link of its trace, even one whose request was
