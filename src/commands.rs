@@ -313,7 +313,7 @@ pub async fn price(config: &Config, command: PriceCommand) -> Result<(), Error> 
                 cache_write,
                 reasoning,
             };
-            let price = ModelPrice::from_usd(typed).map_err(Error::Usage)?;
+            let price = ModelPrice::from_usd(typed).map_err(|e| Error::Usage(e.to_string()))?;
             store
                 .set_model_price(model.trim(), price, chrono::Utc::now().timestamp_millis())
                 .await?;

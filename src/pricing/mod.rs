@@ -26,19 +26,28 @@ pub struct ModelPrice {
 /// The highest price an admin may set, in USD per million tokens.
 pub const MAX_USD_PER_MTOK: f64 = 100_000.0;
 
+/// A typed price out of bounds: which of the token kinds' prices, and what was typed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "the {kind} price must be between 0 and {} USD per million tokens (got {got})",
+    MAX_USD_PER_MTOK
+)]
+pub struct InvalidPrice {
+    pub kind: &'static str,
+    pub got: f64,
+}
+
 impl ModelPrice {
     /// A price typed in USD per million tokens (0 to [`MAX_USD_PER_MTOK`] each).
-    pub fn from_usd(usd: UsdPrices) -> Result<ModelPrice, String> {
-        let micros = |name: &str, v: f64| {
-            if v.is_finite() && (0.0..=MAX_USD_PER_MTOK).contains(&v) {
-                Ok((v * 1e6).round() as i64)
+    pub fn from_usd(usd: UsdPrices) -> Result<ModelPrice, InvalidPrice> {
+        let micros = |kind: &'static str, got: f64| {
+            if got.is_finite() && (0.0..=MAX_USD_PER_MTOK).contains(&got) {
+                Ok((got * 1e6).round() as i64)
             } else {
-                Err(format!(
-                    "the {name} price must be between 0 and {MAX_USD_PER_MTOK} USD per million tokens (got {v})"
-                ))
+                Err(InvalidPrice { kind, got })
             }
         };
-        let optional = |name: &str, v: Option<f64>| v.map(|v| micros(name, v)).transpose();
+        let optional = |kind, v: Option<f64>| v.map(|v| micros(kind, v)).transpose();
         Ok(ModelPrice {
             prompt_micros_per_mtok: micros("prompt", usd.prompt)?,
             completion_micros_per_mtok: micros("completion", usd.completion)?,
@@ -372,7 +381,8 @@ mod tests {
                 completion: 1.0,
                 cache_write: Some(-0.1),
                 ..UsdPrices::default()
-            }),
+            })
+            .map_err(|e| e.to_string()),
             Err("the cache write price must be between 0 and 100000 USD per million tokens (got -0.1)".into())
         );
     }

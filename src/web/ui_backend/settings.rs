@@ -270,7 +270,8 @@ impl SettingsBackend for StoreBackend {
         model: &str,
         prices: UsdPrices,
     ) -> Result<(), BackendError> {
-        let price = ModelPrice::from_usd(prices).map_err(BackendError::Invalid)?;
+        let price =
+            ModelPrice::from_usd(prices).map_err(|e| BackendError::Invalid(e.to_string()))?;
         self.store.set_model_price(model, price, now()).await?;
         self.prices.invalidate();
         tracing::info!(username = %admin.username, model, ?prices, "model price set");
