@@ -87,7 +87,6 @@ impl BenchDb {
 /// every 100 ms from `t0`, with ids `prefix-i`.
 pub fn chat_requests(prefix: &str, n: usize, t0: i64) -> Vec<sightline::store::NewRequest> {
     use sightline::store::NewRequest;
-    use sightline_tracker::wire::RequestKind;
     let models = [
         "gpt-4o-mini",
         "gpt-4o",
@@ -97,33 +96,23 @@ pub fn chat_requests(prefix: &str, n: usize, t0: i64) -> Vec<sightline::store::N
     let countries = ["US", "DE", "GB", "IN", "FR", "BR"];
     (0..n)
         .map(|i| NewRequest {
-            request_id: format!("{prefix}-{i}"),
-            created_at: t0 + (i as i64) * 100,
-            kind: RequestKind::Api,
-            service: None,
             endpoint: "/v1/chat/completions".into(),
             method: "POST".into(),
             status_code: if i % 40 == 0 { 500 } else { 200 },
             latency_ms: 100.0 + (i % 1000) as f64,
-            ttft_ms: None,
             model_name: Some(models[i % 4].into()),
             prompt_tokens: 500 + (i % 300) as i64,
             completion_tokens: 100 + (i % 200) as i64,
-            cache_read_tokens: 0,
-            cache_write_tokens: 0,
-            reasoning_tokens: 0,
             cost_micros: 1_000 + (i % 50) as i64,
             finish_reason: Some("stop".into()),
             user_id: Some(format!("user-{}", i % 500)),
-            session_id: None,
             is_authenticated: true,
             ip: Some(format!("203.0.113.{}", i % 250)),
             country: Some(countries[i % 6].into()),
             user_agent: Some("OpenAI/Python 1.54.4".into()),
             request_bytes: Some(2048),
             response_bytes: Some(1024),
-            error: None,
-            metadata: None,
+            ..NewRequest::new(format!("{prefix}-{i}"), t0 + (i as i64) * 100)
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! The demo platform's attackers: each threat comes with the requests (and failed
 //! logins) that gave it away, so threats, requests and auth events tell one story.
 
-use sightline_tracker::wire::{AuthEventType, RequestKind, Severity, ThreatType};
+use sightline_tracker::wire::{AuthEventType, Severity, ThreatType};
 
 use super::traffic::{DemoBatch, Generator};
 use crate::store::{NewAuthEvent, NewRequest, NewThreat};
@@ -166,10 +166,6 @@ fn attack_request(
     user_id: Option<String>,
 ) -> NewRequest {
     NewRequest {
-        request_id,
-        created_at: t,
-        kind: RequestKind::Api,
-        service: None,
         endpoint: endpoint.to_string(),
         method: if endpoint == "/auth/login" {
             "POST"
@@ -179,24 +175,14 @@ fn attack_request(
         .to_string(),
         status_code,
         latency_ms: 4.0 + (t % 23) as f64,
-        ttft_ms: None,
-        model_name: None,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        cache_read_tokens: 0,
-        cache_write_tokens: 0,
-        reasoning_tokens: 0,
-        cost_micros: 0,
-        finish_reason: None,
         is_authenticated: user_id.is_some(),
         user_id,
-        session_id: None,
         ip: Some(ip.to_string()),
         country: Some(country.to_string()),
         user_agent: Some(agent.to_string()),
         request_bytes: Some(420),
         response_bytes: Some(160),
         error: (status_code >= 400).then(|| super::catalog::error_text(status_code).to_string()),
-        metadata: None,
+        ..NewRequest::new(request_id, t)
     }
 }

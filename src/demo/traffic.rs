@@ -451,10 +451,6 @@ impl Generator {
         let request_id = self.dice.uuid_v7(t);
         let error = (!ok).then(|| self.error_message(status, t, model, user_id.as_deref()));
         let row = NewRequest {
-            request_id: request_id.clone(),
-            created_at: t,
-            kind: RequestKind::Api,
-            service: None,
             endpoint: endpoint.to_string(),
             method: method.to_string(),
             status_code: status,
@@ -477,7 +473,7 @@ impl Generator {
             request_bytes: Some(prompt_tokens * 4 + 180),
             response_bytes: Some(if ok { completion_tokens * 4 + 320 } else { 160 }),
             error,
-            metadata: None,
+            ..NewRequest::new(request_id.clone(), t)
         };
 
         // A share of chat calls is also recorded as the platform's own call to its

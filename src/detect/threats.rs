@@ -197,33 +197,16 @@ pub(crate) mod tests {
 
     pub(crate) fn request(at: i64, ip: &str, user: Option<&str>, status: i32) -> NewRequest {
         NewRequest {
-            request_id: format!("r-{at}-{ip}-{status}"),
-            created_at: at,
-            kind: sightline_tracker::wire::RequestKind::Api,
-            service: None,
             endpoint: "/v1/chat/completions".into(),
             method: "POST".into(),
             status_code: status,
             latency_ms: 120.0,
-            ttft_ms: None,
-            model_name: None,
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            cache_read_tokens: 0,
-            cache_write_tokens: 0,
-            reasoning_tokens: 0,
-            cost_micros: 0,
-            finish_reason: None,
             user_id: user.map(str::to_string),
-            session_id: None,
             is_authenticated: user.is_some(),
             ip: Some(ip.into()),
             country: Some("DE".into()),
             user_agent: Some("OpenAI/Python 1.54.4".into()),
-            request_bytes: None,
-            response_bytes: None,
-            error: None,
-            metadata: None,
+            ..NewRequest::new(format!("r-{at}-{ip}-{status}"), at)
         }
     }
 

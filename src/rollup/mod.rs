@@ -367,33 +367,14 @@ pub(crate) mod tests_support {
 
     pub fn request(id: &str, t: i64) -> NewRequest {
         NewRequest {
-            request_id: id.into(),
-            created_at: t,
-            kind: RequestKind::Api,
-            service: None,
             endpoint: "/v1/chat".into(),
             method: "POST".into(),
-            status_code: 200,
             latency_ms: 100.25,
-            ttft_ms: None,
-            model_name: None,
             prompt_tokens: 10,
             completion_tokens: 5,
-            cache_read_tokens: 0,
-            cache_write_tokens: 0,
-            reasoning_tokens: 0,
             cost_micros: 7,
-            finish_reason: None,
-            user_id: None,
-            session_id: None,
             is_authenticated: true,
-            ip: None,
-            country: None,
-            user_agent: None,
-            request_bytes: None,
-            response_bytes: None,
-            error: None,
-            metadata: None,
+            ..NewRequest::new(id, t)
         }
     }
 }

@@ -45,6 +45,42 @@ pub struct NewRequest {
     pub metadata: Option<String>,
 }
 
+impl NewRequest {
+    /// A served `GET /` of kind `api` at `created_at` with nothing else known: the base
+    /// that rows made in code (the demo, tests, benchmarks) fill in by struct update.
+    pub fn new(request_id: impl Into<String>, created_at: i64) -> NewRequest {
+        NewRequest {
+            request_id: request_id.into(),
+            created_at,
+            kind: RequestKind::Api,
+            service: None,
+            endpoint: "/".into(),
+            method: "GET".into(),
+            status_code: 200,
+            latency_ms: 0.0,
+            ttft_ms: None,
+            model_name: None,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+            reasoning_tokens: 0,
+            cost_micros: 0,
+            finish_reason: None,
+            user_id: None,
+            session_id: None,
+            is_authenticated: false,
+            ip: None,
+            country: None,
+            user_agent: None,
+            request_bytes: None,
+            response_bytes: None,
+            error: None,
+            metadata: None,
+        }
+    }
+}
+
 /// Requests of one time bucket, split by outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BucketCounts {

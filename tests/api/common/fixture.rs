@@ -1,38 +1,27 @@
 //! Request rows with known values, for tests that assert exact aggregates.
 
 use sightline::store::NewRequest;
-use sightline_tracker::wire::RequestKind;
 
 /// A successful chat request at `created_at`; tests change the fields they care about.
 pub fn request(request_id: &str, created_at: i64, status_code: i32) -> NewRequest {
     NewRequest {
-        request_id: request_id.to_string(),
-        created_at,
-        kind: RequestKind::Api,
-        service: None,
         endpoint: "/v1/chat/completions".into(),
         method: "POST".into(),
         status_code,
         latency_ms: 120.0,
-        ttft_ms: None,
         model_name: Some("gpt-4o-mini".into()),
         prompt_tokens: 100,
         completion_tokens: 50,
-        cache_read_tokens: 0,
-        cache_write_tokens: 0,
-        reasoning_tokens: 0,
         cost_micros: 45,
         finish_reason: Some("stop".into()),
         user_id: Some("user-1".into()),
-        session_id: None,
         is_authenticated: true,
         ip: Some("203.0.113.7".into()),
         country: Some("DE".into()),
         user_agent: Some("test-client/1.0".into()),
         request_bytes: Some(512),
         response_bytes: Some(2048),
-        error: None,
-        metadata: None,
+        ..NewRequest::new(request_id, created_at)
     }
 }
 
