@@ -5,7 +5,6 @@
 //! waiting: recording never delays or fails the answer.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -60,34 +59,21 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/proxy/{provider}/{*rest}", any(forward))
 }
 
-/// The part of the request body the gateway keeps while it streams to the upstream:
-/// its size, a copy (within the body limit) to read model and user from afterwards.
-#[derive(Default)]
-struct RequestCopy {
-    bytes: Vec<u8>,
-    total: usize,
-    too_large: bool,
-}
-
 /// What is known of a call before its answer: enough to record it however it ends.
 struct Pending {
     sink: Recorder,
     call: CallRecord,
     flavor: Flavor,
     started: Instant,
-    request: Arc<Mutex<RequestCopy>>,
+    /// The request body, read whole before it went up (empty until then).
+    request: Bytes,
 }
 
 impl Pending {
     /// Records the call as ended now with `status`, `usage` and `error`.
     fn record(mut self, status: u16, usage: Usage, error: Option<String>, ttft: Option<Duration>) {
-        let copy = self
-            .request
-            .lock()
-            .map(|c| (RequestFacts::read(&c.bytes), c.total))
-            .unwrap_or_default();
-        self.call.facts = copy.0;
-        self.call.request_bytes = i64::try_from(copy.1).unwrap_or(i64::MAX);
+        self.call.facts = RequestFacts::read(&self.request);
+        self.call.request_bytes = i64::try_from(self.request.len()).unwrap_or(i64::MAX);
         self.call.status = status;
         self.call.usage = usage;
         self.call.error = error;
@@ -233,10 +219,6 @@ async fn forward(
             .into_response();
         }
     };
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
     // The path after `/proxy/{provider}`, as the client sent it (still percent-encoded).
     let endpoint = parts
         .uri
@@ -282,42 +264,40 @@ async fn forward(
         },
         flavor: upstream.flavor,
         started,
-        request: Arc::new(Mutex::new(RequestCopy::default())),
+        request: Bytes::new(),
     };
 
-    // The body goes up as it comes in; a copy is kept to read model and user later.
-    let copy = pending.request.clone();
-    // The router's limit (SIGHTLINE_PROXY_MAX_BODY_BYTES) cuts a body at its first
-    // byte over it, and the copy stays within it too.
-    let body = body.into_data_stream().map(move |chunk| {
-        let mut c = copy.lock().map_err(|_| std::io::Error::other("poisoned"))?;
-        let chunk = chunk.map_err(|e| {
-            c.too_large = super::body_limit::is_over_limit(&e);
-            std::io::Error::other(e)
-        })?;
-        c.total += chunk.len();
-        c.bytes.extend_from_slice(&chunk);
-        Ok::<Bytes, std::io::Error>(chunk)
-    });
-    // A request without a body (no length, not chunked) goes up without one: a GET
-    // must not turn into a chunked upload.
-    let has_body =
-        announced.is_some_and(|n| n > 0) || headers.contains_key(header::TRANSFER_ENCODING);
+    // The body is read whole, within the router's limit (SIGHTLINE_PROXY_MAX_BODY_BYTES),
+    // before any of it goes up: the upstream gets it with its length, as the client sent
+    // it, and the client's request has been read to its end before the answer starts, so
+    // its keep-alive connection stays usable whatever the upstream answers, and when.
+    let mut pending = pending;
+    pending.request = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) if super::body_limit::is_over_limit(&e) => {
+            return fail(pending, too_large(state.body_limits.proxy));
+        }
+        Err(_) => {
+            let error = ApiError::BadRequest("the request body could not be read".into());
+            return fail(pending, error);
+        }
+    };
+    let mut upstream_headers = forwarded(headers, true);
+    upstream_headers.remove(header::CONTENT_LENGTH);
     let mut upstream_request = proxy
         .client
         .request(parts.method.clone(), &url)
-        .headers(forwarded(headers, true));
-    if has_body {
-        upstream_request = upstream_request.body(reqwest::Body::wrap_stream(body));
+        .headers(upstream_headers);
+    // A request without a body (no length, not chunked) goes up without one: a GET
+    // must not turn into an upload.
+    if !pending.request.is_empty() {
+        upstream_request = upstream_request.body(pending.request.clone());
     }
     let sent = upstream_request.send();
     let answer = match tokio::time::timeout(proxy.timeout, sent).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(e)) => {
-            let too_big = pending.request.lock().is_ok_and(|c| c.too_large);
-            let error = if too_big {
-                too_large(state.body_limits.proxy)
-            } else if e.is_connect() {
+            let error = if e.is_connect() {
                 ApiError::BadGateway(format!(
                     "the {provider} upstream could not be reached: {}",
                     e.without_url()
@@ -342,7 +322,6 @@ async fn forward(
     let status = answer.status();
     let content_type = header_text(answer.headers(), "content-type").unwrap_or_default();
     let streamed = content_type.starts_with("text/event-stream");
-    let mut pending = pending;
     pending.call.streamed = streamed;
     let mut reply_headers = forwarded(answer.headers(), false);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
