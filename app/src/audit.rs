@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::query::QueryError;
 
 /// Every action the trail records, in the order the filter lists them, with its label.
 pub const AUDIT_ACTIONS: [(&str, &str); 17] = [
@@ -60,16 +61,17 @@ pub struct AuditFilter {
 
 impl AuditFilter {
     /// The filter with blank fields dropped, or what is wrong with it.
-    pub fn validated(self) -> Result<AuditFilter, String> {
+    pub fn validated(self) -> Result<AuditFilter, QueryError> {
         let blank = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let action = blank(self.action);
         if let Some(a) = &action
             && !AUDIT_ACTIONS.iter().any(|(known, _)| known == a)
         {
-            return Err(format!(
-                "unknown action `{}`: use one of {}",
-                a.escape_debug(),
-                AUDIT_ACTIONS.map(|(a, _)| a).join(", ")
+            let choices = AUDIT_ACTIONS.map(|(a, _)| a).join(", ");
+            return Err(QueryError::unknown(
+                "action",
+                &a.escape_debug().to_string(),
+                format!("one of {choices}"),
             ));
         }
         let actor = blank(self.actor);
@@ -77,12 +79,15 @@ impl AuditFilter {
             .as_ref()
             .is_some_and(|a| a.chars().count() > MAX_ACTOR_CHARS)
         {
-            return Err(format!("actor is longer than {MAX_ACTOR_CHARS} characters"));
+            return Err(QueryError::TooLong {
+                name: "actor",
+                max: MAX_ACTOR_CHARS,
+            });
         }
         if let (Some(s), Some(u)) = (self.since, self.until)
             && s >= u
         {
-            return Err("since must be before until".into());
+            return Err(QueryError::Order("since must be before until"));
         }
         Ok(AuditFilter {
             action,
@@ -156,6 +161,7 @@ mod tests {
         assert!(
             bad.validated()
                 .unwrap_err()
+                .to_string()
                 .starts_with("unknown action `drop table`")
         );
         assert_eq!(f.export_href(), "/api/v1/export/audit.csv?action=price.set");

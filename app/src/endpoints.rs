@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::query::QueryError;
 use crate::query::param;
 
 /// Endpoints listed at most, by the sort; the rest are counted in `more`. Endpoints are
@@ -58,13 +59,16 @@ impl EndpointSort {
     }
 
     /// `?sort=`: absent or blank is by volume; anything unknown is an error naming it.
-    pub fn from_param(value: &Option<String>) -> Result<EndpointSort, String> {
+    pub fn from_param(value: &Option<String>) -> Result<EndpointSort, QueryError> {
         match param(value) {
             None => Ok(EndpointSort::default()),
             Some(s) => EndpointSort::ALL
                 .into_iter()
                 .find(|k| k.as_str() == s)
-                .ok_or_else(|| format!("sort `{s}` is unknown: use volume, errors, p95 or cost")),
+                .ok_or(QueryError::UnknownSort {
+                    value: s,
+                    choices: "volume, errors, p95 or cost",
+                }),
         }
     }
 }
@@ -195,7 +199,9 @@ mod tests {
             EndpointSort::from_param(&Some(" p95 ".into())),
             Ok(EndpointSort::P95)
         );
-        let err = EndpointSort::from_param(&Some("slowest".into())).unwrap_err();
+        let err = EndpointSort::from_param(&Some("slowest".into()))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("sort `slowest`"), "{err}");
     }
 }

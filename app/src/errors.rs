@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::query::QueryError;
 use crate::query::param;
 
 /// Named groups a UTC day holds at most; the messages of further groups that day count
@@ -57,13 +58,15 @@ impl ErrorSort {
     }
 
     /// `?sort=`: absent or blank is by count; anything unknown is an error naming it.
-    pub fn from_param(value: &Option<String>) -> Result<ErrorSort, String> {
+    pub fn from_param(value: &Option<String>) -> Result<ErrorSort, QueryError> {
         match param(value) {
             None => Ok(ErrorSort::default()),
-            Some(s) => ErrorSort::ALL
-                .into_iter()
-                .find(|k| k.as_str() == s)
-                .ok_or_else(|| format!("sort `{s}` is unknown: use count or last_seen")),
+            Some(s) => ErrorSort::ALL.into_iter().find(|k| k.as_str() == s).ok_or(
+                QueryError::UnknownSort {
+                    value: s,
+                    choices: "count or last_seen",
+                },
+            ),
         }
     }
 }
@@ -204,7 +207,9 @@ mod tests {
             ErrorSort::from_param(&Some(" last_seen ".into())),
             Ok(ErrorSort::LastSeen)
         );
-        let err = ErrorSort::from_param(&Some("newest".into())).unwrap_err();
+        let err = ErrorSort::from_param(&Some("newest".into()))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("sort `newest`"), "{err}");
     }
 }

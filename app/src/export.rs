@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::query::QueryError;
 use crate::query::{param, range_start};
 
 /// Which ratings: every field is optional and they combine with AND.
@@ -25,7 +26,7 @@ pub struct FeedbackQuery {
 
 impl FeedbackQuery {
     /// The filter it means at `now`; an error names the bad parameter.
-    pub fn resolve(&self, now: EpochMillis) -> Result<FeedbackFilter, String> {
+    pub fn resolve(&self, now: EpochMillis) -> Result<FeedbackFilter, QueryError> {
         Ok(FeedbackFilter {
             since: since(&self.range, now)?,
             request_id: param(&self.request_id),
@@ -52,7 +53,7 @@ pub struct SessionQuery {
 
 impl SessionQuery {
     /// The filter it means at `now`; an error names the bad parameter.
-    pub fn resolve(&self, now: EpochMillis) -> Result<SessionFilter, String> {
+    pub fn resolve(&self, now: EpochMillis) -> Result<SessionFilter, QueryError> {
         Ok(SessionFilter {
             since: since(&self.range, now)?,
             user: param(&self.user),
@@ -61,7 +62,7 @@ impl SessionQuery {
 }
 
 /// The start of `?range=`, none (every row) when absent.
-fn since(range: &Option<String>, now: EpochMillis) -> Result<Option<EpochMillis>, String> {
+fn since(range: &Option<String>, now: EpochMillis) -> Result<Option<EpochMillis>, QueryError> {
     match param(range) {
         None => Ok(None),
         Some(r) => range_start(&r, now),
@@ -104,6 +105,7 @@ mod tests {
         assert!(
             bad.resolve(NOW)
                 .unwrap_err()
+                .to_string()
                 .starts_with("unknown range `1y`")
         );
     }
@@ -132,6 +134,7 @@ mod tests {
         assert!(
             bad.resolve(NOW)
                 .unwrap_err()
+                .to_string()
                 .starts_with("unknown range `custom`")
         );
     }

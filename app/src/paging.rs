@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::query::QueryError;
 use crate::query::{in_bounds, param};
 
 /// One page of a list, ordered by the key its cursor `C` holds, descending.
@@ -51,12 +52,15 @@ impl Cursor {
 
     /// The `after` parameter at `now`: absent or blank is the first page; a cursor that
     /// does not read, or whose instant is out of bounds, is an error.
-    pub fn from_param(after: &Option<String>, now: EpochMillis) -> Result<Option<Cursor>, String> {
+    pub fn from_param(
+        after: &Option<String>,
+        now: EpochMillis,
+    ) -> Result<Option<Cursor>, QueryError> {
         param(after)
             .map(|a| {
                 Cursor::parse(&a)
                     .filter(|c| in_bounds(c.at, now))
-                    .ok_or_else(|| "bad page cursor".to_owned())
+                    .ok_or(QueryError::Cursor)
             })
             .transpose()
     }
@@ -82,7 +86,7 @@ mod tests {
         assert_eq!(Cursor::from_param(&Some(" ".into()), NOW), Ok(None));
         for bad in ["42", "x_1", "-1_1", "99999999999999999_1"] {
             assert_eq!(
-                Cursor::from_param(&Some(bad.into()), NOW),
+                Cursor::from_param(&Some(bad.into()), NOW).map_err(|e| e.to_string()),
                 Err("bad page cursor".into()),
                 "{bad}"
             );

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::query::QueryError;
 use crate::query::param;
 
 /// Providers listed at most, by the sort; the rest are counted in `more`. A platform
@@ -62,13 +63,16 @@ impl ProviderSort {
     }
 
     /// `?sort=`: absent or blank is by calls; anything unknown is an error naming it.
-    pub fn from_param(value: &Option<String>) -> Result<ProviderSort, String> {
+    pub fn from_param(value: &Option<String>) -> Result<ProviderSort, QueryError> {
         match param(value) {
             None => Ok(ProviderSort::default()),
             Some(s) => ProviderSort::ALL
                 .into_iter()
                 .find(|k| k.as_str() == s)
-                .ok_or_else(|| format!("sort `{s}` is unknown: use calls, errors, p95 or cost")),
+                .ok_or(QueryError::UnknownSort {
+                    value: s,
+                    choices: "calls, errors, p95 or cost",
+                }),
         }
     }
 }
@@ -230,7 +234,9 @@ mod tests {
             ProviderSort::from_param(&Some(" cost ".into())),
             Ok(ProviderSort::Cost)
         );
-        let err = ProviderSort::from_param(&Some("volume".into())).unwrap_err();
+        let err = ProviderSort::from_param(&Some("volume".into()))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("sort `volume`"), "{err}");
         assert_eq!(display_name(""), "(unnamed)");
         assert_eq!(display_name("openai"), "openai");

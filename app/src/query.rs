@@ -6,6 +6,58 @@ use crate::dto::EpochMillis;
 use crate::range::{RangeKind, TimeRange};
 use crate::time::DAY_MS;
 
+/// What is wrong with the query parameters of a view or an API; the text names the
+/// parameter and says what it takes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error(
+        "{name} `{value}` is not an instant: use epoch milliseconds, a date (YYYY-MM-DD) or an \
+         RFC 3339 time"
+    )]
+    NotAnInstant { name: &'static str, value: String },
+    #[error("{name} `{value}` is out of bounds: give an instant from 1970-01-01 to a day from now")]
+    OutOfBounds { name: &'static str, value: String },
+    /// A value outside a closed set, with the set when it is short enough to list.
+    #[error("unknown {name} `{value}`{}", choices.as_ref().map(|c| format!(": use {c}")).unwrap_or_default())]
+    Unknown {
+        name: &'static str,
+        value: String,
+        choices: Option<String>,
+    },
+    /// A sort a report does not have.
+    #[error("sort `{value}` is unknown: use {choices}")]
+    UnknownSort {
+        value: String,
+        choices: &'static str,
+    },
+    #[error("{name} is longer than {max} characters")]
+    TooLong { name: &'static str, max: usize },
+    #[error("country `{0}` is not a two-letter code")]
+    Country(String),
+    #[error("error_group `{0}` is not a group: 16 hex digits or `other`")]
+    ErrorGroup(String),
+    #[error("start and end are more than {0} days apart: a custom range spans at most {0} days")]
+    TooWide(i64),
+    #[error("a custom range needs start and end")]
+    CustomWithoutEnds,
+    /// Two instants in the wrong order: the text says which must come first.
+    #[error("{0}")]
+    Order(&'static str),
+    #[error("bad page cursor")]
+    Cursor,
+}
+
+impl QueryError {
+    /// `value` of `name` is not one of `choices` (listed after "use").
+    pub fn unknown(name: &'static str, value: &str, choices: impl Into<String>) -> QueryError {
+        QueryError::Unknown {
+            name,
+            value: value.to_owned(),
+            choices: Some(choices.into()),
+        }
+    }
+}
+
 /// How far ahead of now an instant may lie (clock skew); ingest allows the same.
 pub const MAX_FUTURE_MS: EpochMillis = DAY_MS;
 
@@ -36,15 +88,14 @@ pub fn in_bounds(t: EpochMillis, now: EpochMillis) -> bool {
 /// (`YYYY-MM-DD`, UTC) or an RFC 3339 time, within [`in_bounds`]. Errors name the
 /// parameter and its value.
 pub fn instant(
-    name: &str,
+    name: &'static str,
     value: &str,
     edge: Edge,
     now: EpochMillis,
-) -> Result<EpochMillis, String> {
-    let out_of_bounds = || {
-        format!(
-            "{name} `{value}` is out of bounds: give an instant from 1970-01-01 to a day from now"
-        )
+) -> Result<EpochMillis, QueryError> {
+    let out_of_bounds = || QueryError::OutOfBounds {
+        name,
+        value: value.to_owned(),
     };
     let digits = value.strip_prefix('-').unwrap_or(value);
     let (t, next_day) = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -57,10 +108,10 @@ pub fn instant(
     {
         (midnight.and_utc().timestamp_millis(), edge == Edge::End)
     } else {
-        return Err(format!(
-            "{name} `{value}` is not an instant: use epoch milliseconds, a date (YYYY-MM-DD) \
-             or an RFC 3339 time"
-        ));
+        return Err(QueryError::NotAnInstant {
+            name,
+            value: value.to_owned(),
+        });
     };
     if !in_bounds(t, now) {
         return Err(out_of_bounds());
@@ -70,11 +121,11 @@ pub fn instant(
 
 /// An optional instant parameter (absent or blank: `None`); see [`instant`].
 pub fn optional_instant(
-    name: &str,
+    name: &'static str,
     value: &Option<String>,
     edge: Edge,
     now: EpochMillis,
-) -> Result<Option<EpochMillis>, String> {
+) -> Result<Option<EpochMillis>, QueryError> {
     param(value)
         .map(|v| instant(name, &v, edge, now))
         .transpose()
@@ -82,13 +133,13 @@ pub fn optional_instant(
 
 /// Where `?range=` starts at `now`: a preset (`24h`, `7d`, `1m`, `3m`, the dashboard's
 /// ranges) or `all` (no start).
-pub fn range_start(range: &str, now: EpochMillis) -> Result<Option<EpochMillis>, String> {
+pub fn range_start(range: &str, now: EpochMillis) -> Result<Option<EpochMillis>, QueryError> {
     if range == "all" {
         return Ok(None);
     }
     let kind = RangeKind::parse(range)
         .filter(|k| *k != RangeKind::Custom)
-        .ok_or_else(|| format!("unknown range `{range}`: use 24h, 7d, 1m, 3m or all"))?;
+        .ok_or_else(|| QueryError::unknown("range", range, "24h, 7d, 1m, 3m or all"))?;
     Ok(Some(TimeRange::preset(kind, now).start))
 }
 
@@ -177,14 +228,14 @@ mod tests {
             "1969-12-31T23:59:59Z",
         ] {
             assert_eq!(
-                instant("since", value, Edge::Start, now),
+                instant("since", value, Edge::Start, now).map_err(|e| e.to_string()),
                 Err(format!("since `{value}` {bounds}"))
             );
         }
         assert!(in_bounds(now + MAX_FUTURE_MS, now));
         assert!(!in_bounds(now + MAX_FUTURE_MS + 1, now));
         assert_eq!(
-            instant("start", "yesterday", Edge::Start, now),
+            instant("start", "yesterday", Edge::Start, now).map_err(|e| e.to_string()),
             Err(
                 "start `yesterday` is not an instant: use epoch milliseconds, a date \
                  (YYYY-MM-DD) or an RFC 3339 time"

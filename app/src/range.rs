@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
-use crate::query::{Edge, instant};
+use crate::query::{Edge, QueryError, instant};
 use crate::time::{DAY_MS, HOUR_MS, floor_to};
 
 /// A range as the URL names it.
@@ -100,20 +100,15 @@ impl TimeRange {
         start: EpochMillis,
         end: EpochMillis,
         now: EpochMillis,
-    ) -> Result<TimeRange, String> {
+    ) -> Result<TimeRange, QueryError> {
         let end = end.min(now.saturating_add(1));
         if end <= start {
-            return Err("end must be after start".into());
+            return Err(QueryError::Order("end must be after start"));
         }
         let span = end
             .checked_sub(start)
             .filter(|span| *span <= MAX_CUSTOM_DAYS * DAY_MS)
-            .ok_or_else(|| {
-                format!(
-                    "start and end are more than {MAX_CUSTOM_DAYS} days apart: a custom range \
-                     spans at most {MAX_CUSTOM_DAYS} days"
-                )
-            })?;
+            .ok_or(QueryError::TooWide(MAX_CUSTOM_DAYS))?;
         let bucket_ms = if span <= HOURLY_UP_TO {
             HOUR_MS
         } else {
@@ -163,11 +158,11 @@ impl TimeRange {
         start: Option<&str>,
         end: Option<&str>,
         now: EpochMillis,
-    ) -> Result<TimeRange, String> {
+    ) -> Result<TimeRange, QueryError> {
         let kind = match range {
             None | Some("") => RangeKind::Day,
             Some(name) => RangeKind::parse(name)
-                .ok_or_else(|| format!("unknown range `{name}`: use 24h, 7d, 1m, 3m or custom"))?,
+                .ok_or_else(|| QueryError::unknown("range", name, "24h, 7d, 1m, 3m or custom"))?,
         };
         if kind != RangeKind::Custom {
             return Ok(TimeRange::preset(kind, now));
@@ -176,7 +171,7 @@ impl TimeRange {
             start.filter(|s| !s.is_empty()),
             end.filter(|s| !s.is_empty()),
         ) else {
-            return Err("a custom range needs start and end".into());
+            return Err(QueryError::CustomWithoutEnds);
         };
         TimeRange::custom(
             instant("start", start, Edge::Start, now)?,
@@ -244,6 +239,7 @@ mod tests {
         assert!(
             TimeRange::from_query(Some("custom"), Some("x"), Some("2026-11-20"), NOW)
                 .unwrap_err()
+                .to_string()
                 .starts_with("start `x`")
         );
     }
@@ -252,8 +248,15 @@ mod tests {
     fn no_pair_of_instants_overflows_a_custom_range() {
         let span =
             "start and end are more than 400 days apart: a custom range spans at most 400 days";
-        assert_eq!(TimeRange::custom(i64::MIN, i64::MAX, NOW), Err(span.into()));
-        assert_eq!(TimeRange::custom(i64::MIN + 1, 0, NOW), Err(span.into()));
+        let text = |r: Result<TimeRange, QueryError>| r.map_err(|e| e.to_string());
+        assert_eq!(
+            text(TimeRange::custom(i64::MIN, i64::MAX, NOW)),
+            Err(span.into())
+        );
+        assert_eq!(
+            text(TimeRange::custom(i64::MIN + 1, 0, NOW)),
+            Err(span.into())
+        );
         assert_eq!(
             TimeRange::custom(i64::MAX - 1, i64::MAX, i64::MAX),
             Ok(TimeRange {
@@ -273,6 +276,7 @@ mod tests {
                 NOW
             )
             .unwrap_err()
+            .to_string()
             .starts_with("start `-9223372036854000000` is out of bounds")
         );
         let edge = TimeRange::custom(NOW - MAX_CUSTOM_DAYS * DAY_MS, NOW, NOW).unwrap();

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
 use crate::paging::Page;
+use crate::query::QueryError;
 use crate::query::{Edge, in_bounds, optional_instant, param, range_start};
 
 /// Rows a page of the explorer shows.
@@ -382,14 +383,14 @@ impl RequestQuery {
     pub fn resolve(
         &self,
         now: EpochMillis,
-    ) -> Result<(RequestFilter, Option<RequestCursor>), String> {
+    ) -> Result<(RequestFilter, Option<RequestCursor>), QueryError> {
         let range = param(&self.range).unwrap_or_else(|| DEFAULT_RANGE.to_owned());
         let given_since = optional_instant("since", &self.since, Edge::Start, now)?;
         let until = optional_instant("until", &self.until, Edge::End, now)?;
         if let (Some(since), Some(until)) = (given_since, until)
             && until <= since
         {
-            return Err("until must be after since".into());
+            return Err(QueryError::Order("until must be after since"));
         }
         // The later of the range's start and `since`.
         let since = match (range_start(&range, now)?, given_since) {
@@ -399,14 +400,14 @@ impl RequestQuery {
         let status = match param(&self.status) {
             None => None,
             Some(s) => Some(StatusClass::parse(&s).ok_or_else(|| {
-                format!("unknown status class `{s}`: use 2xx, 3xx, 4xx, 5xx or errors")
+                QueryError::unknown("status class", &s, "2xx, 3xx, 4xx, 5xx or errors")
             })?),
         };
         let kind = match param(&self.kind) {
             None => None,
             Some(k) => Some(
                 Kind::parse(&k)
-                    .ok_or_else(|| format!("unknown kind `{k}`: use api or external"))?,
+                    .ok_or_else(|| QueryError::unknown("kind", &k, "api or external"))?,
             ),
         };
         let country = match param(&self.country) {
@@ -414,29 +415,26 @@ impl RequestQuery {
             Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
                 Some(c.to_ascii_uppercase())
             }
-            Some(c) => return Err(format!("country `{c}` is not a two-letter code")),
+            Some(c) => return Err(QueryError::Country(c)),
         };
         let error_group = match param(&self.error_group) {
             None => None,
             Some(g) if crate::errors::is_fingerprint(&g) => Some(g),
             Some(g) => {
-                return Err(format!(
-                    "error_group `{}` is not a group: 16 hex digits or `other`",
-                    g.chars().take(40).collect::<String>()
-                ));
+                return Err(QueryError::ErrorGroup(g.chars().take(40).collect()));
             }
         };
         let sort = match param(&self.sort) {
             None => RequestSort::Time,
             Some(s) => RequestSort::parse(&s)
-                .ok_or_else(|| format!("unknown sort `{s}`: use time, latency or cost"))?,
+                .ok_or_else(|| QueryError::unknown("sort", &s, "time, latency or cost"))?,
         };
         let after = match param(&self.after) {
             None => None,
             Some(a) => Some(
                 RequestCursor::parse(&a, sort)
                     .filter(|c| sort != RequestSort::Time || c.value.within_bounds(now))
-                    .ok_or("bad page cursor")?,
+                    .ok_or(QueryError::Cursor)?,
             ),
         };
         Ok((
@@ -629,7 +627,7 @@ mod tests {
             (query(|q| q.after = Some("1.5_3".into())), "bad page cursor"),
         ];
         for (q, message) in cases {
-            let e = q.resolve(NOW).unwrap_err();
+            let e = q.resolve(NOW).unwrap_err().to_string();
             assert!(e.starts_with(message), "{q:?}: {e}");
         }
     }

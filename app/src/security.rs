@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::query::QueryError;
 use crate::query::{href, param};
 use crate::range::TimeRange;
 
@@ -62,7 +63,7 @@ pub struct SecurityQuery {
 impl SecurityQuery {
     /// The view's range (24 hours when none is given) and filter at `now`; an error
     /// names the bad parameter.
-    pub fn resolve(&self, now: EpochMillis) -> Result<(TimeRange, AuthFilter), String> {
+    pub fn resolve(&self, now: EpochMillis) -> Result<(TimeRange, AuthFilter), QueryError> {
         let range = TimeRange::from_query(
             param(&self.range).as_deref(),
             param(&self.start).as_deref(),
@@ -77,7 +78,7 @@ impl SecurityQuery {
 
     /// The export's filter at `now`: as the view's, but every event when `range` is
     /// absent or `all`.
-    pub fn resolve_export(&self, now: EpochMillis) -> Result<AuthFilter, String> {
+    pub fn resolve_export(&self, now: EpochMillis) -> Result<AuthFilter, QueryError> {
         match param(&self.range).as_deref() {
             None | Some("all") => self.filter(),
             Some(_) => self.resolve(now).map(|(_, f)| f),
@@ -85,19 +86,20 @@ impl SecurityQuery {
     }
 
     /// Type, user and IP, checked.
-    fn filter(&self) -> Result<AuthFilter, String> {
+    fn filter(&self) -> Result<AuthFilter, QueryError> {
         let event_type = match param(&self.event_type) {
             None => None,
             Some(t) if AUTH_EVENT_TYPES.iter().any(|(name, _)| *name == t) => Some(t),
             Some(t) => {
                 let names: Vec<&str> = AUTH_EVENT_TYPES.iter().map(|(n, _)| *n).collect();
-                return Err(format!("unknown type `{t}`: use {}", names.join(", ")));
+                return Err(QueryError::unknown("type", &t, names.join(", ")));
             }
         };
-        let bounded = |name: &str, v: &Option<String>| match param(v) {
-            Some(v) if v.chars().count() > MAX_FILTER_CHARS => Err(format!(
-                "{name} is longer than {MAX_FILTER_CHARS} characters"
-            )),
+        let bounded = |name: &'static str, v: &Option<String>| match param(v) {
+            Some(v) if v.chars().count() > MAX_FILTER_CHARS => Err(QueryError::TooLong {
+                name,
+                max: MAX_FILTER_CHARS,
+            }),
             v => Ok(v),
         };
         Ok(AuthFilter {
@@ -310,7 +312,7 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_named() {
-        let bad = |q: SecurityQuery| q.resolve(NOW).unwrap_err();
+        let bad = |q: SecurityQuery| q.resolve(NOW).unwrap_err().to_string();
         assert!(
             bad(SecurityQuery {
                 event_type: Some("sudo".into()),
@@ -339,6 +341,7 @@ mod tests {
             }
             .resolve_export(NOW)
             .unwrap_err()
+            .to_string()
             .contains("custom range needs start and end")
         );
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::dto::EpochMillis;
 use crate::export::{SessionFilter, SessionQuery};
 use crate::paging::{Cursor, Page};
+use crate::query::QueryError;
 use crate::query::{href, param};
 use crate::requests::SessionSummary;
 
@@ -45,7 +46,7 @@ impl SessionListQuery {
     }
 
     /// The filter and cursor it means at `now`; an error names the bad parameter.
-    pub fn resolve(&self, now: EpochMillis) -> Result<(SessionFilter, Option<Cursor>), String> {
+    pub fn resolve(&self, now: EpochMillis) -> Result<(SessionFilter, Option<Cursor>), QueryError> {
         let filter = SessionQuery {
             range: Some(self.range()),
             user: self.user.clone(),
@@ -140,18 +141,25 @@ mod tests {
             bad_range
                 .resolve(NOW)
                 .unwrap_err()
+                .to_string()
                 .starts_with("unknown range `1y`")
         );
         let bad_cursor = SessionListQuery {
             after: Some("42".into()),
             ..Default::default()
         };
-        assert_eq!(bad_cursor.resolve(NOW).unwrap_err(), "bad page cursor");
+        assert_eq!(
+            bad_cursor.resolve(NOW).unwrap_err().to_string(),
+            "bad page cursor"
+        );
         let far_cursor = SessionListQuery {
             after: Some("99999999999999999_1".into()),
             ..Default::default()
         };
-        assert_eq!(far_cursor.resolve(NOW).unwrap_err(), "bad page cursor");
+        assert_eq!(
+            far_cursor.resolve(NOW).unwrap_err().to_string(),
+            "bad page cursor"
+        );
     }
 
     #[test]

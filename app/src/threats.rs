@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
 use crate::paging::Cursor;
+use crate::query::QueryError;
 use crate::query::{param, range_start};
 use crate::report::ThreatRow;
 
@@ -114,27 +115,33 @@ pub struct ThreatQuery {
 
 impl ThreatQuery {
     /// The filter and cursor it means at `now`; an error names the bad parameter.
-    pub fn resolve(&self, now: EpochMillis) -> Result<(ThreatFilter, Option<Cursor>), String> {
+    pub fn resolve(&self, now: EpochMillis) -> Result<(ThreatFilter, Option<Cursor>), QueryError> {
         let threat_type = param(&self.threat_type);
         if let Some(t) = &threat_type
             && !THREAT_TYPES.contains(&t.as_str())
         {
-            return Err(format!("unknown threat type `{t}`"));
+            return Err(QueryError::Unknown {
+                name: "threat type",
+                value: t.clone(),
+                choices: None,
+            });
         }
         let severity = param(&self.severity);
         if let Some(s) = &severity
             && !SEVERITIES.contains(&s.as_str())
         {
-            return Err(format!("unknown severity `{s}`"));
+            return Err(QueryError::Unknown {
+                name: "severity",
+                value: s.clone(),
+                choices: None,
+            });
         }
         let state = match param(&self.state).as_deref() {
             None | Some("open") => ThreatState::Open,
             Some("resolved") => ThreatState::Resolved,
             Some("all") => ThreatState::All,
             Some(other) => {
-                return Err(format!(
-                    "unknown state `{other}`: use open, resolved or all"
-                ));
+                return Err(QueryError::unknown("state", other, "open, resolved or all"));
             }
         };
         let since = match param(&self.range) {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
 use crate::paging::Page;
+use crate::query::QueryError;
 use crate::query::{in_bounds, param};
 use crate::sessions::SessionRow;
 
@@ -143,11 +144,14 @@ pub struct UserQuery {
 
 impl UserQuery {
     /// The filter and cursor it means at `now`; an error names the bad parameter.
-    pub fn resolve(&self, now: EpochMillis) -> Result<(UserFilter, Option<UserCursor>), String> {
+    pub fn resolve(
+        &self,
+        now: EpochMillis,
+    ) -> Result<(UserFilter, Option<UserCursor>), QueryError> {
         let sort = match param(&self.sort) {
             None => UserSort::Cost,
             Some(s) => UserSort::parse(&s)
-                .ok_or_else(|| format!("unknown sort `{s}`: use cost, requests or last_seen"))?,
+                .ok_or_else(|| QueryError::unknown("sort", &s, "cost, requests or last_seen"))?,
         };
         let after = match param(&self.after) {
             None => None,
@@ -155,7 +159,7 @@ impl UserQuery {
                 UserCursor::parse(&a)
                     // A last-seen cursor holds an instant.
                     .filter(|c| sort != UserSort::LastSeen || in_bounds(c.value, now))
-                    .ok_or("bad page cursor")?,
+                    .ok_or(QueryError::Cursor)?,
             ),
         };
         Ok((
@@ -245,7 +249,7 @@ mod tests {
                 "bad page cursor",
             ),
         ] {
-            let e = bad.resolve(NOW).unwrap_err();
+            let e = bad.resolve(NOW).unwrap_err().to_string();
             assert!(e.starts_with(message), "{bad:?}: {e}");
         }
         let c = UserCursor {

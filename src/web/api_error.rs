@@ -52,6 +52,13 @@ impl ApiError {
     }
 }
 
+/// A bad query parameter: a 400 whose message names it.
+impl From<sightline_app::query::QueryError> for ApiError {
+    fn from(e: sightline_app::query::QueryError) -> ApiError {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         tracing::error!(error = %e, "API request failed in the store");

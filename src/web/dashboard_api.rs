@@ -39,7 +39,7 @@ impl RangeQuery {
             self.end.as_deref(),
             now,
         )
-        .map_err(ApiError::BadRequest)
+        .map_err(ApiError::from)
     }
 }
 
@@ -70,7 +70,7 @@ async fn endpoints(
 ) -> Result<Json<EndpointsReport>, ApiError> {
     let now = chrono::Utc::now().timestamp_millis();
     let range = q.range.resolve(now)?;
-    let sort = EndpointSort::from_param(&q.sort).map_err(ApiError::BadRequest)?;
+    let sort = EndpointSort::from_param(&q.sort).map_err(ApiError::from)?;
     Ok(Json(
         crate::endpoints::report(&state.store, &range, sort, param(&q.endpoint), now).await?,
     ))
@@ -91,7 +91,7 @@ async fn providers(
 ) -> Result<Json<ProvidersReport>, ApiError> {
     let now = chrono::Utc::now().timestamp_millis();
     let range = q.range.resolve(now)?;
-    let sort = ProviderSort::from_param(&q.sort).map_err(ApiError::BadRequest)?;
+    let sort = ProviderSort::from_param(&q.sort).map_err(ApiError::from)?;
     Ok(Json(
         crate::providers::report(&state.store, &range, sort, param(&q.provider), now).await?,
     ))

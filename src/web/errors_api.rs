@@ -36,8 +36,8 @@ async fn errors(
         q.end.as_deref(),
         now,
     )
-    .map_err(ApiError::BadRequest)?;
-    let sort = ErrorSort::from_param(&q.sort).map_err(ApiError::BadRequest)?;
+    .map_err(ApiError::from)?;
+    let sort = ErrorSort::from_param(&q.sort).map_err(ApiError::from)?;
     Ok(Json(
         crate::errors::report(&state.store, &range, sort, MAX_LISTED, now).await?,
     ))

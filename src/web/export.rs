@@ -166,7 +166,7 @@ impl Export {
                 )));
             }
         };
-        export.map_err(ApiError::BadRequest)
+        export.map_err(ApiError::from)
     }
 
     fn name(&self) -> &'static str {
@@ -196,7 +196,10 @@ impl Export {
 
 /// The audit export's filter: `action`, `actor`, `since` and `until` (epoch ms, a date
 /// or an RFC 3339 time, within the bounds of every instant).
-fn audit_filter(params: &HashMap<String, String>, now: i64) -> Result<AuditFilter, String> {
+fn audit_filter(
+    params: &HashMap<String, String>,
+    now: i64,
+) -> Result<AuditFilter, sightline_app::query::QueryError> {
     use sightline_app::query::{Edge, optional_instant};
     AuditFilter {
         action: params.get("action").cloned(),

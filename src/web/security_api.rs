@@ -20,7 +20,7 @@ async fn security(
     Query(q): Query<SecurityQuery>,
 ) -> Result<Json<SecurityReport>, ApiError> {
     let now = chrono::Utc::now().timestamp_millis();
-    let (range, filter) = q.resolve(now).map_err(ApiError::BadRequest)?;
+    let (range, filter) = q.resolve(now).map_err(ApiError::from)?;
     Ok(Json(
         crate::security::report(&state.store, &range, &filter, now).await?,
     ))

@@ -6,6 +6,7 @@ use leptos::prelude::{ServerFnError, use_context};
 
 use crate::auth::CurrentUser;
 use crate::paging::Cursor;
+use crate::query::QueryError;
 use crate::range::TimeRange;
 use crate::report::DashboardReport;
 use crate::requests::{RequestCursor, RequestDetail, RequestFilter, RequestPage};
@@ -156,6 +157,12 @@ pub enum BackendError {
     NotFound(String),
 }
 
+impl From<QueryError> for BackendError {
+    fn from(e: QueryError) -> BackendError {
+        BackendError::Invalid(e.to_string())
+    }
+}
+
 impl BackendError {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -211,10 +218,10 @@ pub(crate) fn require_admin() -> Result<CurrentUser, ServerFnError> {
 /// A list view's query, for a signed-in account: the filter and cursor `resolve`
 /// makes of it now, or a 400 naming the bad parameter.
 pub(crate) fn list_query<F, C>(
-    resolve: impl FnOnce(i64) -> Result<(F, Option<C>), String>,
+    resolve: impl FnOnce(i64) -> Result<(F, Option<C>), QueryError>,
 ) -> Result<(F, Option<C>), ServerFnError> {
     require_user()?;
-    resolve(chrono::Utc::now().timestamp_millis()).map_err(|e| fail(BackendError::Invalid(e)))
+    resolve(chrono::Utc::now().timestamp_millis()).map_err(|e| fail(e.into()))
 }
 
 /// The range of a view's URL parameters at `now`, or a 400 naming the bad one.
@@ -225,7 +232,7 @@ pub(crate) fn range_of(
     now: i64,
 ) -> Result<TimeRange, ServerFnError> {
     TimeRange::from_query(range.as_deref(), start.as_deref(), end.as_deref(), now)
-        .map_err(|e| fail(BackendError::Invalid(e)))
+        .map_err(|e| fail(e.into()))
 }
 
 /// Turns a backend failure into a server-function error with the matching HTTP status.

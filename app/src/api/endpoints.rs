@@ -9,12 +9,11 @@ pub async fn load_endpoints(
     sort: Option<String>,
     endpoint: Option<String>,
 ) -> Result<crate::endpoints::EndpointsReport, ServerFnError> {
-    use super::backend::{BackendError, fail};
+    use super::backend::fail;
     super::backend::require_user()?;
     let now = chrono::Utc::now().timestamp_millis();
     let range = super::backend::range_of(range, start, end, now)?;
-    let sort = crate::endpoints::EndpointSort::from_param(&sort)
-        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let sort = crate::endpoints::EndpointSort::from_param(&sort).map_err(|e| fail(e.into()))?;
     super::backend::backend()?
         .endpoints(&range, sort, crate::query::param(&endpoint), now)
         .await

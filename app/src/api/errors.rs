@@ -10,12 +10,11 @@ pub async fn load_errors(
     sort: Option<String>,
     card: bool,
 ) -> Result<crate::errors::ErrorsReport, ServerFnError> {
-    use super::backend::{BackendError, fail};
+    use super::backend::fail;
     super::backend::require_user()?;
     let now = chrono::Utc::now().timestamp_millis();
     let range = super::backend::range_of(range, start, end, now)?;
-    let sort =
-        crate::errors::ErrorSort::from_param(&sort).map_err(|e| fail(BackendError::Invalid(e)))?;
+    let sort = crate::errors::ErrorSort::from_param(&sort).map_err(|e| fail(e.into()))?;
     let limit = if card {
         crate::errors::CARD_ROWS
     } else {

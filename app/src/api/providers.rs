@@ -9,12 +9,11 @@ pub async fn load_providers(
     sort: Option<String>,
     provider: Option<String>,
 ) -> Result<crate::providers::ProvidersReport, ServerFnError> {
-    use super::backend::{BackendError, fail};
+    use super::backend::fail;
     super::backend::require_user()?;
     let now = chrono::Utc::now().timestamp_millis();
     let range = super::backend::range_of(range, start, end, now)?;
-    let sort = crate::providers::ProviderSort::from_param(&sort)
-        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let sort = crate::providers::ProviderSort::from_param(&sort).map_err(|e| fail(e.into()))?;
     super::backend::backend()?
         .providers(&range, sort, crate::query::param(&provider), now)
         .await

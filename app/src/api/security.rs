@@ -7,12 +7,10 @@ use crate::security::{SecurityQuery, SecurityReport, SecuritySummary};
 /// The security view's report for the query of the page's URL.
 #[server(prefix = "/api/ui", endpoint = "security")]
 pub async fn load_security(query: SecurityQuery) -> Result<SecurityReport, ServerFnError> {
-    use super::backend::{BackendError, fail};
+    use super::backend::fail;
     super::backend::require_user()?;
     let now = chrono::Utc::now().timestamp_millis();
-    let (range, filter) = query
-        .resolve(now)
-        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let (range, filter) = query.resolve(now).map_err(|e| fail(e.into()))?;
     super::backend::backend()?
         .security(&range, &filter, now)
         .await
@@ -27,7 +25,7 @@ pub async fn load_security_summary(
     start: Option<String>,
     end: Option<String>,
 ) -> Result<SecuritySummary, ServerFnError> {
-    use super::backend::{BackendError, fail};
+    use super::backend::fail;
     super::backend::require_user()?;
     let now = chrono::Utc::now().timestamp_millis();
     let query = SecurityQuery {
@@ -36,9 +34,7 @@ pub async fn load_security_summary(
         end,
         ..SecurityQuery::default()
     };
-    let (range, filter) = query
-        .resolve(now)
-        .map_err(|e| fail(BackendError::Invalid(e)))?;
+    let (range, filter) = query.resolve(now).map_err(|e| fail(e.into()))?;
     super::backend::backend()?
         .security_summary(&range, &filter)
         .await

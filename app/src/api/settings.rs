@@ -212,7 +212,7 @@ pub async fn load_audit(
     filter: crate::audit::AuditFilter,
 ) -> Result<crate::audit::AuditPage, ServerFnError> {
     super::backend::require_admin()?;
-    let filter = filter.validated().map_err(invalid)?;
+    let filter = filter.validated().map_err(|e| invalid(e.to_string()))?;
     super::backend::backend()?
         .audit(&filter)
         .await

@@ -76,7 +76,7 @@ pub fn ThreatsPage() -> impl IntoView {
             match query.get_untracked().resolve(now) {
                 Ok((filter, _)) => ThreatSelection::Matching(filter),
                 Err(e) => {
-                    message.text.set(Some(Err(e)));
+                    message.text.set(Some(Err(e.to_string())));
                     return;
                 }
             }
