@@ -50,7 +50,8 @@ pub struct BudgetDefaults {
 }
 
 fn usd(text: &str) -> Result<i64, String> {
-    sightline_app::budgets::parse_budget_usd("environment's", text)?
+    sightline_app::budgets::parse_budget_usd("environment's", text)
+        .map_err(|e| e.to_string())?
         .ok_or_else(|| "give USD from 0.01 to 10000000".to_owned())
 }
 

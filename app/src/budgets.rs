@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::input::InputError;
 
 /// The smallest budget, in micro-dollars: one cent.
 pub const MIN_MICROS: i64 = 10_000;
@@ -238,33 +239,29 @@ pub struct UsersAgainstBudget {
 }
 
 /// A budget from the settings form: empty for none, else USD from $0.01 to $10M.
-pub fn parse_budget_usd(what: &str, text: &str) -> Result<Option<i64>, String> {
+pub fn parse_budget_usd(what: &str, text: &str) -> Result<Option<i64>, InputError> {
     let text = text.trim().trim_start_matches('$').trim();
     if text.is_empty() {
         return Ok(None);
     }
-    let usd: f64 = text.parse().map_err(|_| {
-        format!(
-            "the {what} budget `{}` is not a number: give USD, e.g. 250 or 12.50",
-            text.escape_debug()
-        )
+    let usd: f64 = text.parse().map_err(|_| InputError::BudgetNotANumber {
+        what: what.to_owned(),
+        text: text.escape_debug().to_string(),
     })?;
     let micros = (usd * 1e6).round();
     if !usd.is_finite() || micros < MIN_MICROS as f64 || micros > MAX_MICROS as f64 {
-        return Err(format!(
-            "the {what} budget must be from $0.01 to $10,000,000, or empty for none"
-        ));
+        return Err(InputError::BudgetOutOfRange {
+            what: what.to_owned(),
+        });
     }
     Ok(Some(micros as i64))
 }
 
 /// A user id a budget names: 1 to 256 characters, no control characters.
-pub fn parse_budget_user(text: &str) -> Result<String, String> {
+pub fn parse_budget_user(text: &str) -> Result<String, InputError> {
     let id = text.trim();
     if id.is_empty() || id.chars().count() > MAX_USER_ID_CHARS || id.chars().any(char::is_control) {
-        return Err(format!(
-            "give the user's id as the platform sends it: 1 to {MAX_USER_ID_CHARS} characters"
-        ));
+        return Err(InputError::BudgetUser);
     }
     Ok(id.to_owned())
 }

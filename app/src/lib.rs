@@ -13,6 +13,7 @@ pub mod endpoints;
 pub mod errors;
 pub mod export;
 pub mod format;
+pub mod input;
 pub mod pages;
 pub mod paging;
 pub mod providers;

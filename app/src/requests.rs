@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::input::InputError;
 use crate::paging::Page;
 use crate::query::QueryError;
 use crate::query::{Edge, in_bounds, optional_instant, param, range_start};
@@ -335,18 +336,20 @@ pub struct RequestDetail {
 
 /// A rating as submitted, checked: rating 1..=5, comment trimmed (blank is none) and
 /// at most [`MAX_COMMENT_CHARS`].
-pub fn check_rating(rating: i32, comment: Option<String>) -> Result<(i32, Option<String>), String> {
+pub fn check_rating(
+    rating: i32,
+    comment: Option<String>,
+) -> Result<(i32, Option<String>), InputError> {
     if !(1..=5).contains(&rating) {
-        return Err(format!("a rating is 1 to 5 stars, not {rating}"));
+        return Err(InputError::Rating(rating));
     }
     let comment = param(&comment);
     if let Some(c) = &comment
         && c.chars().count() > MAX_COMMENT_CHARS
     {
-        return Err(format!(
-            "the comment is {} characters long: at most {MAX_COMMENT_CHARS} fit",
-            c.chars().count()
-        ));
+        return Err(InputError::LongComment {
+            chars: c.chars().count(),
+        });
     }
     Ok((rating, comment))
 }
@@ -671,13 +674,13 @@ mod tests {
         );
         assert_eq!(check_rating(1, Some("  ".into())), Ok((1, None)));
         assert_eq!(
-            check_rating(6, None),
+            check_rating(6, None).map_err(|e| e.to_string()),
             Err("a rating is 1 to 5 stars, not 6".into())
         );
         assert!(check_rating(0, None).is_err());
         assert!(check_rating(5, Some("é".repeat(MAX_COMMENT_CHARS))).is_ok());
         assert_eq!(
-            check_rating(5, Some("x".repeat(MAX_COMMENT_CHARS + 1))),
+            check_rating(5, Some("x".repeat(MAX_COMMENT_CHARS + 1))).map_err(|e| e.to_string()),
             Err("the comment is 2001 characters long: at most 2000 fit".into())
         );
         assert_eq!(rater_id("vera"), "sightline:vera");

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
 use crate::dto::EpochMillis;
+use crate::input::InputError;
 
 /// The scopes an API key may have, as the API and the store name them.
 pub const KEY_SCOPES: &[&str] = &["ingest", "read"];
@@ -113,16 +114,14 @@ pub fn parse_usd_prices(
     cache_read: &str,
     cache_write: &str,
     reasoning: &str,
-) -> Result<UsdPrices, String> {
-    let usd = |name: &str, text: &str| {
-        text.trim().parse::<f64>().map_err(|_| {
-            format!(
-                "the {name} price `{}` is not a number: give USD per million tokens, e.g. 2.5",
-                text.trim().escape_debug()
-            )
+) -> Result<UsdPrices, InputError> {
+    let usd = |name: &'static str, text: &str| {
+        text.trim().parse::<f64>().map_err(|_| InputError::Price {
+            name,
+            text: text.trim().escape_debug().to_string(),
         })
     };
-    let optional = |name: &str, text: &str| {
+    let optional = |name: &'static str, text: &str| {
         if text.trim().is_empty() {
             Ok(None)
         } else {
@@ -155,19 +154,12 @@ pub struct Retention {
 }
 
 /// Parses a number of days typed by an admin.
-pub fn parse_retention_days(text: &str) -> Result<u32, String> {
-    let message = || {
-        format!(
-            "give a whole number of days between {} and {}",
-            RETENTION_DAYS.start(),
-            RETENTION_DAYS.end()
-        )
-    };
-    let days: u32 = text.trim().parse().map_err(|_| message())?;
+pub fn parse_retention_days(text: &str) -> Result<u32, InputError> {
+    let days: u32 = text.trim().parse().map_err(|_| InputError::RetentionDays)?;
     if RETENTION_DAYS.contains(&days) {
         Ok(days)
     } else {
-        Err(message())
+        Err(InputError::RetentionDays)
     }
 }
 
@@ -188,7 +180,7 @@ mod tests {
             })
         );
         assert_eq!(
-            parse_usd_prices("3", "15", "", "x", ""),
+            parse_usd_prices("3", "15", "", "x", "").map_err(|e| e.to_string()),
             Err(
                 "the cache write price `x` is not a number: give USD per million tokens, e.g. 2.5"
                     .into()

@@ -37,7 +37,7 @@ pub async fn rate_request(
     use super::backend::{BackendError, fail};
     let user = super::backend::require_user()?;
     let (rating, comment) = crate::requests::check_rating(rating, comment)
-        .map_err(|e| fail(BackendError::Invalid(e)))?;
+        .map_err(|e| fail(BackendError::Invalid(e.to_string())))?;
     super::backend::backend()?
         .rate_request(&user, &request_id, rating, comment)
         .await

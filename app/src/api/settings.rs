@@ -12,8 +12,8 @@ use crate::settings::{
 };
 
 #[cfg(feature = "ssr")]
-fn invalid(message: impl Into<String>) -> ServerFnError {
-    super::backend::fail(super::BackendError::Invalid(message.into()))
+fn invalid(message: impl std::fmt::Display) -> ServerFnError {
+    super::backend::fail(super::BackendError::Invalid(message.to_string()))
 }
 
 /// Every API key (never the keys themselves).
@@ -212,7 +212,7 @@ pub async fn load_audit(
     filter: crate::audit::AuditFilter,
 ) -> Result<crate::audit::AuditPage, ServerFnError> {
     super::backend::require_admin()?;
-    let filter = filter.validated().map_err(|e| invalid(e.to_string()))?;
+    let filter = filter.validated().map_err(invalid)?;
     super::backend::backend()?
         .audit(&filter)
         .await
