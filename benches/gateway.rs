@@ -292,7 +292,11 @@ async fn main() {
     let mut stored = 0;
     for _ in 0..300 {
         stored = store
-            .traffic(86_400_000, 0, i64::MAX / 2)
+            .traffic(sightline::store::Buckets {
+                grain: 86_400_000,
+                start: 0,
+                end: i64::MAX / 2,
+            })
             .await
             .unwrap()
             .iter()

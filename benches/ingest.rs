@@ -22,7 +22,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sightline::store::{NewRequest, Store};
+use sightline::store::{Buckets, NewRequest, Store};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use support::BenchDb;
@@ -269,7 +269,11 @@ async fn http_rate(url: &str, rows: &[NewRequest]) -> f64 {
     let _ = server.kill();
     let _ = server.wait();
     let stored: i64 = store
-        .traffic(86_400_000, 0, i64::MAX / 2)
+        .traffic(Buckets {
+            grain: 86_400_000,
+            start: 0,
+            end: i64::MAX / 2,
+        })
         .await
         .unwrap()
         .iter()

@@ -175,7 +175,14 @@ async fn sightline_rate(
     let rate = spans as f64 / started.elapsed().as_secs_f64();
     let _ = server.kill();
     let _ = server.wait();
-    let served = store.traffic(86_400_000, 0, i64::MAX / 2).await.unwrap();
+    let served = store
+        .traffic(sightline::store::Buckets {
+            grain: 86_400_000,
+            start: 0,
+            end: i64::MAX / 2,
+        })
+        .await
+        .unwrap();
     let (requests, tokens) = served.iter().fold((0, 0), |(r, t), b| {
         (r + b.sums.requests, t + b.sums.prompt_tokens)
     });

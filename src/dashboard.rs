@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use sightline_app::range::TimeRange;
 use sightline_app::report::*;
 
-use crate::rollup::{Sums, histogram};
-use crate::store::{Store, StoreError};
+use crate::rollup::histogram;
+use crate::store::{
+    BucketCost, Buckets, ModelTotals, QuantileBins, SeverityCount, Store, StoreError,
+};
 
 /// Rows in the "top" lists.
 const TOP: usize = 10;
@@ -25,12 +27,14 @@ fn avg_ms(latency_sum_us: i64, requests: i64) -> Option<f64> {
 /// The summary figures of one period, from its totals (one row), its merged latency
 /// histogram (one row a bin) and its distinct users.
 async fn figures(store: &Store, r: &TimeRange) -> Result<(SummaryFigures, i64), StoreError> {
+    let buckets = Buckets::from(r);
     let (totals, merged, active_users, open_threats) = tokio::try_join!(
-        store.traffic_totals(r.bucket_ms, r.start, r.end),
-        store.latency_merged(r.bucket_ms, r.start, r.end),
-        store.active_users(r.bucket_ms, r.start, r.end),
+        store.traffic_totals(buckets),
+        store.latency_merged(buckets),
+        store.active_users(buckets),
         store.open_threats_raised(r.start, r.end),
     )?;
+    let merged: Vec<(i32, i64)> = merged.iter().map(|b| (b.bin, b.requests)).collect();
     let s = totals.sums;
     let f = SummaryFigures {
         requests: s.requests,
@@ -48,12 +52,12 @@ async fn figures(store: &Store, r: &TimeRange) -> Result<(SummaryFigures, i64), 
 }
 
 /// p50, p95 and p99 of each bucket, from the quantile bins kept at ingest.
-fn latency_points(buckets: &[i64], bins: Vec<(i64, i32, i32, i32)>) -> Vec<LatencyPoint> {
+fn latency_points(buckets: &[i64], bins: Vec<QuantileBins>) -> Vec<LatencyPoint> {
     let by_bucket: HashMap<i64, [Option<f64>; 3]> = bins
         .into_iter()
-        .map(|(t, p50, p95, p99)| {
+        .map(|b| {
             let v = |bin| Some(histogram::value_of(bin));
-            (t, [v(p50), v(p95), v(p99)])
+            (b.bucket_start, [v(b.p50_bin), v(b.p95_bin), v(b.p99_bin)])
         })
         .collect();
     buckets
@@ -71,21 +75,26 @@ fn latency_points(buckets: &[i64], bins: Vec<(i64, i32, i32, i32)>) -> Vec<Laten
 }
 
 /// The `n` models with the most requests (then by name), with their sums.
-pub(crate) fn top_models(models: &[(String, Sums)], n: usize) -> Vec<ModelRow> {
+pub(crate) fn top_models(models: &[ModelTotals], n: usize) -> Vec<ModelRow> {
     let mut rows: Vec<ModelRow> = models
         .iter()
-        .map(|(model, s)| ModelRow {
-            model: model.clone(),
-            requests: s.requests,
-            errors: s.errors,
-            prompt_tokens: s.prompt_tokens,
-            completion_tokens: s.completion_tokens,
-            cache_read_tokens: s.cache_read_tokens,
-            cache_write_tokens: s.cache_write_tokens,
-            reasoning_tokens: s.reasoning_tokens,
-            cost_micros: s.cost_micros,
-            avg_latency_ms: avg_ms(s.latency_sum_us, s.requests).unwrap_or(0.0),
-        })
+        .map(
+            |ModelTotals {
+                 model_name,
+                 sums: s,
+             }| ModelRow {
+                model: model_name.clone(),
+                requests: s.requests,
+                errors: s.errors,
+                prompt_tokens: s.prompt_tokens,
+                completion_tokens: s.completion_tokens,
+                cache_read_tokens: s.cache_read_tokens,
+                cache_write_tokens: s.cache_write_tokens,
+                reasoning_tokens: s.reasoning_tokens,
+                cost_micros: s.cost_micros,
+                avg_latency_ms: avg_ms(s.latency_sum_us, s.requests).unwrap_or(0.0),
+            },
+        )
         .collect();
     rows.sort_by(|a, b| {
         b.requests
@@ -104,19 +113,20 @@ pub async fn report(
     now: i64,
 ) -> Result<DashboardReport, StoreError> {
     let r = range;
+    let b = Buckets::from(r);
     let before = r.previous();
     let ((current, new_users), (previous, _)) =
         tokio::try_join!(figures(store, r), figures(store, &before))?;
     let (traffic, percentile_bins, statuses, models, model_costs, countries, top_users, ratings) =
         tokio::try_join!(
-            store.traffic(r.bucket_ms, r.start, r.end),
-            store.latency_quantile_bins(r.bucket_ms, r.start, r.end),
-            store.status_totals(r.bucket_ms, r.start, r.end),
-            store.model_totals(r.bucket_ms, r.start, r.end),
-            store.model_costs(r.bucket_ms, r.start, r.end),
-            store.country_totals(r.bucket_ms, r.start, r.end),
-            store.top_users_by_cost(r.bucket_ms, r.start, r.end, TOP as i64),
-            store.rating_counts(r.bucket_ms, r.start, r.end),
+            store.traffic(b),
+            store.latency_quantile_bins(b),
+            store.status_totals(b),
+            store.model_totals(b),
+            store.model_costs(b),
+            store.country_totals(b),
+            store.top_users_by_cost(b, TOP as i64),
+            store.rating_counts(b),
         )?;
     let (open_by_severity, latest_threats, alerts, top_endpoints, providers, budgets) = tokio::try_join!(
         store.open_threats_by_severity(),
@@ -143,8 +153,11 @@ pub async fn report(
 
     let mut errors_breakdown: Vec<StatusCount> = statuses
         .into_iter()
-        .filter(|(status, _)| *status >= 400)
-        .map(|(status, count)| StatusCount { status, count })
+        .filter(|s| s.status_code >= 400)
+        .map(|s| StatusCount {
+            status: s.status_code,
+            count: s.requests,
+        })
         .collect();
     errors_breakdown.sort_by(|a, b| b.count.cmp(&a.count).then(a.status.cmp(&b.status)));
 
@@ -152,7 +165,7 @@ pub async fn report(
 
     let model_totals: Vec<(String, i64)> = models
         .iter()
-        .map(|(m, s)| (m.clone(), s.cost_micros))
+        .map(|m| (m.model_name.clone(), m.sums.cost_micros))
         .collect();
     let costs = cost_series(&buckets, &model_totals, model_costs, COST_MODELS);
 
@@ -161,10 +174,10 @@ pub async fn report(
     let top_countries = countries
         .into_iter()
         .take(TOP)
-        .map(|(country, requests, errors)| CountryRow {
-            country,
-            requests,
-            errors,
+        .map(|c| CountryRow {
+            country: c.country,
+            requests: c.requests,
+            errors: c.errors,
         })
         .collect();
 
@@ -173,11 +186,11 @@ pub async fn report(
         new: new_users,
         top: top_users
             .into_iter()
-            .map(|(user_id, requests, tokens, cost_micros)| UserRow {
-                user_id,
-                requests,
-                tokens,
-                cost_micros,
+            .map(|u| UserRow {
+                user_id: u.user_id,
+                requests: u.requests,
+                tokens: u.tokens,
+                cost_micros: u.cost_micros,
             })
             .collect(),
     };
@@ -194,7 +207,7 @@ pub async fn report(
     };
 
     let threats = ThreatsCard {
-        open_by_severity: SeverityCounts::from_counts(open_by_severity),
+        open_by_severity: severity_counts(open_by_severity),
         latest: latest_threats,
     };
 
@@ -221,12 +234,17 @@ pub async fn report(
     })
 }
 
+/// The threats of each severity, as the cards count them.
+pub(crate) fn severity_counts(counts: Vec<SeverityCount>) -> SeverityCounts {
+    SeverityCounts::from_counts(counts.into_iter().map(|c| (c.severity, c.threats)))
+}
+
 /// Cost per bucket for the `named` names (models, providers) that cost most overall
 /// (`totals`: each name's cost), the rest as `other`.
 pub(crate) fn cost_series(
     buckets: &[i64],
     totals: &[(String, i64)],
-    costs: Vec<(i64, String, i64)>,
+    costs: Vec<BucketCost>,
     named: usize,
 ) -> CostSeries {
     let mut ranked: Vec<(&String, i64)> = totals
@@ -257,7 +275,12 @@ pub(crate) fn cost_series(
             cost_micros: vec![0; models.len()],
         })
         .collect();
-    for (t, model, cost) in costs {
+    for BucketCost {
+        bucket_start: t,
+        name: model,
+        cost_micros: cost,
+    } in costs
+    {
         let (Some(&row), Some(&col)) = (
             index.get(&t),
             column

@@ -9,7 +9,7 @@ use sightline_app::errors::{
 };
 use sightline_app::range::TimeRange;
 
-use crate::store::{ErrorGroupPart, ErrorPart, Store, StoreError};
+use crate::store::{Buckets, ErrorGroupPart, ErrorPart, Store, StoreError};
 
 /// Each group's parts, the most requests first (ties by key), and how many there are.
 fn by_group<K: Ord + Clone>(
@@ -42,9 +42,9 @@ fn top<K>(shares: Option<Vec<Share<K>>>) -> (Vec<Share<K>>, usize) {
 /// Every group with requests in the range, unsorted.
 async fn all_rows(store: &Store, r: &TimeRange) -> Result<Vec<ErrorGroupRow>, StoreError> {
     let (totals, statuses, endpoints) = tokio::try_join!(
-        store.error_group_totals(r.bucket_ms, r.start, r.end),
-        store.error_group_parts(ErrorPart::Status, r.bucket_ms, r.start, r.end),
-        store.error_group_parts(ErrorPart::Endpoint, r.bucket_ms, r.start, r.end),
+        store.error_group_totals(Buckets::from(r)),
+        store.error_group_parts(ErrorPart::Status, Buckets::from(r)),
+        store.error_group_parts(ErrorPart::Endpoint, Buckets::from(r)),
     )?;
     let mut statuses = by_group(statuses, |s| s.parse::<i32>().ok());
     let mut endpoints = by_group(endpoints, |e| Some(e.to_string()));

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use sightline_app::range::TimeRange;
 
 use crate::rollup::histogram;
-use crate::store::{BinCount, Dimension, DimensionTotals, Store, StoreError};
+use crate::store::{BinCount, Buckets, Dimension, DimensionTotals, Store, StoreError};
 
 /// A name's sums over the range and its p50, p95 and p99 (ms).
 pub struct NamedFigures {
@@ -50,8 +50,8 @@ pub async fn all_names(
     r: &TimeRange,
 ) -> Result<Vec<NamedFigures>, StoreError> {
     let (totals, bins) = tokio::try_join!(
-        store.dimension_totals(dim, r.bucket_ms, r.start, r.end),
-        store.dimension_latency_merged(dim, r.bucket_ms, r.start, r.end),
+        store.dimension_totals(dim, Buckets::from(r)),
+        store.dimension_latency_merged(dim, Buckets::from(r)),
     )?;
     let histograms = by(bins, |b| b.key.clone());
     Ok(totals
@@ -81,8 +81,8 @@ pub async fn per_bucket(
     name: &str,
 ) -> Result<Vec<BucketFigures>, StoreError> {
     let (sums, bins) = tokio::try_join!(
-        store.dimension_buckets(dim, name, r.bucket_ms, r.start, r.end),
-        store.dimension_bucket_bins(dim, name, r.bucket_ms, r.start, r.end),
+        store.dimension_buckets(dim, name, Buckets::from(r)),
+        store.dimension_bucket_bins(dim, name, Buckets::from(r)),
     )?;
     let by_bucket: HashMap<i64, DimensionTotals> =
         sums.into_iter().map(|s| (s.bucket_start, s)).collect();

@@ -10,7 +10,7 @@ use sightline_app::providers::{
 use sightline_app::range::TimeRange;
 
 use crate::named_figures::{self, NamedFigures, ratio};
-use crate::store::{Dimension, Store, StoreError};
+use crate::store::{Buckets, Dimension, Store, StoreError};
 
 /// Every provider with calls in the range, unsorted.
 async fn all_rows(store: &Store, r: &TimeRange) -> Result<Vec<ProviderRow>, StoreError> {
@@ -78,7 +78,7 @@ pub async fn report(
     let r = range;
     let (mut rows, bucket_costs) = tokio::try_join!(
         all_rows(store, r),
-        store.dimension_bucket_costs(Dimension::Service, r.bucket_ms, r.start, r.end),
+        store.dimension_bucket_costs(Dimension::Service, Buckets::from(r)),
     )?;
     let (total_calls, total_errors, total_cost_micros) = totals(&rows);
     let provider_costs: Vec<(String, i64)> = rows
@@ -88,10 +88,7 @@ pub async fn report(
     let series_by_provider = crate::dashboard::cost_series(
         &r.bucket_starts(),
         &provider_costs,
-        bucket_costs
-            .into_iter()
-            .map(|c| (c.bucket_start, c.name, c.cost_micros))
-            .collect(),
+        bucket_costs,
         CHART_PROVIDERS,
     );
     let costs = ProviderCosts {

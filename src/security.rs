@@ -10,7 +10,7 @@ use sightline_app::range::TimeRange;
 use sightline_app::security::*;
 use sightline_app::time::{DAY_MS, floor_to};
 
-use crate::store::{AuthBucketCount, FailingBy, FailingCount, Store, StoreError};
+use crate::store::{AuthBucketCount, Buckets, FailingBy, FailingCount, Store, StoreError};
 
 /// The summary of `counts`.
 fn figures(counts: &[AuthBucketCount]) -> SecurityFigures {
@@ -37,8 +37,8 @@ pub async fn summary(
 ) -> Result<SecuritySummary, StoreError> {
     let before = range.previous();
     let (current, previous) = tokio::try_join!(
-        store.auth_bucket_counts(filter, range.bucket_ms, range.start, range.end),
-        store.auth_bucket_counts(filter, before.bucket_ms, before.start, before.end),
+        store.auth_bucket_counts(filter, Buckets::from(range)),
+        store.auth_bucket_counts(filter, Buckets::from(&before)),
     )?;
     Ok(SecuritySummary {
         current: figures(&current),
@@ -62,8 +62,8 @@ pub async fn report(
     };
     let first_day = floor_to(r.start, DAY_MS);
     let (current, previous, failing_ips, failing_users, threat_ips, active, signups) = tokio::try_join!(
-        store.auth_bucket_counts(filter, r.bucket_ms, r.start, r.end),
-        store.auth_bucket_counts(filter, before.bucket_ms, before.start, before.end),
+        store.auth_bucket_counts(filter, Buckets::from(r)),
+        store.auth_bucket_counts(filter, Buckets::from(&before)),
         store.top_failing(&scoped, FailingBy::Ip, TOP),
         store.top_failing(&scoped, FailingBy::User, TOP),
         store.top_threat_ips(

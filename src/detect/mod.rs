@@ -234,7 +234,9 @@ impl Detector {
         }
         let since = now - self::anomalies::COST_WINDOW_MS - self::anomalies::COST_BASELINE_MS;
         match store.hourly_costs_since(since).await {
-            Ok(hours) => anomalies.seed_costs(hours),
+            Ok(hours) => {
+                anomalies.seed_costs(hours.into_iter().map(|h| (h.bucket_start, h.cost_micros)))
+            }
             Err(e) => tracing::warn!(error = %e, "could not read the hourly costs"),
         }
         let (tx, rx) = mpsc::channel(QUEUE);

@@ -11,7 +11,7 @@ use sightline_app::time::DAY_MS;
 use super::{DigestKind, DigestPeriod};
 use crate::named_figures::ratio;
 use crate::rollup::Sums;
-use crate::store::{Store, StoreError};
+use crate::store::{Buckets, ModelTotals, Store, StoreError};
 
 /// Models and endpoints listed.
 const TOP: usize = 5;
@@ -115,18 +115,18 @@ fn range_of(period: &DigestPeriod) -> TimeRange {
 pub async fn build(store: &Store, period: DigestPeriod) -> Result<Digest, StoreError> {
     let (r, before) = (range_of(&period), range_of(&period.previous()));
     let (current, previous, models, endpoints, threats, (alerts_fired, alerts)) = tokio::try_join!(
-        store.traffic_totals(DAY_MS, r.start, r.end),
-        store.traffic_totals(DAY_MS, before.start, before.end),
-        store.model_totals(DAY_MS, r.start, r.end),
+        store.traffic_totals(Buckets::from(&r)),
+        store.traffic_totals(Buckets::from(&before)),
+        store.model_totals(Buckets::from(&r)),
         crate::endpoints::top_endpoints(store, &r, TOP),
         store.threats_raised_by_severity(r.start, r.end),
         store.alerts_fired_between(r.start, r.end, ALERTS_LISTED),
     )?;
     let (current, previous) = (current.sums, previous.sums);
     let change = |now: i64, then: i64| format::change(now as f64, then as f64);
-    let models: Vec<(String, Sums)> = models
+    let models: Vec<ModelTotals> = models
         .into_iter()
-        .filter(|(model, _)| !model.is_empty())
+        .filter(|m| !m.model_name.is_empty())
         .collect();
     Ok(Digest {
         kind: period.kind,
@@ -149,7 +149,7 @@ pub async fn build(store: &Store, period: DigestPeriod) -> Result<Digest, StoreE
             .into_iter()
             .map(|e| DigestRow::new(e.endpoint, e.requests, e.errors, e.cost_micros))
             .collect(),
-        new_threats: SeverityCounts::from_counts(threats),
+        new_threats: crate::dashboard::severity_counts(threats),
         alerts_fired,
         alerts,
     })

@@ -13,8 +13,9 @@ pub use sightline_app::settings::UsdPrices;
 
 /// The price of one model, in micro-dollars per million tokens of each kind. The cache
 /// and reasoning rates are optional: without one, cache reads and writes cost as
-/// prompt tokens and reasoning as completion tokens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// prompt tokens and reasoning as completion tokens. Its fields are `model_price`'s
+/// columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ModelPrice {
     pub prompt_micros_per_mtok: i64,
     pub completion_micros_per_mtok: i64,

@@ -71,7 +71,8 @@ pub fn latency_us(latency_ms: f64) -> i64 {
 }
 
 /// The additive figures of a group of requests; each rollup table keeps those it needs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Decoded from rows by the rollups' column names, which are its fields'.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Sums {
     pub requests: i64,
     pub errors: i64,

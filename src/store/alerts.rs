@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use sightline_tracker::wire::Severity;
-use sqlx::Row;
+use sqlx::FromRow;
 
 use super::{Store, StoreError, map_rows};
 
@@ -21,6 +21,13 @@ pub struct NewAlert {
     pub value: f64,
     pub threshold: f64,
     pub at: i64,
+}
+
+/// The cost of the served requests of one hour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct HourlyCost {
+    pub bucket_start: i64,
+    pub cost_micros: i64,
 }
 
 /// Firing or resolved.
@@ -49,10 +56,11 @@ impl AlertState {
 }
 
 /// A stored alert, as `GET /api/v1/alerts` and the webhooks show it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct Alert {
     pub id: i64,
+    #[sqlx(rename = "alert_key")]
     pub key: String,
     pub rule: String,
     pub severity: String,
@@ -71,23 +79,9 @@ pub struct Alert {
 const ALERT_COLUMNS: &str = "id, alert_key, rule, severity, state, title, description, endpoint, \
     value, threshold, fired_at, updated_at, resolved_at, notified_at";
 
+/// An alert from a row of [`ALERT_COLUMNS`].
 fn alert(r: &sqlx::any::AnyRow) -> Result<Alert, sqlx::Error> {
-    Ok(Alert {
-        id: r.try_get(0)?,
-        key: r.try_get(1)?,
-        rule: r.try_get(2)?,
-        severity: r.try_get(3)?,
-        state: r.try_get(4)?,
-        title: r.try_get(5)?,
-        description: r.try_get(6)?,
-        endpoint: r.try_get(7)?,
-        value: r.try_get(8)?,
-        threshold: r.try_get(9)?,
-        fired_at: r.try_get(10)?,
-        updated_at: r.try_get(11)?,
-        resolved_at: r.try_get(12)?,
-        notified_at: r.try_get(13)?,
-    })
+    Alert::from_row(r)
 }
 
 /// Inserts `a` as a firing alert.
@@ -209,16 +203,15 @@ impl Store {
 
     /// `(hour start, micro-dollars)` of the served requests' cost in every hour from
     /// `since` on, from the hourly traffic rollup: the baseline `cost_spike` starts with.
-    pub async fn hourly_costs_since(&self, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-        let rows = sqlx::query(
+    pub async fn hourly_costs_since(&self, since: i64) -> Result<Vec<HourlyCost>, StoreError> {
+        Ok(sqlx::query_as(
             "SELECT bucket_start, cost_micros FROM rollup_traffic \
              WHERE bucket_ms = 3600000 AND bucket_start >= $1 AND cost_micros > 0 \
              ORDER BY bucket_start",
         )
         .bind(since - since.rem_euclid(3_600_000))
         .fetch_all(&self.pool)
-        .await?;
-        map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .await?)
     }
 
     /// Keys of the alerts firing now.

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::FromRow;
 
 use super::{Store, StoreError, map_rows};
 
@@ -96,18 +96,37 @@ pub fn hash_key(key: &str) -> String {
 const KEY_COLUMNS: &str =
     "id, name, prefix, scopes, created_at, created_by, last_used_at, revoked_at";
 
+/// A row of [`KEY_COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct KeyRecord {
+    id: i64,
+    name: String,
+    prefix: String,
+    /// Comma-separated.
+    scopes: String,
+    created_at: i64,
+    created_by: Option<String>,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl From<KeyRecord> for ApiKey {
+    fn from(r: KeyRecord) -> ApiKey {
+        ApiKey {
+            id: r.id,
+            name: r.name,
+            prefix: r.prefix,
+            scopes: r.scopes.split(',').filter_map(Scope::parse).collect(),
+            created_at: r.created_at,
+            created_by: r.created_by,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
 fn key_from_row(r: &sqlx::any::AnyRow) -> Result<ApiKey, sqlx::Error> {
-    let scopes: String = r.try_get(3)?;
-    Ok(ApiKey {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        prefix: r.try_get(2)?,
-        scopes: scopes.split(',').filter_map(Scope::parse).collect(),
-        created_at: r.try_get(4)?,
-        created_by: r.try_get(5)?,
-        last_used_at: r.try_get(6)?,
-        revoked_at: r.try_get(7)?,
-    })
+    KeyRecord::from_row(r).map(ApiKey::from)
 }
 
 impl Store {

@@ -3,7 +3,7 @@
 //! histogram. Like the dashboard's cards, every query reads rollup rows (a row per
 //! bucket and name, or per bucket, name and bin), never the raw requests.
 
-use super::{Store, StoreError};
+use super::{Buckets, Store, StoreError};
 
 /// A per-name rollup with its own latency histogram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,18 +72,15 @@ const SUMS: &str = "CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(errors) 
      CAST(SUM(cost_micros) AS BIGINT) AS cost_micros";
 
 impl Store {
-    /// Sums per name over the buckets of `[start, end)` at `bucket_ms` (whole days of an
-    /// hourly range from the daily rows).
+    /// Sums per name over the buckets (whole days of an hourly range from
+    /// the daily rows).
     pub async fn dimension_totals(
         &self,
         dim: Dimension,
-        bucket_ms: i64,
-        start: i64,
-        end: i64,
+        buckets: Buckets,
     ) -> Result<Vec<DimensionTotals>, StoreError> {
         let col = dim.column();
-        let rows = self
-            .over_spans(
+        self.over_spans(
                 dim.table(),
                 &format!(
                     "{col}, requests, errors, latency_sum_us, prompt_tokens, completion_tokens, cost_micros"
@@ -92,47 +89,36 @@ impl Store {
                     "SELECT {col} AS name, {SUMS} \
                      FROM ({{rows}}) r GROUP BY {col}"
                 ),
-                bucket_ms,
-                start,
-                end,
+                buckets,
             )
-            .await?;
-        decode(&rows)
+            .await
     }
 
     /// Each name's latency histogram over the buckets, merged: `key` is the name.
     pub async fn dimension_latency_merged(
         &self,
         dim: Dimension,
-        bucket_ms: i64,
-        start: i64,
-        end: i64,
+        buckets: Buckets,
     ) -> Result<Vec<BinCount>, StoreError> {
         let col = dim.column();
-        let rows = self
-            .over_spans(
+        self.over_spans(
                 dim.latency_table(),
                 &format!("{col}, bin, requests"),
                 &format!(
                     "SELECT {col} AS key, bin, \
                      CAST(SUM(requests) AS BIGINT) AS requests FROM ({{rows}}) r GROUP BY {col}, bin"
                 ),
-                bucket_ms,
-                start,
-                end,
+                buckets,
             )
-            .await?;
-        decode(&rows)
+            .await
     }
 
-    /// One name's sums per bucket at `bucket_ms`, oldest first; empty buckets are absent.
+    /// One name's sums per bucket, oldest first; empty buckets are absent.
     pub async fn dimension_buckets(
         &self,
         dim: Dimension,
         name: &str,
-        bucket_ms: i64,
-        start: i64,
-        end: i64,
+        buckets: Buckets,
     ) -> Result<Vec<DimensionTotals>, StoreError> {
         let col = dim.column();
         let sql = format!(
@@ -142,23 +128,19 @@ impl Store {
              ORDER BY bucket_start",
             dim.table()
         );
-        Ok(sqlx::query_as(&sql)
-            .bind(bucket_ms)
-            .bind(start)
-            .bind(end)
+        Ok(buckets
+            .bind(sqlx::query_as(&sql))
             .bind(name)
             .fetch_all(&self.pool)
             .await?)
     }
 
-    /// One name's latency histogram per bucket at `bucket_ms`: `key` is the name.
+    /// One name's latency histogram per bucket: `key` is the name.
     pub async fn dimension_bucket_bins(
         &self,
         dim: Dimension,
         name: &str,
-        bucket_ms: i64,
-        start: i64,
-        end: i64,
+        buckets: Buckets,
     ) -> Result<Vec<BinCount>, StoreError> {
         let col = dim.column();
         let sql = format!(
@@ -167,10 +149,8 @@ impl Store {
              ORDER BY bucket_start, bin",
             dim.latency_table()
         );
-        Ok(sqlx::query_as(&sql)
-            .bind(bucket_ms)
-            .bind(start)
-            .bind(end)
+        Ok(buckets
+            .bind(sqlx::query_as(&sql))
             .bind(name)
             .fetch_all(&self.pool)
             .await?)
@@ -186,14 +166,12 @@ pub struct BucketCost {
 }
 
 impl Store {
-    /// Every name's cost per bucket at `bucket_ms` (buckets and names without cost are
+    /// Every name's cost per bucket (buckets and names without cost are
     /// absent), oldest first: the cost-over-time charts.
     pub async fn dimension_bucket_costs(
         &self,
         dim: Dimension,
-        bucket_ms: i64,
-        start: i64,
-        end: i64,
+        buckets: Buckets,
     ) -> Result<Vec<BucketCost>, StoreError> {
         let col = dim.column();
         let sql = format!(
@@ -202,22 +180,9 @@ impl Store {
              ORDER BY bucket_start, {col}",
             dim.table()
         );
-        Ok(sqlx::query_as(&sql)
-            .bind(bucket_ms)
-            .bind(start)
-            .bind(end)
+        Ok(buckets
+            .bind(sqlx::query_as(&sql))
             .fetch_all(&self.pool)
             .await?)
     }
-}
-
-/// Decodes rows by column name.
-pub(super) fn decode<T>(rows: &[sqlx::any::AnyRow]) -> Result<Vec<T>, StoreError>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
-{
-    rows.iter()
-        .map(|r| T::from_row(r))
-        .collect::<Result<_, _>>()
-        .map_err(StoreError::from)
 }

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use sightline_app::time::{DAY_MS, floor_to};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use super::requests::RequestPages;
 use super::rollups::MAX_BINDS;
@@ -20,6 +20,13 @@ const PENDING_KEY: &str = "backfill_error_groups";
 
 /// Raw requests read at a time by the backfill and the rebuild.
 const PAGE: i64 = 5_000;
+
+/// A group a day of `rollup_error` holds.
+#[derive(sqlx::FromRow)]
+struct KnownGroup {
+    bucket_start: i64,
+    fingerprint: String,
+}
 
 /// The groups the days of `rows` already hold, as a plan for the rows' groups.
 async fn plan_for(
@@ -43,7 +50,8 @@ async fn plan_for(
             query = query.bind(*day);
         }
         for row in query.fetch_all(&mut *conn).await? {
-            known.push((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?));
+            let day = KnownGroup::from_row(&row)?;
+            known.push((day.bucket_start, day.fingerprint));
         }
     }
     Ok(GroupPlan::new(known))

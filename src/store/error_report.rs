@@ -2,8 +2,7 @@
 //! endpoint and status) and `error_group`, never the raw requests, so a range costs its
 //! buckets' rows.
 
-use super::dimensions::decode;
-use super::{Store, StoreError};
+use super::{Buckets, Store, StoreError};
 
 /// One group over a range.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -43,16 +42,13 @@ impl ErrorPart {
 }
 
 impl Store {
-    /// Every group with requests in `[start, end)` at `bucket_ms` (whole days of an
+    /// Every group with requests in the buckets (whole days of an
     /// hourly range from the daily rows), unsorted.
     pub async fn error_group_totals(
         &self,
-        bucket_ms: i64,
-        start: i64,
-        end: i64,
+        buckets: Buckets,
     ) -> Result<Vec<ErrorGroupTotals>, StoreError> {
-        let rows = self
-            .over_spans(
+        self.over_spans(
                 "rollup_error",
                 "fingerprint, requests, first_seen_at, last_seen_at",
                 "SELECT r.fingerprint, COALESCE(g.pattern, r.fingerprint) AS pattern, \
@@ -63,33 +59,24 @@ impl Store {
                         CAST(COALESCE(g.first_seen_at, MIN(r.first_seen_at)) AS BIGINT) AS group_first_seen_at \
                  FROM ({rows}) r LEFT JOIN error_group g ON g.fingerprint = r.fingerprint \
                  GROUP BY r.fingerprint, g.pattern, g.example, g.first_seen_at",
-                bucket_ms,
-                start,
-                end,
+                buckets,
             )
-            .await?;
-        decode(&rows)
+            .await
     }
 
     /// Each group's requests per status or per endpoint over the range.
     pub async fn error_group_parts(
         &self,
         part: ErrorPart,
-        bucket_ms: i64,
-        start: i64,
-        end: i64,
+        buckets: Buckets,
     ) -> Result<Vec<ErrorGroupPart>, StoreError> {
-        let rows = self
-            .over_spans(
-                "rollup_error",
-                &format!("fingerprint, {} AS key, requests", part.column()),
-                "SELECT fingerprint, key, CAST(SUM(requests) AS BIGINT) AS requests \
+        self.over_spans(
+            "rollup_error",
+            &format!("fingerprint, {} AS key, requests", part.column()),
+            "SELECT fingerprint, key, CAST(SUM(requests) AS BIGINT) AS requests \
                  FROM ({rows}) r GROUP BY fingerprint, key",
-                bucket_ms,
-                start,
-                end,
-            )
-            .await?;
-        decode(&rows)
+            buckets,
+        )
+        .await
     }
 }

@@ -2,8 +2,7 @@
 //! pagination, no COUNT), and one request with its session and its ratings.
 
 use sightline_tracker::wire::RequestKind;
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use sightline_app::requests::{
     FeedbackEntry, RequestCursor, RequestDetail, RequestFilter, RequestPage, RequestRecord,
@@ -13,9 +12,102 @@ use sightline_app::requests::{
 use super::requests::{NewRequest, REQUEST_SELECT, request_from_row};
 use super::{Bind, DbKind, Store, StoreError, bind_all, text_search};
 
+/// The columns of a [`SessionRecord`].
 pub(super) const SESSION_SELECT: &str = "session_key, user_id, \
-    CAST(CASE WHEN inferred THEN 1 ELSE 0 END AS BIGINT), started_at, last_seen_at, \
+    CAST(CASE WHEN inferred THEN 1 ELSE 0 END AS BIGINT) AS inferred, started_at, last_seen_at, \
     request_count, error_count, tokens, cost_micros";
+
+/// A row of [`SESSION_SELECT`].
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRecord {
+    session_key: String,
+    user_id: Option<String>,
+    /// 0 or 1: SQLite has no booleans.
+    inferred: i64,
+    started_at: i64,
+    last_seen_at: i64,
+    request_count: i64,
+    error_count: i64,
+    tokens: i64,
+    cost_micros: i64,
+}
+
+impl From<SessionRecord> for SessionSummary {
+    fn from(r: SessionRecord) -> SessionSummary {
+        SessionSummary {
+            session_key: r.session_key,
+            user_id: r.user_id,
+            inferred: r.inferred != 0,
+            started_at: r.started_at,
+            last_seen_at: r.last_seen_at,
+            request_count: r.request_count,
+            error_count: r.error_count,
+            tokens: r.tokens,
+            cost_micros: r.cost_micros,
+        }
+    }
+}
+
+/// A row of the explorer's page.
+#[derive(sqlx::FromRow)]
+struct RequestListRecord {
+    id: i64,
+    request_id: String,
+    created_at: i64,
+    method: String,
+    endpoint: String,
+    status_code: i32,
+    model_name: Option<String>,
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    cost_micros: i64,
+    latency_ms: f64,
+    user_id: Option<String>,
+    country: Option<String>,
+}
+
+impl From<RequestListRecord> for RequestRow {
+    fn from(r: RequestListRecord) -> RequestRow {
+        RequestRow {
+            id: r.id,
+            request_id: r.request_id,
+            created_at: r.created_at,
+            method: r.method,
+            endpoint: r.endpoint,
+            status: r.status_code,
+            model: r.model_name,
+            // Added here, saturating: rows stored before the ingest's bounds may hold
+            // counts whose sum leaves 64 bits (an error on PostgreSQL, REAL on SQLite).
+            tokens: r.prompt_tokens.saturating_add(r.completion_tokens),
+            cost_micros: r.cost_micros,
+            latency_ms: r.latency_ms,
+            user_id: r.user_id,
+            country: r.country,
+        }
+    }
+}
+
+/// A rating of a request.
+#[derive(sqlx::FromRow)]
+struct FeedbackRecord {
+    user_id: String,
+    rating: i32,
+    comment: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<FeedbackRecord> for FeedbackEntry {
+    fn from(r: FeedbackRecord) -> FeedbackEntry {
+        FeedbackEntry {
+            user_id: r.user_id,
+            rating: r.rating,
+            comment: r.comment,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
 
 impl Store {
     /// A page of the explorer: the rows matching `filter` after `after`, ordered by the
@@ -52,24 +144,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let mut rows = super::map_rows(&rows, |r| {
-            Ok(RequestRow {
-                id: r.try_get(0)?,
-                request_id: r.try_get(1)?,
-                created_at: r.try_get(2)?,
-                method: r.try_get(3)?,
-                endpoint: r.try_get(4)?,
-                status: r.try_get(5)?,
-                model: r.try_get(6)?,
-                // Added here, saturating: rows stored before the ingest's bounds may hold
-                // counts whose sum leaves 64 bits (an error on PostgreSQL, REAL on SQLite).
-                tokens: r
-                    .try_get::<i64, _>(7)?
-                    .saturating_add(r.try_get::<i64, _>(8)?),
-                cost_micros: r.try_get(9)?,
-                latency_ms: r.try_get(10)?,
-                user_id: r.try_get(11)?,
-                country: r.try_get(12)?,
-            })
+            RequestListRecord::from_row(r).map(RequestRow::from)
         })?;
         let next = super::paging::next_cursor(&mut rows, limit, |r| RequestCursor {
             value: match filter.sort {
@@ -99,26 +174,17 @@ impl Store {
         let id: i64 = row.try_get("id")?;
         let request = request_from_row(&row)?;
         let session = self.session_of(&request).await?;
-        let rows = sqlx::query(
+        let feedback: Vec<FeedbackRecord> = sqlx::query_as(
             "SELECT user_id, rating, comment, created_at, updated_at FROM feedback_log \
              WHERE request_id = $1 ORDER BY updated_at DESC, id DESC",
         )
         .bind(request_id)
         .fetch_all(&self.pool)
         .await?;
-        let feedback = super::map_rows(&rows, |r| {
-            Ok(FeedbackEntry {
-                user_id: r.try_get(0)?,
-                rating: r.try_get(1)?,
-                comment: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-                updated_at: r.try_get(4)?,
-            })
-        })?;
         Ok(Some(RequestDetail {
             request: record(id, request),
             session,
-            feedback,
+            feedback: feedback.into_iter().map(FeedbackEntry::from).collect(),
             my_rating: None,
         }))
     }
@@ -128,7 +194,7 @@ impl Store {
     async fn session_of(&self, r: &NewRequest) -> Result<Option<SessionSummary>, StoreError> {
         let row = if let Some(sid) = &r.session_id {
             let sql = format!("SELECT {SESSION_SELECT} FROM user_session WHERE session_key = $1");
-            sqlx::query(&sql)
+            sqlx::query_as::<_, SessionRecord>(&sql)
                 .bind(sid)
                 .fetch_optional(&self.pool)
                 .await?
@@ -138,7 +204,7 @@ impl Store {
                  WHERE user_id = $1 AND inferred = TRUE AND started_at <= $2 AND last_seen_at >= $2 \
                  ORDER BY started_at DESC LIMIT 1"
             );
-            sqlx::query(&sql)
+            sqlx::query_as::<_, SessionRecord>(&sql)
                 .bind(user)
                 .bind(r.created_at)
                 .fetch_optional(&self.pool)
@@ -146,22 +212,8 @@ impl Store {
         } else {
             None
         };
-        Ok(row.as_ref().map(session_from_row).transpose()?)
+        Ok(row.map(SessionSummary::from))
     }
-}
-
-pub(super) fn session_from_row(r: &AnyRow) -> Result<SessionSummary, sqlx::Error> {
-    Ok(SessionSummary {
-        session_key: r.try_get(0)?,
-        user_id: r.try_get(1)?,
-        inferred: r.try_get::<i64, _>(2)? != 0,
-        started_at: r.try_get(3)?,
-        last_seen_at: r.try_get(4)?,
-        request_count: r.try_get(5)?,
-        error_count: r.try_get(6)?,
-        tokens: r.try_get(7)?,
-        cost_micros: r.try_get(8)?,
-    })
 }
 
 fn record(id: i64, r: NewRequest) -> RequestRecord {

@@ -6,23 +6,24 @@
 
 use std::future::Future;
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use sightline_app::audit::AuditFilter;
 use sightline_app::export::{FeedbackFilter, SessionFilter};
-use sightline_app::requests::RequestFilter;
+use sightline_app::report::ThreatRow;
+use sightline_app::requests::{RequestFilter, SessionSummary};
 use sightline_app::security::AuthFilter;
 use sightline_app::threats::ThreatFilter;
 
 use sightline_app::requests::RequestSort;
 
 use super::audit::audit_filter_sql;
-use super::explorer::{SESSION_SELECT, session_from_row};
+use super::explorer::{SESSION_SELECT, SessionRecord};
 use super::requests::{REQUEST_SELECT, request_from_row};
 use super::security::auth_filter_sql;
 use super::sessions::session_filter_sql;
-use super::threats::{THREAT_ROW_COLUMNS, threat_row};
+use super::threats::{THREAT_ROW_COLUMNS, ThreatRecord};
 use super::{Bind, Store, StoreError, bind_all};
 
 /// Rows read per query; the connection goes back to the pool between two pages.
@@ -43,11 +44,11 @@ impl PageOrder {
         }
     }
 
-    /// The order value of a page's last row, read from the column before last.
-    fn value_of(self, row: &AnyRow, at: usize) -> Result<Bind, sqlx::Error> {
+    /// The order value of a page's last row (its `page_key`).
+    fn value_of(self, row: &AnyRow) -> Result<Bind, sqlx::Error> {
         Ok(match self {
-            PageOrder::Int(_) => Bind::Int(row.try_get(at)?),
-            PageOrder::Real(_) => Bind::Real(row.try_get(at)?),
+            PageOrder::Int(_) => Bind::Int(row.try_get("page_key")?),
+            PageOrder::Real(_) => Bind::Real(row.try_get("page_key")?),
         })
     }
 }
@@ -331,7 +332,7 @@ impl Store {
                 ));
             }
             let sql = format!(
-                "SELECT {}, {column}, id FROM {} WHERE {condition} \
+                "SELECT {}, {column} AS page_key, id AS page_id FROM {} WHERE {condition} \
                  ORDER BY {column} DESC, id DESC LIMIT {EXPORT_PAGE_ROWS}",
                 query.select, query.from
             );
@@ -346,8 +347,7 @@ impl Store {
             }
             match rows.last() {
                 Some(last) if rows.len() == EXPORT_PAGE_ROWS => {
-                    let at = last.columns().len() - 2;
-                    after = Some((query.order.value_of(last, at)?, last.try_get(at + 1)?));
+                    after = Some((query.order.value_of(last)?, last.try_get("page_id")?));
                 }
                 _ => return Ok(taken),
             }
@@ -388,8 +388,21 @@ fn request_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
     ])
 }
 
+/// A row of the threats export.
+#[derive(FromRow)]
+struct ThreatExport {
+    #[sqlx(flatten)]
+    threat: ThreatRecord,
+    country: Option<String>,
+    endpoint: Option<String>,
+    request_id: Option<String>,
+    resolved_at: Option<i64>,
+    resolved_by: Option<String>,
+}
+
 fn threat_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
-    let t = threat_row(row)?;
+    let r = ThreatExport::from_row(row)?;
+    let t = ThreatRow::from(r.threat);
     Ok(vec![
         t.id.to_string(),
         instant(t.created_at),
@@ -399,31 +412,51 @@ fn threat_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
         t.occurrences.to_string(),
         text(t.ip),
         text(t.user_id),
-        text(row.try_get(10)?),
-        text(row.try_get(11)?),
-        text(row.try_get(12)?),
+        text(r.country),
+        text(r.endpoint),
+        text(r.request_id),
         t.description,
         t.resolved.to_string(),
-        row.try_get::<Option<i64>, _>(13)?
-            .map(instant)
-            .unwrap_or_default(),
-        text(row.try_get(14)?),
+        r.resolved_at.map(instant).unwrap_or_default(),
+        text(r.resolved_by),
     ])
+}
+
+/// A row of the feedback export.
+#[derive(FromRow)]
+struct FeedbackExport {
+    request_id: String,
+    user_id: String,
+    rating: i32,
+    comment: Option<String>,
+    created_at: i64,
+    updated_at: i64,
 }
 
 fn feedback_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
+    let f = FeedbackExport::from_row(row)?;
     Ok(vec![
-        row.try_get(0)?,
-        row.try_get(1)?,
-        row.try_get::<i32, _>(2)?.to_string(),
-        text(row.try_get(3)?),
-        instant(row.try_get(4)?),
-        instant(row.try_get(5)?),
+        f.request_id,
+        f.user_id,
+        f.rating.to_string(),
+        text(f.comment),
+        instant(f.created_at),
+        instant(f.updated_at),
     ])
 }
 
+/// A row of the sessions export.
+#[derive(FromRow)]
+struct SessionExport {
+    #[sqlx(flatten)]
+    session: SessionRecord,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
 fn session_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
-    let s = session_from_row(row)?;
+    let r = SessionExport::from_row(row)?;
+    let s = SessionSummary::from(r.session);
     Ok(vec![
         s.session_key,
         text(s.user_id),
@@ -435,8 +468,8 @@ fn session_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
         s.error_count.to_string(),
         s.tokens.to_string(),
         usd(s.cost_micros),
-        text(row.try_get(9)?),
-        text(row.try_get(10)?),
+        text(r.ip),
+        text(r.user_agent),
     ])
 }
 

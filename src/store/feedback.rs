@@ -1,7 +1,7 @@
 //! `feedback_log`: ratings of responses. Rating a request again changes the rating
 //! (and moves its count in the feedback rollup) instead of adding one.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{Store, StoreError, rollups};
 
@@ -37,13 +37,20 @@ impl Store {
 }
 
 /// The same on the caller's write transaction.
+/// The rating a rater gave a request before.
+#[derive(sqlx::FromRow)]
+struct StoredRating {
+    rating: i32,
+    created_at: i64,
+}
+
 pub(super) async fn record_feedback_in(
     conn: &mut AnyConnection,
     items: &[NewFeedback],
 ) -> Result<Vec<FeedbackOutcome>, StoreError> {
     let mut outcomes = Vec::with_capacity(items.len());
     for f in items {
-        let existing = sqlx::query(
+        let existing: Option<StoredRating> = sqlx::query_as(
             "SELECT rating, created_at FROM feedback_log WHERE request_id = $1 AND user_id = $2",
         )
         .bind(&f.request_id)
@@ -51,8 +58,10 @@ pub(super) async fn record_feedback_in(
         .fetch_optional(&mut *conn)
         .await?;
         match existing {
-            Some(row) => {
-                let (old_rating, created_at): (i32, i64) = (row.try_get(0)?, row.try_get(1)?);
+            Some(StoredRating {
+                rating: old_rating,
+                created_at,
+            }) => {
                 sqlx::query(
                     "UPDATE feedback_log SET rating = $1, comment = $2, updated_at = $3 \
                          WHERE request_id = $4 AND user_id = $5",

@@ -38,13 +38,16 @@ mod web_sessions;
 
 use sqlx::{AnyConnection, AnyPool};
 
-pub use alerts::{Alert, AlertState, NewAlert};
+pub use alerts::{Alert, AlertState, HourlyCost, NewAlert};
 pub use api_keys::{ApiKey, Scope, hash_key};
 pub use audit::{AUDIT_EXPORT_COLUMNS, NewAudit};
 pub use auth_events::{AuthSource, NewAuthEvent};
 pub use budgets::{StoredBudget, UserSpend, UsersAtThreshold};
 pub use connect::{DbKind, StoreError, redact_url};
-pub use dashboard::{ModelUsage, TrafficBucket};
+pub use dashboard::{
+    Buckets, CountryTotals, LatencyBin, ModelTotals, ModelUsage, QuantileBins, SeverityCount,
+    StatusCount, TrafficBucket, UserCost,
+};
 pub use dimensions::{BinCount, BucketCost, Dimension, DimensionTotals};
 pub use error_report::{ErrorGroupPart, ErrorGroupTotals, ErrorPart};
 pub use export::{
@@ -55,7 +58,7 @@ pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use ingest::{IngestWrite, IngestWritten, Inspected};
 pub use operations::{ActivityCounts, RowCounts};
 pub use otlp_spans::{NewSpan, SpanRole, SpanUsage};
-pub use raw_cards::RawCards;
+pub use raw_cards::{RawBucket, RawCards, RawCountry, RawModel, RawUserCost};
 pub use request_copy::{request_copy_binary, request_copy_statement};
 pub use requests::{BucketCounts, NewRequest, REQUEST_INSERT_COLUMNS, bind_request};
 pub use retention::{Prunable, PruneBatch, PruneCursor, RetentionPolicy};

@@ -14,7 +14,7 @@ pub struct ActivityCounts<const N: usize> {
 }
 
 /// Rows per table family (as `GET /api/v1/health` shows them).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct RowCounts {
     pub requests: i64,
@@ -37,43 +37,41 @@ impl Store {
         let mut columns = String::new();
         for i in 0..N {
             columns.push_str(&format!(
-                "COUNT(CASE WHEN last_seen_at >= ${} THEN 1 END), ",
+                "COUNT(CASE WHEN last_seen_at >= ${} THEN 1 END) AS active_{i}, ",
                 i + 1
             ));
         }
-        let sql = format!("SELECT {columns}(SELECT COUNT(*) FROM user_session) FROM tracked_user");
+        let sql = format!(
+            "SELECT {columns}(SELECT COUNT(*) FROM user_session) AS sessions FROM tracked_user"
+        );
         let mut query = sqlx::query(&sql);
         for at in since {
             query = query.bind(*at);
         }
         let row = query.fetch_one(&self.pool).await?;
         let mut active_users = [0; N];
+        // N columns, named by their index: no struct to decode them into.
         for (i, users) in active_users.iter_mut().enumerate() {
-            *users = row.try_get(i)?;
+            *users = row.try_get(format!("active_{i}").as_str())?;
         }
         Ok(ActivityCounts {
             active_users,
-            sessions: row.try_get(N)?,
+            sessions: row.try_get("sessions")?,
         })
     }
 
     /// The rows of each table family.
     pub async fn row_counts(&self) -> Result<RowCounts, StoreError> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM request_log), (SELECT COUNT(*) FROM user_session), \
-             (SELECT COUNT(*) FROM threat_log), (SELECT COUNT(*) FROM feedback_log), \
-             (SELECT COUNT(*) FROM auth_event), (SELECT COUNT(*) FROM alerts)",
+        Ok(sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM request_log) AS requests, \
+             (SELECT COUNT(*) FROM user_session) AS sessions, \
+             (SELECT COUNT(*) FROM threat_log) AS threats, \
+             (SELECT COUNT(*) FROM feedback_log) AS feedback, \
+             (SELECT COUNT(*) FROM auth_event) AS auth_events, \
+             (SELECT COUNT(*) FROM alerts) AS alerts",
         )
         .fetch_one(&self.pool)
-        .await?;
-        Ok(RowCounts {
-            requests: row.try_get(0)?,
-            sessions: row.try_get(1)?,
-            threats: row.try_get(2)?,
-            feedback: row.try_get(3)?,
-            auth_events: row.try_get(4)?,
-            alerts: row.try_get(5)?,
-        })
+        .await?)
     }
 
     /// The size of the database on disk, in bytes.

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use super::requests::{REQUEST_SELECT, request_from_row};
 use super::{DbKind, NewRequest, StoreError, values_placeholders};
@@ -240,6 +240,13 @@ fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     ids.filter(|id| seen.insert(*id)).collect()
 }
 
+/// The ids an insert of spans returns.
+#[derive(sqlx::FromRow)]
+struct InsertedSpan {
+    trace_id: String,
+    span_id: String,
+}
+
 /// Inserts the spans not stored yet, the GenAI ones with the request they count on
 /// when it is known; the (trace, span) ids of those inserted.
 async fn insert_spans(
@@ -280,7 +287,8 @@ async fn insert_spans(
                 .bind(s.created_at);
         }
         for row in query.fetch_all(&mut *conn).await? {
-            inserted.insert((row.try_get(0)?, row.try_get(1)?));
+            let id = InsertedSpan::from_row(&row)?;
+            inserted.insert((id.trace_id, id.span_id));
         }
     }
     Ok(inserted)

@@ -2,25 +2,66 @@
 //! the baseline the dashboard benchmark compares the rollups against, and a check of
 //! them in tests. Never used to serve pages.
 
-use sqlx::Row;
+use sqlx::FromRow;
 
-use super::{Store, StoreError, map_rows};
+use super::{StatusCount, Store, StoreError};
 
 /// What the raw scan yields for a range (a subset of the report's cards, all exact).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawCards {
-    pub per_bucket: Vec<(i64, i64, i64)>,
+    pub per_bucket: Vec<RawBucket>,
     pub requests: i64,
     pub errors: i64,
     pub latency_sum_ms: f64,
     pub tokens: i64,
     pub cost_micros: i64,
     pub p95_latency_ms: Option<f64>,
-    pub statuses: Vec<(i32, i64)>,
-    pub models: Vec<(Option<String>, i64, i64)>,
-    pub countries: Vec<(Option<String>, i64)>,
+    pub statuses: Vec<StatusCount>,
+    pub models: Vec<RawModel>,
+    pub countries: Vec<RawCountry>,
     pub active_users: i64,
-    pub top_users: Vec<(String, i64)>,
+    pub top_users: Vec<RawUserCost>,
+}
+
+/// Served requests and errors of one bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromRow)]
+pub struct RawBucket {
+    pub bucket_start: i64,
+    pub requests: i64,
+    pub errors: i64,
+}
+
+/// Served requests and cost of one model (`None`: no model).
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct RawModel {
+    pub model_name: Option<String>,
+    pub requests: i64,
+    pub cost_micros: i64,
+}
+
+/// Served requests of one country (`None`: unknown).
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct RawCountry {
+    pub country: Option<String>,
+    pub requests: i64,
+}
+
+/// The cost of one user's served requests.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct RawUserCost {
+    pub user_id: String,
+    pub cost_micros: i64,
+}
+
+/// The range's totals, in one row.
+#[derive(FromRow)]
+struct RawTotals {
+    requests: i64,
+    errors: i64,
+    latency_sum_ms: f64,
+    tokens: i64,
+    cost_micros: i64,
+    active_users: i64,
 }
 
 const SERVED: &str = "kind = 'api' AND created_at >= $1 AND created_at < $2";
@@ -34,28 +75,30 @@ impl Store {
         bucket_ms: i64,
     ) -> Result<RawCards, StoreError> {
         let p = &self.pool;
-        let per_bucket = sqlx::query(&format!(
-            "SELECT (created_at / $3) * $3 AS b, COUNT(*), \
-                    CAST(SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END) AS BIGINT) \
-             FROM request_log WHERE {SERVED} GROUP BY b ORDER BY b"
+        let per_bucket = sqlx::query_as(&format!(
+            "SELECT (created_at / $3) * $3 AS bucket_start, COUNT(*) AS requests, \
+                    CAST(SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END) AS BIGINT) AS errors \
+             FROM request_log WHERE {SERVED} GROUP BY bucket_start ORDER BY bucket_start"
         ))
         .bind(start)
         .bind(end)
         .bind(bucket_ms)
         .fetch_all(p)
         .await?;
-        let totals = sqlx::query(&format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                    CAST(COALESCE(SUM(latency_ms), 0) AS DOUBLE PRECISION), \
-                    CAST(COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS BIGINT), \
-                    CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), COUNT(DISTINCT user_id) \
+        let totals: RawTotals = sqlx::query_as(&format!(
+            "SELECT COUNT(*) AS requests, \
+                    CAST(COALESCE(SUM(CASE WHEN status_code >= 400 THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
+                    CAST(COALESCE(SUM(latency_ms), 0) AS DOUBLE PRECISION) AS latency_sum_ms, \
+                    CAST(COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS BIGINT) AS tokens, \
+                    CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS cost_micros, \
+                    COUNT(DISTINCT user_id) AS active_users \
              FROM request_log WHERE {SERVED}"
         ))
         .bind(start)
         .bind(end)
         .fetch_one(p)
         .await?;
-        let requests: i64 = totals.try_get(0)?;
+        let requests = totals.requests;
         let p95_latency_ms = if requests > 0 {
             let rank = ((0.95 * requests as f64).ceil() as i64).max(1);
             Some(
@@ -71,53 +114,51 @@ impl Store {
         } else {
             None
         };
-        let statuses = sqlx::query(&format!(
-            "SELECT status_code, COUNT(*) FROM request_log WHERE {SERVED} GROUP BY status_code"
+        let statuses = sqlx::query_as(&format!(
+            "SELECT status_code, COUNT(*) AS requests FROM request_log WHERE {SERVED} \
+             GROUP BY status_code"
         ))
         .bind(start)
         .bind(end)
         .fetch_all(p)
         .await?;
-        let models = sqlx::query(&format!(
-            "SELECT model_name, COUNT(*), CAST(SUM(cost_micros) AS BIGINT) FROM request_log WHERE {SERVED} \
-             GROUP BY model_name"
+        let models = sqlx::query_as(&format!(
+            "SELECT model_name, COUNT(*) AS requests, CAST(SUM(cost_micros) AS BIGINT) AS cost_micros \
+             FROM request_log WHERE {SERVED} GROUP BY model_name"
         ))
         .bind(start)
         .bind(end)
         .fetch_all(p)
         .await?;
-        let countries = sqlx::query(&format!(
-            "SELECT country, COUNT(*) AS n FROM request_log WHERE {SERVED} GROUP BY country ORDER BY n DESC LIMIT 10"
+        let countries = sqlx::query_as(&format!(
+            "SELECT country, COUNT(*) AS requests FROM request_log WHERE {SERVED} \
+             GROUP BY country ORDER BY requests DESC LIMIT 10"
         ))
         .bind(start)
         .bind(end)
         .fetch_all(p)
         .await?;
-        let top_users = sqlx::query(&format!(
-            "SELECT user_id, CAST(SUM(cost_micros) AS BIGINT) AS c FROM request_log \
-             WHERE {SERVED} AND user_id IS NOT NULL GROUP BY user_id ORDER BY c DESC LIMIT 10"
+        let top_users = sqlx::query_as(&format!(
+            "SELECT user_id, CAST(SUM(cost_micros) AS BIGINT) AS cost_micros FROM request_log \
+             WHERE {SERVED} AND user_id IS NOT NULL GROUP BY user_id ORDER BY cost_micros DESC LIMIT 10"
         ))
         .bind(start)
         .bind(end)
         .fetch_all(p)
         .await?;
         Ok(RawCards {
-            per_bucket: map_rows(&per_bucket, |r| {
-                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
-            })?,
+            per_bucket,
             requests,
-            errors: totals.try_get(1)?,
-            latency_sum_ms: totals.try_get(2)?,
-            tokens: totals.try_get(3)?,
-            cost_micros: totals.try_get(4)?,
+            errors: totals.errors,
+            latency_sum_ms: totals.latency_sum_ms,
+            tokens: totals.tokens,
+            cost_micros: totals.cost_micros,
             p95_latency_ms,
-            statuses: map_rows(&statuses, |r| Ok((r.try_get(0)?, r.try_get(1)?)))?,
-            models: map_rows(&models, |r| {
-                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
-            })?,
-            countries: map_rows(&countries, |r| Ok((r.try_get(0)?, r.try_get(1)?)))?,
-            active_users: totals.try_get(5)?,
-            top_users: map_rows(&top_users, |r| Ok((r.try_get(0)?, r.try_get(1)?)))?,
+            statuses,
+            models,
+            countries,
+            active_users: totals.active_users,
+            top_users,
         })
     }
 }

@@ -226,7 +226,7 @@ async fn insert_new(
             query = bind_request(query, r, group.as_deref());
         }
         for row in query.fetch_all(&mut *conn).await? {
-            inserted.insert(row.try_get(0)?);
+            inserted.insert(row.try_get("request_id")?);
         }
     }
     // The first row of each inserted id is the new one; any repeat in the batch is a duplicate.

@@ -292,9 +292,9 @@ impl Store {
                     .map(|r| {
                         use sqlx::Row;
                         if text_key {
-                            r.try_get::<String, _>(0).map(Bind::Text)
+                            r.try_get::<String, _>(key).map(Bind::Text)
                         } else {
-                            r.try_get::<i64, _>(0).map(Bind::Int)
+                            r.try_get::<i64, _>(key).map(Bind::Int)
                         }
                     })
                     .collect::<Result<Vec<Bind>, _>>()?;

@@ -9,7 +9,7 @@ use sightline_app::time::DAY_MS;
 use sqlx::FromRow;
 use sqlx::any::AnyRow;
 
-use super::{Bind, Store, StoreError, bind_all, map_rows};
+use super::{Bind, Buckets, Store, StoreError, bind_all, map_rows};
 
 /// The events of one bucket and type.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -102,16 +102,15 @@ impl Store {
         map_rows(&rows, |r| T::from_row(r))
     }
 
-    /// Events and failures per bucket of `bucket_ms` and type, for the events `filter`
-    /// matches from `start` to `end` (its own `since`/`until` are not looked at).
+    /// Events and failures per bucket and type, for the events `filter` matches in the
+    /// buckets (its own `since`/`until` are not looked at).
     /// Buckets without events are left out.
     pub async fn auth_bucket_counts(
         &self,
         filter: &AuthFilter,
-        bucket_ms: i64,
-        start: i64,
-        end: i64,
+        buckets: Buckets,
     ) -> Result<Vec<AuthBucketCount>, StoreError> {
+        let Buckets { grain, start, end } = buckets;
         let scoped = AuthFilter {
             since: Some(start),
             until: Some(end),
@@ -121,7 +120,7 @@ impl Store {
             let mut sql = "SELECT bucket_start, event_type, events, failures FROM rollup_auth \
                  WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3"
                 .to_owned();
-            let mut binds = vec![Bind::Int(bucket_ms), Bind::Int(start), Bind::Int(end)];
+            let mut binds = vec![Bind::Int(grain), Bind::Int(start), Bind::Int(end)];
             if let Some(t) = &filter.event_type {
                 sql.push_str(" AND event_type = $4");
                 binds.push(Bind::Text(t.clone()));
@@ -137,7 +136,7 @@ impl Store {
                     CAST(COUNT(*) AS BIGINT) AS events, CAST(SUM({FAILED}) AS BIGINT) AS failures \
              FROM auth_event WHERE {condition} GROUP BY 1, 2 ORDER BY 1, 2"
         );
-        let mut all = vec![Bind::Int(bucket_ms)];
+        let mut all = vec![Bind::Int(grain)];
         all.extend(binds);
         self.fetch_as(&sql, &all).await
     }

@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::FromRow;
 
 use sightline_app::export::SessionFilter;
 use sightline_app::paging::Cursor;
@@ -13,7 +12,7 @@ use sightline_app::users::{
     UserCursor, UserDetail, UserFilter, UserPage, UserProviderCost, UserRow, UserSort,
 };
 
-use super::explorer::{SESSION_SELECT, session_from_row};
+use super::explorer::{SESSION_SELECT, SessionRecord};
 use super::{Bind, Store, StoreError, bind_all, map_rows, paging, text_search};
 
 const USER_SELECT: &str =
@@ -47,7 +46,9 @@ impl Store {
         let rows = bind_all(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await?;
-        let mut rows = map_rows(&rows, session_row)?;
+        let mut rows = map_rows(&rows, |r| {
+            SessionListRecord::from_row(r).map(SessionRow::from)
+        })?;
         let next = paging::next_cursor(&mut rows, limit, |r| Cursor {
             at: r.session.started_at,
             id: r.id,
@@ -89,7 +90,7 @@ impl Store {
         let rows = bind_all(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await?;
-        let mut rows = map_rows(&rows, user_row)?;
+        let mut rows = map_rows(&rows, |r| UserRecord::from_row(r).map(UserRow::from))?;
         let next = paging::next_cursor(&mut rows, limit, |r| UserCursor {
             value: r.sort_value(filter.sort),
             user_id: r.user_id.clone(),
@@ -106,14 +107,14 @@ impl Store {
         sessions: i64,
     ) -> Result<Option<UserDetail>, StoreError> {
         let sql = format!("SELECT {USER_SELECT} FROM tracked_user WHERE user_id = $1");
-        let Some(row) = sqlx::query(&sql)
+        let Some(row) = sqlx::query_as::<_, UserRecord>(&sql)
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?
         else {
             return Ok(None);
         };
-        let mut user = user_row(&row)?;
+        let mut user = UserRow::from(row);
         let providers: Vec<UserProviderCost> = sqlx::query_as::<_, ProviderCostRow>(
             "SELECT service, calls, errors, tokens, cost_micros FROM user_provider_cost \
              WHERE user_id = $1 ORDER BY cost_micros DESC, calls DESC, service",
@@ -200,27 +201,51 @@ fn user_sort_column(sort: UserSort) -> &'static str {
 }
 
 /// A row of `SELECT {SESSION_SELECT}, id, ip`.
-fn session_row(r: &AnyRow) -> Result<SessionRow, sqlx::Error> {
-    Ok(SessionRow {
-        session: session_from_row(r)?,
-        id: r.try_get(9)?,
-        ip: r.try_get(10)?,
-    })
+#[derive(sqlx::FromRow)]
+struct SessionListRecord {
+    #[sqlx(flatten)]
+    session: SessionRecord,
+    id: i64,
+    ip: Option<String>,
 }
 
-fn user_row(r: &AnyRow) -> Result<UserRow, sqlx::Error> {
-    Ok(UserRow {
-        user_id: r.try_get(0)?,
-        first_seen_at: r.try_get(1)?,
-        last_seen_at: r.try_get(2)?,
-        requests: r.try_get(3)?,
-        errors: r.try_get(4)?,
-        tokens: r.try_get(5)?,
-        cost_micros: r.try_get(6)?,
-        // Filled in from `user_provider_cost` by the caller.
-        provider_calls: 0,
-        provider_cost_micros: 0,
-    })
+impl From<SessionListRecord> for SessionRow {
+    fn from(r: SessionListRecord) -> SessionRow {
+        SessionRow {
+            session: r.session.into(),
+            id: r.id,
+            ip: r.ip,
+        }
+    }
+}
+
+/// A row of [`USER_SELECT`].
+#[derive(sqlx::FromRow)]
+struct UserRecord {
+    user_id: String,
+    first_seen_at: i64,
+    last_seen_at: i64,
+    requests: i64,
+    errors: i64,
+    tokens: i64,
+    cost_micros: i64,
+}
+
+impl From<UserRecord> for UserRow {
+    fn from(r: UserRecord) -> UserRow {
+        UserRow {
+            user_id: r.user_id,
+            first_seen_at: r.first_seen_at,
+            last_seen_at: r.last_seen_at,
+            requests: r.requests,
+            errors: r.errors,
+            tokens: r.tokens,
+            cost_micros: r.cost_micros,
+            // Filled in from `user_provider_cost` by the caller.
+            provider_calls: 0,
+            provider_cost_micros: 0,
+        }
+    }
 }
 
 /// A row of `user_provider_cost`.

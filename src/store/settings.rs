@@ -1,9 +1,17 @@
 //! `model_price` and `settings`: what admins change in the settings page.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
-use super::{Store, StoreError, map_rows};
+use super::{Store, StoreError};
 use crate::pricing::ModelPrice;
+
+/// A row of `model_price`.
+#[derive(sqlx::FromRow)]
+struct PriceRecord {
+    model_name: String,
+    #[sqlx(flatten)]
+    price: ModelPrice,
+}
 
 /// The `settings` key of the retention an admin chose.
 const RETENTION_DAYS: &str = "retention_days";
@@ -32,25 +40,14 @@ pub(super) async fn fill_done(conn: &mut AnyConnection, key: &str) -> Result<(),
 impl Store {
     /// The prices set in the settings, overriding the built-in table.
     pub async fn model_prices(&self) -> Result<Vec<(String, ModelPrice)>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<PriceRecord> = sqlx::query_as(
             "SELECT model_name, prompt_micros_per_mtok, completion_micros_per_mtok, \
                     cache_read_micros_per_mtok, cache_write_micros_per_mtok, reasoning_micros_per_mtok \
              FROM model_price ORDER BY model_name",
         )
         .fetch_all(&self.pool)
         .await?;
-        map_rows(&rows, |r| {
-            Ok((
-                r.try_get(0)?,
-                ModelPrice {
-                    prompt_micros_per_mtok: r.try_get(1)?,
-                    completion_micros_per_mtok: r.try_get(2)?,
-                    cache_read_micros_per_mtok: r.try_get(3)?,
-                    cache_write_micros_per_mtok: r.try_get(4)?,
-                    reasoning_micros_per_mtok: r.try_get(5)?,
-                },
-            ))
-        })
+        Ok(rows.into_iter().map(|r| (r.model_name, r.price)).collect())
     }
 
     /// Sets the price of a model.

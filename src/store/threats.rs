@@ -3,7 +3,7 @@
 //! higher severity) instead of adding a row.
 
 use sightline_tracker::wire::{Severity, ThreatType};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use sightline_app::paging::Cursor;
 use sightline_app::report::ThreatRow;
@@ -141,11 +141,11 @@ impl Store {
     ) -> Result<ThreatPage, StoreError> {
         let (condition, binds) = filter_sql(filter, 0, self.kind);
         let total: i64 = {
-            let sql = format!("SELECT COUNT(*) FROM threat_log WHERE {condition}");
+            let sql = format!("SELECT COUNT(*) AS threats FROM threat_log WHERE {condition}");
             let row = bind_all(sqlx::query(&sql), &binds)
                 .fetch_one(&self.pool)
                 .await?;
-            row.try_get(0)?
+            row.try_get("threats")?
         };
         let n = binds.len();
         let page_condition = match after {
@@ -169,13 +169,7 @@ impl Store {
         }
         let rows = query.fetch_all(&self.pool).await?;
         let mut rows = super::map_rows(&rows, |r| {
-            Ok(ThreatListRow {
-                threat: threat_row(r)?,
-                country: r.try_get(10)?,
-                endpoint: r.try_get(11)?,
-                resolved_at: r.try_get(12)?,
-                resolved_by: r.try_get(13)?,
-            })
+            ThreatListRecord::from_row(r).map(ThreatListRow::from)
         })?;
         let next = super::paging::next_cursor(&mut rows, limit, |r| Cursor {
             at: r.threat.last_seen_at,
@@ -185,24 +179,65 @@ impl Store {
     }
 }
 
-/// The columns [`threat_row`] reads, first in a SELECT.
+/// The columns of a [`ThreatRecord`].
 pub(super) const THREAT_ROW_COLUMNS: &str = "id, created_at, last_seen_at, threat_type, severity, \
-     ip, user_id, description, occurrences, CAST(CASE WHEN resolved THEN 1 ELSE 0 END AS BIGINT)";
+     ip, user_id, description, occurrences, \
+     CAST(CASE WHEN resolved THEN 1 ELSE 0 END AS BIGINT) AS resolved";
 
 /// A threat as the dashboard and the threats view show it, from [`THREAT_ROW_COLUMNS`].
-pub(super) fn threat_row(r: &sqlx::any::AnyRow) -> Result<ThreatRow, sqlx::Error> {
-    Ok(ThreatRow {
-        id: r.try_get(0)?,
-        created_at: r.try_get(1)?,
-        last_seen_at: r.try_get(2)?,
-        threat_type: r.try_get(3)?,
-        severity: r.try_get(4)?,
-        ip: r.try_get(5)?,
-        user_id: r.try_get(6)?,
-        description: r.try_get(7)?,
-        occurrences: r.try_get(8)?,
-        resolved: r.try_get::<i64, _>(9)? != 0,
-    })
+#[derive(sqlx::FromRow)]
+pub(super) struct ThreatRecord {
+    id: i64,
+    created_at: i64,
+    last_seen_at: i64,
+    threat_type: String,
+    severity: String,
+    ip: Option<String>,
+    user_id: Option<String>,
+    description: String,
+    occurrences: i64,
+    /// 0 or 1: SQLite has no booleans.
+    resolved: i64,
+}
+
+impl From<ThreatRecord> for ThreatRow {
+    fn from(r: ThreatRecord) -> ThreatRow {
+        ThreatRow {
+            id: r.id,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            threat_type: r.threat_type,
+            severity: r.severity,
+            ip: r.ip,
+            user_id: r.user_id,
+            description: r.description,
+            occurrences: r.occurrences,
+            resolved: r.resolved != 0,
+        }
+    }
+}
+
+/// A row of the threats view: [`THREAT_ROW_COLUMNS`] and what the list adds.
+#[derive(sqlx::FromRow)]
+struct ThreatListRecord {
+    #[sqlx(flatten)]
+    threat: ThreatRecord,
+    country: Option<String>,
+    endpoint: Option<String>,
+    resolved_at: Option<i64>,
+    resolved_by: Option<String>,
+}
+
+impl From<ThreatListRecord> for ThreatListRow {
+    fn from(r: ThreatListRecord) -> ThreatListRow {
+        ThreatListRow {
+            threat: r.threat.into(),
+            country: r.country,
+            endpoint: r.endpoint,
+            resolved_at: r.resolved_at,
+            resolved_by: r.resolved_by,
+        }
+    }
 }
 
 /// The WHERE condition of `filter` on `kind`, its placeholders numbered after the
@@ -253,12 +288,18 @@ pub(super) fn filter_sql(filter: &ThreatFilter, k: usize, kind: DbKind) -> (Stri
 async fn reopen_in(tx: &mut AnyConnection, selection: &ThreatSelection) -> Result<u64, StoreError> {
     const CANDIDATES: &str = "SELECT t.id, t.dedup_key, \
         CAST(CASE WHEN EXISTS (SELECT 1 FROM threat_log o WHERE o.dedup_key = t.dedup_key \
-            AND o.resolved = FALSE) THEN 1 ELSE 0 END AS BIGINT) \
+            AND o.resolved = FALSE) THEN 1 ELSE 0 END AS BIGINT) AS has_open \
         FROM threat_log t WHERE t.resolved = TRUE";
-    let mut candidates: Vec<(i64, String, bool)> = Vec::new();
-    let decode = |r: &sqlx::any::AnyRow| -> Result<(i64, String, bool), sqlx::Error> {
-        Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<i64, _>(2)? != 0))
-    };
+    /// A resolved threat that may be reopened, unless its key has an open one.
+    #[derive(sqlx::FromRow)]
+    struct Candidate {
+        id: i64,
+        dedup_key: String,
+        /// 0 or 1: SQLite has no booleans.
+        has_open: i64,
+    }
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let decode = |r: &sqlx::any::AnyRow| Candidate::from_row(r);
     match selection {
         ThreatSelection::Ids(ids) => {
             for chunk in ids.chunks(1000) {
@@ -286,12 +327,12 @@ async fn reopen_in(tx: &mut AnyConnection, selection: &ThreatSelection) -> Resul
         }
     }
     // Newest first; the first of each key that has no open threat is reopened.
-    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.id));
     let mut seen = std::collections::HashSet::new();
     let ids: Vec<i64> = candidates
         .into_iter()
-        .filter(|(_, key, has_open)| !has_open && seen.insert(key.clone()))
-        .map(|(id, _, _)| id)
+        .filter(|c| c.has_open == 0 && seen.insert(c.dedup_key.clone()))
+        .map(|c| c.id)
         .collect();
     let mut changed = 0;
     for chunk in ids.chunks(1000) {
@@ -337,7 +378,7 @@ async fn record_threat_counts_in(
     );
     let mut ids = Vec::with_capacity(threats.len());
     for &(t, n) in threats {
-        let row = sqlx::query(&sql)
+        let id: i64 = sqlx::query_scalar(&sql)
             .bind(t.created_at)
             .bind(t.threat_type.as_str())
             .bind(t.severity.as_str())
@@ -351,7 +392,7 @@ async fn record_threat_counts_in(
             .bind(n.max(1))
             .fetch_one(&mut *conn)
             .await?;
-        ids.push(row.try_get(0)?);
+        ids.push(id);
     }
     Ok(ids)
 }

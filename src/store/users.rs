@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 use sightline_app::auth::Role;
-use sqlx::Row;
+use sqlx::FromRow;
 
 use super::{Store, StoreError, map_rows};
 
@@ -19,7 +19,7 @@ pub struct Account {
 
 /// Failed sign-ins in a window, by the client's IP and by the username tried, and when
 /// the oldest of each happened (the window reopens 10 minutes after it).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct FailedLogins {
     /// For this username from this address.
     pub by_pair: i64,
@@ -54,18 +54,43 @@ pub fn credential_stamp(password_hash: &str) -> String {
 
 const COLUMNS: &str = "id, username, role, created_at, last_login_at";
 
+/// A row of [`COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct AccountRecord {
+    id: i64,
+    username: String,
+    role: String,
+    created_at: i64,
+    last_login_at: Option<i64>,
+}
+
+impl TryFrom<AccountRecord> for Account {
+    type Error = sqlx::Error;
+
+    fn try_from(r: AccountRecord) -> Result<Account, sqlx::Error> {
+        Ok(Account {
+            id: r.id,
+            username: r.username,
+            role: Role::parse(&r.role).ok_or_else(|| sqlx::Error::ColumnDecode {
+                index: "role".into(),
+                source: format!("unknown role `{}`", r.role).into(),
+            })?,
+            created_at: r.created_at,
+            last_login_at: r.last_login_at,
+        })
+    }
+}
+
+/// A row of `SELECT {COLUMNS}, password_hash`.
+#[derive(sqlx::FromRow)]
+struct LoginRecord {
+    #[sqlx(flatten)]
+    account: AccountRecord,
+    password_hash: String,
+}
+
 fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
-    let role: String = r.try_get(2)?;
-    Ok(Account {
-        id: r.try_get(0)?,
-        username: r.try_get(1)?,
-        role: Role::parse(&role).ok_or_else(|| sqlx::Error::ColumnDecode {
-            index: "role".into(),
-            source: format!("unknown role `{role}`").into(),
-        })?,
-        created_at: r.try_get(3)?,
-        last_login_at: r.try_get(4)?,
-    })
+    AccountRecord::from_row(r)?.try_into()
 }
 
 async fn account_in(tx: &mut sqlx::AnyConnection, id: i64) -> Result<Option<Account>, StoreError> {
@@ -207,9 +232,12 @@ impl Store {
         .bind(username)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Ok((account_from_row(&r)?, r.try_get(5)?)))
-            .transpose()
-            .map_err(|e: sqlx::Error| e.into())
+        row.map(|r| {
+            let r = LoginRecord::from_row(&r)?;
+            Ok((r.account.try_into()?, r.password_hash))
+        })
+        .transpose()
+        .map_err(|e: sqlx::Error| e.into())
     }
 
     /// The account with this id and its [`credential_stamp`], for checking a web
@@ -225,8 +253,8 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
-            let hash: String = r.try_get(5)?;
-            Ok((account_from_row(&r)?, credential_stamp(&hash)))
+            let r = LoginRecord::from_row(&r)?;
+            Ok((r.account.try_into()?, credential_stamp(&r.password_hash)))
         })
         .transpose()
         .map_err(|e: sqlx::Error| e.into())
@@ -292,14 +320,14 @@ impl Store {
         username: &str,
         since: i64,
     ) -> Result<FailedLogins, StoreError> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT \
-                 COALESCE(SUM(CASE WHEN ip = $1 AND user_id = $2 THEN 1 ELSE 0 END), 0), \
-                 MIN(CASE WHEN ip = $1 AND user_id = $2 THEN created_at END), \
-                 COALESCE(SUM(CASE WHEN ip = $1 THEN 1 ELSE 0 END), 0), \
-                 MIN(CASE WHEN ip = $1 THEN created_at END), \
-                 COALESCE(SUM(CASE WHEN user_id = $2 THEN 1 ELSE 0 END), 0), \
-                 MIN(CASE WHEN user_id = $2 THEN created_at END) \
+                 COALESCE(SUM(CASE WHEN ip = $1 AND user_id = $2 THEN 1 ELSE 0 END), 0) AS by_pair, \
+                 MIN(CASE WHEN ip = $1 AND user_id = $2 THEN created_at END) AS oldest_by_pair, \
+                 COALESCE(SUM(CASE WHEN ip = $1 THEN 1 ELSE 0 END), 0) AS by_ip, \
+                 MIN(CASE WHEN ip = $1 THEN created_at END) AS oldest_by_ip, \
+                 COALESCE(SUM(CASE WHEN user_id = $2 THEN 1 ELSE 0 END), 0) AS by_username, \
+                 MIN(CASE WHEN user_id = $2 THEN created_at END) AS oldest_by_username \
              FROM auth_event \
              WHERE source = 'sightline' AND event_type = 'login_failed' AND created_at >= $3 \
                AND (ip = $1 OR user_id = $2) AND (error IS NULL OR error <> 'throttled')",
@@ -310,14 +338,6 @@ impl Store {
         .bind(username)
         .bind(since)
         .fetch_one(&self.pool)
-        .await?;
-        Ok(FailedLogins {
-            by_pair: row.try_get(0)?,
-            oldest_by_pair: row.try_get(1)?,
-            by_ip: row.try_get(2)?,
-            oldest_by_ip: row.try_get(3)?,
-            by_username: row.try_get(4)?,
-            oldest_by_username: row.try_get(5)?,
-        })
+        .await?)
     }
 }

@@ -1,7 +1,6 @@
 //! `tower_sessions`: the dashboard's web sessions, in the database, so every replica
 //! behind a load balancer knows every session. Implements tower-sessions' store.
 
-use sqlx::Row;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -38,6 +37,13 @@ fn expiry_ms(record: &Record) -> i64 {
 
 fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
     serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+/// A row of `tower_sessions`.
+#[derive(sqlx::FromRow)]
+struct StoredSession {
+    data: Vec<u8>,
+    expiry_date: i64,
 }
 
 #[async_trait::async_trait]
@@ -78,7 +84,7 @@ impl SessionStore for WebSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = chrono::Utc::now().timestamp_millis();
-        let row = sqlx::query(
+        let row: Option<StoredSession> = sqlx::query_as(
             "SELECT data, expiry_date FROM tower_sessions WHERE id = $1 AND expiry_date > $2",
         )
         .bind(id.to_string())
@@ -87,12 +93,11 @@ impl SessionStore for WebSessionStore {
         .await
         .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
-        let data: Vec<u8> = row.try_get(0).map_err(backend)?;
-        let expiry: i64 = row.try_get(1).map_err(backend)?;
-        let expiry_date =
-            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expiry) * 1_000_000)
-                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let data = serde_json::from_slice(&data)
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(row.expiry_date) * 1_000_000,
+        )
+        .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let data = serde_json::from_slice(&row.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         Ok(Some(Record {
             id: *id,

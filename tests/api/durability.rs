@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{Backend, TestDb, TestServer};
 use serde_json::json;
-use sightline::store::Scope;
+use sightline::store::{Buckets, Scope};
 
 const CLIENTS: usize = 4;
 const BATCH: usize = 200;
@@ -76,7 +76,11 @@ async fn stored_ids(db: &TestDb) -> (i64, i64) {
         .sum();
     let rolled: i64 = db
         .store
-        .traffic(86_400_000, 0, i64::MAX / 2)
+        .traffic(Buckets {
+            grain: 86_400_000,
+            start: 0,
+            end: i64::MAX / 2,
+        })
         .await
         .unwrap()
         .iter()

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use common::{Backend, TestDb, TestServer};
 use serde_json::{Value, json};
-use sightline::store::Scope;
+use sightline::store::{Buckets, Scope};
 
 const HOUR: i64 = 3_600_000;
 
@@ -135,7 +135,15 @@ async fn batches_are_stored_once_with_exact_aggregates(backend: Backend) {
 
     // Exactly what was accepted, counted once: 4 requests, 1 failed, priced from the table.
     let hour = t - t % HOUR;
-    let traffic = db.store.traffic(HOUR, hour, hour + HOUR).await.unwrap();
+    let traffic = db
+        .store
+        .traffic(Buckets {
+            grain: HOUR,
+            start: hour,
+            end: hour + HOUR,
+        })
+        .await
+        .unwrap();
     assert_eq!(traffic.len(), 1);
     let s = traffic[0].sums;
     assert_eq!((s.requests, s.errors), (4, 1));
@@ -553,7 +561,15 @@ async fn prices_set_from_the_cli_price_new_requests() {
     assert!(reply.get("warnings").is_none(), "{reply}");
     // 600 × $2 + 400 cached × $0.50 + 750 × $6 + 250 reasoning × $12, per million
     // tokens: $0.0012 + $0.0002 + $0.0045 + $0.003 = $0.0089.
-    let traffic = db.store.traffic(HOUR, t, t + HOUR).await.unwrap();
+    let traffic = db
+        .store
+        .traffic(Buckets {
+            grain: HOUR,
+            start: t,
+            end: t + HOUR,
+        })
+        .await
+        .unwrap();
     assert_eq!(
         (
             traffic[0].sums.cost_micros,

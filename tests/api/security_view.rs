@@ -9,7 +9,7 @@ use common::api::{error_of, get, get_json, get_text, key, pick};
 use common::fixture::now_ms;
 use common::{Backend, Browser, PASSWORD, TestDb, TestServer, account};
 use serde_json::{Value, json};
-use sightline::store::{AuthSource, NewAuthEvent, Scope};
+use sightline::store::{AuthSource, Buckets, NewAuthEvent, Scope};
 use sightline_app::auth::Role;
 use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
 use sightline_tracker::wire::AuthEventType;
@@ -418,7 +418,14 @@ storage_test!(the_auth_rollup_equals_a_recount, |db| async move {
     // The per-bucket reads give the same from the rollup and from the raw rows.
     let rolled = db
         .store
-        .auth_bucket_counts(&Default::default(), HOUR_MS, day, day + 2 * DAY_MS)
+        .auth_bucket_counts(
+            &Default::default(),
+            Buckets {
+                grain: HOUR_MS,
+                start: day,
+                end: day + 2 * DAY_MS,
+            },
+        )
         .await
         .unwrap();
     let filter = sightline_app::security::AuthFilter {
@@ -427,7 +434,14 @@ storage_test!(the_auth_rollup_equals_a_recount, |db| async move {
     };
     let raw = db
         .store
-        .auth_bucket_counts(&filter, HOUR_MS, day, day + 2 * DAY_MS)
+        .auth_bucket_counts(
+            &filter,
+            Buckets {
+                grain: HOUR_MS,
+                start: day,
+                end: day + 2 * DAY_MS,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(rolled, raw);

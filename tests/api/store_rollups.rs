@@ -7,7 +7,7 @@ use crate::common;
 use common::fixture::request;
 use sightline::rollup::Sums;
 use sightline::rollup::histogram::{self, RELATIVE_ACCURACY};
-use sightline::store::{ModelUsage, NewRequest, TrafficBucket};
+use sightline::store::{Buckets, ModelUsage, NewRequest, TrafficBucket};
 use sightline_tracker::wire::RequestKind;
 
 const MIN: i64 = 60_000;
@@ -133,7 +133,15 @@ storage_test!(
             vec![false, true]
         );
 
-        let hourly = db.store.traffic(HOUR, T0, T0 + 2 * DAY).await.unwrap();
+        let hourly = db
+            .store
+            .traffic(Buckets {
+                grain: HOUR,
+                start: T0,
+                end: T0 + 2 * DAY,
+            })
+            .await
+            .unwrap();
         assert_eq!(
             hourly,
             vec![
@@ -160,7 +168,15 @@ storage_test!(
                 },
             ]
         );
-        let daily = db.store.traffic(DAY, T0, T0 + 2 * DAY).await.unwrap();
+        let daily = db
+            .store
+            .traffic(Buckets {
+                grain: DAY,
+                start: T0,
+                end: T0 + 2 * DAY,
+            })
+            .await
+            .unwrap();
         assert_eq!(
             daily,
             vec![
@@ -181,7 +197,11 @@ storage_test!(
         // Ranges select whole buckets.
         assert_eq!(
             db.store
-                .traffic(HOUR, T0 + HOUR, T0 + 2 * HOUR)
+                .traffic(Buckets {
+                    grain: HOUR,
+                    start: T0 + HOUR,
+                    end: T0 + 2 * HOUR,
+                })
                 .await
                 .unwrap()
                 .len(),
@@ -290,10 +310,14 @@ storage_test!(
         for grain in [HOUR, DAY] {
             let bins = db
                 .store
-                .latency_bins(grain, T0, T0 + 2 * DAY)
+                .latency_bins(Buckets {
+                    grain,
+                    start: T0,
+                    end: T0 + 2 * DAY,
+                })
                 .await
                 .unwrap();
-            let merged: Vec<(i32, i64)> = bins.iter().map(|&(_, bin, n)| (bin, n)).collect();
+            let merged: Vec<(i32, i64)> = bins.iter().map(|b| (b.bin, b.requests)).collect();
             let qs = [0.5, 0.95, 0.99];
             let got = histogram::quantiles(&merged, &qs).unwrap();
             for (q, g) in qs.iter().zip(got) {
@@ -390,8 +414,24 @@ storage_test!(demo_traffic_rebuilds_to_the_same_rollups, |db| async move {
         assert_eq!(rows, &rebuilt[table], "{table} differs after the rebuild");
     }
     // The rollups agree with the raw rows they summarise.
-    let daily = db.store.traffic(DAY, T0, now).await.unwrap();
-    let hourly = db.store.traffic(HOUR, T0, now).await.unwrap();
+    let daily = db
+        .store
+        .traffic(Buckets {
+            grain: DAY,
+            start: T0,
+            end: now,
+        })
+        .await
+        .unwrap();
+    let hourly = db
+        .store
+        .traffic(Buckets {
+            grain: HOUR,
+            start: T0,
+            end: now,
+        })
+        .await
+        .unwrap();
     let total = |b: &[TrafficBucket]| b.iter().map(|b| b.sums.requests).sum::<i64>();
     assert_eq!(total(&daily), total(&hourly));
     let raw = db.store.request_counts(T0, now + 1, DAY).await.unwrap();
@@ -454,7 +494,7 @@ storage_test!(
             let mut statuses: Vec<(i32, i64)> = raw
                 .statuses
                 .iter()
-                .copied()
+                .map(|s| (s.status_code, s.requests))
                 .filter(|(s, _)| *s >= 400)
                 .collect();
             statuses.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -470,18 +510,19 @@ storage_test!(
                 .filter(|p| p.ok + p.errors > 0)
                 .map(|p| (p.t, p.ok + p.errors, p.errors))
                 .collect();
-            assert_eq!(per_bucket, raw.per_bucket);
+            let raw_per_bucket: Vec<(i64, i64, i64)> = raw
+                .per_bucket
+                .iter()
+                .map(|b| (b.bucket_start, b.requests, b.errors))
+                .collect();
+            assert_eq!(per_bucket, raw_per_bucket);
             // Per-bucket percentiles picked in SQL agree with merging the bins in Rust.
-            let bins = db
-                .store
-                .latency_bins(range.bucket_ms, range.start, range.end)
-                .await
-                .unwrap();
+            let bins = db.store.latency_bins(Buckets::from(&range)).await.unwrap();
             for point in &report.latency {
                 let mine: Vec<(i32, i64)> = bins
                     .iter()
-                    .filter(|b| b.0 == point.t)
-                    .map(|b| (b.1, b.2))
+                    .filter(|b| b.bucket_start == point.t)
+                    .map(|b| (b.bin, b.requests))
                     .collect();
                 let expected = histogram::quantiles(&mine, &[0.5, 0.95, 0.99]);
                 let got = point
@@ -490,7 +531,7 @@ storage_test!(
                 assert_eq!(got, expected, "bucket {}", point.t);
             }
             let top_user_costs: Vec<i64> = report.users.top.iter().map(|u| u.cost_micros).collect();
-            let raw_costs: Vec<i64> = raw.top_users.iter().map(|u| u.1).collect();
+            let raw_costs: Vec<i64> = raw.top_users.iter().map(|u| u.cost_micros).collect();
             assert_eq!(top_user_costs, raw_costs);
         }
     }
@@ -574,7 +615,15 @@ storage_test!(
         );
         assert_eq!(db.store.record_requests(&[c1]).await.unwrap(), vec![false]);
 
-        let traffic = db.store.traffic(HOUR, T0, T0 + HOUR).await.unwrap();
+        let traffic = db
+            .store
+            .traffic(Buckets {
+                grain: HOUR,
+                start: T0,
+                end: T0 + HOUR,
+            })
+            .await
+            .unwrap();
         assert_eq!(
             traffic[0].sums,
             Sums {
@@ -589,15 +638,23 @@ storage_test!(
                 cost_micros: 28_750,
             }
         );
-        let models = db.store.model_totals(HOUR, T0, T0 + HOUR).await.unwrap();
+        let models = db
+            .store
+            .model_totals(Buckets {
+                grain: HOUR,
+                start: T0,
+                end: T0 + HOUR,
+            })
+            .await
+            .unwrap();
         let parts: Vec<(&str, i64, i64, i64)> = models
             .iter()
-            .map(|(m, s)| {
+            .map(|m| {
                 (
-                    m.as_str(),
-                    s.cache_read_tokens,
-                    s.cache_write_tokens,
-                    s.reasoning_tokens,
+                    m.model_name.as_str(),
+                    m.sums.cache_read_tokens,
+                    m.sums.cache_write_tokens,
+                    m.sums.reasoning_tokens,
                 )
             })
             .collect();
