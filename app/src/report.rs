@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dto::EpochMillis;
+use crate::threats::{Severity, ThreatType};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -174,17 +175,15 @@ pub struct SeverityCounts {
 }
 
 impl SeverityCounts {
-    /// The counts of `(severity, n)` pairs as the store groups them; a name that is not a
-    /// severity counts nowhere.
-    pub fn from_counts(counts: impl IntoIterator<Item = (String, i64)>) -> SeverityCounts {
+    /// The counts of `(severity, n)` pairs as the store groups them.
+    pub fn from_counts(counts: impl IntoIterator<Item = (Severity, i64)>) -> SeverityCounts {
         let mut c = SeverityCounts::default();
-        for (name, n) in counts {
-            match name.as_str() {
-                "low" => c.low = n,
-                "medium" => c.medium = n,
-                "high" => c.high = n,
-                "critical" => c.critical = n,
-                _ => {}
+        for (severity, n) in counts {
+            match severity {
+                Severity::Low => c.low = n,
+                Severity::Medium => c.medium = n,
+                Severity::High => c.high = n,
+                Severity::Critical => c.critical = n,
             }
         }
         c
@@ -205,8 +204,8 @@ pub struct ThreatRow {
     pub id: i64,
     pub created_at: EpochMillis,
     pub last_seen_at: EpochMillis,
-    pub threat_type: String,
-    pub severity: String,
+    pub threat_type: ThreatType,
+    pub severity: Severity,
     pub ip: Option<String>,
     pub user_id: Option<String>,
     pub description: String,
@@ -219,7 +218,7 @@ pub struct ThreatRow {
 pub struct AlertRow {
     pub id: i64,
     pub rule: String,
-    pub severity: String,
+    pub severity: Severity,
     pub title: String,
     pub description: String,
     pub endpoint: Option<String>,

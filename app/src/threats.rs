@@ -9,22 +9,20 @@ use crate::query::QueryError;
 use crate::query::{param, range_start};
 use crate::report::ThreatRow;
 
-/// Every threat type Sightline records.
-pub const THREAT_TYPES: [&str; 10] = [
-    "rate_limit",
-    "invalid_auth",
-    "sql_injection",
-    "xss",
-    "path_traversal",
-    "prompt_injection",
-    "scanner",
-    "malformed_request",
-    "suspicious_content",
-    "custom",
+pub use sightline_tracker::wire::{Severity, ThreatType};
+
+/// Severities, highest first: the order the views list them in.
+pub const SEVERITIES: [Severity; 4] = [
+    Severity::Critical,
+    Severity::High,
+    Severity::Medium,
+    Severity::Low,
 ];
 
-/// Severities, highest first.
-pub const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+/// How the views name a threat type: its wire name with spaces (`sql injection`).
+pub fn threat_label(t: ThreatType) -> String {
+    t.as_str().replace('_', " ")
+}
 
 /// Rows a page of the threats view shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -53,8 +51,8 @@ impl ThreatState {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreatFilter {
-    pub threat_type: Option<String>,
-    pub severity: Option<String>,
+    pub threat_type: Option<ThreatType>,
+    pub severity: Option<Severity>,
     pub state: ThreatState,
     /// Last seen at or after (epoch ms).
     pub since: Option<EpochMillis>,
@@ -116,26 +114,24 @@ pub struct ThreatQuery {
 impl ThreatQuery {
     /// The filter and cursor it means at `now`; an error names the bad parameter.
     pub fn resolve(&self, now: EpochMillis) -> Result<(ThreatFilter, Option<Cursor>), QueryError> {
-        let threat_type = param(&self.threat_type);
-        if let Some(t) = &threat_type
-            && !THREAT_TYPES.contains(&t.as_str())
-        {
-            return Err(QueryError::Unknown {
-                name: "threat type",
-                value: t.clone(),
-                choices: None,
-            });
-        }
-        let severity = param(&self.severity);
-        if let Some(s) = &severity
-            && !SEVERITIES.contains(&s.as_str())
-        {
-            return Err(QueryError::Unknown {
-                name: "severity",
-                value: s.clone(),
-                choices: None,
-            });
-        }
+        let threat_type = param(&self.threat_type)
+            .map(|t| {
+                ThreatType::parse(&t).ok_or(QueryError::Unknown {
+                    name: "threat type",
+                    value: t,
+                    choices: None,
+                })
+            })
+            .transpose()?;
+        let severity = param(&self.severity)
+            .map(|s| {
+                Severity::parse(&s).ok_or(QueryError::Unknown {
+                    name: "severity",
+                    value: s,
+                    choices: None,
+                })
+            })
+            .transpose()?;
         let state = match param(&self.state).as_deref() {
             None | Some("open") => ThreatState::Open,
             Some("resolved") => ThreatState::Resolved,
@@ -184,8 +180,8 @@ mod tests {
         assert_eq!(
             filter,
             ThreatFilter {
-                threat_type: Some("xss".into()),
-                severity: Some("high".into()),
+                threat_type: Some(ThreatType::Xss),
+                severity: Some(Severity::High),
                 state: ThreatState::All,
                 since: Some(TimeRange::preset(RangeKind::Day, now).start),
                 until: None,

@@ -193,6 +193,8 @@ async fn deliver_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::AlertState;
+    use sightline_tracker::wire::Severity;
 
     #[test]
     fn an_alert_notice_is_event_text_and_alert() {
@@ -200,8 +202,8 @@ mod tests {
             id: 3,
             key: "error_burst".into(),
             rule: "error_burst".into(),
-            severity: "high".into(),
-            state: "firing".into(),
+            severity: Severity::High,
+            state: AlertState::Firing,
             title: "Error burst".into(),
             description: "12 errors in 5 min".into(),
             endpoint: None,

@@ -265,6 +265,7 @@ impl Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sightline_tracker::wire::Severity;
 
     /// 2026-12-02T00:00:00Z, a Wednesday.
     const DEC_2: i64 = 1_796_169_600_000;
@@ -337,7 +338,7 @@ mod tests {
         d.alerts = vec![AlertRow {
             id: 7,
             rule: "error_burst".into(),
-            severity: "high".into(),
+            severity: Severity::High,
             title: "Error burst".into(),
             description: String::new(),
             endpoint: None,

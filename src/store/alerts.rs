@@ -2,7 +2,7 @@
 //! also across replicas), resolved when its condition clears.
 
 use serde::Serialize;
-use sightline_tracker::wire::Severity;
+use sightline_tracker::wire::{Severity, UnknownName};
 use sqlx::FromRow;
 
 use super::{Store, StoreError, map_rows};
@@ -55,6 +55,17 @@ impl AlertState {
     }
 }
 
+impl TryFrom<String> for AlertState {
+    type Error = UnknownName;
+
+    fn try_from(name: String) -> Result<AlertState, UnknownName> {
+        AlertState::parse(&name).ok_or(UnknownName {
+            kind: "AlertState",
+            name,
+        })
+    }
+}
+
 /// A stored alert, as `GET /api/v1/alerts` and the webhooks show it.
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
@@ -63,8 +74,10 @@ pub struct Alert {
     #[sqlx(rename = "alert_key")]
     pub key: String,
     pub rule: String,
-    pub severity: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
+    #[sqlx(try_from = "String")]
+    pub state: AlertState,
     pub title: String,
     pub description: String,
     pub endpoint: Option<String>,

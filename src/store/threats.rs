@@ -190,8 +190,10 @@ pub(super) struct ThreatRecord {
     id: i64,
     created_at: i64,
     last_seen_at: i64,
-    threat_type: String,
-    severity: String,
+    #[sqlx(try_from = "String")]
+    threat_type: ThreatType,
+    #[sqlx(try_from = "String")]
+    severity: Severity,
     ip: Option<String>,
     user_id: Option<String>,
     description: String,
@@ -254,12 +256,12 @@ pub(super) fn filter_sql(filter: &ThreatFilter, k: usize, kind: DbKind) -> (Stri
         ThreatState::Resolved => parts.push("resolved = TRUE".into()),
         ThreatState::All => {}
     }
-    if let Some(t) = &filter.threat_type {
-        let p = next(Bind::Text(t.clone()), &mut binds);
+    if let Some(t) = filter.threat_type {
+        let p = next(Bind::Text(t.as_str().to_string()), &mut binds);
         parts.push(format!("threat_type = {p}"));
     }
-    if let Some(s) = &filter.severity {
-        let p = next(Bind::Text(s.clone()), &mut binds);
+    if let Some(s) = filter.severity {
+        let p = next(Bind::Text(s.as_str().to_string()), &mut binds);
         parts.push(format!("severity = {p}"));
     }
     if let Some(since) = filter.since {

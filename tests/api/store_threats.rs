@@ -87,7 +87,7 @@ storage_test!(filters_combine, |db| async move {
     };
     assert_eq!(
         count(ThreatFilter {
-            threat_type: Some("xss".into()),
+            threat_type: Some(ThreatType::Xss),
             ..Default::default()
         })
         .await,
@@ -95,7 +95,7 @@ storage_test!(filters_combine, |db| async move {
     );
     assert_eq!(
         count(ThreatFilter {
-            severity: Some("medium".into()),
+            severity: Some(Severity::Medium),
             ..Default::default()
         })
         .await,
@@ -114,7 +114,7 @@ storage_test!(filters_combine, |db| async move {
         count(ThreatFilter {
             since: Some(1_100_000),
             until: Some(1_110_000),
-            threat_type: Some("xss".into()),
+            threat_type: Some(ThreatType::Xss),
             ..Default::default()
         })
         .await,
@@ -179,7 +179,7 @@ storage_test!(
     |db| async move {
         seed(db).await;
         let xss = ThreatFilter {
-            threat_type: Some("xss".into()),
+            threat_type: Some(ThreatType::Xss),
             ..Default::default()
         };
         let changed = db
@@ -202,7 +202,7 @@ storage_test!(
         assert!(
             open.rows
                 .iter()
-                .all(|r| r.threat.threat_type == "sql_injection")
+                .all(|r| r.threat.threat_type == ThreatType::SqlInjection)
         );
         let resolved = db
             .store

@@ -22,20 +22,36 @@
 //! # Ok(()) }
 //! ```
 
+//!
+//! Without its default `layer` feature the crate is only [`wire`], which builds for
+//! every target: Sightline's user interface reads threat types and severities with it.
+
+#[cfg(feature = "layer")]
 mod capture;
+#[cfg(feature = "layer")]
 mod config;
+#[cfg(feature = "layer")]
 mod flush;
+#[cfg(feature = "layer")]
 mod layer;
+#[cfg(feature = "layer")]
 mod queue;
+#[cfg(feature = "layer")]
 mod sink;
+#[cfg(feature = "layer")]
 mod tracker;
 pub mod wire;
 
+#[cfg(feature = "layer")]
 pub use capture::{TrackedRequestId, TrackedUsage, TrackedUser};
+#[cfg(feature = "layer")]
 pub use config::{
     DEFAULT_SKIP_PATHS, Destination, FlushStrategy, RetryPolicy, SinkFn, TrackerConfig,
     TrackerError,
 };
+#[cfg(feature = "layer")]
 pub use layer::{ResponseFuture, SightlineLayer, SightlineService, TrackedBody};
+#[cfg(feature = "layer")]
 pub use queue::TrackerStats;
+#[cfg(feature = "layer")]
 pub use tracker::{CallOutcome, Tracker};

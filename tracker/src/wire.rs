@@ -32,8 +32,18 @@ impl RequestKind {
     }
 }
 
+/// A name that is none of a closed set's ([`ThreatType`], [`Severity`], …), as a
+/// stored row or a query parameter may hold one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{name}`")]
+pub struct UnknownName {
+    /// The set's type, such as `Severity`.
+    pub kind: &'static str,
+    pub name: String,
+}
+
 /// Defines a closed set of names used on the wire and in the database, with
-/// `as_str`, `parse` and `ALL`, serialised as the name itself.
+/// `as_str`, `parse`, `ALL` and `TryFrom<String>`, serialised as the name itself.
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -65,6 +75,14 @@ macro_rules! wire_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = UnknownName;
+
+            fn try_from(name: String) -> Result<Self, UnknownName> {
+                Self::parse(&name).ok_or(UnknownName { kind: stringify!($name), name })
             }
         }
     };
@@ -341,5 +359,12 @@ mod tests {
             AuthEventType::parse("login_failed"),
             Some(AuthEventType::LoginFailed)
         );
+    }
+
+    #[test]
+    fn a_stored_name_converts_or_names_what_it_is_not() {
+        assert_eq!(Severity::try_from("high".to_string()), Ok(Severity::High));
+        let err = ThreatType::try_from("ddos".to_string()).unwrap_err();
+        assert_eq!(err.to_string(), "unknown ThreatType `ddos`");
     }
 }

@@ -8,6 +8,7 @@ use crate::components::chart::EChart;
 use crate::components::charts;
 use crate::format::{change, compact_count, millis, money, percent};
 use crate::report::{DashboardReport, SummaryFigures};
+use crate::threats::threat_label;
 
 /// One summary figure with its change against the previous period.
 #[component]
@@ -250,8 +251,8 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                     <ul class="threat-list" data-testid="threats-list">
                         {r.threats.latest.iter().map(|t| view! {
                             <li>
-                                <span class=format!("sev small sev-{}", t.severity)>{t.severity.clone()}</span>
-                                <span class="threat-type">{t.threat_type.replace('_', " ")}</span>
+                                <span class=format!("sev small sev-{}", t.severity)>{t.severity.as_str()}</span>
+                                <span class="threat-type">{threat_label(t.threat_type)}</span>
                                 <span class="muted ellipsis">{t.ip.clone().unwrap_or_default()}" · "{t.description.clone()}</span>
                                 {(t.occurrences > 1).then(|| view! { <span class="count">"×"{t.occurrences}</span> })}
                             </li>
@@ -306,7 +307,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
                 view! {
                     <ul class="threat-list">
                         {r.alerts.iter().map(|a| view! {
-                            <li><span class=format!("sev small sev-{}", a.severity)>{a.severity.clone()}</span><span class="threat-type">{a.title.clone()}</span>
+                            <li><span class=format!("sev small sev-{}", a.severity)>{a.severity.as_str()}</span><span class="threat-type">{a.title.clone()}</span>
                                 <span class="muted ellipsis">{a.description.clone()}</span></li>
                         }).collect_view()}
                     </ul>

@@ -10,7 +10,7 @@ use crate::components::list_view::{
 use crate::components::table_card::{Pager, TableCard};
 use crate::format::{compact_count, instant};
 use crate::threats::{
-    SEVERITIES, THREAT_TYPES, ThreatListRow, ThreatPage, ThreatQuery, ThreatSelection,
+    SEVERITIES, ThreatListRow, ThreatPage, ThreatQuery, ThreatSelection, ThreatType, threat_label,
 };
 
 /// `/threats`: the filterable list of threats, with bulk Resolve and Reopen of the
@@ -107,8 +107,11 @@ pub fn ThreatsPage() -> impl IntoView {
 fn Filters(query: Memo<ThreatQuery>) -> impl IntoView {
     let q = query.get_untracked();
     let chosen = |v: &Option<String>| v.clone().unwrap_or_default();
-    let types = THREAT_TYPES.map(|t| (t, t.replace('_', " "))).to_vec();
-    let severities = SEVERITIES.map(|s| (s, s)).to_vec();
+    let types = ThreatType::ALL
+        .iter()
+        .map(|t| (t.as_str(), threat_label(*t)))
+        .collect();
+    let severities = SEVERITIES.map(|s| (s.as_str(), s.as_str())).to_vec();
     let states = vec![("open", "Open"), ("resolved", "Resolved"), ("all", "All")];
     view! {
         <FilterForm action="/threats" test_id="threat-filters">
@@ -370,8 +373,8 @@ fn Row(
                         on:click=move |ev| toggle.run((id, event_target_checked(&ev), ev.shift_key())) />
                 </td>
             </Show>
-            <td><span class=format!("sev sev-{}", t.severity)>{t.severity.clone()}</span></td>
-            <td class="threat-type">{t.threat_type.replace('_', " ")}</td>
+            <td><span class=format!("sev sev-{}", t.severity)>{t.severity.as_str()}</span></td>
+            <td class="threat-type">{threat_label(t.threat_type)}</td>
             <td class="description">
                 <span data-testid="threat-description">{t.description}</span>
                 {(!location.is_empty()).then(|| view! { <span class="muted small">{location}</span> })}

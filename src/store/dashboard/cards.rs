@@ -2,6 +2,7 @@
 //! threats and alerts of a range of buckets, each decoded by column name.
 
 use sightline_app::report::{AlertRow, ThreatRow};
+use sightline_tracker::wire::Severity;
 use sqlx::FromRow;
 
 use super::spans::{Buckets, bind_spans, span_rows};
@@ -93,7 +94,8 @@ pub struct UserCost {
 /// Threats of one severity.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct SeverityCount {
-    pub severity: String,
+    #[sqlx(try_from = "String")]
+    pub severity: Severity,
     pub threats: i64,
 }
 
@@ -112,7 +114,8 @@ const ALERT_ROW_COLUMNS: &str = "id, rule, severity, title, description, endpoin
 struct AlertRecord {
     id: i64,
     rule: String,
-    severity: String,
+    #[sqlx(try_from = "String")]
+    severity: Severity,
     title: String,
     description: String,
     endpoint: Option<String>,

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 use sightline_app::audit::AUDIT_ACTIONS;
 use sightline_app::requests::{RequestSort, StatusClass};
-use sightline_app::threats::{SEVERITIES, THREAT_TYPES};
+use sightline_app::threats::{SEVERITIES, ThreatType};
 
 use crate::store::{
     AUDIT_EXPORT_COLUMNS, AUTH_EVENT_EXPORT_COLUMNS, FEEDBACK_EXPORT_COLUMNS,
@@ -30,6 +30,11 @@ pub(super) fn text() -> Value {
 
 pub(super) fn enumeration(values: &[&str]) -> Value {
     json!({ "type": "string", "enum": values })
+}
+
+/// The enumeration of a closed set's names, as [`Display`](std::fmt::Display) gives them.
+fn names<T: std::fmt::Display>(values: &[T]) -> Value {
+    json!({ "type": "string", "enum": values.iter().map(T::to_string).collect::<Vec<_>>() })
 }
 
 pub(super) fn epoch_ms() -> Value {
@@ -231,8 +236,8 @@ pub fn export_paths(error_reply: &Value) -> Map<String, Value> {
             "The threats view's rows (by last seen, newest first).",
             THREAT_EXPORT_COLUMNS,
             vec![
-                query("type", "Threat type.", enumeration(&THREAT_TYPES)),
-                query("severity", "Severity.", enumeration(&SEVERITIES)),
+                query("type", "Threat type.", names(ThreatType::ALL)),
+                query("severity", "Severity.", names(&SEVERITIES)),
                 query(
                     "state",
                     "Open, resolved or both.",
@@ -390,7 +395,7 @@ pub fn dashboard_schemas() -> Map<String, Value> {
         })),
         "ThreatRow": object(json!({
             "id": int(), "createdAt": epoch_ms(), "lastSeenAt": epoch_ms(),
-            "threatType": enumeration(&THREAT_TYPES), "severity": enumeration(&SEVERITIES),
+            "threatType": names(ThreatType::ALL), "severity": names(&SEVERITIES),
             "ip": nullable_text(), "userId": nullable_text(), "description": text(),
             "occurrences": int(), "resolved": { "type": "boolean" }
         })),
