@@ -163,7 +163,7 @@ mod sqlite_c_api {
                     text(10, r.model_name.as_deref());
                     int(11, Some(r.prompt_tokens));
                     int(12, Some(r.completion_tokens));
-                    int(13, Some(r.cost_micros));
+                    int(13, Some(r.cost_micros.micros()));
                     text(14, r.finish_reason.as_deref());
                     text(15, r.user_id.as_deref());
                     text(16, r.session_id.as_deref());

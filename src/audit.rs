@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 use sightline_app::auth::CurrentUser;
 use sightline_app::settings::UsdPrices;
+use sightline_app::units::Micros;
 
 use crate::store::{NewAudit, Store};
 
@@ -70,8 +71,8 @@ pub async fn record_cli(
 }
 
 /// A budget as the audit trail keeps it: USD, `null` for none.
-pub fn usd(micros: Option<i64>) -> Value {
-    micros.map_or(Value::Null, |m| json!(m as f64 / 1e6))
+pub fn usd(amount: Option<Micros>) -> Value {
+    amount.map_or(Value::Null, |m| json!(m.usd()))
 }
 
 /// A price as the audit trail keeps it: USD per million tokens, unset rates left out.

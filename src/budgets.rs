@@ -17,6 +17,7 @@ use sightline_app::budgets::{
     THRESHOLDS, TOP_USERS, UserBudget, UsersAgainstBudget,
 };
 use sightline_app::format::money_exact;
+use sightline_app::units::Micros;
 use sightline_tracker::wire::Severity;
 use tokio::sync::Notify;
 
@@ -36,20 +37,20 @@ pub struct BudgetDefaults {
     /// USD the platform's served requests may cost per UTC day: an alert at 80% and at
     /// 100%. The settings page's choice takes precedence.
     #[arg(long = "budget-daily-usd", global = true, env = "SIGHTLINE_BUDGET_DAILY_USD", value_parser = usd)]
-    pub daily: Option<i64>,
+    pub daily: Option<Micros>,
     /// USD the platform's served requests may cost per calendar month (UTC).
     #[arg(long = "budget-monthly-usd", global = true, env = "SIGHTLINE_BUDGET_MONTHLY_USD", value_parser = usd)]
-    pub monthly: Option<i64>,
+    pub monthly: Option<Micros>,
     /// USD each platform user's requests may cost per UTC day (a user's own budget, set
     /// in the settings, takes precedence).
     #[arg(long = "budget-user-daily-usd", global = true, env = "SIGHTLINE_BUDGET_USER_DAILY_USD", value_parser = usd)]
-    pub user_daily: Option<i64>,
+    pub user_daily: Option<Micros>,
     /// USD each platform user's requests may cost per calendar month (UTC).
     #[arg(long = "budget-user-monthly-usd", global = true, env = "SIGHTLINE_BUDGET_USER_MONTHLY_USD", value_parser = usd)]
-    pub user_monthly: Option<i64>,
+    pub user_monthly: Option<Micros>,
 }
 
-fn usd(text: &str) -> Result<i64, String> {
+fn usd(text: &str) -> Result<Micros, String> {
     sightline_app::budgets::parse_budget_usd("environment's", text)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "give USD from 0.01 to 10000000".to_owned())
@@ -230,7 +231,7 @@ impl Budgets {
     async fn global_use(
         &self,
         period: Period,
-        limit: i64,
+        limit: Micros,
         now: i64,
     ) -> Result<BudgetUse, StoreError> {
         let (start, end) = period.bounds(now);
@@ -249,7 +250,7 @@ impl Budgets {
     async fn users_near(
         &self,
         period: Period,
-        each_user: Option<i64>,
+        each_user: Option<Micros>,
         now: i64,
         limit: i64,
     ) -> Result<Vec<BudgetUse>, StoreError> {
@@ -338,7 +339,7 @@ fn budget_alert(used: &BudgetUse, threshold: u32, now: i64) -> NewAlert {
             "the platform".to_owned(),
         ),
     };
-    let limit_usd = used.limit_micros as f64 / 1e6;
+    let limit_usd = used.limit_micros.usd();
     NewAlert {
         key: alert_key(used.period, used.user_id.as_deref(), now, threshold),
         rule: RULE.to_owned(),
@@ -356,7 +357,7 @@ fn budget_alert(used: &BudgetUse, threshold: u32, now: i64) -> NewAlert {
             used.percent().floor()
         ),
         endpoint: None,
-        value: used.spent_micros as f64 / 1e6,
+        value: used.spent_micros.usd(),
         threshold: limit_usd * f64::from(threshold) / 100.0,
         at: now,
     }
@@ -426,8 +427,8 @@ mod tests {
         BudgetUse {
             user_id: user.map(str::to_owned),
             period,
-            limit_micros: 10_000_000,
-            spent_micros: spent,
+            limit_micros: Micros(10_000_000),
+            spent_micros: Micros(spent),
             period_start,
             period_end,
         }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use sightline_app::range::TimeRange;
 use sightline_app::report::*;
+use sightline_app::units::Micros;
 
 use crate::rollup::histogram;
 use crate::store::{
@@ -163,7 +164,7 @@ pub async fn report(
 
     let top_models = top_models(&models, TOP);
 
-    let model_totals: Vec<(String, i64)> = models
+    let model_totals: Vec<(String, Micros)> = models
         .iter()
         .map(|m| (m.model_name.clone(), m.sums.cost_micros))
         .collect();
@@ -243,13 +244,13 @@ pub(crate) fn severity_counts(counts: Vec<SeverityCount>) -> SeverityCounts {
 /// (`totals`: each name's cost), the rest as `other`.
 pub(crate) fn cost_series(
     buckets: &[i64],
-    totals: &[(String, i64)],
+    totals: &[(String, Micros)],
     costs: Vec<BucketCost>,
     named: usize,
 ) -> CostSeries {
-    let mut ranked: Vec<(&String, i64)> = totals
+    let mut ranked: Vec<(&String, Micros)> = totals
         .iter()
-        .filter(|(_, cost)| *cost > 0)
+        .filter(|(_, cost)| *cost > Micros::ZERO)
         .map(|(m, cost)| (m, *cost))
         .collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
@@ -272,7 +273,7 @@ pub(crate) fn cost_series(
         .iter()
         .map(|&t| CostPoint {
             t,
-            cost_micros: vec![0; models.len()],
+            cost_micros: vec![Micros::ZERO; models.len()],
         })
         .collect();
     for BucketCost {

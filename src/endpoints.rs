@@ -33,7 +33,7 @@ fn row(n: NamedFigures, total: i64) -> EndpointRow {
         tokens,
         avg_tokens: ratio(tokens, t.requests),
         cost_micros: t.cost_micros,
-        avg_cost_micros: ratio(t.cost_micros, t.requests),
+        avg_cost_micros: ratio(t.cost_micros.micros(), t.requests),
         share: ratio(t.requests, total),
         endpoint: t.name,
         requests: t.requests,

@@ -8,6 +8,7 @@ use sightline_app::providers::{
     ProvidersCard, ProvidersReport, sort_rows,
 };
 use sightline_app::range::TimeRange;
+use sightline_app::units::Micros;
 
 use crate::named_figures::{self, NamedFigures, ratio};
 use crate::store::{Buckets, Dimension, Store, StoreError};
@@ -15,13 +16,11 @@ use crate::store::{Buckets, Dimension, Store, StoreError};
 /// Every provider with calls in the range, unsorted.
 async fn all_rows(store: &Store, r: &TimeRange) -> Result<Vec<ProviderRow>, StoreError> {
     let named = named_figures::all_names(store, Dimension::Service, r).await?;
-    let total_cost = named
-        .iter()
-        .fold(0i64, |sum, n| sum.saturating_add(n.totals.cost_micros));
+    let total_cost = named.iter().map(|n| n.totals.cost_micros).sum();
     Ok(named.into_iter().map(|n| row(n, total_cost)).collect())
 }
 
-fn row(n: NamedFigures, total_cost: i64) -> ProviderRow {
+fn row(n: NamedFigures, total_cost: Micros) -> ProviderRow {
     let (p50_ms, p95_ms, p99_ms) = (n.quantile(0), n.quantile(1), n.quantile(2));
     let t = n.totals;
     ProviderRow {
@@ -33,7 +32,7 @@ fn row(n: NamedFigures, total_cost: i64) -> ProviderRow {
         prompt_tokens: t.prompt_tokens,
         completion_tokens: t.completion_tokens,
         tokens: t.prompt_tokens.saturating_add(t.completion_tokens),
-        cost_share: ratio(t.cost_micros, total_cost),
+        cost_share: ratio(t.cost_micros.micros(), total_cost.micros()),
         cost_micros: t.cost_micros,
         service: t.name,
         calls: t.requests,
@@ -42,8 +41,8 @@ fn row(n: NamedFigures, total_cost: i64) -> ProviderRow {
 }
 
 /// Calls, errors and cost of every provider together.
-fn totals(rows: &[ProviderRow]) -> (i64, i64, i64) {
-    rows.iter().fold((0i64, 0i64, 0i64), |(c, e, m), r| {
+fn totals(rows: &[ProviderRow]) -> (i64, i64, Micros) {
+    rows.iter().fold((0, 0, Micros::ZERO), |(c, e, m), r| {
         (
             c.saturating_add(r.calls),
             e.saturating_add(r.errors),
@@ -81,7 +80,7 @@ pub async fn report(
         store.dimension_bucket_costs(Dimension::Service, Buckets::from(r)),
     )?;
     let (total_calls, total_errors, total_cost_micros) = totals(&rows);
-    let provider_costs: Vec<(String, i64)> = rows
+    let provider_costs: Vec<(String, Micros)> = rows
         .iter()
         .map(|p| (p.service.clone(), p.cost_micros))
         .collect();

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::query::QueryError;
+use crate::units::EpochMillis;
 
 /// Every action the trail records, in the order the filter lists them, with its label.
 pub const AUDIT_ACTIONS: [(&str, &str); 17] = [

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::input::InputError;
+use crate::units::{EpochMillis, Micros};
 
 /// The smallest budget, in micro-dollars: one cent.
 pub const MIN_MICROS: i64 = 10_000;
@@ -117,19 +117,19 @@ impl Scope {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Limits {
-    pub daily_micros: Option<i64>,
-    pub monthly_micros: Option<i64>,
+    pub daily_micros: Option<Micros>,
+    pub monthly_micros: Option<Micros>,
 }
 
 impl Limits {
-    pub fn of(&self, period: Period) -> Option<i64> {
+    pub fn of(&self, period: Period) -> Option<Micros> {
         match period {
             Period::Daily => self.daily_micros,
             Period::Monthly => self.monthly_micros,
         }
     }
 
-    pub fn set(&mut self, period: Period, limit: Option<i64>) {
+    pub fn set(&mut self, period: Period, limit: Option<Micros>) {
         match period {
             Period::Daily => self.daily_micros = limit,
             Period::Monthly => self.monthly_micros = limit,
@@ -149,11 +149,11 @@ pub struct SharedBudget {
     pub scope: Scope,
     pub period: Period,
     /// What applies: the settings' choice if there is one, else the environment's.
-    pub limit_micros: Option<i64>,
+    pub limit_micros: Option<Micros>,
     /// Whether an admin chose it here (over `SIGHTLINE_BUDGET_*`).
     pub set_here: bool,
     /// What `SIGHTLINE_BUDGET_*` says.
-    pub environment_micros: Option<i64>,
+    pub environment_micros: Option<Micros>,
 }
 
 /// A platform user's own budget, over the one of each user.
@@ -182,8 +182,8 @@ pub struct BudgetUse {
     /// `None` for the global budget.
     pub user_id: Option<String>,
     pub period: Period,
-    pub limit_micros: i64,
-    pub spent_micros: i64,
+    pub limit_micros: Micros,
+    pub spent_micros: Micros,
     pub period_start: EpochMillis,
     /// Exclusive.
     pub period_end: EpochMillis,
@@ -192,19 +192,19 @@ pub struct BudgetUse {
 impl BudgetUse {
     /// Spent, in percent of the limit (may pass 100).
     pub fn percent(&self) -> f64 {
-        if self.limit_micros <= 0 {
+        if self.limit_micros <= Micros::ZERO {
             return 0.0;
         }
-        self.spent_micros as f64 * 100.0 / self.limit_micros as f64
+        self.spent_micros.usd() * 100.0 / self.limit_micros.usd()
     }
 
     /// The highest threshold reached (80 or 100), if any. Exact: integer arithmetic.
     pub fn reached(&self) -> Option<u32> {
-        let spent = i128::from(self.spent_micros) * 100;
+        let spent = i128::from(self.spent_micros.micros()) * 100;
         THRESHOLDS
             .into_iter()
             .rev()
-            .find(|t| spent >= i128::from(self.limit_micros) * i128::from(*t))
+            .find(|t| spent >= i128::from(self.limit_micros.micros()) * i128::from(*t))
     }
 }
 
@@ -231,7 +231,7 @@ pub const TOP_USERS: usize = 10;
 pub struct UsersAgainstBudget {
     pub period: Period,
     /// Each user's budget of the period, if one is set (users may have their own).
-    pub each_user_micros: Option<i64>,
+    pub each_user_micros: Option<Micros>,
     /// Users at 80% or more of their budget of the period, however many.
     pub warned: i64,
     /// Of those, the users at 100% or more.
@@ -239,7 +239,7 @@ pub struct UsersAgainstBudget {
 }
 
 /// A budget from the settings form: empty for none, else USD from $0.01 to $10M.
-pub fn parse_budget_usd(what: &str, text: &str) -> Result<Option<i64>, InputError> {
+pub fn parse_budget_usd(what: &str, text: &str) -> Result<Option<Micros>, InputError> {
     let text = text.trim().trim_start_matches('$').trim();
     if text.is_empty() {
         return Ok(None);
@@ -254,7 +254,7 @@ pub fn parse_budget_usd(what: &str, text: &str) -> Result<Option<i64>, InputErro
             what: what.to_owned(),
         });
     }
-    Ok(Some(micros as i64))
+    Ok(Some(Micros(micros as i64)))
 }
 
 /// A user id a budget names: 1 to 256 characters, no control characters.
@@ -300,8 +300,8 @@ mod tests {
         let at = |spent| BudgetUse {
             user_id: None,
             period: Period::Daily,
-            limit_micros: 10_000_000,
-            spent_micros: spent,
+            limit_micros: Micros(10_000_000),
+            spent_micros: Micros(spent),
             period_start: 0,
             period_end: 1,
         };
@@ -315,8 +315,11 @@ mod tests {
 
     #[test]
     fn budgets_are_bounded() {
-        assert_eq!(parse_budget_usd("daily", " 12.5 "), Ok(Some(12_500_000)));
-        assert_eq!(parse_budget_usd("daily", "$0.01"), Ok(Some(10_000)));
+        assert_eq!(
+            parse_budget_usd("daily", " 12.5 "),
+            Ok(Some(Micros(12_500_000)))
+        );
+        assert_eq!(parse_budget_usd("daily", "$0.01"), Ok(Some(Micros(10_000))));
         assert_eq!(parse_budget_usd("daily", ""), Ok(None));
         for bad in [
             "0",

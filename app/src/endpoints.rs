@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::query::QueryError;
 use crate::query::param;
+use crate::units::{EpochMillis, Micros};
 
 /// Endpoints listed at most, by the sort; the rest are counted in `more`. Endpoints are
 /// route templates, so a platform has tens of them; raw paths would have many more.
@@ -91,7 +91,7 @@ pub struct EndpointRow {
     /// Prompt and completion tokens.
     pub tokens: i64,
     pub avg_tokens: Option<f64>,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     pub avg_cost_micros: Option<f64>,
     /// Of all the platform's requests in the range.
     pub share: Option<f64>,
@@ -167,7 +167,7 @@ mod tests {
             avg_latency_ms: None,
             tokens: 0,
             avg_tokens: None,
-            cost_micros: cost,
+            cost_micros: Micros(cost),
             avg_cost_micros: None,
             share: None,
         }

@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::query::QueryError;
 use crate::query::param;
+use crate::units::EpochMillis;
 
 /// Named groups a UTC day holds at most; the messages of further groups that day count
 /// in [`OTHER_GROUP`].

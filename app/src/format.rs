@@ -1,5 +1,7 @@
 //! Number formatting for the dashboard: short, readable, and the same everywhere.
 
+use crate::units::Micros;
+
 /// A count in compact form: `950`, `1.2k`, `3.4M`, `1.1B`.
 pub fn compact_count(n: i64) -> String {
     let abs = n.unsigned_abs() as f64;
@@ -103,7 +105,8 @@ pub fn duration(ms: i64) -> String {
 }
 
 /// Money from micro-dollars: `$3.41`, `$0.0042` for small amounts, `$12.3k` for large.
-pub fn money(micros: i64) -> String {
+pub fn money(amount: Micros) -> String {
+    let micros = amount.micros();
     if micros == 0 {
         return "$0".to_string();
     }
@@ -117,7 +120,8 @@ pub fn money(micros: i64) -> String {
 }
 
 /// Money to the micro-dollar, for one request: `$0.000045`, `$3.41`, `$1.50`.
-pub fn money_exact(micros: i64) -> String {
+pub fn money_exact(amount: Micros) -> String {
+    let micros = amount.micros();
     if micros == 0 {
         return "$0".to_string();
     }
@@ -181,11 +185,11 @@ mod tests {
 
     #[test]
     fn money_latency_and_change_read_naturally() {
-        assert_eq!(money(3_410_000), "$3.41");
-        assert_eq!(money(4_200), "$0.0042");
-        assert_eq!(money(45_000), "$0.045");
-        assert_eq!(money(12_345_000_000), "$12.3k");
-        assert_eq!(money(0), "$0");
+        assert_eq!(money(Micros(3_410_000)), "$3.41");
+        assert_eq!(money(Micros(4_200)), "$0.0042");
+        assert_eq!(money(Micros(45_000)), "$0.045");
+        assert_eq!(money(Micros(12_345_000_000)), "$12.3k");
+        assert_eq!(money(Micros(0)), "$0");
         assert_eq!(millis(Some(412.4)), "412 ms");
         assert_eq!(millis(Some(3.21)), "3.2 ms");
         assert_eq!(millis(Some(1250.0)), "1.25 s");
@@ -212,13 +216,13 @@ mod tests {
 
     #[test]
     fn exact_money_keeps_every_micro_dollar() {
-        assert_eq!(money_exact(45), "$0.000045");
-        assert_eq!(money_exact(3_410_000), "$3.41");
-        assert_eq!(money_exact(1_500_000), "$1.50");
-        assert_eq!(money_exact(2_000_000), "$2.00");
-        assert_eq!(money_exact(12_345_678_901), "$12345.678901");
-        assert_eq!(money_exact(-120), "-$0.00012");
-        assert_eq!(money_exact(0), "$0");
+        assert_eq!(money_exact(Micros(45)), "$0.000045");
+        assert_eq!(money_exact(Micros(3_410_000)), "$3.41");
+        assert_eq!(money_exact(Micros(1_500_000)), "$1.50");
+        assert_eq!(money_exact(Micros(2_000_000)), "$2.00");
+        assert_eq!(money_exact(Micros(12_345_678_901)), "$12345.678901");
+        assert_eq!(money_exact(Micros(-120)), "-$0.00012");
+        assert_eq!(money_exact(Micros(0)), "$0");
     }
 
     #[test]

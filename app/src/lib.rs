@@ -8,7 +8,6 @@ pub mod audit;
 pub mod auth;
 pub mod budgets;
 pub mod components;
-pub mod dto;
 pub mod endpoints;
 pub mod errors;
 pub mod export;
@@ -26,6 +25,7 @@ pub mod sessions;
 pub mod settings;
 pub mod threats;
 pub mod time;
+pub mod units;
 pub mod users;
 
 use leptos::prelude::*;

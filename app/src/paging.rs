@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::query::QueryError;
 use crate::query::{in_bounds, param};
+use crate::units::EpochMillis;
 
 /// One page of a list, ordered by the key its cursor `C` holds, descending.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

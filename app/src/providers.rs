@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::query::QueryError;
 use crate::query::param;
+use crate::units::{EpochMillis, Micros};
 
 /// Providers listed at most, by the sort; the rest are counted in `more`. A platform
 /// calls a handful of providers, so this only bounds a misconfigured tracker.
@@ -105,7 +105,7 @@ pub struct ProviderRow {
     pub completion_tokens: i64,
     /// Prompt and completion tokens.
     pub tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     /// Of the cost of every provider in the range.
     pub cost_share: Option<f64>,
 }
@@ -136,7 +136,7 @@ pub struct ProvidersReport {
     /// Every provider call in the range.
     pub total_calls: i64,
     pub total_errors: i64,
-    pub total_cost_micros: i64,
+    pub total_cost_micros: Micros,
     /// At most [`MAX_LISTED`], by `sort`.
     pub providers: Vec<ProviderRow>,
     /// Providers with calls in the range that are not listed.
@@ -165,7 +165,7 @@ pub struct ProviderCosts {
 pub struct ProvidersCard {
     pub total_calls: i64,
     pub total_errors: i64,
-    pub total_cost_micros: i64,
+    pub total_cost_micros: Micros,
     /// At most [`CARD_ROWS`], the most calls first.
     pub top: Vec<ProviderRow>,
 }
@@ -203,7 +203,7 @@ mod tests {
             prompt_tokens: 0,
             completion_tokens: 0,
             tokens: 0,
-            cost_micros: cost,
+            cost_micros: Micros(cost),
             cost_share: None,
         }
     }

@@ -2,9 +2,9 @@
 //! (the one place that does, with its bounds), the range presets the list views share,
 //! and writing a view's URL back.
 
-use crate::dto::EpochMillis;
 use crate::range::{RangeKind, TimeRange};
 use crate::time::DAY_MS;
+use crate::units::EpochMillis;
 
 /// What is wrong with the query parameters of a view or an API; the text names the
 /// parameter and says what it takes.

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::query::{Edge, QueryError, instant};
 use crate::time::{DAY_MS, HOUR_MS, floor_to};
+use crate::units::EpochMillis;
 
 /// A range as the URL names it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

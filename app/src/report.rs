@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::threats::{Severity, ThreatType};
+use crate::units::{EpochMillis, Micros};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,7 +48,7 @@ pub struct SummaryFigures {
     pub error_rate: Option<f64>,
     pub avg_latency_ms: Option<f64>,
     pub p95_latency_ms: Option<f64>,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     pub tokens: i64,
     pub active_users: i64,
     pub sessions: i64,
@@ -93,7 +93,7 @@ pub struct ModelRow {
     pub cache_write_tokens: i64,
     /// Of the completion tokens: spent on reasoning.
     pub reasoning_tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     pub avg_latency_ms: f64,
 }
 
@@ -110,7 +110,7 @@ pub struct CostSeries {
 #[serde(rename_all = "camelCase")]
 pub struct CostPoint {
     pub t: EpochMillis,
-    pub cost_micros: Vec<i64>,
+    pub cost_micros: Vec<Micros>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -145,7 +145,7 @@ pub struct UserRow {
     pub user_id: String,
     pub requests: i64,
     pub tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

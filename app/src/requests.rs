@@ -4,11 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::input::InputError;
 use crate::paging::Page;
 use crate::query::QueryError;
 use crate::query::{Edge, in_bounds, optional_instant, param, range_start};
+use crate::units::{EpochMillis, Micros};
 
 /// Rows a page of the explorer shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -244,7 +244,7 @@ pub struct RequestRow {
     pub model: Option<String>,
     /// Prompt and completion tokens.
     pub tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     pub latency_ms: f64,
     pub user_id: Option<String>,
     pub country: Option<String>,
@@ -278,7 +278,7 @@ pub struct RequestRecord {
     pub cache_write_tokens: i64,
     /// Of the completion tokens: spent on reasoning.
     pub reasoning_tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     pub finish_reason: Option<String>,
     pub user_id: Option<String>,
     pub session_id: Option<String>,
@@ -306,7 +306,7 @@ pub struct SessionSummary {
     pub request_count: i64,
     pub error_count: i64,
     pub tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 /// A rating of a request.

@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::query::QueryError;
 use crate::query::{href, param};
 use crate::range::TimeRange;
+use crate::units::EpochMillis;
 
 /// Every auth event type, in the order the view shows them, with its label.
 pub const AUTH_EVENT_TYPES: [(&str, &str); 6] = [

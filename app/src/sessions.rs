@@ -4,12 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::export::{SessionFilter, SessionQuery};
 use crate::paging::{Cursor, Page};
 use crate::query::QueryError;
 use crate::query::{href, param};
 use crate::requests::SessionSummary;
+use crate::units::EpochMillis;
 
 /// Rows a page of the sessions view shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -85,6 +85,7 @@ pub fn requests_href(s: &SessionSummary) -> String {
 mod tests {
     use super::*;
     use crate::range::{RangeKind, TimeRange};
+    use crate::units::Micros;
 
     const NOW: i64 = 1_795_372_396_000;
 
@@ -98,7 +99,7 @@ mod tests {
             request_count: 2,
             error_count: 0,
             tokens: 300,
-            cost_micros: 90,
+            cost_micros: Micros(90),
         }
     }
 

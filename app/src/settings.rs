@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
-use crate::dto::EpochMillis;
 use crate::input::InputError;
+use crate::units::{EpochMillis, Micros};
 
 /// The scopes an API key may have, as the API and the store name them.
 pub const KEY_SCOPES: &[&str] = &["ingest", "read"];
@@ -87,11 +87,11 @@ pub const PRICES_REFRESH_SECONDS: u64 = 30;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceRow {
     pub model: String,
-    pub prompt_micros_per_mtok: i64,
-    pub completion_micros_per_mtok: i64,
-    pub cache_read_micros_per_mtok: Option<i64>,
-    pub cache_write_micros_per_mtok: Option<i64>,
-    pub reasoning_micros_per_mtok: Option<i64>,
+    pub prompt_micros_per_mtok: Micros,
+    pub completion_micros_per_mtok: Micros,
+    pub cache_read_micros_per_mtok: Option<Micros>,
+    pub cache_write_micros_per_mtok: Option<Micros>,
+    pub reasoning_micros_per_mtok: Option<Micros>,
     pub source: PriceSource,
 }
 

@@ -3,11 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::paging::Cursor;
 use crate::query::QueryError;
 use crate::query::{param, range_start};
 use crate::report::ThreatRow;
+use crate::units::EpochMillis;
 
 pub use sightline_tracker::wire::{Severity, ThreatType};
 

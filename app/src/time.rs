@@ -1,6 +1,6 @@
 //! Time buckets: the one place that knows how instants fall into buckets (UTC).
 
-use crate::dto::EpochMillis;
+use crate::units::EpochMillis;
 
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 24 * HOUR_MS;

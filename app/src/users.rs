@@ -4,11 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dto::EpochMillis;
 use crate::paging::Page;
 use crate::query::QueryError;
 use crate::query::{in_bounds, param};
 use crate::sessions::SessionRow;
+use crate::units::{EpochMillis, Micros};
 
 /// Rows a page of the users view shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -86,20 +86,20 @@ pub struct UserRow {
     pub errors: i64,
     pub tokens: i64,
     /// The cost of the user's own requests to the platform (`kind = api`).
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     /// Calls the platform made to providers that carry the user's id (`kind =
     /// external`: from the tracker, the gateway or OTLP GenAI spans), and their cost.
     /// Counted apart from `cost_micros`: an OTLP server span's cost already includes
     /// the GenAI spans below it, so the two are not added up.
     pub provider_calls: i64,
-    pub provider_cost_micros: i64,
+    pub provider_cost_micros: Micros,
 }
 
 impl UserRow {
     /// The row's value of the column `sort` orders by.
     pub fn sort_value(&self, sort: UserSort) -> i64 {
         match sort {
-            UserSort::Cost => self.cost_micros,
+            UserSort::Cost => self.cost_micros.micros(),
             UserSort::Requests => self.requests,
             UserSort::LastSeen => self.last_seen_at,
         }
@@ -119,7 +119,7 @@ pub struct UserProviderCost {
     pub errors: i64,
     /// Prompt and completion tokens.
     pub tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 /// One user in detail: their totals, their provider costs and their latest sessions.

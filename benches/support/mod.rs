@@ -2,6 +2,7 @@
 //! `SIGHTLINE_BENCH_DATABASES` choice.
 #![allow(dead_code)] // each benchmark uses a different part of it
 
+use sightline_app::units::Micros;
 use sqlx::{Connection, Executor, PgConnection};
 
 /// The PostgreSQL server that holds the benchmark databases (its maintenance database).
@@ -103,7 +104,7 @@ pub fn chat_requests(prefix: &str, n: usize, t0: i64) -> Vec<sightline::store::N
             model_name: Some(models[i % 4].into()),
             prompt_tokens: 500 + (i % 300) as i64,
             completion_tokens: 100 + (i % 200) as i64,
-            cost_micros: 1_000 + (i % 50) as i64,
+            cost_micros: Micros(1_000 + (i % 50) as i64),
             finish_reason: Some("stop".into()),
             user_id: Some(format!("user-{}", i % 500)),
             is_authenticated: true,
@@ -126,7 +127,7 @@ pub fn ingest_body(rows: &[sightline::store::NewRequest]) -> String {
                 "request_id": r.request_id, "timestamp": r.created_at, "endpoint": r.endpoint,
                 "method": r.method, "status_code": r.status_code, "latency_ms": r.latency_ms,
                 "model": r.model_name, "prompt_tokens": r.prompt_tokens,
-                "completion_tokens": r.completion_tokens, "cost_usd": r.cost_micros as f64 / 1e6,
+                "completion_tokens": r.completion_tokens, "cost_usd": r.cost_micros.usd(),
                 "finish_reason": r.finish_reason, "user_id": r.user_id, "ip": r.ip,
                 "country": r.country, "user_agent": r.user_agent, "request_bytes": r.request_bytes,
                 "response_bytes": r.response_bytes,

@@ -184,6 +184,7 @@ pub async fn live(queue: IngestQueue, generator: Generator, mut last: i64) {
 mod tests {
     use super::*;
 
+    use sightline_app::units::Micros;
     #[test]
     fn a_day_of_traffic_looks_like_a_platform() {
         let start = 1_767_571_200_000; // Monday 2026-01-05 00:00 UTC
@@ -234,6 +235,6 @@ mod tests {
         // Every request is valid as ingest would require.
         assert!(requests.iter().all(|r| (100..600).contains(&r.status_code)
             && r.latency_ms >= 0.0
-            && r.cost_micros >= 0));
+            && r.cost_micros >= Micros::ZERO));
     }
 }

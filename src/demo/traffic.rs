@@ -3,6 +3,7 @@
 //! realistic status mix with rare upstream incidents, provider calls and feedback.
 
 use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_app::units::Micros;
 use sightline_tracker::wire::{AuthEventType, RequestKind};
 
 use super::catalog::{self, Api};
@@ -424,10 +425,10 @@ impl Generator {
             ..cached_part(chat_model.map(|m| m.provider), prompt_tokens)
         };
         let cost_micros = match (ok, api, model) {
-            (false, _, _) => 0,
-            (true, Api::Images, _) => 40_000,
-            (true, _, Some(m)) => self.prices.cost_micros(m, &tokens).unwrap_or(0),
-            _ => 0,
+            (false, _, _) => Micros::ZERO,
+            (true, Api::Images, _) => Micros(40_000),
+            (true, _, Some(m)) => self.prices.cost_micros(m, &tokens).unwrap_or_default(),
+            _ => Micros::ZERO,
         };
         let finish_reason = (ok && chat_model.is_some())
             .then(|| self.dice.pick(catalog::FINISH_REASONS).to_string());

@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use sightline_app::units::Micros;
 use sightline_tracker::wire::Severity;
 
 use super::Thresholds;
@@ -179,14 +180,14 @@ impl Anomalies {
             reasons.push(HIGH_LATENCY);
         }
         if r.kind == sightline_tracker::wire::RequestKind::Api
-            && r.cost_micros > 0
+            && r.cost_micros > Micros::ZERO
             && r.created_at >= Self::cost_window_start(now) - COST_BASELINE_MS
         {
             let slot = self
                 .costs
                 .entry(r.created_at - r.created_at.rem_euclid(MINUTE_MS))
                 .or_default();
-            *slot = slot.saturating_add(r.cost_micros);
+            *slot = slot.saturating_add(r.cost_micros.micros());
         }
         if r.created_at < window_start(now) - BASELINE_MS {
             return reasons;
@@ -459,7 +460,7 @@ mod tests {
 
     fn costing(at: i64, micros: i64) -> NewRequest {
         NewRequest {
-            cost_micros: micros,
+            cost_micros: Micros(micros),
             ..on("/v1/chat", at, 200, 900.0)
         }
     }

@@ -7,6 +7,7 @@ use sightline_app::format;
 use sightline_app::range::{RangeKind, TimeRange};
 use sightline_app::report::{AlertRow, SeverityCounts};
 use sightline_app::time::DAY_MS;
+use sightline_app::units::Micros;
 
 use super::{DigestKind, DigestPeriod};
 use crate::named_figures::ratio;
@@ -51,7 +52,7 @@ pub struct DigestFigures {
     pub errors: i64,
     /// Errors over requests; `null` without requests.
     pub error_rate: Option<f64>,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     /// The cost as the dashboard shows it: `$12.35`.
     pub cost: String,
 }
@@ -85,12 +86,12 @@ pub struct DigestRow {
     pub name: String,
     pub requests: i64,
     pub errors: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     pub cost: String,
 }
 
 impl DigestRow {
-    fn new(name: String, requests: i64, errors: i64, cost_micros: i64) -> DigestRow {
+    fn new(name: String, requests: i64, errors: i64, cost_micros: Micros) -> DigestRow {
         DigestRow {
             name,
             requests,
@@ -137,7 +138,7 @@ pub async fn build(store: &Store, period: DigestPeriod) -> Result<Digest, StoreE
         change: FigureChanges {
             requests: change(current.requests, previous.requests),
             errors: change(current.errors, previous.errors),
-            cost: change(current.cost_micros, previous.cost_micros),
+            cost: format::change(current.cost_micros.usd(), previous.cost_micros.usd()),
         },
         current: DigestFigures::of(&current),
         previous: DigestFigures::of(&previous),
@@ -274,7 +275,7 @@ mod tests {
         DigestFigures::of(&Sums {
             requests,
             errors,
-            cost_micros,
+            cost_micros: Micros(cost_micros),
             ..Sums::default()
         })
     }
@@ -293,7 +294,12 @@ mod tests {
                 errors: "+0.0%".into(),
                 cost: "new".into(),
             },
-            top_models: vec![DigestRow::new("gpt-4o".into(), 1_000, 6, 12_000_000)],
+            top_models: vec![DigestRow::new(
+                "gpt-4o".into(),
+                1_000,
+                6,
+                Micros(12_000_000),
+            )],
             top_endpoints: vec![],
             new_threats: SeverityCounts {
                 low: 0,

@@ -9,6 +9,7 @@ use sightline_tracker::wire::{
 };
 
 use sightline_app::requests::claims_account;
+use sightline_app::units::Micros;
 
 use super::horizon::Horizon;
 use crate::pricing::{PriceTable, TokenCounts};
@@ -199,14 +200,14 @@ fn duration(field: &'static str, value: f64) -> Result<f64, Rejection> {
 }
 
 /// A cost in USD as micro-dollars, at most [`MAX_COST_USD`].
-fn cost_micros(usd: f64) -> Result<i64, Rejection> {
+fn cost_micros(usd: f64) -> Result<Micros, Rejection> {
     if !usd.is_finite() || usd < 0.0 {
         return Err(Rejection::Cost(usd));
     }
     if usd > MAX_COST_USD {
         return Err(Rejection::CostTooHigh(usd));
     }
-    Ok((usd * 1_000_000.0).round() as i64)
+    Ok(Micros((usd * 1_000_000.0).round() as i64))
 }
 
 /// An IP address, or `None` with a warning when it is not one.
@@ -296,19 +297,19 @@ pub fn request(
         Some(usd) => cost_micros(usd)?,
         None => match &model_name {
             Some(m) => match prices.cost_micros(m, &tokens) {
-                Some(micros) if micros as f64 > MAX_COST_USD * 1e6 => {
+                Some(cost) if cost.usd() > MAX_COST_USD => {
                     return Err(Rejection::PricedTooHigh {
-                        usd: micros as f64 / 1e6,
+                        usd: cost.usd(),
                         model: m.clone(),
                     });
                 }
-                Some(micros) => micros,
+                Some(cost) => cost,
                 None => {
                     w.push(format!("no price for model `{m}`: cost recorded as 0"));
-                    0
+                    Micros::ZERO
                 }
             },
-            None => 0,
+            None => Micros::ZERO,
         },
     };
     let user_id = fit_opt("user_id", e.user_id, 255, &mut w);
@@ -433,7 +434,7 @@ mod tests {
         assert_eq!(r.method, "POST");
         assert_eq!(
             (r.prompt_tokens, r.completion_tokens, r.cost_micros),
-            (0, 0, 0)
+            (0, 0, Micros::ZERO)
         );
         assert!(!r.is_authenticated);
         assert_eq!(r.kind, RequestKind::Api);
@@ -533,7 +534,7 @@ mod tests {
         );
         assert_eq!(
             with("cost_usd", json!(10_000)).unwrap().0.cost_micros,
-            10_000_000_000
+            Micros(10_000_000_000)
         );
         assert_eq!(
             with("cost_usd", json!(1e9)).unwrap_err(),
@@ -569,7 +570,7 @@ mod tests {
                 r.reasoning_tokens,
                 r.cost_micros
             ),
-            (12_100, 10_000, 2_000, 0, 18_300)
+            (12_100, 10_000, 2_000, 0, Micros(18_300))
         );
         // Anthropic's `input_tokens` alone (100) as prompt_tokens: the cache tokens
         // cannot be part of it, and the event says so instead of being mispriced.
@@ -608,17 +609,17 @@ mod tests {
     fn cost_is_given_or_priced_and_unknown_models_are_flagged() {
         let mut m = minimal();
         m["cost_usd"] = json!(0.0123456);
-        assert_eq!(req(m).unwrap().0.cost_micros, 12_346);
+        assert_eq!(req(m).unwrap().0.cost_micros, Micros(12_346));
         let mut m = minimal();
         m["model"] = json!("gpt-4o");
         m["prompt_tokens"] = json!(1000);
         m["completion_tokens"] = json!(500);
-        assert_eq!(req(m).unwrap().0.cost_micros, 7_500);
+        assert_eq!(req(m).unwrap().0.cost_micros, Micros(7_500));
         let mut m = minimal();
         m["model"] = json!("my-finetune");
         m["prompt_tokens"] = json!(1000);
         let (r, w) = req(m).unwrap();
-        assert_eq!(r.cost_micros, 0);
+        assert_eq!(r.cost_micros, Micros::ZERO);
         assert_eq!(
             w,
             vec!["no price for model `my-finetune`: cost recorded as 0"]

@@ -10,6 +10,7 @@ pub use cache::Prices;
 
 use sightline_app::settings::PriceSource;
 pub use sightline_app::settings::UsdPrices;
+use sightline_app::units::Micros;
 
 /// The price of one model, in micro-dollars per million tokens of each kind. The cache
 /// and reasoning rates are optional: without one, cache reads and writes cost as
@@ -207,7 +208,7 @@ impl PriceTable {
     /// reasoning out of the completion tokens, each priced at its own rate, so no
     /// token is paid twice. The counts must be consistent (as validation makes them:
     /// the parts no larger than their whole).
-    pub fn cost_micros(&self, model: &str, t: &TokenCounts) -> Option<i64> {
+    pub fn cost_micros(&self, model: &str, t: &TokenCounts) -> Option<Micros> {
         let [prompt, completion, cache_read, cache_write, reasoning] = self.get(model)?.rates();
         let plain_prompt = t.prompt - t.cache_read - t.cache_write;
         let plain_completion = t.completion - t.reasoning;
@@ -223,7 +224,9 @@ impl PriceTable {
         .sum();
         // Saturating: within the ingest bounds (10^9 tokens, 100 000 USD per million)
         // a cost is at most 2·10^14 micro-dollars; beyond, never a wrapped value.
-        Some(i64::try_from((micro_millionths + 500_000) / 1_000_000).unwrap_or(i64::MAX))
+        Some(Micros(
+            i64::try_from((micro_millionths + 500_000) / 1_000_000).unwrap_or(i64::MAX),
+        ))
     }
 }
 
@@ -243,10 +246,13 @@ mod tests {
     fn costs_are_exact_micro_dollars() {
         let t = PriceTable::defaults();
         // 1 000 prompt tokens at $2.50/M and 500 completion tokens at $10/M = $0.0075.
-        assert_eq!(t.cost_micros("gpt-4o", &tokens(1_000, 500)), Some(7_500));
+        assert_eq!(
+            t.cost_micros("gpt-4o", &tokens(1_000, 500)),
+            Some(Micros(7_500))
+        );
         // 1 token of gpt-4o-mini: $0.00000015 prompt rounds to 0 µ$; 4 tokens to 1 µ$.
-        assert_eq!(t.cost_micros("gpt-4o-mini", &tokens(1, 0)), Some(0));
-        assert_eq!(t.cost_micros("gpt-4o-mini", &tokens(4, 0)), Some(1));
+        assert_eq!(t.cost_micros("gpt-4o-mini", &tokens(1, 0)), Some(Micros(0)));
+        assert_eq!(t.cost_micros("gpt-4o-mini", &tokens(4, 0)), Some(Micros(1)));
         assert_eq!(t.cost_micros("no-such-model", &tokens(10, 10)), None);
     }
 
@@ -273,12 +279,12 @@ mod tests {
         // $0.0003 + $0.0075 + $0.003 + $0.0075 = $0.0183.
         assert_eq!(
             t.cost_micros("claude-sonnet-4-5-20250929", &usage),
-            Some(18_300)
+            Some(Micros(18_300))
         );
         // Without the cache the same 12 100 input tokens would have cost $0.0363 + $0.0075.
         assert_eq!(
             t.cost_micros("claude-sonnet-4-5", &tokens(12_100, 500)),
-            Some(43_800)
+            Some(Micros(43_800))
         );
     }
 
@@ -294,7 +300,10 @@ mod tests {
             cache_read: 1_536,
             ..TokenCounts::default()
         };
-        assert_eq!(t.cost_micros("gpt-4o-2024-08-06", &usage), Some(6_080));
+        assert_eq!(
+            t.cost_micros("gpt-4o-2024-08-06", &usage),
+            Some(Micros(6_080))
+        );
         // o4-mini: $1.10 input, $0.275 cached, $4.40 output; 800 of the 1 000
         // completion tokens are reasoning, billed as output: 1 000 × $4.40 = $0.0044,
         // plus 4 000 × $1.10 + 6 000 × $0.275 = $0.0044 + $0.00165.
@@ -305,7 +314,7 @@ mod tests {
             cache_write: 0,
             reasoning: 800,
         };
-        assert_eq!(t.cost_micros("o4-mini", &usage), Some(10_450));
+        assert_eq!(t.cost_micros("o4-mini", &usage), Some(Micros(10_450)));
     }
 
     #[test]
@@ -326,7 +335,7 @@ mod tests {
             ..TokenCounts::default()
         };
         // 1 000 × $1 + 750 × $4 + 250 × $8 = $0.001 + $0.003 + $0.002.
-        assert_eq!(t.cost_micros("thinker", &usage), Some(6_000));
+        assert_eq!(t.cost_micros("thinker", &usage), Some(Micros(6_000)));
         // Cache rates default to the prompt rate when none is given.
         let usage = TokenCounts {
             prompt: 1_000,
@@ -334,7 +343,7 @@ mod tests {
             cache_write: 100,
             ..TokenCounts::default()
         };
-        assert_eq!(t.cost_micros("thinker", &usage), Some(1_000));
+        assert_eq!(t.cost_micros("thinker", &usage), Some(Micros(1_000)));
     }
 
     #[test]
@@ -422,7 +431,7 @@ mod tests {
         custom.set("gpt-4o", usd(1.0, 1.0));
         assert_eq!(
             custom.cost_micros("gpt-4o", &tokens(1_000_000, 0)),
-            Some(1_000_000)
+            Some(Micros(1_000_000))
         );
     }
 }

@@ -38,6 +38,7 @@ pub mod sessions;
 use std::collections::BTreeMap;
 
 use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_app::units::Micros;
 use sightline_tracker::wire::RequestKind;
 
 use crate::store::NewRequest;
@@ -83,7 +84,7 @@ pub struct Sums {
     pub cache_read_tokens: i64,
     pub cache_write_tokens: i64,
     pub reasoning_tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 impl Sums {
@@ -106,7 +107,10 @@ impl Sums {
         self.cache_read_tokens = capped_add(self.cache_read_tokens, times(r.cache_read_tokens));
         self.cache_write_tokens = capped_add(self.cache_write_tokens, times(r.cache_write_tokens));
         self.reasoning_tokens = capped_add(self.reasoning_tokens, times(r.reasoning_tokens));
-        self.cost_micros = capped_add(self.cost_micros, times(r.cost_micros));
+        self.cost_micros = Micros(capped_add(
+            self.cost_micros.micros(),
+            times(r.cost_micros.micros()),
+        ));
     }
 
     pub fn is_zero(&self) -> bool {
@@ -282,7 +286,7 @@ mod tests {
             latency_sum_us: 200_500,
             prompt_tokens: 20,
             completion_tokens: 10,
-            cost_micros: 14,
+            cost_micros: Micros(14),
             ..Sums::default()
         };
         assert_eq!(d.traffic[&hour], expected);
@@ -300,7 +304,7 @@ mod tests {
         assert_eq!(d.endpoint_latency.len(), 2);
         // The call carries user `u`: it counts once (not per grain) in their provider cost.
         let by_user = d.user_service[&("u".to_string(), "openai".to_string())];
-        assert_eq!((by_user.requests, by_user.cost_micros), (1, 7));
+        assert_eq!((by_user.requests, by_user.cost_micros), (1, Micros(7)));
         assert_eq!(d.user_service.len(), 1);
         assert_eq!(d.model_day.len(), 1);
         assert_eq!(d.model_day[&(day.1, "m".to_string())].requests, 1);
@@ -310,14 +314,14 @@ mod tests {
     fn sums_saturate_instead_of_wrapping() {
         let mut huge = tests_support::request("h", 0);
         huge.prompt_tokens = i64::MAX;
-        huge.cost_micros = i64::MAX - 1;
+        huge.cost_micros = Micros(i64::MAX - 1);
         huge.latency_ms = 1e300;
         let mut s = Sums::default();
         s.add(&huge);
         s.add(&huge);
         assert_eq!(
             (s.requests, s.prompt_tokens, s.cost_micros, s.latency_sum_us),
-            (2, SUM_CAP, SUM_CAP, SUM_CAP)
+            (2, SUM_CAP, Micros(SUM_CAP), SUM_CAP)
         );
         assert_eq!(s.tokens(), SUM_CAP + 10);
         assert_eq!(capped_add(-SUM_CAP, -5), -SUM_CAP);
@@ -332,7 +336,7 @@ mod tests {
         new.model_name = Some("gpt-4o".into());
         new.prompt_tokens += 100;
         new.completion_tokens += 40;
-        new.cost_micros += 650;
+        new.cost_micros = new.cost_micros.saturating_add(Micros(650));
         let mut d = RollupDelta::default();
         d.change_request(&old, &new);
 
@@ -341,7 +345,7 @@ mod tests {
         let usage = Sums {
             prompt_tokens: 100,
             completion_tokens: 40,
-            cost_micros: 650,
+            cost_micros: Micros(650),
             ..Sums::default()
         };
         // Same request, same latency and status: only tokens and cost move.
@@ -373,7 +377,7 @@ pub(crate) mod tests_support {
             latency_ms: 100.25,
             prompt_tokens: 10,
             completion_tokens: 5,
-            cost_micros: 7,
+            cost_micros: Micros(7),
             is_authenticated: true,
             ..NewRequest::new(id, t)
         }

@@ -3,6 +3,7 @@
 //! `rollup_user` for its users), so a check reads at most a month of day rows.
 
 use sightline_app::budgets::{Limits, Period, Scope, UserBudget};
+use sightline_app::units::Micros;
 use sqlx::FromRow;
 
 use super::{Store, StoreError};
@@ -15,7 +16,7 @@ const DAY_MS: i64 = 86_400_000;
 pub struct StoredBudget {
     pub scope: Scope,
     pub period: Period,
-    pub limit_micros: Option<i64>,
+    pub limit_micros: Option<Micros>,
 }
 
 #[derive(FromRow)]
@@ -23,15 +24,15 @@ struct BudgetRow {
     scope: String,
     user_id: String,
     period: String,
-    limit_micros: Option<i64>,
+    limit_micros: Option<Micros>,
 }
 
 /// A user's spending in a period, with the limit that applies to them.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct UserSpend {
     pub user_id: String,
-    pub spent_micros: i64,
-    pub limit_micros: i64,
+    pub spent_micros: Micros,
+    pub limit_micros: Micros,
 }
 
 /// How many users are at 80% and at 100% of their budget.
@@ -188,8 +189,8 @@ impl Store {
     }
 
     /// The cost of the served requests in the UTC days of `[start, end)` (day-aligned).
-    pub async fn spent_between(&self, start: i64, end: i64) -> Result<i64, StoreError> {
-        let spent: Option<i64> = sqlx::query_scalar(
+    pub async fn spent_between(&self, start: i64, end: i64) -> Result<Micros, StoreError> {
+        let spent: Option<Micros> = sqlx::query_scalar(
             "SELECT CAST(SUM(cost_micros) AS BIGINT) FROM rollup_traffic \
              WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3",
         )
@@ -198,7 +199,7 @@ impl Store {
         .bind(end)
         .fetch_one(&self.pool)
         .await?;
-        Ok(spent.unwrap_or(0))
+        Ok(spent.unwrap_or_default())
     }
 
     /// The users at 80% or more of their `period` budget in `[start, end)`: their own,
@@ -208,7 +209,7 @@ impl Store {
         period: Period,
         start: i64,
         end: i64,
-        each_user: Option<i64>,
+        each_user: Option<Micros>,
         limit: i64,
     ) -> Result<Vec<UserSpend>, StoreError> {
         let sql = format!(
@@ -231,7 +232,7 @@ impl Store {
         period: Period,
         start: i64,
         end: i64,
-        each_user: Option<i64>,
+        each_user: Option<Micros>,
     ) -> Result<UsersAtThreshold, StoreError> {
         let sql = format!(
             "SELECT CAST(COUNT(*) AS BIGINT) AS warned, \

@@ -3,6 +3,8 @@
 //! histogram. Like the dashboard's cards, every query reads rollup rows (a row per
 //! bucket and name, or per bucket, name and bin), never the raw requests.
 
+use sightline_app::units::Micros;
+
 use super::{Buckets, Store, StoreError};
 
 /// A per-name rollup with its own latency histogram.
@@ -50,7 +52,7 @@ pub struct DimensionTotals {
     pub latency_sum_us: i64,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 /// Requests of one latency bin, of a name (over a range) or of a bucket (of one name).
@@ -162,7 +164,7 @@ impl Store {
 pub struct BucketCost {
     pub bucket_start: i64,
     pub name: String,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 impl Store {

@@ -8,6 +8,7 @@ use sightline_app::requests::{
     FeedbackEntry, RequestCursor, RequestDetail, RequestFilter, RequestPage, RequestRecord,
     RequestRow, RequestSort, SessionSummary, SortValue,
 };
+use sightline_app::units::Micros;
 
 use super::requests::{NewRequest, REQUEST_SELECT, request_from_row};
 use super::{Bind, DbKind, Store, StoreError, bind_all, text_search};
@@ -29,7 +30,7 @@ pub(super) struct SessionRecord {
     request_count: i64,
     error_count: i64,
     tokens: i64,
-    cost_micros: i64,
+    cost_micros: Micros,
 }
 
 impl From<SessionRecord> for SessionSummary {
@@ -60,7 +61,7 @@ struct RequestListRecord {
     model_name: Option<String>,
     prompt_tokens: i64,
     completion_tokens: i64,
-    cost_micros: i64,
+    cost_micros: Micros,
     latency_ms: f64,
     user_id: Option<String>,
     country: Option<String>,
@@ -150,7 +151,7 @@ impl Store {
             value: match filter.sort {
                 RequestSort::Time => SortValue::Int(r.created_at),
                 RequestSort::Latency => SortValue::Real(r.latency_ms),
-                RequestSort::Cost => SortValue::Int(r.cost_micros),
+                RequestSort::Cost => SortValue::Int(r.cost_micros.micros()),
             },
             id: r.id,
         });

@@ -15,6 +15,7 @@ use sightline_app::report::ThreatRow;
 use sightline_app::requests::{RequestFilter, SessionSummary};
 use sightline_app::security::AuthFilter;
 use sightline_app::threats::ThreatFilter;
+use sightline_app::units::Micros;
 
 use sightline_app::requests::RequestSort;
 
@@ -514,7 +515,8 @@ fn instant(ms: i64) -> String {
 }
 
 /// Micro-dollars as dollars with all six decimals: `0.001234`.
-fn usd(micros: i64) -> String {
+fn usd(amount: Micros) -> String {
+    let micros = amount.micros();
     let sign = if micros < 0 { "-" } else { "" };
     let abs = micros.unsigned_abs();
     format!("{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000)
@@ -529,9 +531,9 @@ mod tests {
             "2026-11-22T18:33:16.123Z"
         );
         assert_eq!(super::instant(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(super::usd(1_234), "0.001234");
-        assert_eq!(super::usd(0), "0.000000");
-        assert_eq!(super::usd(12_500_000), "12.500000");
-        assert_eq!(super::usd(-45), "-0.000045");
+        assert_eq!(super::usd(super::Micros(1_234)), "0.001234");
+        assert_eq!(super::usd(super::Micros(0)), "0.000000");
+        assert_eq!(super::usd(super::Micros(12_500_000)), "12.500000");
+        assert_eq!(super::usd(super::Micros(-45)), "-0.000045");
     }
 }

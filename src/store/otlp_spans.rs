@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use sightline_app::units::Micros;
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::requests::{REQUEST_SELECT, request_from_row};
@@ -53,7 +54,7 @@ pub struct SpanUsage {
     pub cache_read_tokens: i64,
     pub cache_write_tokens: i64,
     pub reasoning_tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 impl SpanUsage {

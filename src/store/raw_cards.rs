@@ -2,6 +2,7 @@
 //! the baseline the dashboard benchmark compares the rollups against, and a check of
 //! them in tests. Never used to serve pages.
 
+use sightline_app::units::Micros;
 use sqlx::FromRow;
 
 use super::{StatusCount, Store, StoreError};
@@ -14,7 +15,7 @@ pub struct RawCards {
     pub errors: i64,
     pub latency_sum_ms: f64,
     pub tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     pub p95_latency_ms: Option<f64>,
     pub statuses: Vec<StatusCount>,
     pub models: Vec<RawModel>,
@@ -36,7 +37,7 @@ pub struct RawBucket {
 pub struct RawModel {
     pub model_name: Option<String>,
     pub requests: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 /// Served requests of one country (`None`: unknown).
@@ -50,7 +51,7 @@ pub struct RawCountry {
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct RawUserCost {
     pub user_id: String,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 /// The range's totals, in one row.
@@ -60,7 +61,7 @@ struct RawTotals {
     errors: i64,
     latency_sum_ms: f64,
     tokens: i64,
-    cost_micros: i64,
+    cost_micros: Micros,
     active_users: i64,
 }
 

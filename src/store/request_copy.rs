@@ -36,7 +36,7 @@ pub fn request_copy_binary(rows: &[&NewRequest], groups: &[Option<String>]) -> V
         t.text(r.model_name.as_deref());
         t.bigint(Some(r.prompt_tokens));
         t.bigint(Some(r.completion_tokens));
-        t.bigint(Some(r.cost_micros));
+        t.bigint(Some(r.cost_micros.micros()));
         t.text(r.finish_reason.as_deref());
         t.text(r.user_id.as_deref());
         t.text(r.session_id.as_deref());

@@ -1,8 +1,10 @@
 //! `request_log`: one row per request the platform served or made.
 
-use sightline_tracker::wire::RequestKind;
 use std::collections::HashSet;
 use std::sync::LazyLock;
+
+use sightline_app::units::Micros;
+use sightline_tracker::wire::RequestKind;
 
 use sqlx::any::AnyRow;
 use sqlx::query::Query;
@@ -31,7 +33,7 @@ pub struct NewRequest {
     pub cache_write_tokens: i64,
     /// Part of `completion_tokens` spent on reasoning.
     pub reasoning_tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
     pub finish_reason: Option<String>,
     pub user_id: Option<String>,
     pub session_id: Option<String>,
@@ -65,7 +67,7 @@ impl NewRequest {
             cache_read_tokens: 0,
             cache_write_tokens: 0,
             reasoning_tokens: 0,
-            cost_micros: 0,
+            cost_micros: Micros::ZERO,
             finish_reason: None,
             user_id: None,
             session_id: None,

@@ -8,6 +8,7 @@ use sqlx::FromRow;
 use sightline_app::export::SessionFilter;
 use sightline_app::paging::Cursor;
 use sightline_app::sessions::{SessionPage, SessionRow};
+use sightline_app::units::Micros;
 use sightline_app::users::{
     UserCursor, UserDetail, UserFilter, UserPage, UserProviderCost, UserRow, UserSort,
 };
@@ -228,7 +229,7 @@ struct UserRecord {
     requests: i64,
     errors: i64,
     tokens: i64,
-    cost_micros: i64,
+    cost_micros: Micros,
 }
 
 impl From<UserRecord> for UserRow {
@@ -243,7 +244,7 @@ impl From<UserRecord> for UserRow {
             cost_micros: r.cost_micros,
             // Filled in from `user_provider_cost` by the caller.
             provider_calls: 0,
-            provider_cost_micros: 0,
+            provider_cost_micros: Micros::ZERO,
         }
     }
 }
@@ -255,7 +256,7 @@ struct ProviderCostRow {
     calls: i64,
     errors: i64,
     tokens: i64,
-    cost_micros: i64,
+    cost_micros: Micros,
 }
 
 impl ProviderCostRow {
@@ -275,5 +276,5 @@ impl ProviderCostRow {
 struct UserProviderTotals {
     user_id: String,
     calls: i64,
-    cost_micros: i64,
+    cost_micros: Micros,
 }

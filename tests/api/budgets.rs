@@ -18,6 +18,7 @@ use sightline_app::budgets::{
     BudgetSettings, BudgetUse, BudgetsCard, Limits, Period, Scope as BudgetScope, SharedBudget,
     UserBudget, UsersAgainstBudget,
 };
+use sightline_app::units::Micros;
 
 /// Today's served requests: alice $3.00, bob $1.70, carol $4.50, dave $1.00 and an
 /// anonymous $0.50; $10.70 in all.
@@ -54,8 +55,8 @@ fn user_use(user: &str, spent: i64, limit: i64, now: i64) -> BudgetUse {
     BudgetUse {
         user_id: Some(user.to_owned()),
         period: Period::Daily,
-        limit_micros: limit,
-        spent_micros: spent,
+        limit_micros: Micros(limit),
+        spent_micros: Micros(spent),
         period_start,
         period_end,
     }
@@ -70,14 +71,14 @@ storage_test!(
         api::ingest(&server, &key, &traffic(now)).await;
 
         let defaults = BudgetDefaults {
-            daily: Some(10_000_000),
-            user_daily: Some(2_000_000),
+            daily: Some(Micros(10_000_000)),
+            user_daily: Some(Micros(2_000_000)),
             ..BudgetDefaults::default()
         };
         let budgets = Budgets::new(db.store.clone(), defaults);
         // Carol has a budget of her own: $5 a day.
         let carol = Limits {
-            daily_micros: Some(5_000_000),
+            daily_micros: Some(Micros(5_000_000)),
             monthly_micros: None,
         };
         assert!(budgets.set_user("carol", carol, now).await.unwrap());
@@ -90,14 +91,14 @@ storage_test!(
                 global: vec![BudgetUse {
                     user_id: None,
                     period: Period::Daily,
-                    limit_micros: 10_000_000,
-                    spent_micros: 10_700_000,
+                    limit_micros: Micros(10_000_000),
+                    spent_micros: Micros(10_700_000),
                     period_start: start,
                     period_end: end,
                 }],
                 per_user: vec![UsersAgainstBudget {
                     period: Period::Daily,
-                    each_user_micros: Some(2_000_000),
+                    each_user_micros: Some(Micros(2_000_000)),
                     warned: 3,
                     over: 1,
                 }],
@@ -125,17 +126,17 @@ storage_test!(
                     shared(
                         BudgetScope::Global,
                         Period::Daily,
-                        Some(10_000_000),
+                        Some(Micros(10_000_000)),
                         false,
-                        Some(10_000_000)
+                        Some(Micros(10_000_000))
                     ),
                     shared(BudgetScope::Global, Period::Monthly, None, false, None),
                     shared(
                         BudgetScope::EachUser,
                         Period::Daily,
-                        Some(2_000_000),
+                        Some(Micros(2_000_000)),
                         false,
-                        Some(2_000_000)
+                        Some(Micros(2_000_000))
                     ),
                     shared(BudgetScope::EachUser, Period::Monthly, None, false, None),
                 ],
@@ -152,10 +153,10 @@ storage_test!(
             .set_shared(
                 Limits {
                     daily_micros: None,
-                    monthly_micros: Some(25_000_000),
+                    monthly_micros: Some(Micros(25_000_000)),
                 },
                 Limits {
-                    daily_micros: Some(4_000_000),
+                    daily_micros: Some(Micros(4_000_000)),
                     monthly_micros: None,
                 },
                 now,
@@ -170,8 +171,8 @@ storage_test!(
             vec![BudgetUse {
                 user_id: None,
                 period: Period::Monthly,
-                limit_micros: 25_000_000,
-                spent_micros: 10_700_000,
+                limit_micros: Micros(25_000_000),
+                spent_micros: Micros(10_700_000),
                 period_start: m_start,
                 period_end: m_end,
             }]
@@ -181,7 +182,7 @@ storage_test!(
             card.per_user,
             vec![UsersAgainstBudget {
                 period: Period::Daily,
-                each_user_micros: Some(4_000_000),
+                each_user_micros: Some(Micros(4_000_000)),
                 warned: 1,
                 over: 0,
             }]
@@ -195,7 +196,7 @@ storage_test!(
         budgets.reset_shared().await.unwrap();
         assert_eq!(
             budgets.card(now).await.unwrap().global[0].limit_micros,
-            10_000_000
+            Micros(10_000_000)
         );
         // Removing carol's own budget puts her under each user's again.
         assert!(budgets.remove_user("carol").await.unwrap());
@@ -210,7 +211,7 @@ storage_test!(
     users_with_budgets_of_their_own_are_bounded,
     |db| async move {
         let one = Limits {
-            daily_micros: Some(1_000_000),
+            daily_micros: Some(Micros(1_000_000)),
             monthly_micros: None,
         };
         assert!(db.store.set_user_budget("u1", one, 2, 1).await.unwrap());
@@ -218,8 +219,8 @@ storage_test!(
         // A third user is refused; the two may still change theirs.
         assert!(!db.store.set_user_budget("u3", one, 2, 1).await.unwrap());
         let both = Limits {
-            daily_micros: Some(2_000_000),
-            monthly_micros: Some(30_000_000),
+            daily_micros: Some(Micros(2_000_000)),
+            monthly_micros: Some(Micros(30_000_000)),
         };
         assert!(db.store.set_user_budget("u2", both, 2, 2).await.unwrap());
         let (_, users) = db.store.budgets().await.unwrap();
@@ -353,7 +354,7 @@ storage_test!(
             vec![UserBudget {
                 user_id: "carol".into(),
                 limits: Limits {
-                    daily_micros: Some(5_000_000),
+                    daily_micros: Some(Micros(5_000_000)),
                     monthly_micros: None
                 }
             }]
@@ -422,7 +423,10 @@ storage_test!(
         .await;
         assert_eq!(settings.shared[0].limit_micros, None);
         assert!(settings.shared[0].set_here);
-        assert_eq!(settings.shared[0].environment_micros, Some(10_000_000));
+        assert_eq!(
+            settings.shared[0].environment_micros,
+            Some(Micros(10_000_000))
+        );
         firing.retain(|f| !f.contains(":global:"));
         wait_for_keys(&server, &key, "firing", &firing, 20).await;
         tokio::time::sleep(Duration::from_secs(2)).await;

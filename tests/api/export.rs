@@ -8,6 +8,7 @@ use common::fixture::request;
 use common::{Backend, Browser, PASSWORD, TestDb, TestServer, account};
 use sightline::store::{NewFeedback, NewThreat, Scope};
 use sightline_app::auth::Role;
+use sightline_app::units::Micros;
 use sightline_tracker::wire::{Severity, ThreatType};
 
 /// 2026-11-22T18:33:16.123Z
@@ -31,7 +32,7 @@ async fn seed(db: &TestDb) -> (i64, i64) {
     r2.user_id = Some(FORMULA_USER.into());
     r2.user_agent = Some(AT_AGENT.into());
     r2.error = Some(SCRIPT.into());
-    r2.cost_micros = 1_234;
+    r2.cost_micros = Micros(1_234);
     r2.latency_ms = 87.5;
     r2.ttft_ms = Some(12.25);
     r2.country = None;

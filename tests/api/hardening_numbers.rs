@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use sightline::store::{NewRequest, Scope};
 use sightline_app::auth::Role;
 use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_app::units::Micros;
 
 /// What a rollup cell saturates at (2^54): the dashboard adds up to 402 cells of a range.
 const SUM_CAP: i64 = 1 << 54;
@@ -27,7 +28,7 @@ fn huge(id: &str, t: i64) -> NewRequest {
     r.user_id = Some("whale".into());
     r.prompt_tokens = 5_000_000_000_000_000_000;
     r.completion_tokens = 5_000_000_000_000_000_000;
-    r.cost_micros = 5_000_000_000_000_000_000;
+    r.cost_micros = Micros(5_000_000_000_000_000_000);
     r.latency_ms = 1e16;
     r.ttft_ms = Some(1e16);
     r.request_bytes = Some(i64::MAX);

@@ -16,6 +16,7 @@ use common::fixture::{now_ms, request};
 use sightline::jobs::retention::{self, PruneOptions};
 use sightline::store::{NewAlert, NewAuthEvent, NewFeedback, NewThreat};
 use sightline_app::range::{RangeKind, TimeRange};
+use sightline_app::units::Micros;
 use sightline_tracker::wire::{AuthEventType, Severity, ThreatType};
 
 const HOUR: i64 = 3_600_000;
@@ -128,7 +129,7 @@ storage_test!(the_prune_bounds_every_growing_table, |db| async move {
         let mut r = with_user(id, t, Some(user));
         r.kind = sightline_tracker::wire::RequestKind::External;
         r.service = Some("openai".into());
-        r.cost_micros = 1_000;
+        r.cost_micros = Micros(1_000);
         r
     };
     db.store

@@ -7,6 +7,7 @@ use std::process::Command;
 use common::{Backend, TestDb, TestServer};
 use serde_json::{Value, json};
 use sightline::store::{Buckets, Scope};
+use sightline_app::units::Micros;
 
 const HOUR: i64 = 3_600_000;
 
@@ -149,7 +150,7 @@ async fn batches_are_stored_once_with_exact_aggregates(backend: Backend) {
     assert_eq!((s.requests, s.errors), (4, 1));
     assert_eq!((s.prompt_tokens, s.completion_tokens), (3000, 1500));
     // 3 × gpt-4o (1000 + 500 tokens) = 3 × $0.0075, plus $0.25 given.
-    assert_eq!(s.cost_micros, 3 * 7_500 + 250_000);
+    assert_eq!(s.cost_micros, Micros(3 * 7_500 + 250_000));
     let snapshot = db.store.derived_snapshot().await.unwrap();
     // The rating of `a` by u1 was changed from 5 to 3: one rating, in bucket 3.
     let ratings: Vec<&String> = snapshot["rollup_feedback"]
@@ -572,7 +573,7 @@ async fn prices_set_from_the_cli_price_new_requests() {
         .unwrap();
     assert_eq!(
         (
-            traffic[0].sums.cost_micros,
+            traffic[0].sums.cost_micros.micros(),
             traffic[0].sums.cache_read_tokens,
             traffic[0].sums.reasoning_tokens
         ),

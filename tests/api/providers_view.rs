@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sightline::store::Scope;
 use sightline_app::auth::Role;
 use sightline_app::requests::RequestPage;
+use sightline_app::units::Micros;
 use sightline_app::users::{UserDetail, UserPage, UserProviderCost};
 use sqlx::Row;
 
@@ -329,9 +330,9 @@ async fn the_view_shows_the_fixture(backend: Backend) {
         .map(|u| {
             (
                 u.user_id.as_str(),
-                u.cost_micros,
+                u.cost_micros.micros(),
                 u.provider_calls,
-                u.provider_cost_micros,
+                u.provider_cost_micros.micros(),
             )
         })
         .collect();
@@ -342,9 +343,9 @@ async fn the_view_shows_the_fixture(backend: Backend) {
     assert_eq!(
         (
             detail.user.requests,
-            detail.user.cost_micros,
+            detail.user.cost_micros.micros(),
             detail.user.provider_calls,
-            detail.user.provider_cost_micros
+            detail.user.provider_cost_micros.micros()
         ),
         (1, 2000, 3, 150_000)
     );
@@ -358,8 +359,8 @@ async fn the_view_shows_the_fixture(backend: Backend) {
     assert_eq!(
         detail.providers,
         [
-            cost("gemini", 2, 1, 1500, 150_000),
-            cost("openai", 1, 1, 0, 0)
+            cost("gemini", 2, 1, 1500, Micros(150_000)),
+            cost("openai", 1, 1, 0, Micros(0))
         ]
     );
 

@@ -8,6 +8,7 @@ use common::fixture::{now_ms, request};
 use common::{Browser, PASSWORD, TestDb, TestServer, account};
 use sightline_app::auth::Role;
 use sightline_app::sessions::SessionPage;
+use sightline_app::units::Micros;
 use sightline_app::users::{UserDetail, UserPage};
 
 /// `user-1`: three requests of the last minutes in one inferred session, one a 502;
@@ -17,7 +18,7 @@ async fn seed(db: &TestDb) -> i64 {
     let mut old = request("req-old", now - 2 * 86_400_000, 200);
     old.user_id = Some("user 2".into());
     old.session_id = Some("s/2".into());
-    old.cost_micros = 1_500_000;
+    old.cost_micros = Micros(1_500_000);
     db.store
         .record_requests(&[
             old,
@@ -126,7 +127,7 @@ storage_test!(viewers_see_sessions_and_users, |db| async move {
             detail.user.requests,
             detail.user.errors,
             detail.user.tokens,
-            detail.user.cost_micros
+            detail.user.cost_micros.micros()
         ),
         (3, 1, 450, 135)
     );

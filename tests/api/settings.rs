@@ -10,6 +10,7 @@ use sightline_app::auth::Role;
 use sightline_app::settings::{
     AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, PriceSource, Retention,
 };
+use sightline_app::units::Micros;
 
 /// Signs `username` in on a new browser.
 async fn signed_in(server: &TestServer, username: &str) -> Browser {
@@ -515,8 +516,8 @@ storage_test!(
         let builtin_gpt4o = before.iter().find(|p| p.model == "gpt-4o").unwrap().clone();
         assert_eq!(
             (
-                builtin_gpt4o.prompt_micros_per_mtok,
-                builtin_gpt4o.cache_read_micros_per_mtok,
+                builtin_gpt4o.prompt_micros_per_mtok.micros(),
+                builtin_gpt4o.cache_read_micros_per_mtok.map(Micros::micros),
                 builtin_gpt4o.source
             ),
             (2_500_000, Some(1_250_000), PriceSource::BuiltIn)
@@ -551,18 +552,18 @@ storage_test!(
             row(&after, "acme-1"),
             Some(PriceRow {
                 model: "acme-1".into(),
-                prompt_micros_per_mtok: 1_500_000,
-                completion_micros_per_mtok: 3_000_000,
-                cache_read_micros_per_mtok: Some(150_000),
+                prompt_micros_per_mtok: Micros(1_500_000),
+                completion_micros_per_mtok: Micros(3_000_000),
+                cache_read_micros_per_mtok: Some(Micros(150_000)),
                 cache_write_micros_per_mtok: None,
-                reasoning_micros_per_mtok: Some(6_000_000),
+                reasoning_micros_per_mtok: Some(Micros(6_000_000)),
                 source: PriceSource::Set,
             })
         );
         assert_eq!(
             row(&after, "gpt-4o").map(|p| (
-                p.prompt_micros_per_mtok,
-                p.completion_micros_per_mtok,
+                p.prompt_micros_per_mtok.micros(),
+                p.completion_micros_per_mtok.micros(),
                 p.source
             )),
             Some((250_000, 100_000_000_000, PriceSource::Set))
@@ -668,7 +669,7 @@ async fn ingested_cost(db: &common::TestDb, server: &TestServer, key: &str, id: 
         .unwrap();
     assert_eq!(reply.status().as_u16(), 200);
     let detail = db.store.request_detail(id).await.unwrap().unwrap();
-    detail.request.cost_micros
+    detail.request.cost_micros.micros()
 }
 
 // The ingest caches the price table for 30 s; a change made in the settings must not
@@ -699,6 +700,6 @@ async fn a_price_change_applies_to_the_next_ingested_request() {
     assert_eq!(ingested_cost(&db, &server, &key, "p2").await, 0);
     // What was recorded stays.
     let p1 = db.store.request_detail("p1").await.unwrap().unwrap();
-    assert_eq!(p1.request.cost_micros, 11_500);
+    assert_eq!(p1.request.cost_micros, Micros(11_500));
     db.drop_database().await;
 }

@@ -9,6 +9,7 @@ use sightline_app::requests::{
     FeedbackEntry, RequestFilter, RequestPage, RequestRecord, RequestSort, SessionSummary,
     StatusClass,
 };
+use sightline_app::units::Micros;
 
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const STATUSES: [i32; 5] = [200, 200, 302, 404, 500];
@@ -43,7 +44,7 @@ fn fixture(i: i64) -> NewRequest {
         _ => None,
     };
     r.latency_ms = ((i * 7) % 10) as f64 * 10.0 + 0.5;
-    r.cost_micros = (i % 4) * 1000;
+    r.cost_micros = Micros((i % 4) * 1000);
     r.error = match i {
         13 => Some("rate 100% exceeded".into()),
         23 => Some("quota_limit reached".into()),
@@ -290,7 +291,7 @@ storage_test!(each_sort_orders_by_its_value_then_newest, |db| async move {
             first.status,
             first.model.as_deref(),
             first.tokens,
-            first.cost_micros,
+            first.cost_micros.micros(),
             first.latency_ms,
             first.user_id.as_deref(),
             first.country.as_deref(),
@@ -419,7 +420,7 @@ storage_test!(
                 cache_read_tokens: 0,
                 cache_write_tokens: 0,
                 reasoning_tokens: 0,
-                cost_micros: 0,
+                cost_micros: Micros(0),
                 finish_reason: Some("stop".into()),
                 user_id: Some("user-0".into()),
                 session_id: Some("sess-A".into()),
@@ -473,7 +474,7 @@ storage_test!(
                 request_count: 3,
                 error_count: 0,
                 tokens: 450,
-                cost_micros: 3000,
+                cost_micros: Micros(3000),
             })
         );
         assert!(d.feedback.is_empty());
@@ -491,7 +492,7 @@ storage_test!(
                 request_count: 7,
                 error_count: 3,
                 tokens: 1050,
-                cost_micros: 7000,
+                cost_micros: Micros(7000),
             })
         );
         // r27 has no user and no session id: no session.

@@ -8,6 +8,7 @@ use common::fixture::request;
 use sightline::rollup::Sums;
 use sightline::rollup::histogram::{self, RELATIVE_ACCURACY};
 use sightline::store::{Buckets, ModelUsage, NewRequest, TrafficBucket};
+use sightline_app::units::Micros;
 use sightline_tracker::wire::RequestKind;
 
 const MIN: i64 = 60_000;
@@ -30,7 +31,7 @@ fn row(
     r.model_name = model.map(Into::into);
     r.latency_ms = latency_ms;
     (r.prompt_tokens, r.completion_tokens) = tokens;
-    r.cost_micros = cost_micros;
+    r.cost_micros = Micros(cost_micros);
     r.user_id = user.map(Into::into);
     r
 }
@@ -115,7 +116,7 @@ fn sums(
         latency_sum_us,
         prompt_tokens: tokens.0,
         completion_tokens: tokens.1,
-        cost_micros,
+        cost_micros: Micros(cost_micros),
         ..Sums::default()
     }
 }
@@ -530,8 +531,17 @@ storage_test!(
                     .map(|p50| vec![p50, point.p95.unwrap(), point.p99.unwrap()]);
                 assert_eq!(got, expected, "bucket {}", point.t);
             }
-            let top_user_costs: Vec<i64> = report.users.top.iter().map(|u| u.cost_micros).collect();
-            let raw_costs: Vec<i64> = raw.top_users.iter().map(|u| u.cost_micros).collect();
+            let top_user_costs: Vec<i64> = report
+                .users
+                .top
+                .iter()
+                .map(|u| u.cost_micros.micros())
+                .collect();
+            let raw_costs: Vec<i64> = raw
+                .top_users
+                .iter()
+                .map(|u| u.cost_micros.micros())
+                .collect();
             assert_eq!(top_user_costs, raw_costs);
         }
     }
@@ -635,7 +645,7 @@ storage_test!(
                 cache_read_tokens: 16_000,
                 cache_write_tokens: 2_000,
                 reasoning_tokens: 800,
-                cost_micros: 28_750,
+                cost_micros: Micros(28_750),
             }
         );
         let models = db

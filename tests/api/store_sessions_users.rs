@@ -9,6 +9,7 @@ use common::fixture::request;
 use sightline::store::NewRequest;
 use sightline_app::export::SessionFilter;
 use sightline_app::sessions::SessionPage;
+use sightline_app::units::Micros;
 use sightline_app::users::{UserDetail, UserFilter, UserPage, UserRow, UserSort};
 
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -27,7 +28,7 @@ fn req(
     let mut r = request(id, t, status);
     r.user_id = user.map(str::to_owned);
     r.session_id = session.map(str::to_owned);
-    r.cost_micros = cost;
+    r.cost_micros = Micros(cost);
     r.ip = Some(format!("198.51.100.{}", id.trim_start_matches('r')));
     r
 }
@@ -139,7 +140,7 @@ storage_test!(sessions_are_filtered_newest_first, |db| async move {
             sess_1.session.request_count,
             sess_1.session.error_count,
             sess_1.session.tokens,
-            sess_1.session.cost_micros,
+            sess_1.session.cost_micros.micros(),
             sess_1.ip.as_deref(),
         ),
         (
@@ -164,7 +165,7 @@ storage_test!(sessions_are_filtered_newest_first, |db| async move {
             inferred.session.request_count,
             inferred.session.error_count,
             inferred.session.tokens,
-            inferred.session.cost_micros,
+            inferred.session.cost_micros.micros(),
             inferred.ip.as_deref(),
         ),
         (
@@ -260,9 +261,9 @@ storage_test!(users_are_filtered_and_sorted, |db| async move {
                 requests: 3,
                 errors: 1,
                 tokens: 450,
-                cost_micros: 3000,
+                cost_micros: Micros(3000),
                 provider_calls: 0,
-                provider_cost_micros: 0,
+                provider_cost_micros: Micros(0),
             },
             UserRow {
                 user_id: "u-a".into(),
@@ -271,9 +272,9 @@ storage_test!(users_are_filtered_and_sorted, |db| async move {
                 requests: 5,
                 errors: 1,
                 tokens: 750,
-                cost_micros: 620,
+                cost_micros: Micros(620),
                 provider_calls: 0,
-                provider_cost_micros: 0,
+                provider_cost_micros: Micros(0),
             },
         ]
     );
@@ -306,7 +307,12 @@ storage_test!(a_user_in_detail, |db| async move {
     seed(db).await;
     let UserDetail { user, sessions, .. } = db.store.user_detail("u-a", 20).await.unwrap().unwrap();
     assert_eq!(
-        (user.requests, user.errors, user.tokens, user.cost_micros),
+        (
+            user.requests,
+            user.errors,
+            user.tokens,
+            user.cost_micros.micros()
+        ),
         (5, 1, 750, 620)
     );
     let sessions: Vec<_> = sessions
@@ -315,7 +321,7 @@ storage_test!(a_user_in_detail, |db| async move {
             (
                 s.session.session_key.as_str(),
                 s.session.request_count,
-                s.session.cost_micros,
+                s.session.cost_micros.micros(),
             )
         })
         .collect();

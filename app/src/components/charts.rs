@@ -274,10 +274,7 @@ pub fn stacked_costs_chart(names: &[String], points: &[CostPoint], bucket_ms: i6
         )
         .y_axis(Axis::new().type_(AxisType::Value).name("USD"));
     for (i, model) in names.iter().enumerate() {
-        let data: Vec<f64> = points
-            .iter()
-            .map(|p| p.cost_micros[i] as f64 / 1e6)
-            .collect();
+        let data: Vec<f64> = points.iter().map(|p| p.cost_micros[i].usd()).collect();
         chart = chart.series(Bar::new().name(model.as_str()).stack("cost").data(data));
     }
     chart
@@ -381,6 +378,7 @@ fn volume_chart(points: &[Volume], bucket_ms: i64) -> Chart {
 mod tests {
     use super::*;
     use crate::report::CostPoint;
+    use crate::units::Micros;
 
     const HOUR: i64 = 3_600_000;
 
@@ -413,7 +411,7 @@ mod tests {
             models: vec!["gpt-4o".into(), "other".into()],
             points: vec![CostPoint {
                 t: 0,
-                cost_micros: vec![1_500_000, 250_000],
+                cost_micros: vec![Micros(1_500_000), Micros(250_000)],
             }],
         };
         let json = serde_json::to_value(costs_chart(&costs, crate::time::DAY_MS)).unwrap();
@@ -435,7 +433,7 @@ mod tests {
             models: vec!["gpt-4o".into(), "other".into()],
             points: vec![CostPoint {
                 t: 0,
-                cost_micros: vec![1_500_000, 0],
+                cost_micros: vec![Micros(1_500_000), Micros::ZERO],
             }],
         });
         assert_eq!(costs.columns, ["Bucket", "gpt-4o", "other"]);

@@ -12,6 +12,7 @@ use crate::components::ranked_view::{RankedQuery, RankedView, SortHeader};
 use crate::endpoints::{EndpointRow, EndpointSort, EndpointsReport};
 use crate::format::{compact_count, millis, money, money_exact, percent};
 use crate::query::href;
+use crate::units::Micros;
 
 /// The view's URL: the range, the sort and `?endpoint=`, whose requests the chart shows.
 const VIEW: RankedView = RankedView {
@@ -164,7 +165,7 @@ fn Row(row: EndpointRow, chosen: bool, query: RankedQuery, start: i64, end: i64)
             <td class="num" data-testid="endpoint-p95">{millis(row.p95_ms)}</td>
             <td class="num">{millis(row.p99_ms)}</td>
             <td class="num">{row.avg_tokens.map(|t| format!("{t:.1}")).unwrap_or_else(|| "–".into())}</td>
-            <td class="num">{row.avg_cost_micros.map(|c| money(c.round() as i64)).unwrap_or_else(|| "–".into())}</td>
+            <td class="num">{row.avg_cost_micros.map(|c| money(Micros(c.round() as i64))).unwrap_or_else(|| "–".into())}</td>
             <td class="num" title=row.cost_micros.to_string() data-testid="endpoint-cost">{money_exact(row.cost_micros)}</td>
             <td>
                 <A href=chart_href attr:data-testid="endpoint-chart" attr:class="button small"

@@ -2,6 +2,7 @@
 //! threats and alerts of a range of buckets, each decoded by column name.
 
 use sightline_app::report::{AlertRow, ThreatRow};
+use sightline_app::units::Micros;
 use sightline_tracker::wire::Severity;
 use sqlx::FromRow;
 
@@ -88,7 +89,7 @@ pub struct UserCost {
     pub user_id: String,
     pub requests: i64,
     pub tokens: i64,
-    pub cost_micros: i64,
+    pub cost_micros: Micros,
 }
 
 /// Threats of one severity.

@@ -103,7 +103,7 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
             s.latency_sum_us,
             s.prompt_tokens,
             s.completion_tokens,
-            s.cost_micros,
+            s.cost_micros.micros(),
             s.cache_read_tokens,
             s.cache_write_tokens,
             s.reasoning_tokens,
@@ -192,7 +192,7 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
                 s.requests,
                 s.errors,
                 s.tokens(),
-                s.cost_micros,
+                s.cost_micros.micros(),
                 s.cache_read_tokens,
                 s.cache_write_tokens,
                 s.reasoning_tokens,
@@ -219,7 +219,7 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
                 s.latency_sum_us,
                 s.prompt_tokens,
                 s.completion_tokens,
-                s.cost_micros,
+                s.cost_micros.micros(),
             ]
         }),
     )
@@ -241,7 +241,7 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
                 s.requests,
                 s.errors,
                 s.latency_sum_us,
-                s.cost_micros,
+                s.cost_micros.micros(),
                 s.prompt_tokens,
                 s.completion_tokens,
             ]
@@ -256,7 +256,7 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
         .map(|((user, service), s)| {
             (
                 vec![Key::Text(user.clone()), Key::Text(service.clone())],
-                vec![s.requests, s.errors, s.tokens(), s.cost_micros],
+                vec![s.requests, s.errors, s.tokens(), s.cost_micros.micros()],
             )
         })
         .collect();
@@ -281,7 +281,7 @@ async fn write_delta(conn: &mut AnyConnection, d: &RollupDelta) -> Result<(), St
                     s.latency_sum_us,
                     s.prompt_tokens,
                     s.completion_tokens,
-                    s.cost_micros,
+                    s.cost_micros.micros(),
                     s.cache_read_tokens,
                     s.cache_write_tokens,
                     s.reasoning_tokens,

@@ -19,8 +19,8 @@ pub(super) async fn change_session_and_user(
 ) -> Result<(), StoreError> {
     let tokens =
         (new.prompt_tokens + new.completion_tokens) - (old.prompt_tokens + old.completion_tokens);
-    let cost = new.cost_micros - old.cost_micros;
-    if tokens == 0 && cost == 0 {
+    let cost = new.cost_micros.saturating_sub(old.cost_micros);
+    if tokens == 0 && cost.is_zero() {
         return Ok(());
     }
     let session_key = match (&old.session_id, &old.user_id) {
@@ -196,7 +196,7 @@ pub(super) async fn write_sessions(
                 .bind(capped(s.sums.requests))
                 .bind(capped(s.sums.errors))
                 .bind(capped(s.sums.tokens()))
-                .bind(capped(s.sums.cost_micros))
+                .bind(capped(s.sums.cost_micros.micros()))
                 .bind(s.ip.as_deref())
                 .bind(s.user_agent.as_deref())
                 .bind(capped(s.sums.cache_read_tokens))
@@ -230,7 +230,7 @@ pub(super) async fn write_sessions(
                 .bind(capped(u.sums.requests))
                 .bind(capped(u.sums.errors))
                 .bind(capped(u.sums.tokens()))
-                .bind(capped(u.sums.cost_micros))
+                .bind(capped(u.sums.cost_micros.micros()))
                 .bind(u.open_session_key.as_deref())
                 .bind(capped(u.sums.cache_read_tokens))
                 .bind(capped(u.sums.cache_write_tokens))

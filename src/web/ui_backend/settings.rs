@@ -6,6 +6,7 @@ use sightline_app::auth::{CurrentUser, Role};
 use sightline_app::settings::{
     AccountRow, ApiKeyRow, NewAccount, NewApiKey, PasswordReset, PriceRow, Retention, UsdPrices,
 };
+use sightline_app::units::Micros;
 
 use serde_json::json;
 use sightline_app::budgets::{BudgetSettings, Limits, MAX_USER_BUDGETS};
@@ -254,11 +255,11 @@ impl SettingsBackend for StoreBackend {
             .into_iter()
             .map(|(model, p, source)| PriceRow {
                 model,
-                prompt_micros_per_mtok: p.prompt_micros_per_mtok,
-                completion_micros_per_mtok: p.completion_micros_per_mtok,
-                cache_read_micros_per_mtok: p.cache_read_micros_per_mtok,
-                cache_write_micros_per_mtok: p.cache_write_micros_per_mtok,
-                reasoning_micros_per_mtok: p.reasoning_micros_per_mtok,
+                prompt_micros_per_mtok: Micros(p.prompt_micros_per_mtok),
+                completion_micros_per_mtok: Micros(p.completion_micros_per_mtok),
+                cache_read_micros_per_mtok: p.cache_read_micros_per_mtok.map(Micros),
+                cache_write_micros_per_mtok: p.cache_write_micros_per_mtok.map(Micros),
+                reasoning_micros_per_mtok: p.reasoning_micros_per_mtok.map(Micros),
                 source,
             })
             .collect())

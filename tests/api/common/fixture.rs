@@ -1,6 +1,7 @@
 //! Request rows with known values, for tests that assert exact aggregates.
 
 use sightline::store::NewRequest;
+use sightline_app::units::Micros;
 
 /// A successful chat request at `created_at`; tests change the fields they care about.
 pub fn request(request_id: &str, created_at: i64, status_code: i32) -> NewRequest {
@@ -12,7 +13,7 @@ pub fn request(request_id: &str, created_at: i64, status_code: i32) -> NewReques
         model_name: Some("gpt-4o-mini".into()),
         prompt_tokens: 100,
         completion_tokens: 50,
-        cost_micros: 45,
+        cost_micros: Micros(45),
         finish_reason: Some("stop".into()),
         user_id: Some("user-1".into()),
         is_authenticated: true,

@@ -7,17 +7,16 @@ use crate::api::settings::{
 use crate::budgets::{BudgetSettings, MAX_USER_BUDGETS, Period, Scope, SharedBudget};
 use crate::components::table_card::Loaded;
 use crate::format::money_exact;
+use crate::units::Micros;
 
 /// A limit as a form's number: `12.5` for $12.50; empty for none.
-fn usd_input(micros: Option<i64>) -> String {
-    micros
-        .map(|m| (m as f64 / 1e6).to_string())
-        .unwrap_or_default()
+fn usd_input(limit: Option<Micros>) -> String {
+    limit.map(|m| m.usd().to_string()).unwrap_or_default()
 }
 
 /// A limit as text: `$12.50`, or "none".
-fn usd_text(micros: Option<i64>) -> String {
-    micros.map_or_else(|| "none".to_owned(), money_exact)
+fn usd_text(limit: Option<Micros>) -> String {
+    limit.map_or_else(|| "none".to_owned(), money_exact)
 }
 
 /// Spending budgets: the platform's and each user's per day and month, and users'

@@ -5,6 +5,7 @@ use crate::api::settings::{ResetPrice, SetPrice, load_prices};
 use crate::components::table_card::Loaded;
 use crate::format::money_exact;
 use crate::settings::{PRICES_REFRESH_SECONDS, PriceRow, PriceSource};
+use crate::units::Micros;
 
 /// The model price table (built-in and set prices), used for requests that do not
 /// report their cost; admins set and reset prices.
@@ -132,7 +133,7 @@ fn OptionalRate(
 }
 
 /// A rate of its own, or the one that applies in its place, in parentheses and muted.
-fn or_rate(own: Option<i64>, fallback: i64) -> AnyView {
+fn or_rate(own: Option<Micros>, fallback: Micros) -> AnyView {
     match own {
         Some(rate) => money_exact(rate).into_any(),
         None => view! { <span class="muted" title="no rate of its own">{format!("({})", money_exact(fallback))}</span> }
