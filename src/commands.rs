@@ -186,7 +186,7 @@ pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Erro
             if name.is_empty() {
                 return Err(Error::Usage("--name must not be empty".into()));
             }
-            let scopes = Scope::parse_list(&scopes).map_err(Error::Usage)?;
+            let scopes = Scope::parse_list(&scopes).map_err(|e| Error::Usage(e.to_string()))?;
             let (key, secret) = store
                 .create_api_key(name, &scopes, Some("cli"), now)
                 .await?;

@@ -35,21 +35,29 @@ impl Scope {
     }
 
     /// Parses `ingest,read`; an error names what is not a scope.
-    pub fn parse_list(list: &str) -> Result<Vec<Scope>, String> {
+    pub fn parse_list(list: &str) -> Result<Vec<Scope>, ScopeError> {
         let mut scopes = Vec::new();
         for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let scope = Scope::parse(s)
-                .ok_or_else(|| format!("unknown scope `{s}`: use ingest, read or both"))?;
+            let scope = Scope::parse(s).ok_or_else(|| ScopeError::Unknown(s.to_owned()))?;
             if !scopes.contains(&scope) {
                 scopes.push(scope);
             }
         }
         if scopes.is_empty() {
-            return Err("a key needs at least one scope: ingest, read or both".into());
+            return Err(ScopeError::None);
         }
         scopes.sort();
         Ok(scopes)
     }
+}
+
+/// Why a list of scopes is not one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    #[error("unknown scope `{0}`: use ingest, read or both")]
+    Unknown(String),
+    #[error("a key needs at least one scope: ingest, read or both")]
+    None,
 }
 
 /// A stored key, as lists show it (never the key itself).
@@ -223,10 +231,10 @@ mod tests {
             Ok(vec![Scope::Ingest, Scope::Read])
         );
         assert_eq!(
-            Scope::parse_list("ingest,admin"),
+            Scope::parse_list("ingest,admin").map_err(|e| e.to_string()),
             Err("unknown scope `admin`: use ingest, read or both".into())
         );
-        assert!(Scope::parse_list(" , ").is_err());
+        assert_eq!(Scope::parse_list(" , "), Err(ScopeError::None));
     }
 
     #[test]

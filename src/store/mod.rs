@@ -39,7 +39,7 @@ mod web_sessions;
 use sqlx::{AnyConnection, AnyPool};
 
 pub use alerts::{Alert, AlertState, HourlyCost, NewAlert};
-pub use api_keys::{ApiKey, Scope, hash_key};
+pub use api_keys::{ApiKey, Scope, ScopeError, hash_key};
 pub use audit::{AUDIT_EXPORT_COLUMNS, NewAudit};
 pub use auth_events::{AuthSource, NewAuthEvent};
 pub use budgets::{StoredBudget, UserSpend, UsersAtThreshold};

@@ -66,7 +66,8 @@ impl SettingsBackend for StoreBackend {
         name: &str,
         scopes: &[&str],
     ) -> Result<NewApiKey, BackendError> {
-        let scopes = Scope::parse_list(&scopes.join(",")).map_err(BackendError::Invalid)?;
+        let scopes = Scope::parse_list(&scopes.join(","))
+            .map_err(|e| BackendError::Invalid(e.to_string()))?;
         let (key, secret) = self
             .store
             .create_api_key(name, &scopes, Some(&admin.username), now())
