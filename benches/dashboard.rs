@@ -12,6 +12,7 @@ use std::time::Instant;
 use sightline::demo::{self, DemoOptions};
 use sightline::store::Store;
 use sightline_app::range::{RangeKind, TimeRange};
+use sightline_app::units::EpochMillis;
 use support::BenchDb;
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -81,13 +82,13 @@ async fn main() {
         }
         let budgets = sightline::budgets::Budgets::new(store.clone(), Default::default());
         for kind in RangeKind::PRESETS {
-            let range = TimeRange::preset(kind, now);
+            let range = TimeRange::preset(kind, EpochMillis(now));
             let rollups = time_ms(7, || {
-                sightline::dashboard::report(&store, &budgets, &range, now)
+                sightline::dashboard::report(&store, &budgets, &range, EpochMillis(now))
             })
             .await;
             let raw = time_ms(3, || {
-                store.raw_cards(range.start, range.end, range.bucket_ms)
+                store.raw_cards(range.start.ms(), range.end.ms(), range.bucket_ms)
             })
             .await;
             println!(

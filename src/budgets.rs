@@ -17,7 +17,7 @@ use sightline_app::budgets::{
     THRESHOLDS, TOP_USERS, UserBudget, UsersAgainstBudget,
 };
 use sightline_app::format::money_exact;
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 use sightline_tracker::wire::Severity;
 use tokio::sync::Notify;
 
@@ -191,7 +191,7 @@ impl Budgets {
     }
 
     /// The dashboard's budgets card as of `now`.
-    pub async fn card(&self, now: i64) -> Result<BudgetsCard, StoreError> {
+    pub async fn card(&self, now: EpochMillis) -> Result<BudgetsCard, StoreError> {
         let limits = InForce::of(&self.settings().await?);
         let mut card = BudgetsCard::default();
         for period in Period::ALL {
@@ -232,7 +232,7 @@ impl Budgets {
         &self,
         period: Period,
         limit: Micros,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<BudgetUse, StoreError> {
         let (start, end) = period.bounds(now);
         Ok(BudgetUse {
@@ -251,7 +251,7 @@ impl Budgets {
         &self,
         period: Period,
         each_user: Option<Micros>,
-        now: i64,
+        now: EpochMillis,
         limit: i64,
     ) -> Result<Vec<BudgetUse>, StoreError> {
         let (start, end) = period.bounds(now);
@@ -283,7 +283,7 @@ impl Budgets {
             };
             loop {
                 let now = chrono::Utc::now().timestamp_millis();
-                if let Err(e) = check.run(now).await {
+                if let Err(e) = check.run(EpochMillis(now)).await {
                     tracing::warn!(error = %e, "budget check failed; trying again shortly");
                 }
                 tokio::select! {
@@ -301,11 +301,11 @@ struct Check {
     budgets: Budgets,
     webhooks: Webhooks,
     known: HashSet<String>,
-    known_month: Option<i64>,
+    known_month: Option<EpochMillis>,
 }
 
 /// The alert key of `period`'s budget of `user` (or the global one) at `threshold`.
-fn alert_key(period: Period, user: Option<&str>, now: i64, threshold: u32) -> String {
+fn alert_key(period: Period, user: Option<&str>, now: EpochMillis, threshold: u32) -> String {
     let whose = match user {
         Some(id) => format!("user:{id}"),
         None => "global".to_owned(),
@@ -318,7 +318,7 @@ fn alert_key(period: Period, user: Option<&str>, now: i64, threshold: u32) -> St
 }
 
 /// The alert of `used` at `threshold` (80 or 100) as of `now`.
-fn budget_alert(used: &BudgetUse, threshold: u32, now: i64) -> NewAlert {
+fn budget_alert(used: &BudgetUse, threshold: u32, now: EpochMillis) -> NewAlert {
     let period = used.period.as_str();
     let spent = if threshold >= 100 {
         "spent".to_owned()
@@ -359,17 +359,17 @@ fn budget_alert(used: &BudgetUse, threshold: u32, now: i64) -> NewAlert {
         endpoint: None,
         value: used.spent_micros.usd(),
         threshold: limit_usd * f64::from(threshold) / 100.0,
-        at: now,
+        at: now.ms(),
     }
 }
 
 impl Check {
-    async fn run(&mut self, now: i64) -> Result<(), StoreError> {
+    async fn run(&mut self, now: EpochMillis) -> Result<(), StoreError> {
         let store = &self.budgets.store;
         let (month, _) = Period::Monthly.bounds(now);
         if self.known_month != Some(month) {
             self.known = store
-                .alert_keys_since(RULE, month)
+                .alert_keys_since(RULE, month.ms())
                 .await?
                 .into_iter()
                 .collect();
@@ -408,7 +408,7 @@ impl Check {
         }
         for key in store.firing_keys_of(RULE).await? {
             if !holding.contains(&key) {
-                store.resolve_alert(&key, 0.0, now).await?;
+                store.resolve_alert(&key, 0.0, now.ms()).await?;
             }
         }
         Ok(())
@@ -423,7 +423,7 @@ mod tests {
     const NOW: i64 = 1_796_292_000_000;
 
     fn used(user: Option<&str>, period: Period, spent: i64) -> BudgetUse {
-        let (period_start, period_end) = period.bounds(NOW);
+        let (period_start, period_end) = period.bounds(EpochMillis(NOW));
         BudgetUse {
             user_id: user.map(str::to_owned),
             period,
@@ -436,7 +436,7 @@ mod tests {
 
     #[test]
     fn an_alert_names_its_threshold_and_period() {
-        let a = budget_alert(&used(None, Period::Daily, 8_120_000), 80, NOW);
+        let a = budget_alert(&used(None, Period::Daily, 8_120_000), 80, EpochMillis(NOW));
         assert_eq!(a.key, "budget:daily:global:2026-12-03:80");
         assert_eq!(a.title, "Daily budget 80% spent");
         assert_eq!(
@@ -446,7 +446,11 @@ mod tests {
         assert_eq!(a.severity, Severity::Medium);
         assert_eq!((a.value, a.threshold), (8.12, 8.0));
 
-        let a = budget_alert(&used(Some("alice"), Period::Monthly, 12_500_000), 100, NOW);
+        let a = budget_alert(
+            &used(Some("alice"), Period::Monthly, 12_500_000),
+            100,
+            EpochMillis(NOW),
+        );
         assert_eq!(a.key, "budget:monthly:user:alice:2026-12:100");
         assert_eq!(a.title, "User alice: monthly budget spent");
         assert_eq!(

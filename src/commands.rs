@@ -219,10 +219,11 @@ pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Erro
                     k.prefix,
                     k.name,
                     scope_list(&k.scopes),
-                    k.last_used_at.map_or("never".to_string(), format_instant),
+                    k.last_used_at
+                        .map_or("never".to_string(), |t| format_instant(t.ms())),
                     k.revoked_at.map_or("active".to_string(), |t| format!(
                         "revoked {}",
-                        format_instant(t)
+                        format_instant(t.ms())
                     ))
                 );
             }

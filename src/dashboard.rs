@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sightline_app::range::TimeRange;
 use sightline_app::report::*;
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 
 use crate::rollup::histogram;
 use crate::store::{
@@ -53,8 +53,8 @@ async fn figures(store: &Store, r: &TimeRange) -> Result<(SummaryFigures, i64), 
 }
 
 /// p50, p95 and p99 of each bucket, from the quantile bins kept at ingest.
-fn latency_points(buckets: &[i64], bins: Vec<QuantileBins>) -> Vec<LatencyPoint> {
-    let by_bucket: HashMap<i64, [Option<f64>; 3]> = bins
+fn latency_points(buckets: &[EpochMillis], bins: Vec<QuantileBins>) -> Vec<LatencyPoint> {
+    let by_bucket: HashMap<EpochMillis, [Option<f64>; 3]> = bins
         .into_iter()
         .map(|b| {
             let v = |bin| Some(histogram::value_of(bin));
@@ -111,7 +111,7 @@ pub async fn report(
     store: &Store,
     budgets: &crate::budgets::Budgets,
     range: &TimeRange,
-    now: i64,
+    now: EpochMillis,
 ) -> Result<DashboardReport, StoreError> {
     let r = range;
     let b = Buckets::from(r);
@@ -139,7 +139,8 @@ pub async fn report(
     )?;
 
     let buckets = r.bucket_starts();
-    let by_bucket: HashMap<i64, _> = traffic.iter().map(|b| (b.bucket_start, b.sums)).collect();
+    let by_bucket: HashMap<EpochMillis, _> =
+        traffic.iter().map(|b| (b.bucket_start, b.sums)).collect();
     let requests = buckets
         .iter()
         .map(|&t| {
@@ -243,7 +244,7 @@ pub(crate) fn severity_counts(counts: Vec<SeverityCount>) -> SeverityCounts {
 /// Cost per bucket for the `named` names (models, providers) that cost most overall
 /// (`totals`: each name's cost), the rest as `other`.
 pub(crate) fn cost_series(
-    buckets: &[i64],
+    buckets: &[EpochMillis],
     totals: &[(String, Micros)],
     costs: Vec<BucketCost>,
     named: usize,
@@ -268,7 +269,8 @@ pub(crate) fn cost_series(
         .enumerate()
         .map(|(i, m)| (m.as_str(), i))
         .collect();
-    let index: HashMap<i64, usize> = buckets.iter().enumerate().map(|(i, t)| (*t, i)).collect();
+    let index: HashMap<EpochMillis, usize> =
+        buckets.iter().enumerate().map(|(i, t)| (*t, i)).collect();
     let mut points: Vec<CostPoint> = buckets
         .iter()
         .map(|&t| CostPoint {

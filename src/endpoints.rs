@@ -6,6 +6,7 @@ use sightline_app::endpoints::{
     EndpointPoint, EndpointRow, EndpointSort, EndpointsReport, MAX_LISTED, sort_rows,
 };
 use sightline_app::range::TimeRange;
+use sightline_app::units::EpochMillis;
 
 use crate::named_figures::{self, NamedFigures, ratio};
 use crate::store::{Dimension, Store, StoreError};
@@ -59,7 +60,7 @@ pub async fn report(
     range: &TimeRange,
     sort: EndpointSort,
     selected: Option<String>,
-    now: i64,
+    now: EpochMillis,
 ) -> Result<EndpointsReport, StoreError> {
     let r = range;
     let (mut rows, total_requests) = all_rows(store, r).await?;

@@ -8,6 +8,7 @@ use sightline_app::errors::{
     ErrorGroupRow, ErrorSort, ErrorsReport, MAX_LISTED, Share, TOP_PER_GROUP, sort_rows,
 };
 use sightline_app::range::TimeRange;
+use sightline_app::units::EpochMillis;
 
 use crate::store::{Buckets, ErrorGroupPart, ErrorPart, Store, StoreError};
 
@@ -146,7 +147,7 @@ pub async fn report(
     range: &TimeRange,
     sort: ErrorSort,
     limit: usize,
-    now: i64,
+    now: EpochMillis,
 ) -> Result<ErrorsReport, StoreError> {
     let mut rows = all_rows(store, range).await?;
     sort_rows(&mut rows, sort);

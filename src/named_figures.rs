@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use sightline_app::range::TimeRange;
+use sightline_app::units::EpochMillis;
 
 use crate::rollup::histogram;
 use crate::store::{BinCount, Buckets, Dimension, DimensionTotals, Store, StoreError};
@@ -68,7 +69,7 @@ pub async fn all_names(
 
 /// One bucket of a name: its sums and its p95 (ms).
 pub struct BucketFigures {
-    pub t: i64,
+    pub t: EpochMillis,
     pub sums: DimensionTotals,
     pub p95_ms: Option<f64>,
 }
@@ -84,7 +85,7 @@ pub async fn per_bucket(
         store.dimension_buckets(dim, name, Buckets::from(r)),
         store.dimension_bucket_bins(dim, name, Buckets::from(r)),
     )?;
-    let by_bucket: HashMap<i64, DimensionTotals> =
+    let by_bucket: HashMap<EpochMillis, DimensionTotals> =
         sums.into_iter().map(|s| (s.bucket_start, s)).collect();
     let histograms = by(bins, |b| b.bucket_start);
     Ok(r.bucket_starts()

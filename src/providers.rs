@@ -8,7 +8,7 @@ use sightline_app::providers::{
     ProvidersCard, ProvidersReport, sort_rows,
 };
 use sightline_app::range::TimeRange;
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 
 use crate::named_figures::{self, NamedFigures, ratio};
 use crate::store::{Buckets, Dimension, Store, StoreError};
@@ -72,7 +72,7 @@ pub async fn report(
     range: &TimeRange,
     sort: ProviderSort,
     selected: Option<String>,
-    now: i64,
+    now: EpochMillis,
 ) -> Result<ProvidersReport, StoreError> {
     let r = range;
     let (mut rows, bucket_costs) = tokio::try_join!(

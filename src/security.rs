@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use sightline_app::range::TimeRange;
 use sightline_app::security::*;
 use sightline_app::time::{DAY_MS, floor_to};
+use sightline_app::units::EpochMillis;
 
 use crate::store::{AuthBucketCount, Buckets, FailingBy, FailingCount, Store, StoreError};
 
@@ -51,7 +52,7 @@ pub async fn report(
     store: &Store,
     range: &TimeRange,
     filter: &AuthFilter,
-    now: i64,
+    now: EpochMillis,
 ) -> Result<SecurityReport, StoreError> {
     let r = range;
     let before = r.previous();
@@ -78,7 +79,8 @@ pub async fn report(
     )?;
 
     let buckets = r.bucket_starts();
-    let index: HashMap<i64, usize> = buckets.iter().enumerate().map(|(i, t)| (*t, i)).collect();
+    let index: HashMap<EpochMillis, usize> =
+        buckets.iter().enumerate().map(|(i, t)| (*t, i)).collect();
     let mut points: Vec<AuthPoint> = buckets
         .iter()
         .map(|&t| AuthPoint {
@@ -96,9 +98,9 @@ pub async fn report(
         point.failures += c.failures;
     }
 
-    let active: HashMap<i64, i64> = active.into_iter().map(|d| (d.day, d.n)).collect();
-    let signups: HashMap<i64, i64> = signups.into_iter().map(|d| (d.day, d.n)).collect();
-    let daily = std::iter::successors(Some(first_day), |d| d.checked_add(DAY_MS))
+    let active: HashMap<EpochMillis, i64> = active.into_iter().map(|d| (d.day, d.n)).collect();
+    let signups: HashMap<EpochMillis, i64> = signups.into_iter().map(|d| (d.day, d.n)).collect();
+    let daily = std::iter::successors(Some(first_day), |d| d.checked_add_ms(DAY_MS))
         .take_while(|d| *d < r.end)
         .map(|day| DailyPoint {
             day,
@@ -151,7 +153,7 @@ mod tests {
     #[test]
     fn figures_count_successes_of_signups_and_logins() {
         let c = |t: &str, events, failures| AuthBucketCount {
-            bucket_start: 0,
+            bucket_start: EpochMillis(0),
             event_type: t.into(),
             events,
             failures,

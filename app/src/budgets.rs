@@ -55,18 +55,18 @@ impl Period {
 
     /// `[start, end)` of the period holding `now` (epoch ms, UTC).
     pub fn bounds(self, now: EpochMillis) -> (EpochMillis, EpochMillis) {
-        let day = now - now.rem_euclid(DAY_MS);
+        let day = crate::time::floor_to(now, DAY_MS);
         match self {
             Period::Daily => (day, day + DAY_MS),
             Period::Monthly => {
                 use chrono::{Datelike, TimeZone, Utc};
-                let Some(t) = Utc.timestamp_millis_opt(day).single() else {
+                let Some(t) = Utc.timestamp_millis_opt(day.ms()).single() else {
                     return (day, day + DAY_MS);
                 };
                 let start = Utc
                     .with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0)
                     .single()
-                    .map_or(day, |d| d.timestamp_millis());
+                    .map_or(day, |d| EpochMillis(d.timestamp_millis()));
                 let (y, m) = if t.month() == 12 {
                     (t.year() + 1, 1)
                 } else {
@@ -75,7 +75,7 @@ impl Period {
                 let end = Utc
                     .with_ymd_and_hms(y, m, 1, 0, 0, 0)
                     .single()
-                    .map_or(day + DAY_MS, |d| d.timestamp_millis());
+                    .map_or(day + DAY_MS, |d| EpochMillis(d.timestamp_millis()));
                 (start, end)
             }
         }
@@ -84,7 +84,7 @@ impl Period {
     /// The period's name in alert keys: `2026-12-03` or `2026-12`.
     pub fn label(self, now: EpochMillis) -> String {
         let (start, _) = self.bounds(now);
-        let date = chrono::DateTime::from_timestamp_millis(start).unwrap_or_default();
+        let date = chrono::DateTime::from_timestamp_millis(start.ms()).unwrap_or_default();
         match self {
             Period::Daily => date.format("%Y-%m-%d").to_string(),
             Period::Monthly => date.format("%Y-%m").to_string(),
@@ -276,22 +276,31 @@ mod tests {
     #[test]
     fn periods_are_the_utc_day_and_the_calendar_month() {
         assert_eq!(
-            Period::Daily.bounds(NOW),
-            (1_796_256_000_000, 1_796_342_400_000)
+            Period::Daily.bounds(EpochMillis(NOW)),
+            (
+                EpochMillis(1_796_256_000_000),
+                EpochMillis(1_796_342_400_000)
+            )
         );
-        assert_eq!(Period::Daily.label(NOW), "2026-12-03");
+        assert_eq!(Period::Daily.label(EpochMillis(NOW)), "2026-12-03");
         // December 2026 and January 2027.
         assert_eq!(
-            Period::Monthly.bounds(NOW),
-            (1_796_083_200_000, 1_798_761_600_000)
+            Period::Monthly.bounds(EpochMillis(NOW)),
+            (
+                EpochMillis(1_796_083_200_000),
+                EpochMillis(1_798_761_600_000)
+            )
         );
-        assert_eq!(Period::Monthly.label(NOW), "2026-12");
+        assert_eq!(Period::Monthly.label(EpochMillis(NOW)), "2026-12");
         // The last millisecond of February 2028 (a leap year) is still February.
         let feb = 1_835_481_600_000 - 1;
-        assert_eq!(Period::Monthly.label(feb), "2028-02");
+        assert_eq!(Period::Monthly.label(EpochMillis(feb)), "2028-02");
         assert_eq!(
-            Period::Monthly.bounds(feb),
-            (1_832_976_000_000, 1_835_481_600_000)
+            Period::Monthly.bounds(EpochMillis(feb)),
+            (
+                EpochMillis(1_832_976_000_000),
+                EpochMillis(1_835_481_600_000)
+            )
         );
     }
 
@@ -302,8 +311,8 @@ mod tests {
             period: Period::Daily,
             limit_micros: Micros(10_000_000),
             spent_micros: Micros(spent),
-            period_start: 0,
-            period_end: 1,
+            period_start: EpochMillis(0),
+            period_end: EpochMillis(1),
         };
         assert_eq!(at(7_999_999).reached(), None);
         assert_eq!(at(8_000_000).reached(), Some(80));

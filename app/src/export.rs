@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn feedback_queries_become_filters() {
         assert_eq!(
-            FeedbackQuery::default().resolve(NOW),
+            FeedbackQuery::default().resolve(EpochMillis(NOW)),
             Ok(FeedbackFilter::default())
         );
         let q = FeedbackQuery {
@@ -87,9 +87,9 @@ mod tests {
             request_id: Some(" req-1 ".into()),
         };
         assert_eq!(
-            q.resolve(NOW),
+            q.resolve(EpochMillis(NOW)),
             Ok(FeedbackFilter {
-                since: Some(TimeRange::preset(RangeKind::Week, NOW).start),
+                since: Some(TimeRange::preset(RangeKind::Week, EpochMillis(NOW)).start),
                 request_id: Some("req-1".into()),
             })
         );
@@ -97,13 +97,13 @@ mod tests {
             range: Some("all".into()),
             request_id: Some("  ".into()),
         };
-        assert_eq!(all.resolve(NOW), Ok(FeedbackFilter::default()));
+        assert_eq!(all.resolve(EpochMillis(NOW)), Ok(FeedbackFilter::default()));
         let bad = FeedbackQuery {
             range: Some("1y".into()),
             ..Default::default()
         };
         assert!(
-            bad.resolve(NOW)
+            bad.resolve(EpochMillis(NOW))
                 .unwrap_err()
                 .to_string()
                 .starts_with("unknown range `1y`")
@@ -113,7 +113,7 @@ mod tests {
     #[test]
     fn session_queries_become_filters() {
         assert_eq!(
-            SessionQuery::default().resolve(NOW),
+            SessionQuery::default().resolve(EpochMillis(NOW)),
             Ok(SessionFilter::default())
         );
         let q = SessionQuery {
@@ -121,9 +121,9 @@ mod tests {
             user: Some("user-1".into()),
         };
         assert_eq!(
-            q.resolve(NOW),
+            q.resolve(EpochMillis(NOW)),
             Ok(SessionFilter {
-                since: Some(TimeRange::preset(RangeKind::Day, NOW).start),
+                since: Some(TimeRange::preset(RangeKind::Day, EpochMillis(NOW)).start),
                 user: Some("user-1".into()),
             })
         );
@@ -132,7 +132,7 @@ mod tests {
             ..Default::default()
         };
         assert!(
-            bad.resolve(NOW)
+            bad.resolve(EpochMillis(NOW))
                 .unwrap_err()
                 .to_string()
                 .starts_with("unknown range `custom`")

@@ -1,6 +1,6 @@
 //! Number formatting for the dashboard: short, readable, and the same everywhere.
 
-use crate::units::Micros;
+use crate::units::{EpochMillis, Micros};
 
 /// A count in compact form: `950`, `1.2k`, `3.4M`, `1.1B`.
 pub fn compact_count(n: i64) -> String {
@@ -63,7 +63,8 @@ pub fn ago(seconds: i64) -> String {
 }
 
 /// An instant as `2026-11-22 18:33 UTC` (the same on the server and in the browser).
-pub fn instant(ms: i64) -> String {
+pub fn instant(at: EpochMillis) -> String {
+    let ms = at.ms();
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(
         || ms.to_string(),
         |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -71,13 +72,15 @@ pub fn instant(ms: i64) -> String {
 }
 
 /// The time of day of an instant, to the second: `18:33:16 UTC`.
-pub fn clock_time(ms: i64) -> String {
+pub fn clock_time(at: EpochMillis) -> String {
+    let ms = at.ms();
     chrono::DateTime::from_timestamp_millis(ms)
         .map_or_else(|| ms.to_string(), |t| t.format("%H:%M:%S UTC").to_string())
 }
 
 /// An instant to the millisecond, for one event: `2026-11-22 18:33:16.042 UTC`.
-pub fn instant_precise(ms: i64) -> String {
+pub fn instant_precise(at: EpochMillis) -> String {
+    let ms = at.ms();
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(
         || ms.to_string(),
         |t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
@@ -86,7 +89,8 @@ pub fn instant_precise(ms: i64) -> String {
 
 /// An instant as RFC 3339 in UTC to the millisecond, for machines and messages:
 /// `2026-11-22T18:33:16.123Z`.
-pub fn rfc3339(ms: i64) -> String {
+pub fn rfc3339(at: EpochMillis) -> String {
+    let ms = at.ms();
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(
         || ms.to_string(),
         |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -203,10 +207,10 @@ mod tests {
     #[test]
     fn instants_and_durations_read_naturally() {
         assert_eq!(
-            instant_precise(1_795_372_396_042),
+            instant_precise(EpochMillis(1_795_372_396_042)),
             "2026-11-22 18:33:16.042 UTC"
         );
-        assert_eq!(clock_time(1_795_372_396_042), "18:33:16 UTC");
+        assert_eq!(clock_time(EpochMillis(1_795_372_396_042)), "18:33:16 UTC");
         assert_eq!(duration(999), "0 s");
         assert_eq!(duration(45_000), "45 s");
         assert_eq!(duration(12 * 60_000 + 5_000), "12 min");

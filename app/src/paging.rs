@@ -74,19 +74,25 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_bad_ones_are_refused() {
-        let c = Cursor { at: 7, id: 9 };
+        let c = Cursor {
+            at: EpochMillis(7),
+            id: 9,
+        };
         assert_eq!(Cursor::parse(&c.to_param()), Some(c));
         assert_eq!(
-            Cursor::from_param(&Some(" 1795372000000_42 ".into()), NOW),
+            Cursor::from_param(&Some(" 1795372000000_42 ".into()), EpochMillis(NOW)),
             Ok(Some(Cursor {
-                at: 1_795_372_000_000,
+                at: EpochMillis(1_795_372_000_000),
                 id: 42
             }))
         );
-        assert_eq!(Cursor::from_param(&Some(" ".into()), NOW), Ok(None));
+        assert_eq!(
+            Cursor::from_param(&Some(" ".into()), EpochMillis(NOW)),
+            Ok(None)
+        );
         for bad in ["42", "x_1", "-1_1", "99999999999999999_1"] {
             assert_eq!(
-                Cursor::from_param(&Some(bad.into()), NOW).map_err(|e| e.to_string()),
+                Cursor::from_param(&Some(bad.into()), EpochMillis(NOW)).map_err(|e| e.to_string()),
                 Err("bad page cursor".into()),
                 "{bad}"
             );

@@ -59,7 +59,7 @@ impl QueryError {
 }
 
 /// How far ahead of now an instant may lie (clock skew); ingest allows the same.
-pub const MAX_FUTURE_MS: EpochMillis = DAY_MS;
+pub const MAX_FUTURE_MS: i64 = DAY_MS;
 
 /// A parameter's value, trimmed; `None` when it is absent or blank.
 pub fn param(value: &Option<String>) -> Option<String> {
@@ -81,7 +81,7 @@ pub enum Edge {
 /// Whether `t` lies within the bounds of every instant: from the Unix epoch (1970) to
 /// [`MAX_FUTURE_MS`] after `now`. Ranges built from such instants cannot overflow.
 pub fn in_bounds(t: EpochMillis, now: EpochMillis) -> bool {
-    (0..=now.saturating_add(MAX_FUTURE_MS)).contains(&t)
+    (EpochMillis::EPOCH..=now.saturating_add_ms(MAX_FUTURE_MS)).contains(&t)
 }
 
 /// The instant parameter `name` = `value` at `now`: epoch milliseconds, a date
@@ -113,10 +113,14 @@ pub fn instant(
             value: value.to_owned(),
         });
     };
-    if !in_bounds(t, now) {
+    if !in_bounds(EpochMillis(t), now) {
         return Err(out_of_bounds());
     }
-    Ok(if next_day { t + DAY_MS } else { t })
+    Ok(if next_day {
+        EpochMillis(t + DAY_MS)
+    } else {
+        EpochMillis(t)
+    })
 }
 
 /// An optional instant parameter (absent or blank: `None`); see [`instant`].
@@ -182,13 +186,15 @@ mod tests {
         assert_eq!(param(&Some("   ".into())), None);
         assert_eq!(param(&None), None);
         let now = 1_795_372_396_000;
-        assert_eq!(range_start("all", now), Ok(None));
+        assert_eq!(range_start("all", EpochMillis(now)), Ok(None));
         assert_eq!(
-            range_start("7d", now),
-            Ok(Some(TimeRange::preset(RangeKind::Week, now).start))
+            range_start("7d", EpochMillis(now)),
+            Ok(Some(
+                TimeRange::preset(RangeKind::Week, EpochMillis(now)).start
+            ))
         );
-        assert!(range_start("custom", now).is_err());
-        assert!(range_start("1y", now).is_err());
+        assert!(range_start("custom", EpochMillis(now)).is_err());
+        assert!(range_start("1y", EpochMillis(now)).is_err());
         assert_eq!(
             href(
                 "/requests",
@@ -216,7 +222,11 @@ mod tests {
             ("0", Edge::Start, 0),
             ("2026-11-23", Edge::End, midnight + 2 * DAY_MS),
         ] {
-            assert_eq!(instant("t", value, edge, now), Ok(expected), "{value}");
+            assert_eq!(
+                instant("t", value, edge, EpochMillis(now)),
+                Ok(EpochMillis(expected)),
+                "{value}"
+            );
         }
         let bounds = "is out of bounds: give an instant from 1970-01-01 to a day from now";
         for value in [
@@ -228,14 +238,20 @@ mod tests {
             "1969-12-31T23:59:59Z",
         ] {
             assert_eq!(
-                instant("since", value, Edge::Start, now).map_err(|e| e.to_string()),
+                instant("since", value, Edge::Start, EpochMillis(now)).map_err(|e| e.to_string()),
                 Err(format!("since `{value}` {bounds}"))
             );
         }
-        assert!(in_bounds(now + MAX_FUTURE_MS, now));
-        assert!(!in_bounds(now + MAX_FUTURE_MS + 1, now));
+        assert!(in_bounds(
+            EpochMillis(now + MAX_FUTURE_MS),
+            EpochMillis(now)
+        ));
+        assert!(!in_bounds(
+            EpochMillis(now + MAX_FUTURE_MS + 1),
+            EpochMillis(now)
+        ));
         assert_eq!(
-            instant("start", "yesterday", Edge::Start, now).map_err(|e| e.to_string()),
+            instant("start", "yesterday", Edge::Start, EpochMillis(now)).map_err(|e| e.to_string()),
             Err(
                 "start `yesterday` is not an instant: use epoch milliseconds, a date \
                  (YYYY-MM-DD) or an RFC 3339 time"
@@ -243,7 +259,7 @@ mod tests {
             )
         );
         assert_eq!(
-            optional_instant("until", &Some(" ".into()), Edge::End, now),
+            optional_instant("until", &Some(" ".into()), Edge::End, EpochMillis(now)),
             Ok(None)
         );
     }

@@ -101,12 +101,12 @@ impl TimeRange {
         end: EpochMillis,
         now: EpochMillis,
     ) -> Result<TimeRange, QueryError> {
-        let end = end.min(now.saturating_add(1));
+        let end = end.min(now.saturating_add_ms(1));
         if end <= start {
             return Err(QueryError::Order("end must be after start"));
         }
         let span = end
-            .checked_sub(start)
+            .checked_since(start)
             .filter(|span| *span <= MAX_CUSTOM_DAYS * DAY_MS)
             .ok_or(QueryError::TooWide(MAX_CUSTOM_DAYS))?;
         let bucket_ms = if span <= HOURLY_UP_TO {
@@ -124,7 +124,7 @@ impl TimeRange {
 
     /// Start of every bucket shown, oldest first.
     pub fn bucket_starts(&self) -> Vec<EpochMillis> {
-        std::iter::successors(Some(self.start), |t| t.checked_add(self.bucket_ms))
+        std::iter::successors(Some(self.start), |t| t.checked_add_ms(self.bucket_ms))
             .take_while(|t| *t < self.end)
             .collect()
     }
@@ -134,7 +134,7 @@ impl TimeRange {
         let span = self.bucket_starts().len() as i64 * self.bucket_ms;
         TimeRange {
             kind: self.kind,
-            start: self.start.saturating_sub(span),
+            start: self.start.saturating_sub_ms(span),
             end: self.start,
             bucket_ms: self.bucket_ms,
         }
@@ -190,21 +190,24 @@ mod tests {
 
     #[test]
     fn presets_cover_whole_buckets_ending_now() {
-        let day = TimeRange::preset(RangeKind::Day, NOW);
+        let day = TimeRange::preset(RangeKind::Day, EpochMillis(NOW));
         assert_eq!(day.bucket_starts().len(), 24);
-        assert_eq!(day.start, floor_to(NOW, HOUR_MS) - 23 * HOUR_MS);
-        assert_eq!(day.end, NOW + 1);
         assert_eq!(
-            TimeRange::preset(RangeKind::Week, NOW)
+            day.start,
+            floor_to(EpochMillis(NOW), HOUR_MS) - 23 * HOUR_MS
+        );
+        assert_eq!(day.end, EpochMillis(NOW + 1));
+        assert_eq!(
+            TimeRange::preset(RangeKind::Week, EpochMillis(NOW))
                 .bucket_starts()
                 .len(),
             168
         );
-        let month = TimeRange::preset(RangeKind::Month, NOW);
+        let month = TimeRange::preset(RangeKind::Month, EpochMillis(NOW));
         assert_eq!((month.bucket_ms, month.bucket_starts().len()), (DAY_MS, 30));
-        assert_eq!(month.start % DAY_MS, 0);
+        assert_eq!(month.start.ms() % DAY_MS, 0);
         assert_eq!(
-            TimeRange::preset(RangeKind::Quarter, NOW)
+            TimeRange::preset(RangeKind::Quarter, EpochMillis(NOW))
                 .bucket_starts()
                 .len(),
             90
@@ -213,7 +216,7 @@ mod tests {
 
     #[test]
     fn the_previous_period_has_as_many_buckets_just_before() {
-        let week = TimeRange::preset(RangeKind::Week, NOW);
+        let week = TimeRange::preset(RangeKind::Week, EpochMillis(NOW));
         let prev = week.previous();
         assert_eq!(prev.end, week.start);
         assert_eq!(prev.bucket_starts().len(), 168);
@@ -221,26 +224,57 @@ mod tests {
 
     #[test]
     fn custom_ranges_pick_their_grain_and_refuse_nonsense() {
-        let r = TimeRange::custom(NOW - 3 * DAY_MS, NOW - DAY_MS, NOW).unwrap();
+        let r = TimeRange::custom(
+            EpochMillis(NOW - 3 * DAY_MS),
+            EpochMillis(NOW - DAY_MS),
+            EpochMillis(NOW),
+        )
+        .unwrap();
         assert_eq!(r.bucket_ms, HOUR_MS);
-        let r = TimeRange::custom(NOW - 20 * DAY_MS, NOW + 5 * DAY_MS, NOW).unwrap();
-        assert_eq!((r.bucket_ms, r.end), (DAY_MS, NOW + 1));
-        assert!(TimeRange::custom(NOW, NOW - 1, NOW).is_err());
-        assert!(TimeRange::custom(NOW - 500 * DAY_MS, NOW, NOW).is_err());
+        let r = TimeRange::custom(
+            EpochMillis(NOW - 20 * DAY_MS),
+            EpochMillis(NOW + 5 * DAY_MS),
+            EpochMillis(NOW),
+        )
+        .unwrap();
+        assert_eq!((r.bucket_ms, r.end), (DAY_MS, EpochMillis(NOW + 1)));
+        assert!(
+            TimeRange::custom(EpochMillis(NOW), EpochMillis(NOW - 1), EpochMillis(NOW)).is_err()
+        );
+        assert!(
+            TimeRange::custom(
+                EpochMillis(NOW - 500 * DAY_MS),
+                EpochMillis(NOW),
+                EpochMillis(NOW)
+            )
+            .is_err()
+        );
         assert_eq!(RangeKind::parse("7d"), Some(RangeKind::Week));
         assert_eq!(RangeKind::parse("2w"), None);
-        let q = TimeRange::from_query(Some("custom"), Some("2026-11-20"), Some("2026-11-20"), NOW)
-            .unwrap();
+        let q = TimeRange::from_query(
+            Some("custom"),
+            Some("2026-11-20"),
+            Some("2026-11-20"),
+            EpochMillis(NOW),
+        )
+        .unwrap();
         assert_eq!((q.bucket_starts().len(), q.bucket_ms), (24, HOUR_MS));
         assert_eq!(
-            TimeRange::from_query(None, None, None, NOW).unwrap().kind,
+            TimeRange::from_query(None, None, None, EpochMillis(NOW))
+                .unwrap()
+                .kind,
             RangeKind::Day
         );
         assert!(
-            TimeRange::from_query(Some("custom"), Some("x"), Some("2026-11-20"), NOW)
-                .unwrap_err()
-                .to_string()
-                .starts_with("start `x`")
+            TimeRange::from_query(
+                Some("custom"),
+                Some("x"),
+                Some("2026-11-20"),
+                EpochMillis(NOW)
+            )
+            .unwrap_err()
+            .to_string()
+            .starts_with("start `x`")
         );
     }
 
@@ -250,36 +284,58 @@ mod tests {
             "start and end are more than 400 days apart: a custom range spans at most 400 days";
         let text = |r: Result<TimeRange, QueryError>| r.map_err(|e| e.to_string());
         assert_eq!(
-            text(TimeRange::custom(i64::MIN, i64::MAX, NOW)),
+            text(TimeRange::custom(
+                EpochMillis(i64::MIN),
+                EpochMillis(i64::MAX),
+                EpochMillis(NOW)
+            )),
             Err(span.into())
         );
         assert_eq!(
-            text(TimeRange::custom(i64::MIN + 1, 0, NOW)),
+            text(TimeRange::custom(
+                EpochMillis(i64::MIN + 1),
+                EpochMillis(0),
+                EpochMillis(NOW)
+            )),
             Err(span.into())
         );
         assert_eq!(
-            TimeRange::custom(i64::MAX - 1, i64::MAX, i64::MAX),
+            TimeRange::custom(
+                EpochMillis(i64::MAX - 1),
+                EpochMillis(i64::MAX),
+                EpochMillis(i64::MAX)
+            ),
             Ok(TimeRange {
                 kind: RangeKind::Custom,
-                start: floor_to(i64::MAX - 1, HOUR_MS),
-                end: i64::MAX,
+                start: floor_to(EpochMillis(i64::MAX - 1), HOUR_MS),
+                end: EpochMillis(i64::MAX),
                 bucket_ms: HOUR_MS,
             })
         );
-        let last = TimeRange::custom(i64::MAX - 1, i64::MAX, i64::MAX).unwrap();
+        let last = TimeRange::custom(
+            EpochMillis(i64::MAX - 1),
+            EpochMillis(i64::MAX),
+            EpochMillis(i64::MAX),
+        )
+        .unwrap();
         assert_eq!(last.bucket_starts().len(), 1);
         assert!(
             TimeRange::from_query(
                 Some("custom"),
                 Some("-9223372036854000000"),
                 Some("1000000"),
-                NOW
+                EpochMillis(NOW)
             )
             .unwrap_err()
             .to_string()
             .starts_with("start `-9223372036854000000` is out of bounds")
         );
-        let edge = TimeRange::custom(NOW - MAX_CUSTOM_DAYS * DAY_MS, NOW, NOW).unwrap();
+        let edge = TimeRange::custom(
+            EpochMillis(NOW - MAX_CUSTOM_DAYS * DAY_MS),
+            EpochMillis(NOW),
+            EpochMillis(NOW),
+        )
+        .unwrap();
         assert_eq!(edge.bucket_starts().len(), MAX_CUSTOM_DAYS as usize + 1);
     }
 }

@@ -190,7 +190,7 @@ pub enum SortValue {
 impl SortValue {
     /// Whether the value, read as an instant, is within bounds ([`in_bounds`]).
     fn within_bounds(self, now: EpochMillis) -> bool {
-        matches!(self, SortValue::Int(t) if in_bounds(t, now))
+        matches!(self, SortValue::Int(t) if in_bounds(EpochMillis(t), now))
     }
 }
 
@@ -493,12 +493,12 @@ mod tests {
             sort: Some("latency".into()),
             after: Some("1250.5_42".into()),
         };
-        let (filter, after) = q.resolve(NOW).unwrap();
+        let (filter, after) = q.resolve(EpochMillis(NOW)).unwrap();
         assert_eq!(
             filter,
             RequestFilter {
-                since: Some(TimeRange::preset(RangeKind::Week, NOW).start),
-                until: Some(1_795_372_000_000),
+                since: Some(TimeRange::preset(RangeKind::Week, EpochMillis(NOW)).start),
+                until: Some(EpochMillis(1_795_372_000_000)),
                 status: Some(StatusClass::ServerError),
                 kind: Some(Kind::External),
                 service: Some("openai".into()),
@@ -523,17 +523,17 @@ mod tests {
 
     #[test]
     fn the_last_24_hours_by_time_is_the_default_and_all_has_no_start() {
-        let (filter, after) = RequestQuery::default().resolve(NOW).unwrap();
+        let (filter, after) = RequestQuery::default().resolve(EpochMillis(NOW)).unwrap();
         assert_eq!(
             filter,
             RequestFilter {
-                since: Some(TimeRange::preset(RangeKind::Day, NOW).start),
+                since: Some(TimeRange::preset(RangeKind::Day, EpochMillis(NOW)).start),
                 ..Default::default()
             }
         );
         assert_eq!(after, None);
         let (filter, _) = query(|q| q.range = Some("all".into()))
-            .resolve(NOW)
+            .resolve(EpochMillis(NOW))
             .unwrap();
         assert_eq!(filter, RequestFilter::default());
         let (filter, after) = query(|q| {
@@ -541,7 +541,7 @@ mod tests {
             q.after = Some("4500_7".into());
             q.status = Some("errors".into());
         })
-        .resolve(NOW)
+        .resolve(EpochMillis(NOW))
         .unwrap();
         assert_eq!(
             (filter.sort, filter.status, after),
@@ -558,24 +558,27 @@ mod tests {
 
     #[test]
     fn since_narrows_the_range_and_until_ends_it() {
-        let day_start = TimeRange::preset(RangeKind::Day, NOW).start;
+        let day_start = TimeRange::preset(RangeKind::Day, EpochMillis(NOW)).start;
         let (filter, _) = query(|q| {
             q.range = Some("all".into());
             q.since = Some("1000".into());
             q.until = Some("2000".into());
         })
-        .resolve(NOW)
+        .resolve(EpochMillis(NOW))
         .unwrap();
-        assert_eq!((filter.since, filter.until), (Some(1000), Some(2000)));
+        assert_eq!(
+            (filter.since, filter.until),
+            (Some(EpochMillis(1000)), Some(EpochMillis(2000)))
+        );
         // Within the default 24 hours, the later start wins.
         let (filter, _) = query(|q| q.since = Some("1000".into()))
-            .resolve(NOW)
+            .resolve(EpochMillis(NOW))
             .unwrap();
         assert_eq!(filter.since, Some(day_start));
         let (filter, _) = query(|q| q.since = Some((NOW - 1000).to_string()))
-            .resolve(NOW)
+            .resolve(EpochMillis(NOW))
             .unwrap();
-        assert_eq!(filter.since, Some(NOW - 1000));
+        assert_eq!(filter.since, Some(EpochMillis(NOW - 1000)));
     }
 
     #[test]
@@ -630,7 +633,7 @@ mod tests {
             (query(|q| q.after = Some("1.5_3".into())), "bad page cursor"),
         ];
         for (q, message) in cases {
-            let e = q.resolve(NOW).unwrap_err().to_string();
+            let e = q.resolve(EpochMillis(NOW)).unwrap_err().to_string();
             assert!(e.starts_with(message), "{q:?}: {e}");
         }
     }

@@ -272,8 +272,8 @@ mod tests {
             ip: Some("".into()),
             ..Default::default()
         };
-        let week = TimeRange::preset(RangeKind::Week, NOW);
-        let (range, filter) = q.resolve(NOW).unwrap();
+        let week = TimeRange::preset(RangeKind::Week, EpochMillis(NOW));
+        let (range, filter) = q.resolve(EpochMillis(NOW)).unwrap();
         assert_eq!(range, week);
         assert_eq!(
             filter,
@@ -287,10 +287,16 @@ mod tests {
         );
         assert!(!filter.by_type_only());
         // No range: the view shows 24 hours, the export every event.
-        let day = TimeRange::preset(RangeKind::Day, NOW);
-        assert_eq!(SecurityQuery::default().resolve(NOW).unwrap().0, day);
+        let day = TimeRange::preset(RangeKind::Day, EpochMillis(NOW));
         assert_eq!(
-            SecurityQuery::default().resolve_export(NOW),
+            SecurityQuery::default()
+                .resolve(EpochMillis(NOW))
+                .unwrap()
+                .0,
+            day
+        );
+        assert_eq!(
+            SecurityQuery::default().resolve_export(EpochMillis(NOW)),
             Ok(AuthFilter::default())
         );
         let all = SecurityQuery {
@@ -299,12 +305,12 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            all.resolve_export(NOW).unwrap().ip.as_deref(),
+            all.resolve_export(EpochMillis(NOW)).unwrap().ip.as_deref(),
             Some("10.0.0.1")
         );
-        assert_eq!(all.resolve_export(NOW).unwrap().since, None);
+        assert_eq!(all.resolve_export(EpochMillis(NOW)).unwrap().since, None);
         assert_eq!(
-            q.resolve_export(NOW).unwrap().since,
+            q.resolve_export(EpochMillis(NOW)).unwrap().since,
             Some(week.start),
             "a range narrows the export as the view"
         );
@@ -312,7 +318,7 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_named() {
-        let bad = |q: SecurityQuery| q.resolve(NOW).unwrap_err().to_string();
+        let bad = |q: SecurityQuery| q.resolve(EpochMillis(NOW)).unwrap_err().to_string();
         assert!(
             bad(SecurityQuery {
                 event_type: Some("sudo".into()),
@@ -339,7 +345,7 @@ mod tests {
                 range: Some("custom".into()),
                 ..Default::default()
             }
-            .resolve_export(NOW)
+            .resolve_export(EpochMillis(NOW))
             .unwrap_err()
             .to_string()
             .contains("custom range needs start and end")

@@ -94,8 +94,8 @@ mod tests {
             session_key: if inferred { "u 1@1000" } else { "sess/A" }.into(),
             user_id: Some("u 1".into()),
             inferred,
-            started_at: 1000,
-            last_seen_at: 5000,
+            started_at: EpochMillis(1000),
+            last_seen_at: EpochMillis(5000),
             request_count: 2,
             error_count: 0,
             tokens: 300,
@@ -105,9 +105,9 @@ mod tests {
 
     #[test]
     fn the_query_becomes_a_filter_with_24_hours_by_default() {
-        let day = TimeRange::preset(RangeKind::Day, NOW).start;
+        let day = TimeRange::preset(RangeKind::Day, EpochMillis(NOW)).start;
         assert_eq!(
-            SessionListQuery::default().resolve(NOW),
+            SessionListQuery::default().resolve(EpochMillis(NOW)),
             Ok((
                 SessionFilter {
                     since: Some(day),
@@ -122,14 +122,14 @@ mod tests {
             after: Some("1795372000000_42".into()),
         };
         assert_eq!(
-            q.resolve(NOW),
+            q.resolve(EpochMillis(NOW)),
             Ok((
                 SessionFilter {
                     since: None,
                     user: Some("user-1".into())
                 },
                 Some(Cursor {
-                    at: 1_795_372_000_000,
+                    at: EpochMillis(1_795_372_000_000),
                     id: 42
                 })
             ))
@@ -140,7 +140,7 @@ mod tests {
         };
         assert!(
             bad_range
-                .resolve(NOW)
+                .resolve(EpochMillis(NOW))
                 .unwrap_err()
                 .to_string()
                 .starts_with("unknown range `1y`")
@@ -150,7 +150,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            bad_cursor.resolve(NOW).unwrap_err().to_string(),
+            bad_cursor
+                .resolve(EpochMillis(NOW))
+                .unwrap_err()
+                .to_string(),
             "bad page cursor"
         );
         let far_cursor = SessionListQuery {
@@ -158,7 +161,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            far_cursor.resolve(NOW).unwrap_err().to_string(),
+            far_cursor
+                .resolve(EpochMillis(NOW))
+                .unwrap_err()
+                .to_string(),
             "bad page cursor"
         );
     }

@@ -176,14 +176,14 @@ mod tests {
             search: Some(" 198.51 ".into()),
             after: Some("1795372000000_42".into()),
         };
-        let (filter, after) = q.resolve(now).unwrap();
+        let (filter, after) = q.resolve(EpochMillis(now)).unwrap();
         assert_eq!(
             filter,
             ThreatFilter {
                 threat_type: Some(ThreatType::Xss),
                 severity: Some(Severity::High),
                 state: ThreatState::All,
-                since: Some(TimeRange::preset(RangeKind::Day, now).start),
+                since: Some(TimeRange::preset(RangeKind::Day, EpochMillis(now)).start),
                 until: None,
                 search: Some("198.51".into()),
             }
@@ -191,12 +191,12 @@ mod tests {
         assert_eq!(
             after,
             Some(Cursor {
-                at: 1_795_372_000_000,
+                at: EpochMillis(1_795_372_000_000),
                 id: 42
             })
         );
         assert_eq!(
-            ThreatQuery::default().resolve(now).unwrap(),
+            ThreatQuery::default().resolve(EpochMillis(now)).unwrap(),
             (ThreatFilter::default(), None)
         );
         for bad in [
@@ -225,7 +225,7 @@ mod tests {
                 ..Default::default()
             },
         ] {
-            assert!(bad.resolve(now).is_err(), "{bad:?}");
+            assert!(bad.resolve(EpochMillis(now)).is_err(), "{bad:?}");
         }
     }
 }

@@ -101,7 +101,7 @@ impl UserRow {
         match sort {
             UserSort::Cost => self.cost_micros.micros(),
             UserSort::Requests => self.requests,
-            UserSort::LastSeen => self.last_seen_at,
+            UserSort::LastSeen => self.last_seen_at.ms(),
         }
     }
 }
@@ -158,7 +158,7 @@ impl UserQuery {
             Some(a) => Some(
                 UserCursor::parse(&a)
                     // A last-seen cursor holds an instant.
-                    .filter(|c| sort != UserSort::LastSeen || in_bounds(c.value, now))
+                    .filter(|c| sort != UserSort::LastSeen || in_bounds(EpochMillis(c.value), now))
                     .ok_or(QueryError::Cursor)?,
             ),
         };
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn the_query_becomes_a_filter() {
         assert_eq!(
-            UserQuery::default().resolve(NOW),
+            UserQuery::default().resolve(EpochMillis(NOW)),
             Ok((UserFilter::default(), None))
         );
         let q = UserQuery {
@@ -199,7 +199,7 @@ mod tests {
             after: Some("1795372000000_team_a:u-1".into()),
         };
         assert_eq!(
-            q.resolve(NOW),
+            q.resolve(EpochMillis(NOW)),
             Ok((
                 UserFilter {
                     search: Some("acme".into()),
@@ -215,7 +215,7 @@ mod tests {
             sort: Some("requests".into()),
             ..Default::default()
         }
-        .resolve(NOW)
+        .resolve(EpochMillis(NOW))
         .unwrap();
         assert_eq!(filter.sort, UserSort::Requests);
         for (bad, message) in [
@@ -249,7 +249,7 @@ mod tests {
                 "bad page cursor",
             ),
         ] {
-            let e = bad.resolve(NOW).unwrap_err().to_string();
+            let e = bad.resolve(EpochMillis(NOW)).unwrap_err().to_string();
             assert!(e.starts_with(message), "{bad:?}: {e}");
         }
         let c = UserCursor {

@@ -10,7 +10,7 @@ mod traffic;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_app::time::{DAY_MS, HOUR_MS, floor_ms};
 
 use crate::ingest::IngestQueue;
 use crate::store::{IngestWrite, Store, StoreError};
@@ -53,7 +53,7 @@ pub async fn seed(
     progress: bool,
 ) -> Result<(Generator, DemoReport), StoreError> {
     let started = Instant::now();
-    let start = floor_to(now, DAY_MS) - i64::from(options.days) * DAY_MS;
+    let start = floor_ms(now, DAY_MS) - i64::from(options.days) * DAY_MS;
     let mut generator = Generator::new(options.seed, options.users, options.per_day, start, now);
     let hours = ((now - start) / HOUR_MS + 1) as u64;
     let bar = if progress {

@@ -2,7 +2,7 @@
 //! a weighted mix of APIs and models with plausible tokens, latency and prices, a
 //! realistic status mix with rare upstream incidents, provider calls and feedback.
 
-use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_app::time::{DAY_MS, HOUR_MS, floor_ms};
 use sightline_app::units::Micros;
 use sightline_tracker::wire::{AuthEventType, RequestKind};
 
@@ -519,7 +519,7 @@ fn round3(x: f64) -> f64 {
 
 /// The start of the hour after `t`.
 pub fn next_hour(t: i64) -> i64 {
-    floor_to(t, HOUR_MS) + HOUR_MS
+    floor_ms(t, HOUR_MS) + HOUR_MS
 }
 
 /// The cached part of a long prompt, as providers cache it: a third of the long prompts

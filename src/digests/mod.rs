@@ -10,7 +10,7 @@ mod report;
 use chrono::Weekday;
 use clap::Args;
 use serde::Serialize;
-use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_app::time::{DAY_MS, HOUR_MS, floor_ms};
 
 pub use report::{Digest, DigestFigures, DigestRow, FigureChanges, build};
 
@@ -161,7 +161,7 @@ impl DigestPeriod {
 
     /// The period of the `kind` digest sent at `sent_at` (the digest hour of its day).
     fn sent_at(kind: DigestKind, sent_at: i64) -> DigestPeriod {
-        let end = floor_to(sent_at, DAY_MS);
+        let end = floor_ms(sent_at, DAY_MS);
         DigestPeriod {
             kind,
             start: end - kind.span_ms(),
@@ -177,7 +177,7 @@ fn weekday_of(day: i64) -> i64 {
 
 /// The latest instant at or before `now` a `kind` digest is sent at.
 fn last_sending(kind: DigestKind, now: i64, schedule: &DigestSchedule) -> i64 {
-    let today = floor_to(now, DAY_MS);
+    let today = floor_ms(now, DAY_MS);
     let days_back = match kind {
         DigestKind::Daily => 0,
         DigestKind::Weekly => {

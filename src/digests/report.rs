@@ -7,7 +7,7 @@ use sightline_app::format;
 use sightline_app::range::{RangeKind, TimeRange};
 use sightline_app::report::{AlertRow, SeverityCounts};
 use sightline_app::time::DAY_MS;
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 
 use super::{DigestKind, DigestPeriod};
 use crate::named_figures::ratio;
@@ -25,11 +25,11 @@ const ALERTS_LISTED: i64 = 10;
 pub struct Digest {
     pub kind: DigestKind,
     /// The period, epoch ms, `period_end` exclusive.
-    pub period_start: i64,
-    pub period_end: i64,
+    pub period_start: EpochMillis,
+    pub period_end: EpochMillis,
     /// The period before, compared with.
-    pub previous_start: i64,
-    pub previous_end: i64,
+    pub previous_start: EpochMillis,
+    pub previous_end: EpochMillis,
     pub current: DigestFigures,
     pub previous: DigestFigures,
     pub change: FigureChanges,
@@ -106,8 +106,8 @@ impl DigestRow {
 fn range_of(period: &DigestPeriod) -> TimeRange {
     TimeRange {
         kind: RangeKind::Custom,
-        start: period.start,
-        end: period.end,
+        start: EpochMillis(period.start),
+        end: EpochMillis(period.end),
         bucket_ms: DAY_MS,
     }
 }
@@ -192,12 +192,12 @@ impl Digest {
     /// The summary for chat tools, one figure a line (Slack's `*bold*`).
     pub fn text(&self) -> String {
         let (period, before) = match self.kind {
-            DigestKind::Daily => (day(self.period_start), "the day before"),
+            DigestKind::Daily => (day(self.period_start.ms()), "the day before"),
             DigestKind::Weekly => (
                 format!(
                     "{} – {}",
-                    day(self.period_start),
-                    day(self.period_end - DAY_MS)
+                    day(self.period_start.ms()),
+                    day((self.period_end - DAY_MS).ms())
                 ),
                 "the week before",
             ),
@@ -283,10 +283,10 @@ mod tests {
     fn digest() -> Digest {
         Digest {
             kind: DigestKind::Daily,
-            period_start: DEC_2,
-            period_end: DEC_2 + DAY_MS,
-            previous_start: DEC_2 - DAY_MS,
-            previous_end: DEC_2,
+            period_start: EpochMillis(DEC_2),
+            period_end: EpochMillis(DEC_2 + DAY_MS),
+            previous_start: EpochMillis(DEC_2 - DAY_MS),
+            previous_end: EpochMillis(DEC_2),
             current: figures(1_234, 56, 12_345_678),
             previous: figures(1_100, 56, 0),
             change: FigureChanges {
@@ -332,7 +332,7 @@ mod tests {
     fn a_weekly_text_names_its_days_and_counts_unlisted_alerts() {
         let mut d = digest();
         d.kind = DigestKind::Weekly;
-        d.period_start = DEC_2 - 6 * DAY_MS;
+        d.period_start = EpochMillis(DEC_2 - 6 * DAY_MS);
         d.current = figures(0, 0, 0);
         d.change = FigureChanges {
             requests: String::new(),
@@ -348,7 +348,7 @@ mod tests {
             title: "Error burst".into(),
             description: String::new(),
             endpoint: None,
-            fired_at: DEC_2,
+            fired_at: EpochMillis(DEC_2),
         }];
         let text = d.text();
         assert!(

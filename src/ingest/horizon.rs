@@ -9,6 +9,7 @@ use std::time::Duration;
 use sightline_app::format::rfc3339;
 use sightline_app::query::MAX_FUTURE_MS;
 use sightline_app::time::DAY_MS;
+use sightline_app::units::EpochMillis;
 
 use super::validate::Rejection;
 use crate::cached::Cached;
@@ -39,7 +40,7 @@ impl Horizon {
         match (self.pruned_before, kept_from) {
             (Some(pruned), kept) if t < pruned && kept.is_none_or(|k| pruned > k) => {
                 Some(Rejection::Pruned {
-                    pruned: rfc3339(pruned),
+                    pruned: rfc3339(EpochMillis(pruned)),
                 })
             }
             (_, Some(kept)) if t < kept => Some(Rejection::PastRetention {

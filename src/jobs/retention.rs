@@ -25,6 +25,7 @@
 use std::time::{Duration, Instant};
 
 use sightline_app::range::{RangeKind, TimeRange};
+use sightline_app::units::EpochMillis;
 use tokio::task::JoinHandle;
 
 use crate::rollup::sessions::SESSION_GAP_MS;
@@ -110,14 +111,14 @@ impl PruneReport {
 /// The instant rows of `what` are pruned before, for a `cutoff` at `now`.
 pub fn pruned_before(what: Prunable, cutoff: i64, now: i64) -> i64 {
     // The oldest bucket a preset range compares with: its previous period's start.
-    let compared_from = |kind| TimeRange::preset(kind, now).previous().start;
+    let compared_from = |kind| TimeRange::preset(kind, EpochMillis(now)).previous().start;
     match what {
         Prunable::Sessions => cutoff - SESSION_GAP_MS,
         Prunable::HourlyUserRollups | Prunable::HourlyErrorRollups => {
-            cutoff.min(compared_from(RangeKind::Week))
+            cutoff.min(compared_from(RangeKind::Week).ms())
         }
         Prunable::DailyUserRollups | Prunable::DailyErrorRollups | Prunable::ErrorGroups => {
-            cutoff.min(compared_from(RangeKind::Quarter))
+            cutoff.min(compared_from(RangeKind::Quarter).ms())
         }
         _ => cutoff,
     }

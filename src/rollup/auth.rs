@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use sightline_app::time::floor_to;
+use sightline_app::time::floor_ms;
 
 use super::{Bucket, GRAINS};
 use crate::store::NewAuthEvent;
@@ -25,7 +25,7 @@ pub fn auth_delta<'a>(events: impl IntoIterator<Item = &'a NewAuthEvent>) -> Aut
     for e in events {
         for g in GRAINS {
             let counts = delta
-                .entry(((g, floor_to(e.created_at, g)), e.event_type.as_str()))
+                .entry(((g, floor_ms(e.created_at, g)), e.event_type.as_str()))
                 .or_default();
             counts.events += 1;
             counts.failures += i64::from(!e.success);

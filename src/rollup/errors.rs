@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sightline_app::errors::{MAX_GROUPS_PER_DAY, OTHER_GROUP, OTHER_PATTERN};
-use sightline_app::time::{DAY_MS, floor_to};
+use sightline_app::time::{DAY_MS, floor_ms};
 use sightline_tracker::wire::RequestKind;
 
 use super::error_message::{MAX_EXAMPLE_CHARS, fingerprint, normalise, status_key, truncate};
@@ -55,7 +55,7 @@ impl GroupPlan {
     /// The group of a request at `t` whose key has `fingerprint`: itself if its day
     /// knows it or has room, else `other`. (`other` takes no room.)
     pub fn assign(&mut self, t: i64, fingerprint: String) -> String {
-        let groups = self.days.entry(floor_to(t, DAY_MS)).or_default();
+        let groups = self.days.entry(floor_ms(t, DAY_MS)).or_default();
         if groups.contains(&fingerprint) {
             return fingerprint;
         }
@@ -108,7 +108,7 @@ impl ErrorDelta {
         let t = r.created_at;
         for g in GRAINS {
             let key = (
-                (g, floor_to(t, g)),
+                (g, floor_ms(t, g)),
                 group.to_string(),
                 r.endpoint.clone(),
                 r.status_code,

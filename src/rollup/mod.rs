@@ -37,7 +37,7 @@ pub mod sessions;
 
 use std::collections::BTreeMap;
 
-use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_app::time::{DAY_MS, HOUR_MS, floor_ms};
 use sightline_app::units::Micros;
 use sightline_tracker::wire::RequestKind;
 
@@ -150,7 +150,7 @@ pub struct RollupDelta {
 }
 
 fn buckets(t: i64) -> impl Iterator<Item = Bucket> {
-    GRAINS.into_iter().map(move |g| (g, floor_to(t, g)))
+    GRAINS.into_iter().map(move |g| (g, floor_ms(t, g)))
 }
 
 impl RollupDelta {
@@ -229,7 +229,7 @@ impl RollupDelta {
                 }
                 if let Some(model) = &r.model_name {
                     self.model_day
-                        .entry((floor_to(r.created_at, DAY_MS), model.clone()))
+                        .entry((floor_ms(r.created_at, DAY_MS), model.clone()))
                         .or_default()
                         .add_times(r, sign);
                 }
@@ -278,8 +278,8 @@ mod tests {
         d.add_request(&row("b", t + 1, 502, None, RequestKind::Api));
         d.add_request(&row("c", t + 2, 200, Some("m"), RequestKind::External));
 
-        let hour = (HOUR_MS, floor_to(t, HOUR_MS));
-        let day = (DAY_MS, floor_to(t, DAY_MS));
+        let hour = (HOUR_MS, floor_ms(t, HOUR_MS));
+        let day = (DAY_MS, floor_ms(t, DAY_MS));
         let expected = Sums {
             requests: 2,
             errors: 1,
@@ -340,8 +340,8 @@ mod tests {
         let mut d = RollupDelta::default();
         d.change_request(&old, &new);
 
-        let hour = (HOUR_MS, floor_to(t, HOUR_MS));
-        let day = (DAY_MS, floor_to(t, DAY_MS));
+        let hour = (HOUR_MS, floor_ms(t, HOUR_MS));
+        let day = (DAY_MS, floor_ms(t, DAY_MS));
         let usage = Sums {
             prompt_tokens: 100,
             completion_tokens: 40,

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use sightline_app::units::EpochMillis;
 use sqlx::FromRow;
 
 use super::{Store, StoreError, map_rows};
@@ -67,10 +68,10 @@ pub struct ApiKey {
     pub name: String,
     pub prefix: String,
     pub scopes: Vec<Scope>,
-    pub created_at: i64,
+    pub created_at: EpochMillis,
     pub created_by: Option<String>,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<EpochMillis>,
+    pub revoked_at: Option<EpochMillis>,
 }
 
 impl ApiKey {
@@ -112,10 +113,10 @@ struct KeyRecord {
     prefix: String,
     /// Comma-separated.
     scopes: String,
-    created_at: i64,
+    created_at: EpochMillis,
     created_by: Option<String>,
-    last_used_at: Option<i64>,
-    revoked_at: Option<i64>,
+    last_used_at: Option<EpochMillis>,
+    revoked_at: Option<EpochMillis>,
 }
 
 impl From<KeyRecord> for ApiKey {

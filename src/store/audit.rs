@@ -2,6 +2,7 @@
 //! UPDATE) and deleted by retention, by age, as auth events are.
 
 use sightline_app::audit::{AUDIT_PAGE_ROWS, AuditFilter, AuditPage, AuditRow};
+use sightline_app::units::EpochMillis;
 use sqlx::FromRow;
 
 use super::{Bind, Store, StoreError, bind_all, map_rows};
@@ -23,7 +24,7 @@ pub struct NewAudit {
 #[derive(FromRow)]
 struct Row {
     id: i64,
-    created_at: i64,
+    created_at: EpochMillis,
     actor: String,
     actor_ip: Option<String>,
     action: String,
@@ -74,10 +75,10 @@ pub(super) fn audit_filter_sql(filter: &AuditFilter, first: usize) -> (String, V
         add("actor = ?", Bind::Text(a.clone()));
     }
     if let Some(s) = filter.since {
-        add("created_at >= ?", Bind::Int(s));
+        add("created_at >= ?", Bind::Int(s.ms()));
     }
     if let Some(u) = filter.until {
-        add("created_at < ?", Bind::Int(u));
+        add("created_at < ?", Bind::Int(u.ms()));
     }
     (parts.join(" AND "), binds)
 }

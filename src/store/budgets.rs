@@ -3,7 +3,7 @@
 //! `rollup_user` for its users), so a check reads at most a month of day rows.
 
 use sightline_app::budgets::{Limits, Period, Scope, UserBudget};
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 use sqlx::FromRow;
 
 use super::{Store, StoreError};
@@ -189,7 +189,11 @@ impl Store {
     }
 
     /// The cost of the served requests in the UTC days of `[start, end)` (day-aligned).
-    pub async fn spent_between(&self, start: i64, end: i64) -> Result<Micros, StoreError> {
+    pub async fn spent_between(
+        &self,
+        start: EpochMillis,
+        end: EpochMillis,
+    ) -> Result<Micros, StoreError> {
         let spent: Option<Micros> = sqlx::query_scalar(
             "SELECT CAST(SUM(cost_micros) AS BIGINT) FROM rollup_traffic \
              WHERE bucket_ms = $1 AND bucket_start >= $2 AND bucket_start < $3",
@@ -207,8 +211,8 @@ impl Store {
     pub async fn users_near_budget(
         &self,
         period: Period,
-        start: i64,
-        end: i64,
+        start: EpochMillis,
+        end: EpochMillis,
         each_user: Option<Micros>,
         limit: i64,
     ) -> Result<Vec<UserSpend>, StoreError> {
@@ -230,8 +234,8 @@ impl Store {
     pub async fn users_at_threshold(
         &self,
         period: Period,
-        start: i64,
-        end: i64,
+        start: EpochMillis,
+        end: EpochMillis,
         each_user: Option<Micros>,
     ) -> Result<UsersAtThreshold, StoreError> {
         let sql = format!(

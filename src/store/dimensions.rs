@@ -3,7 +3,7 @@
 //! histogram. Like the dashboard's cards, every query reads rollup rows (a row per
 //! bucket and name, or per bucket, name and bin), never the raw requests.
 
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 
 use super::{Buckets, Store, StoreError};
 
@@ -46,7 +46,7 @@ pub struct DimensionTotals {
     pub name: String,
     /// The bucket's start; 0 in the totals of a range.
     #[sqlx(default)]
-    pub bucket_start: i64,
+    pub bucket_start: EpochMillis,
     pub requests: i64,
     pub errors: i64,
     pub latency_sum_us: i64,
@@ -61,7 +61,7 @@ pub struct BinCount {
     pub key: String,
     /// The bucket's start; 0 in a range's merged histogram.
     #[sqlx(default)]
-    pub bucket_start: i64,
+    pub bucket_start: EpochMillis,
     pub bin: i32,
     pub requests: i64,
 }
@@ -162,7 +162,7 @@ impl Store {
 /// One name's cost in one bucket.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct BucketCost {
-    pub bucket_start: i64,
+    pub bucket_start: EpochMillis,
     pub name: String,
     pub cost_micros: Micros,
 }

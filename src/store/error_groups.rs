@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use sightline_app::time::{DAY_MS, floor_to};
+use sightline_app::time::{DAY_MS, floor_ms};
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::requests::RequestPages;
@@ -34,7 +34,7 @@ async fn plan_for(
     rows: impl Iterator<Item = i64>,
 ) -> Result<GroupPlan, StoreError> {
     let days: Vec<i64> = rows
-        .map(|t| floor_to(t, DAY_MS))
+        .map(|t| floor_ms(t, DAY_MS))
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();

@@ -4,6 +4,8 @@
 
 use super::{Buckets, Store, StoreError};
 
+use sightline_app::units::EpochMillis;
+
 /// One group over a range.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ErrorGroupTotals {
@@ -11,10 +13,10 @@ pub struct ErrorGroupTotals {
     pub pattern: String,
     pub example: String,
     pub requests: i64,
-    pub first_seen_at: i64,
-    pub last_seen_at: i64,
+    pub first_seen_at: EpochMillis,
+    pub last_seen_at: EpochMillis,
     /// The group's first request in any bucket its rollups still hold.
-    pub group_first_seen_at: i64,
+    pub group_first_seen_at: EpochMillis,
 }
 
 /// A group's requests at one status (as text) or one endpoint over a range.

@@ -8,7 +8,7 @@ use sightline_app::requests::{
     FeedbackEntry, RequestCursor, RequestDetail, RequestFilter, RequestPage, RequestRecord,
     RequestRow, RequestSort, SessionSummary, SortValue,
 };
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 
 use super::requests::{NewRequest, REQUEST_SELECT, request_from_row};
 use super::{Bind, DbKind, Store, StoreError, bind_all, text_search};
@@ -25,8 +25,8 @@ pub(super) struct SessionRecord {
     user_id: Option<String>,
     /// 0 or 1: SQLite has no booleans.
     inferred: i64,
-    started_at: i64,
-    last_seen_at: i64,
+    started_at: EpochMillis,
+    last_seen_at: EpochMillis,
     request_count: i64,
     error_count: i64,
     tokens: i64,
@@ -54,7 +54,7 @@ impl From<SessionRecord> for SessionSummary {
 struct RequestListRecord {
     id: i64,
     request_id: String,
-    created_at: i64,
+    created_at: EpochMillis,
     method: String,
     endpoint: String,
     status_code: i32,
@@ -94,8 +94,8 @@ struct FeedbackRecord {
     user_id: String,
     rating: i32,
     comment: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: EpochMillis,
+    updated_at: EpochMillis,
 }
 
 impl From<FeedbackRecord> for FeedbackEntry {
@@ -149,7 +149,7 @@ impl Store {
         })?;
         let next = super::paging::next_cursor(&mut rows, limit, |r| RequestCursor {
             value: match filter.sort {
-                RequestSort::Time => SortValue::Int(r.created_at),
+                RequestSort::Time => SortValue::Int(r.created_at.ms()),
                 RequestSort::Latency => SortValue::Real(r.latency_ms),
                 RequestSort::Cost => SortValue::Int(r.cost_micros.micros()),
             },
@@ -221,7 +221,7 @@ fn record(id: i64, r: NewRequest) -> RequestRecord {
     RequestRecord {
         id,
         request_id: r.request_id,
-        created_at: r.created_at,
+        created_at: EpochMillis(r.created_at),
         kind: r.kind.as_str().to_owned(),
         service: r.service,
         endpoint: r.endpoint,
@@ -268,11 +268,11 @@ pub(super) fn filter_sql(filter: &RequestFilter, kind: DbKind) -> (String, Vec<B
         format!("${}", binds.len())
     };
     if let Some(since) = filter.since {
-        let p = next(Bind::Int(since), &mut binds);
+        let p = next(Bind::Int(since.ms()), &mut binds);
         parts.push(format!("created_at >= {p}"));
     }
     if let Some(until) = filter.until {
-        let p = next(Bind::Int(until), &mut binds);
+        let p = next(Bind::Int(until.ms()), &mut binds);
         parts.push(format!("created_at < {p}"));
     }
     if let Some(class) = filter.status {

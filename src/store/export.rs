@@ -15,7 +15,7 @@ use sightline_app::report::ThreatRow;
 use sightline_app::requests::{RequestFilter, SessionSummary};
 use sightline_app::security::AuthFilter;
 use sightline_app::threats::ThreatFilter;
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 
 use sightline_app::requests::RequestSort;
 
@@ -217,7 +217,7 @@ impl Store {
         let mut parts = vec!["1 = 1".to_owned()];
         let mut binds = Vec::new();
         if let Some(since) = filter.since {
-            binds.push(Bind::Int(since));
+            binds.push(Bind::Int(since.ms()));
             parts.push(format!("created_at >= ${}", binds.len()));
         }
         if let Some(id) = &filter.request_id {
@@ -360,7 +360,7 @@ fn request_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
     let r = request_from_row(row)?;
     Ok(vec![
         r.request_id,
-        instant(r.created_at),
+        instant(EpochMillis(r.created_at)),
         r.kind.as_str().to_owned(),
         text(r.service),
         r.method,
@@ -397,7 +397,7 @@ struct ThreatExport {
     country: Option<String>,
     endpoint: Option<String>,
     request_id: Option<String>,
-    resolved_at: Option<i64>,
+    resolved_at: Option<EpochMillis>,
     resolved_by: Option<String>,
 }
 
@@ -430,8 +430,8 @@ struct FeedbackExport {
     user_id: String,
     rating: i32,
     comment: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: EpochMillis,
+    updated_at: EpochMillis,
 }
 
 fn feedback_cells(row: &AnyRow) -> Result<Vec<String>, sqlx::Error> {
@@ -510,8 +510,8 @@ fn number(value: Option<i64>) -> String {
 }
 
 /// An instant as RFC 3339 in UTC to the millisecond: `2026-11-22T18:33:16.123Z`.
-fn instant(ms: i64) -> String {
-    sightline_app::format::rfc3339(ms)
+fn instant(at: EpochMillis) -> String {
+    sightline_app::format::rfc3339(at)
 }
 
 /// Micro-dollars as dollars with all six decimals: `0.001234`.
@@ -527,10 +527,13 @@ mod tests {
     #[test]
     fn instants_and_money_are_written_exactly() {
         assert_eq!(
-            super::instant(1_795_372_396_123),
+            super::instant(super::EpochMillis(1_795_372_396_123)),
             "2026-11-22T18:33:16.123Z"
         );
-        assert_eq!(super::instant(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::instant(super::EpochMillis(0)),
+            "1970-01-01T00:00:00.000Z"
+        );
         assert_eq!(super::usd(super::Micros(1_234)), "0.001234");
         assert_eq!(super::usd(super::Micros(0)), "0.000000");
         assert_eq!(super::usd(super::Micros(12_500_000)), "12.500000");

@@ -2,7 +2,7 @@
 //! the baseline the dashboard benchmark compares the rollups against, and a check of
 //! them in tests. Never used to serve pages.
 
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 use sqlx::FromRow;
 
 use super::{StatusCount, Store, StoreError};
@@ -27,7 +27,7 @@ pub struct RawCards {
 /// Served requests and errors of one bucket.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromRow)]
 pub struct RawBucket {
-    pub bucket_start: i64,
+    pub bucket_start: EpochMillis,
     pub requests: i64,
     pub errors: i64,
 }

@@ -5,6 +5,7 @@
 
 use sightline_app::security::AuthFilter;
 use sightline_app::time::DAY_MS;
+use sightline_app::units::EpochMillis;
 
 use sqlx::FromRow;
 use sqlx::any::AnyRow;
@@ -14,7 +15,7 @@ use super::{Bind, Buckets, Store, StoreError, bind_all, map_rows};
 /// The events of one bucket and type.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct AuthBucketCount {
-    pub bucket_start: i64,
+    pub bucket_start: EpochMillis,
     pub event_type: String,
     pub events: i64,
     pub failures: i64,
@@ -25,7 +26,7 @@ pub struct AuthBucketCount {
 pub struct FailingCount {
     pub key: String,
     pub failures: i64,
-    pub last_failed_at: i64,
+    pub last_failed_at: EpochMillis,
 }
 
 /// An IP and the threats raised for it.
@@ -34,13 +35,13 @@ pub struct ThreatIpCount {
     pub ip: String,
     pub threats: i64,
     pub occurrences: i64,
-    pub last_seen_at: i64,
+    pub last_seen_at: EpochMillis,
 }
 
 /// A day and a count.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct DayCount {
-    pub day: i64,
+    pub day: EpochMillis,
     pub n: i64,
 }
 
@@ -70,10 +71,10 @@ pub(super) fn auth_filter_sql(filter: &AuthFilter, first: usize) -> (String, Vec
         parts.push(sql.replace('?', &format!("${}", first + binds.len())));
     };
     if let Some(since) = filter.since {
-        add("created_at >= ?", Bind::Int(since));
+        add("created_at >= ?", Bind::Int(since.ms()));
     }
     if let Some(until) = filter.until {
-        add("created_at < ?", Bind::Int(until));
+        add("created_at < ?", Bind::Int(until.ms()));
     }
     if let Some(t) = &filter.event_type {
         add("event_type = ?", Bind::Text(t.clone()));
@@ -112,8 +113,8 @@ impl Store {
     ) -> Result<Vec<AuthBucketCount>, StoreError> {
         let Buckets { grain, start, end } = buckets;
         let scoped = AuthFilter {
-            since: Some(start),
-            until: Some(end),
+            since: Some(EpochMillis(start)),
+            until: Some(EpochMillis(end)),
             ..filter.clone()
         };
         if filter.by_type_only() {
@@ -165,14 +166,14 @@ impl Store {
     /// when given) with the most occurrences, at most `limit`.
     pub async fn top_threat_ips(
         &self,
-        start: i64,
-        end: i64,
+        start: EpochMillis,
+        end: EpochMillis,
         user: Option<&str>,
         ip: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ThreatIpCount>, StoreError> {
         let mut condition = "created_at >= $1 AND created_at < $2 AND ip IS NOT NULL".to_owned();
-        let mut binds = vec![Bind::Int(start), Bind::Int(end)];
+        let mut binds = vec![Bind::Int(start.ms()), Bind::Int(end.ms())];
         if let Some(user) = user {
             binds.push(Bind::Text(user.to_owned()));
             condition.push_str(&format!(" AND user_id = ${}", binds.len()));
@@ -195,8 +196,8 @@ impl Store {
     /// (the daily per-user rollup); days without any are left out.
     pub async fn daily_active_users(
         &self,
-        start_day: i64,
-        end: i64,
+        start_day: EpochMillis,
+        end: EpochMillis,
     ) -> Result<Vec<DayCount>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT bucket_start AS day, CAST(COUNT(*) AS BIGINT) AS n FROM rollup_user \
@@ -214,8 +215,8 @@ impl Store {
     /// auth rollup); days without any are left out.
     pub async fn daily_signups(
         &self,
-        start_day: i64,
-        end: i64,
+        start_day: EpochMillis,
+        end: EpochMillis,
     ) -> Result<Vec<DayCount>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT bucket_start AS day, events - failures AS n FROM rollup_auth \

@@ -8,7 +8,7 @@ use sqlx::FromRow;
 use sightline_app::export::SessionFilter;
 use sightline_app::paging::Cursor;
 use sightline_app::sessions::{SessionPage, SessionRow};
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 use sightline_app::users::{
     UserCursor, UserDetail, UserFilter, UserPage, UserProviderCost, UserRow, UserSort,
 };
@@ -30,7 +30,7 @@ impl Store {
     ) -> Result<SessionPage, StoreError> {
         let (mut condition, mut binds) = session_filter_sql(filter);
         if let Some(c) = after {
-            binds.push(Bind::Int(c.at));
+            binds.push(Bind::Int(c.at.ms()));
             let t = binds.len();
             binds.push(Bind::Int(c.id));
             let id = binds.len();
@@ -182,7 +182,7 @@ pub(super) fn session_filter_sql(filter: &SessionFilter) -> (String, Vec<Bind>) 
     let mut parts = vec!["1 = 1".to_owned()];
     let mut binds = Vec::new();
     if let Some(since) = filter.since {
-        binds.push(Bind::Int(since));
+        binds.push(Bind::Int(since.ms()));
         parts.push(format!("started_at >= ${}", binds.len()));
     }
     if let Some(user) = &filter.user {
@@ -224,8 +224,8 @@ impl From<SessionListRecord> for SessionRow {
 #[derive(sqlx::FromRow)]
 struct UserRecord {
     user_id: String,
-    first_seen_at: i64,
-    last_seen_at: i64,
+    first_seen_at: EpochMillis,
+    last_seen_at: EpochMillis,
     requests: i64,
     errors: i64,
     tokens: i64,

@@ -10,6 +10,7 @@ use sightline_app::report::ThreatRow;
 use sightline_app::threats::{
     ThreatFilter, ThreatListRow, ThreatPage, ThreatSelection, ThreatState,
 };
+use sightline_app::units::EpochMillis;
 
 use super::{Bind, DbKind, Store, StoreError, bind_all, text_search};
 
@@ -188,8 +189,8 @@ pub(super) const THREAT_ROW_COLUMNS: &str = "id, created_at, last_seen_at, threa
 #[derive(sqlx::FromRow)]
 pub(super) struct ThreatRecord {
     id: i64,
-    created_at: i64,
-    last_seen_at: i64,
+    created_at: EpochMillis,
+    last_seen_at: EpochMillis,
     #[sqlx(try_from = "String")]
     threat_type: ThreatType,
     #[sqlx(try_from = "String")]
@@ -226,7 +227,7 @@ struct ThreatListRecord {
     threat: ThreatRecord,
     country: Option<String>,
     endpoint: Option<String>,
-    resolved_at: Option<i64>,
+    resolved_at: Option<EpochMillis>,
     resolved_by: Option<String>,
 }
 
@@ -265,11 +266,11 @@ pub(super) fn filter_sql(filter: &ThreatFilter, k: usize, kind: DbKind) -> (Stri
         parts.push(format!("severity = {p}"));
     }
     if let Some(since) = filter.since {
-        let p = next(Bind::Int(since), &mut binds);
+        let p = next(Bind::Int(since.ms()), &mut binds);
         parts.push(format!("last_seen_at >= {p}"));
     }
     if let Some(until) = filter.until {
-        let p = next(Bind::Int(until), &mut binds);
+        let p = next(Bind::Int(until.ms()), &mut binds);
         parts.push(format!("last_seen_at < {p}"));
     }
     if let Some(search) = &filter.search {

@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 use sightline_app::auth::Role;
+use sightline_app::units::EpochMillis;
 use sqlx::FromRow;
 
 use super::{Store, StoreError, map_rows};
@@ -13,8 +14,8 @@ pub struct Account {
     pub id: i64,
     pub username: String,
     pub role: Role,
-    pub created_at: i64,
-    pub last_login_at: Option<i64>,
+    pub created_at: EpochMillis,
+    pub last_login_at: Option<EpochMillis>,
 }
 
 /// Failed sign-ins in a window, by the client's IP and by the username tried, and when
@@ -60,8 +61,8 @@ struct AccountRecord {
     id: i64,
     username: String,
     role: String,
-    created_at: i64,
-    last_login_at: Option<i64>,
+    created_at: EpochMillis,
+    last_login_at: Option<EpochMillis>,
 }
 
 impl TryFrom<AccountRecord> for Account {

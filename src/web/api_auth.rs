@@ -8,6 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use sightline_app::auth::CurrentUser;
+use sightline_app::units::EpochMillis;
 use tower_sessions::Session;
 
 use super::AppState;
@@ -171,7 +172,10 @@ pub async fn check_key(store: &Store, secret: &str, scopes: &[Scope]) -> Result<
         )));
     }
     let now = chrono::Utc::now().timestamp_millis();
-    if key.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY_MS) {
+    if key
+        .last_used_at
+        .is_none_or(|t| EpochMillis(now) - t >= TOUCH_EVERY_MS)
+    {
         let (store, id) = (store.clone(), key.id);
         tokio::spawn(async move {
             if let Err(e) = store.touch_api_key(id, now).await {

@@ -12,6 +12,7 @@ use sightline_app::providers::{ProviderSort, ProvidersReport};
 use sightline_app::query::param;
 use sightline_app::range::TimeRange;
 use sightline_app::report::DashboardReport;
+use sightline_app::units::EpochMillis;
 
 use super::AppState;
 use super::api_auth::Reader;
@@ -32,7 +33,7 @@ pub struct RangeQuery {
 }
 
 impl RangeQuery {
-    fn resolve(&self, now: i64) -> Result<TimeRange, ApiError> {
+    fn resolve(&self, now: EpochMillis) -> Result<TimeRange, ApiError> {
         TimeRange::from_query(
             self.range.as_deref(),
             self.start.as_deref(),
@@ -48,7 +49,7 @@ async fn dashboard(
     _reader: Reader,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<DashboardReport>, ApiError> {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = EpochMillis::now();
     let range = q.resolve(now)?;
     Ok(Json(
         crate::dashboard::report(&state.store, &state.budgets, &range, now).await?,
@@ -68,7 +69,7 @@ async fn endpoints(
     _reader: Reader,
     Query(q): Query<EndpointsQuery>,
 ) -> Result<Json<EndpointsReport>, ApiError> {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = EpochMillis::now();
     let range = q.range.resolve(now)?;
     let sort = EndpointSort::from_param(&q.sort).map_err(ApiError::from)?;
     Ok(Json(
@@ -89,7 +90,7 @@ async fn providers(
     _reader: Reader,
     Query(q): Query<ProvidersQuery>,
 ) -> Result<Json<ProvidersReport>, ApiError> {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = EpochMillis::now();
     let range = q.range.resolve(now)?;
     let sort = ProviderSort::from_param(&q.sort).map_err(ApiError::from)?;
     Ok(Json(

@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use sightline_app::errors::{ErrorSort, ErrorsReport, MAX_LISTED};
 use sightline_app::range::TimeRange;
+use sightline_app::units::EpochMillis;
 
 use super::AppState;
 use super::api_auth::Reader;
@@ -29,7 +30,7 @@ async fn errors(
     _reader: Reader,
     Query(q): Query<ErrorsQuery>,
 ) -> Result<Json<ErrorsReport>, ApiError> {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = EpochMillis::now();
     let range = TimeRange::from_query(
         q.range.as_deref(),
         q.start.as_deref(),

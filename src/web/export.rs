@@ -24,6 +24,7 @@ use sightline_app::range::TimeRange;
 use sightline_app::requests::{RequestFilter, RequestQuery};
 use sightline_app::security::{AuthFilter, SecurityQuery};
 use sightline_app::threats::{ThreatFilter, ThreatQuery};
+use sightline_app::units::EpochMillis;
 use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -116,7 +117,9 @@ impl Export {
                     sort: get("sort"),
                     after: None,
                 };
-                query.resolve(now).map(|(f, _)| Export::Requests(f))
+                query
+                    .resolve(EpochMillis(now))
+                    .map(|(f, _)| Export::Requests(f))
             }
             "threats.csv" => {
                 let query = ThreatQuery {
@@ -127,19 +130,21 @@ impl Export {
                     search: get("q"),
                     after: None,
                 };
-                query.resolve(now).map(|(f, _)| Export::Threats(f))
+                query
+                    .resolve(EpochMillis(now))
+                    .map(|(f, _)| Export::Threats(f))
             }
             "feedback.csv" => FeedbackQuery {
                 range: get("range"),
                 request_id: get("request_id"),
             }
-            .resolve(now)
+            .resolve(EpochMillis(now))
             .map(Export::Feedback),
             "sessions.csv" => SessionQuery {
                 range: get("range"),
                 user: get("user"),
             }
-            .resolve(now)
+            .resolve(EpochMillis(now))
             .map(Export::Sessions),
             "auth_events.csv" => SecurityQuery {
                 range: get("range"),
@@ -149,14 +154,14 @@ impl Export {
                 user: get("user"),
                 ip: get("ip"),
             }
-            .resolve_export(now)
+            .resolve_export(EpochMillis(now))
             .map(Export::AuthEvents),
             "audit.csv" => audit_filter(params, now).map(Export::Audit),
             "errors.csv" => TimeRange::from_query(
                 get("range").as_deref(),
                 get("start").as_deref(),
                 get("end").as_deref(),
-                now,
+                EpochMillis(now),
             )
             .and_then(|range| Ok(Export::Errors(range, ErrorSort::from_param(&get("sort"))?))),
             other => {
@@ -204,8 +209,18 @@ fn audit_filter(
     AuditFilter {
         action: params.get("action").cloned(),
         actor: params.get("actor").cloned(),
-        since: optional_instant("since", &params.get("since").cloned(), Edge::Start, now)?,
-        until: optional_instant("until", &params.get("until").cloned(), Edge::End, now)?,
+        since: optional_instant(
+            "since",
+            &params.get("since").cloned(),
+            Edge::Start,
+            EpochMillis(now),
+        )?,
+        until: optional_instant(
+            "until",
+            &params.get("until").cloned(),
+            Edge::End,
+            EpochMillis(now),
+        )?,
         before_id: None,
     }
     .validated()

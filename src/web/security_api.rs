@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use sightline_app::security::{SecurityQuery, SecurityReport};
+use sightline_app::units::EpochMillis;
 
 use super::AppState;
 use super::api_auth::Reader;
@@ -19,7 +20,7 @@ async fn security(
     _reader: Reader,
     Query(q): Query<SecurityQuery>,
 ) -> Result<Json<SecurityReport>, ApiError> {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = EpochMillis::now();
     let (range, filter) = q.resolve(now).map_err(ApiError::from)?;
     Ok(Json(
         crate::security::report(&state.store, &range, &filter, now).await?,

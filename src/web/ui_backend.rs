@@ -10,6 +10,7 @@ use sightline_app::range::TimeRange;
 use sightline_app::report::DashboardReport;
 use sightline_app::requests::{RequestCursor, RequestDetail, RequestFilter, RequestPage, rater_id};
 use sightline_app::threats::{PAGE_SIZE, ThreatFilter, ThreatPage, ThreatSelection};
+use sightline_app::units::EpochMillis;
 
 use crate::auth::throttle::{Attempt, Gate, Refused};
 use crate::ingest::RetentionHorizon;
@@ -73,7 +74,7 @@ impl Backend for StoreBackend {
     async fn dashboard(
         &self,
         range: &TimeRange,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<DashboardReport, BackendError> {
         Ok(crate::dashboard::report(&self.store, &self.budgets, range, now).await?)
     }
@@ -83,7 +84,7 @@ impl Backend for StoreBackend {
         range: &TimeRange,
         sort: sightline_app::endpoints::EndpointSort,
         endpoint: Option<String>,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<sightline_app::endpoints::EndpointsReport, BackendError> {
         Ok(crate::endpoints::report(&self.store, range, sort, endpoint, now).await?)
     }
@@ -93,7 +94,7 @@ impl Backend for StoreBackend {
         range: &TimeRange,
         sort: sightline_app::errors::ErrorSort,
         limit: usize,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<sightline_app::errors::ErrorsReport, BackendError> {
         Ok(crate::errors::report(&self.store, range, sort, limit, now).await?)
     }
@@ -103,7 +104,7 @@ impl Backend for StoreBackend {
         range: &TimeRange,
         sort: sightline_app::providers::ProviderSort,
         provider: Option<String>,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<sightline_app::providers::ProvidersReport, BackendError> {
         Ok(crate::providers::report(&self.store, range, sort, provider, now).await?)
     }
@@ -294,7 +295,7 @@ impl Backend for StoreBackend {
         &self,
         range: &TimeRange,
         filter: &sightline_app::security::AuthFilter,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<sightline_app::security::SecurityReport, BackendError> {
         Ok(crate::security::report(&self.store, range, filter, now).await?)
     }

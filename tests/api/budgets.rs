@@ -18,7 +18,7 @@ use sightline_app::budgets::{
     BudgetSettings, BudgetUse, BudgetsCard, Limits, Period, Scope as BudgetScope, SharedBudget,
     UserBudget, UsersAgainstBudget,
 };
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 
 /// Today's served requests: alice $3.00, bob $1.70, carol $4.50, dave $1.00 and an
 /// anonymous $0.50; $10.70 in all.
@@ -51,7 +51,7 @@ fn traffic(now: i64) -> Value {
 }
 
 fn user_use(user: &str, spent: i64, limit: i64, now: i64) -> BudgetUse {
-    let (period_start, period_end) = Period::Daily.bounds(now);
+    let (period_start, period_end) = Period::Daily.bounds(EpochMillis(now));
     BudgetUse {
         user_id: Some(user.to_owned()),
         period: Period::Daily,
@@ -83,8 +83,8 @@ storage_test!(
         };
         assert!(budgets.set_user("carol", carol, now).await.unwrap());
 
-        let card = budgets.card(now).await.unwrap();
-        let (start, end) = Period::Daily.bounds(now);
+        let card = budgets.card(EpochMillis(now)).await.unwrap();
+        let (start, end) = Period::Daily.bounds(EpochMillis(now));
         assert_eq!(
             card,
             BudgetsCard {
@@ -163,8 +163,8 @@ storage_test!(
             )
             .await
             .unwrap();
-        let card = budgets.card(now).await.unwrap();
-        let (m_start, m_end) = Period::Monthly.bounds(now);
+        let card = budgets.card(EpochMillis(now)).await.unwrap();
+        let (m_start, m_end) = Period::Monthly.bounds(EpochMillis(now));
         // The month so far holds at least today (earlier days of the month are empty).
         assert_eq!(
             card.global,
@@ -195,13 +195,13 @@ storage_test!(
         // Back to the environment's.
         budgets.reset_shared().await.unwrap();
         assert_eq!(
-            budgets.card(now).await.unwrap().global[0].limit_micros,
+            budgets.card(EpochMillis(now)).await.unwrap().global[0].limit_micros,
             Micros(10_000_000)
         );
         // Removing carol's own budget puts her under each user's again.
         assert!(budgets.remove_user("carol").await.unwrap());
         assert!(!budgets.remove_user("carol").await.unwrap());
-        let card = budgets.card(now).await.unwrap();
+        let card = budgets.card(EpochMillis(now)).await.unwrap();
         assert_eq!(card.per_user[0].warned, 3);
         assert_eq!(card.per_user[0].over, 2);
     }
@@ -286,7 +286,7 @@ storage_test!(
         let now = now_ms();
         api::ingest(&server, &key, &traffic(now)).await;
 
-        let day = Period::Daily.label(now);
+        let day = Period::Daily.label(EpochMillis(now));
         let k = |whose: &str, t: u32| format!("budget:daily:{whose}:{day}:{t}");
         let mut firing = vec![
             k("global", 80),

@@ -13,6 +13,7 @@ use sightline::jobs::retention::{self, PruneOptions};
 use sightline::rollup::error_message::{fingerprint, normalise, status_key};
 use sightline::store::{Prunable, Scope};
 use sightline_app::errors::{MAX_GROUPS_PER_DAY, OTHER_GROUP};
+use sightline_app::units::EpochMillis;
 use sqlx::Row;
 
 const MIN: i64 = 60_000;
@@ -187,9 +188,9 @@ async fn the_view_shows_the_fixture(backend: Backend) {
         csv.split("\r\n").collect::<Vec<_>>(),
         [
             "fingerprint,pattern,example,requests,first_seen_at,last_seen_at,group_first_seen_at,is_new,statuses,endpoints".to_string(),
-            format!("{no_message},HTTP 503 (no error message),HTTP 503 (no error message),1,{},{},{},true,503:1,/v1/models:1", at(b + 2 * MIN), at(b + 2 * MIN), at(b + 2 * MIN)),
-            format!("{timeout},{TIMEOUT},timeout after 3012 ms for user 'bob',3,{},{},{},true,504:2 500:1,/v1/chat:2 /v1/embeddings:1", at(a), at(b + MIN), at(a)),
-            format!("{rate},{RATE},rate limited: retry in 20s,1,{},{},{},false,429:1,/v1/chat:1", at(b), at(b), at(h0 - 3 * DAY)),
+            format!("{no_message},HTTP 503 (no error message),HTTP 503 (no error message),1,{},{},{},true,503:1,/v1/models:1", at(EpochMillis(b + 2 * MIN)), at(EpochMillis(b + 2 * MIN)), at(EpochMillis(b + 2 * MIN))),
+            format!("{timeout},{TIMEOUT},timeout after 3012 ms for user 'bob',3,{},{},{},true,504:2 500:1,/v1/chat:2 /v1/embeddings:1", at(EpochMillis(a)), at(EpochMillis(b + MIN)), at(EpochMillis(a))),
+            format!("{rate},{RATE},rate limited: retry in 20s,1,{},{},{},false,429:1,/v1/chat:1", at(EpochMillis(b)), at(EpochMillis(b)), at(EpochMillis(h0 - 3 * DAY))),
             String::new(),
         ]
     );
@@ -335,7 +336,7 @@ storage_test!(
             Some("custom"),
             Some(&day.to_string()),
             Some(&(day + DAY).to_string()),
-            now,
+            EpochMillis(now),
         )
         .unwrap();
         let report = sightline::errors::report(
@@ -343,7 +344,7 @@ storage_test!(
             &range,
             sightline_app::errors::ErrorSort::Count,
             3,
-            now,
+            EpochMillis(now),
         )
         .await
         .unwrap();
@@ -368,7 +369,7 @@ storage_test!(
             error_group: Some(OTHER_GROUP.into()),
             ..Default::default()
         };
-        let (filter, _) = query.resolve(now).unwrap();
+        let (filter, _) = query.resolve(EpochMillis(now)).unwrap();
         let page = db.store.request_page(&filter, None, 50).await.unwrap();
         let mut ids: Vec<&str> = page.rows.iter().map(|r| r.request_id.as_str()).collect();
         ids.sort_unstable();

@@ -14,6 +14,7 @@ use common::{Backend, Browser, PASSWORD, TestDb, TestServer, account};
 use serde_json::json;
 use sightline::store::Scope;
 use sightline_app::auth::Role;
+use sightline_app::units::EpochMillis;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -183,7 +184,7 @@ storage_test!(
                 sort: Some(sort.into()),
                 ..Default::default()
             };
-            let (filter, _) = query.resolve(now).unwrap();
+            let (filter, _) = query.resolve(EpochMillis(now)).unwrap();
             let mut ids = Vec::new();
             let taken = db
                 .store

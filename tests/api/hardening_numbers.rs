@@ -15,7 +15,7 @@ use common::{Backend, Browser, PASSWORD, TestDb, TestServer, account};
 use serde_json::{Value, json};
 use sightline::store::{NewRequest, Scope};
 use sightline_app::auth::Role;
-use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_app::time::{DAY_MS, HOUR_MS, floor_ms};
 use sightline_app::units::Micros;
 
 /// What a rollup cell saturates at (2^54): the dashboard adds up to 402 cells of a range.
@@ -182,10 +182,10 @@ storage_test!(
             day["users"]["top"],
             json!([{"userId": "whale", "requests": 3, "tokens": SUM_CAP, "costMicros": SUM_CAP}])
         );
-        let hour = floor_to(t, HOUR_MS);
+        let hour = floor_ms(t, HOUR_MS);
         let custom = format!(
             "range=custom&start={}&end={}",
-            floor_to(t_old, DAY_MS),
+            floor_ms(t_old, DAY_MS),
             hour + HOUR_MS
         );
         for query in ["range=7d", "range=1m", "range=3m", custom.as_str()] {
@@ -299,7 +299,7 @@ async fn cells_overflowed_before_the_upgrade_read_again(backend: Backend) {
     let db = TestDb::unmigrated(backend).await;
     migrate_before_0006(&db).await;
     let t = now_ms() - 1_000;
-    let hour = floor_to(t, HOUR_MS);
+    let hour = floor_ms(t, HOUR_MS);
     overflowed_cells(&db, hour).await;
     // The server applies 0006 as it starts.
     let server = TestServer::start(&db.url);

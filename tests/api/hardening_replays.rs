@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sightline::jobs::retention::{self, PruneOptions};
 use sightline::store::Scope;
 use sightline_app::auth::Role;
-use sightline_app::time::{DAY_MS, floor_to};
+use sightline_app::time::{DAY_MS, floor_ms};
 
 fn request(id: &str, t: i64) -> Value {
     json!({"request_id": id, "timestamp": t, "endpoint": "/v1/chat/completions",
@@ -81,7 +81,7 @@ storage_test!(
 
 /// Requests of the UTC day of `t`, as the dashboard counts them.
 async fn requests_on_day_of(server: &TestServer, key: &str, t: i64) -> Value {
-    let day = floor_to(t, DAY_MS);
+    let day = floor_ms(t, DAY_MS);
     let report = api::get_json(
         server,
         key,

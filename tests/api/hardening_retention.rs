@@ -16,7 +16,7 @@ use common::fixture::{now_ms, request};
 use sightline::jobs::retention::{self, PruneOptions};
 use sightline::store::{NewAlert, NewAuthEvent, NewFeedback, NewThreat};
 use sightline_app::range::{RangeKind, TimeRange};
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 use sightline_tracker::wire::{AuthEventType, Severity, ThreatType};
 
 const HOUR: i64 = 3_600_000;
@@ -91,8 +91,8 @@ async fn reports(db: &TestDb, now: i64) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     let budgets = sightline::budgets::Budgets::new(db.store.clone(), Default::default());
     for kind in RangeKind::PRESETS {
-        let range = TimeRange::preset(kind, now);
-        let report = sightline::dashboard::report(&db.store, &budgets, &range, now)
+        let range = TimeRange::preset(kind, EpochMillis(now));
+        let report = sightline::dashboard::report(&db.store, &budgets, &range, EpochMillis(now))
             .await
             .unwrap();
         out.push(serde_json::to_value(report).unwrap());

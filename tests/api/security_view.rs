@@ -11,7 +11,8 @@ use common::{Backend, Browser, PASSWORD, TestDb, TestServer, account};
 use serde_json::{Value, json};
 use sightline::store::{AuthSource, Buckets, NewAuthEvent, Scope};
 use sightline_app::auth::Role;
-use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
+use sightline_app::time::{DAY_MS, HOUR_MS, floor_ms};
+use sightline_app::units::EpochMillis;
 use sightline_tracker::wire::AuthEventType;
 
 const MIN: i64 = 60_000;
@@ -38,7 +39,7 @@ struct Hours {
 /// Nine events in two hours of the range, two in the previous period, three threats,
 /// and requests of two users (the active users).
 async fn seed(server: &TestServer, ingest: &str) -> Hours {
-    let h = floor_to(now_ms(), HOUR_MS);
+    let h = floor_ms(now_ms(), HOUR_MS);
     let hours = Hours {
         a: h - 2 * HOUR_MS,
         b: h - HOUR_MS,
@@ -171,18 +172,18 @@ async fn the_view_shows_the_fixture(backend: Backend) {
         ])
     );
     // The days the range touches: the requests' users and the signup on a's day.
-    let today = floor_to(now_ms(), DAY_MS);
+    let today = floor_ms(now_ms(), DAY_MS);
     let days = pick(&v["daily"], &["day", "activeUsers", "signups"]);
     let expected_day = |day: i64| {
         let users = [(a, "alice"), (b, "bob"), (b, "alice")]
             .iter()
-            .filter(|(t, _)| floor_to(*t, DAY_MS) == day)
+            .filter(|(t, _)| floor_ms(*t, DAY_MS) == day)
             .map(|(_, u)| *u)
             .collect::<std::collections::BTreeSet<_>>()
             .len();
-        json!([day, users, i64::from(floor_to(a, DAY_MS) == day)])
+        json!([day, users, i64::from(floor_ms(a, DAY_MS) == day)])
     };
-    let first = floor_to(v["start"].as_i64().unwrap(), DAY_MS);
+    let first = floor_ms(v["start"].as_i64().unwrap(), DAY_MS);
     let expected: Vec<Value> = std::iter::successors(Some(first), |d| Some(d + DAY_MS))
         .take_while(|d| *d <= today)
         .map(expected_day)
@@ -261,9 +262,18 @@ async fn the_view_shows_the_fixture(backend: Backend) {
     assert_eq!(
         cells,
         [
-            format!("{},password_reset,false,bob,10.0.0.2,,,", at(b + 2 * MIN)),
-            format!("{},login_failed,false,bob,10.0.0.2,,,", at(b + MIN)),
-            format!("{},login_failed,false,bob,10.0.0.9,,,", at(a + 4 * MIN)),
+            format!(
+                "{},password_reset,false,bob,10.0.0.2,,,",
+                at(EpochMillis(b + 2 * MIN))
+            ),
+            format!(
+                "{},login_failed,false,bob,10.0.0.2,,,",
+                at(EpochMillis(b + MIN))
+            ),
+            format!(
+                "{},login_failed,false,bob,10.0.0.9,,,",
+                at(EpochMillis(a + 4 * MIN))
+            ),
         ]
     );
     assert_eq!(rows.last(), Some(&""), "the file ends with a line break");
@@ -337,7 +347,7 @@ async fn the_view_shows_the_fixture(backend: Backend) {
         (p, "login"),
     ]
     .iter()
-    .map(|(t, kind)| (floor_to(*t, DAY_MS), *kind))
+    .map(|(t, kind)| (floor_ms(*t, DAY_MS), *kind))
     .collect();
     assert_eq!(
         kept["rollup_auth"].len(),

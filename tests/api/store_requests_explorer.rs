@@ -9,7 +9,7 @@ use sightline_app::requests::{
     FeedbackEntry, RequestFilter, RequestPage, RequestRecord, RequestSort, SessionSummary,
     StatusClass,
 };
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const STATUSES: [i32; 5] = [200, 200, 302, 404, 500];
@@ -88,8 +88,8 @@ storage_test!(each_filter_keeps_exactly_its_rows, |db| async move {
         (RequestFilter::default(), 30, Box::new(|_| true)),
         (
             RequestFilter {
-                since: Some(T0 + 10_000),
-                until: Some(T0 + 20_000),
+                since: Some(EpochMillis(T0 + 10_000)),
+                until: Some(EpochMillis(T0 + 20_000)),
                 ..Default::default()
             },
             10,
@@ -238,8 +238,8 @@ storage_test!(each_filter_keeps_exactly_its_rows, |db| async move {
         (
             RequestFilter {
                 session: Some("sess-A".into()),
-                since: Some(T0 + 1000),
-                until: Some(T0 + 2001),
+                since: Some(EpochMillis(T0 + 1000)),
+                until: Some(EpochMillis(T0 + 2001)),
                 ..Default::default()
             },
             2,
@@ -295,7 +295,7 @@ storage_test!(each_sort_orders_by_its_value_then_newest, |db| async move {
             first.latency_ms,
             first.user_id.as_deref(),
             first.country.as_deref(),
-            first.created_at,
+            first.created_at.ms(),
         ),
         (
             "POST",
@@ -406,7 +406,7 @@ storage_test!(
             RequestRecord {
                 id: d.request.id,
                 request_id: "r00".into(),
-                created_at: T0,
+                created_at: EpochMillis(T0),
                 kind: "api".into(),
                 service: None,
                 endpoint: "/v1/chat/completions".into(),
@@ -469,8 +469,8 @@ storage_test!(
                 session_key: "sess-A".into(),
                 user_id: Some("user-0".into()),
                 inferred: false,
-                started_at: T0,
-                last_seen_at: T0 + 2000,
+                started_at: EpochMillis(T0),
+                last_seen_at: EpochMillis(T0 + 2000),
                 request_count: 3,
                 error_count: 0,
                 tokens: 450,
@@ -487,8 +487,8 @@ storage_test!(
                 session_key: format!("user-1@{}", T0 + 5000),
                 user_id: Some("user-1".into()),
                 inferred: true,
-                started_at: T0 + 5000,
-                last_seen_at: T0 + 29_000,
+                started_at: EpochMillis(T0 + 5000),
+                last_seen_at: EpochMillis(T0 + 29_000),
                 request_count: 7,
                 error_count: 3,
                 tokens: 1050,
@@ -534,15 +534,15 @@ storage_test!(
                     user_id: "sightline:vera".into(),
                     rating: 2,
                     comment: None,
-                    created_at: T0 + 61_000,
-                    updated_at: T0 + 61_000,
+                    created_at: EpochMillis(T0 + 61_000),
+                    updated_at: EpochMillis(T0 + 61_000),
                 },
                 FeedbackEntry {
                     user_id: "user-1".into(),
                     rating: 4,
                     comment: Some("<b>good</b>".into()),
-                    created_at: T0 + 60_000,
-                    updated_at: T0 + 60_000,
+                    created_at: EpochMillis(T0 + 60_000),
+                    updated_at: EpochMillis(T0 + 60_000),
                 },
             ]
         );
@@ -595,8 +595,8 @@ storage_test!(
         // and ORDER BY for this filter, see `request_page`).
         let filter = RequestFilter {
             session: Some("sess-A".into()),
-            since: Some(T0),
-            until: Some(T0 + 30_000),
+            since: Some(EpochMillis(T0)),
+            until: Some(EpochMillis(T0 + 30_000)),
             ..Default::default()
         };
         let page = db.store.request_page(&filter, None, 50).await.unwrap();

@@ -8,7 +8,7 @@ use common::fixture::request;
 use sightline::rollup::Sums;
 use sightline::rollup::histogram::{self, RELATIVE_ACCURACY};
 use sightline::store::{Buckets, ModelUsage, NewRequest, TrafficBucket};
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 use sightline_tracker::wire::RequestKind;
 
 const MIN: i64 = 60_000;
@@ -148,21 +148,21 @@ storage_test!(
             vec![
                 // r1 + r2 (user a: one inferred session, a new user); the provider call r5 is not here.
                 TrafficBucket {
-                    bucket_start: T0,
+                    bucket_start: EpochMillis(T0),
                     sums: sums(2, 1, 400_000, (1200, 500), 8_000),
                     sessions_started: 1,
                     new_users: 1
                 },
                 // r3: session s-1, user b.
                 TrafficBucket {
-                    bucket_start: T0 + HOUR,
+                    bucket_start: EpochMillis(T0 + HOUR),
                     sums: sums(1, 0, 50_500, (10, 20), 30),
                     sessions_started: 1,
                     new_users: 1
                 },
                 // r4: anonymous, no session.
                 TrafficBucket {
-                    bucket_start: T0 + 26 * HOUR,
+                    bucket_start: EpochMillis(T0 + 26 * HOUR),
                     sums: sums(1, 1, 2_000, (0, 0), 0),
                     sessions_started: 0,
                     new_users: 0
@@ -182,13 +182,13 @@ storage_test!(
             daily,
             vec![
                 TrafficBucket {
-                    bucket_start: T0,
+                    bucket_start: EpochMillis(T0),
                     sums: sums(3, 1, 450_500, (1210, 520), 8_030),
                     sessions_started: 2,
                     new_users: 2
                 },
                 TrafficBucket {
-                    bucket_start: T0 + DAY,
+                    bucket_start: EpochMillis(T0 + DAY),
                     sums: sums(1, 1, 2_000, (0, 0), 0),
                     sessions_started: 0,
                     new_users: 0
@@ -218,7 +218,7 @@ storage_test!(
                      prompt_tokens,
                      completion_tokens,
                      cost_micros| ModelUsage {
-            day: T0,
+            day: EpochMillis(T0),
             model_name: model.into(),
             requests,
             successes,
@@ -464,16 +464,23 @@ storage_test!(
             .await
             .unwrap();
         for range in [
-            sightline_app::range::TimeRange::preset(sightline_app::range::RangeKind::Day, now),
-            sightline_app::range::TimeRange::preset(sightline_app::range::RangeKind::Month, now),
+            sightline_app::range::TimeRange::preset(
+                sightline_app::range::RangeKind::Day,
+                EpochMillis(now),
+            ),
+            sightline_app::range::TimeRange::preset(
+                sightline_app::range::RangeKind::Month,
+                EpochMillis(now),
+            ),
         ] {
             let budgets = sightline::budgets::Budgets::new(db.store.clone(), Default::default());
-            let report = sightline::dashboard::report(&db.store, &budgets, &range, now)
-                .await
-                .unwrap();
+            let report =
+                sightline::dashboard::report(&db.store, &budgets, &range, EpochMillis(now))
+                    .await
+                    .unwrap();
             let raw = db
                 .store
-                .raw_cards(range.start, range.end, range.bucket_ms)
+                .raw_cards(range.start.ms(), range.end.ms(), range.bucket_ms)
                 .await
                 .unwrap();
             let cur = &report.summary.current;
@@ -509,12 +516,12 @@ storage_test!(
                 .requests
                 .iter()
                 .filter(|p| p.ok + p.errors > 0)
-                .map(|p| (p.t, p.ok + p.errors, p.errors))
+                .map(|p| (p.t.ms(), p.ok + p.errors, p.errors))
                 .collect();
             let raw_per_bucket: Vec<(i64, i64, i64)> = raw
                 .per_bucket
                 .iter()
-                .map(|b| (b.bucket_start, b.requests, b.errors))
+                .map(|b| (b.bucket_start.ms(), b.requests, b.errors))
                 .collect();
             assert_eq!(per_bucket, raw_per_bucket);
             // Per-bucket percentiles picked in SQL agree with merging the bins in Rust.

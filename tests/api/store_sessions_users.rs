@@ -9,7 +9,7 @@ use common::fixture::request;
 use sightline::store::NewRequest;
 use sightline_app::export::SessionFilter;
 use sightline_app::sessions::SessionPage;
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 use sightline_app::users::{UserDetail, UserFilter, UserPage, UserRow, UserSort};
 
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -109,12 +109,12 @@ storage_test!(sessions_are_filtered_newest_first, |db| async move {
         ["u-b@1767240000000", "u-b@1767225601000"]
     );
     let since = SessionFilter {
-        since: Some(T0 + HOUR),
+        since: Some(EpochMillis(T0 + HOUR)),
         ..Default::default()
     };
     assert_eq!(matching(since).await, ALL_SESSIONS[..5]);
     let both = SessionFilter {
-        since: Some(T0 + 1000),
+        since: Some(EpochMillis(T0 + 1000)),
         user: Some("u-a".into()),
     };
     assert_eq!(matching(both).await, ["u-a@1767229200000"]);
@@ -135,8 +135,8 @@ storage_test!(sessions_are_filtered_newest_first, |db| async move {
         (
             sess_1.session.user_id.as_deref(),
             sess_1.session.inferred,
-            sess_1.session.started_at,
-            sess_1.session.last_seen_at,
+            sess_1.session.started_at.ms(),
+            sess_1.session.last_seen_at.ms(),
             sess_1.session.request_count,
             sess_1.session.error_count,
             sess_1.session.tokens,
@@ -160,8 +160,8 @@ storage_test!(sessions_are_filtered_newest_first, |db| async move {
         (
             inferred.session.user_id.as_deref(),
             inferred.session.inferred,
-            inferred.session.started_at,
-            inferred.session.last_seen_at,
+            inferred.session.started_at.ms(),
+            inferred.session.last_seen_at.ms(),
             inferred.session.request_count,
             inferred.session.error_count,
             inferred.session.tokens,
@@ -256,8 +256,8 @@ storage_test!(users_are_filtered_and_sorted, |db| async move {
         [
             UserRow {
                 user_id: "u-b".into(),
-                first_seen_at: T0 + 1000,
-                last_seen_at: T0 + 4 * HOUR,
+                first_seen_at: EpochMillis(T0 + 1000),
+                last_seen_at: EpochMillis(T0 + 4 * HOUR),
                 requests: 3,
                 errors: 1,
                 tokens: 450,
@@ -267,8 +267,8 @@ storage_test!(users_are_filtered_and_sorted, |db| async move {
             },
             UserRow {
                 user_id: "u-a".into(),
-                first_seen_at: T0,
-                last_seen_at: T0 + HOUR + 10 * MIN,
+                first_seen_at: EpochMillis(T0),
+                last_seen_at: EpochMillis(T0 + HOUR + 10 * MIN),
                 requests: 5,
                 errors: 1,
                 tokens: 750,

@@ -14,7 +14,7 @@ storage_test!(
             .unwrap()
             .unwrap();
         assert_eq!(
-            (ada.username.as_str(), ada.role, ada.created_at),
+            (ada.username.as_str(), ada.role, ada.created_at.ms()),
             ("ada", Role::Admin, 10)
         );
         // A taken username leaves the account as it was.

@@ -4,6 +4,7 @@ use crate::common;
 
 use sightline::store::NewThreat;
 use sightline_app::threats::{PAGE_SIZE, ThreatFilter, ThreatSelection, ThreatState};
+use sightline_app::units::EpochMillis;
 use sightline_tracker::wire::{Severity, ThreatType};
 
 fn threat(t: i64, kind: ThreatType, severity: Severity, ip: &str, user: Option<&str>) -> NewThreat {
@@ -104,7 +105,7 @@ storage_test!(filters_combine, |db| async move {
     // Last seen from the 100th second on: threats 100..119.
     assert_eq!(
         count(ThreatFilter {
-            since: Some(1_100_000),
+            since: Some(EpochMillis(1_100_000)),
             ..Default::default()
         })
         .await,
@@ -112,8 +113,8 @@ storage_test!(filters_combine, |db| async move {
     );
     assert_eq!(
         count(ThreatFilter {
-            since: Some(1_100_000),
-            until: Some(1_110_000),
+            since: Some(EpochMillis(1_100_000)),
+            until: Some(EpochMillis(1_110_000)),
             threat_type: Some(ThreatType::Xss),
             ..Default::default()
         })
@@ -222,7 +223,7 @@ storage_test!(
                 .rows
                 .iter()
                 .all(|r| r.resolved_by.as_deref() == Some("adam")
-                    && r.resolved_at == Some(5_000_000)
+                    && r.resolved_at == Some(EpochMillis(5_000_000))
                     && r.threat.resolved)
         );
         // Again: nothing left to resolve.

@@ -11,6 +11,7 @@ use crate::range::TimeRange;
 use crate::report::DashboardReport;
 use crate::requests::{RequestCursor, RequestDetail, RequestFilter, RequestPage};
 use crate::threats::{ThreatFilter, ThreatPage, ThreatSelection};
+use crate::units::EpochMillis;
 
 /// What the pages need from the server. The server crate implements it over its store
 /// and provides it to every render and server-function call as a Leptos context. The
@@ -18,8 +19,11 @@ use crate::threats::{ThreatFilter, ThreatPage, ThreatSelection};
 #[async_trait::async_trait]
 pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
     /// Every card of the dashboard for `range`, as of `now`.
-    async fn dashboard(&self, range: &TimeRange, now: i64)
-    -> Result<DashboardReport, BackendError>;
+    async fn dashboard(
+        &self,
+        range: &TimeRange,
+        now: EpochMillis,
+    ) -> Result<DashboardReport, BackendError>;
 
     /// The endpoints of `range` by `sort`, with `endpoint` (else the first) per bucket.
     async fn endpoints(
@@ -27,7 +31,7 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
         range: &TimeRange,
         sort: crate::endpoints::EndpointSort,
         endpoint: Option<String>,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<crate::endpoints::EndpointsReport, BackendError>;
 
     /// The error groups of `range` by `sort`, at most `limit` listed.
@@ -36,7 +40,7 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
         range: &TimeRange,
         sort: crate::errors::ErrorSort,
         limit: usize,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<crate::errors::ErrorsReport, BackendError>;
 
     /// The providers of `range` by `sort`, with `provider` (else the first) per bucket.
@@ -45,7 +49,7 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
         range: &TimeRange,
         sort: crate::providers::ProviderSort,
         provider: Option<String>,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<crate::providers::ProvidersReport, BackendError>;
 
     /// Checks the password (with throttling), records the attempt, and on success puts
@@ -121,7 +125,7 @@ pub trait Backend: super::SettingsBackend + Send + Sync + 'static {
         &self,
         range: &TimeRange,
         filter: &crate::security::AuthFilter,
-        now: i64,
+        now: EpochMillis,
     ) -> Result<crate::security::SecurityReport, BackendError>;
 
     /// The security figures of `range` and of the period before it.
@@ -218,10 +222,10 @@ pub(crate) fn require_admin() -> Result<CurrentUser, ServerFnError> {
 /// A list view's query, for a signed-in account: the filter and cursor `resolve`
 /// makes of it now, or a 400 naming the bad parameter.
 pub(crate) fn list_query<F, C>(
-    resolve: impl FnOnce(i64) -> Result<(F, Option<C>), QueryError>,
+    resolve: impl FnOnce(EpochMillis) -> Result<(F, Option<C>), QueryError>,
 ) -> Result<(F, Option<C>), ServerFnError> {
     require_user()?;
-    resolve(chrono::Utc::now().timestamp_millis()).map_err(|e| fail(e.into()))
+    resolve(EpochMillis::now()).map_err(|e| fail(e.into()))
 }
 
 /// The range of a view's URL parameters at `now`, or a 400 naming the bad one.
@@ -229,7 +233,7 @@ pub(crate) fn range_of(
     range: Option<String>,
     start: Option<String>,
     end: Option<String>,
-    now: i64,
+    now: EpochMillis,
 ) -> Result<TimeRange, ServerFnError> {
     TimeRange::from_query(range.as_deref(), start.as_deref(), end.as_deref(), now)
         .map_err(|e| fail(e.into()))

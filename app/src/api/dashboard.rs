@@ -8,7 +8,7 @@ pub async fn load_dashboard(
     end: Option<String>,
 ) -> Result<crate::report::DashboardReport, ServerFnError> {
     super::backend::require_user()?;
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = crate::units::EpochMillis::now();
     let range = super::backend::range_of(range, start, end, now)?;
     super::backend::backend()?
         .dashboard(&range, now)

@@ -11,7 +11,7 @@ pub async fn load_endpoints(
 ) -> Result<crate::endpoints::EndpointsReport, ServerFnError> {
     use super::backend::fail;
     super::backend::require_user()?;
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = crate::units::EpochMillis::now();
     let range = super::backend::range_of(range, start, end, now)?;
     let sort = crate::endpoints::EndpointSort::from_param(&sort).map_err(|e| fail(e.into()))?;
     super::backend::backend()?

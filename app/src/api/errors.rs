@@ -12,7 +12,7 @@ pub async fn load_errors(
 ) -> Result<crate::errors::ErrorsReport, ServerFnError> {
     use super::backend::fail;
     super::backend::require_user()?;
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = crate::units::EpochMillis::now();
     let range = super::backend::range_of(range, start, end, now)?;
     let sort = crate::errors::ErrorSort::from_param(&sort).map_err(|e| fail(e.into()))?;
     let limit = if card {

@@ -9,7 +9,7 @@ use crate::security::{SecurityQuery, SecurityReport, SecuritySummary};
 pub async fn load_security(query: SecurityQuery) -> Result<SecurityReport, ServerFnError> {
     use super::backend::fail;
     super::backend::require_user()?;
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = crate::units::EpochMillis::now();
     let (range, filter) = query.resolve(now).map_err(|e| fail(e.into()))?;
     super::backend::backend()?
         .security(&range, &filter, now)
@@ -27,7 +27,7 @@ pub async fn load_security_summary(
 ) -> Result<SecuritySummary, ServerFnError> {
     use super::backend::fail;
     super::backend::require_user()?;
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = crate::units::EpochMillis::now();
     let query = SecurityQuery {
         range,
         start,

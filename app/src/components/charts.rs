@@ -13,6 +13,7 @@ use crate::endpoints::EndpointPoint;
 use crate::format::{instant, millis, money};
 use crate::providers::ProviderPoint;
 use crate::report::{CostPoint, CostSeries, LatencyPoint, RequestPoint, StatusCount};
+use crate::units::EpochMillis;
 
 /// What a chart shows, as a table for people who cannot see the chart: one row a
 /// bucket (or slice), its label first, built from the same data as the chart.
@@ -95,7 +96,7 @@ pub struct Volume {
 impl From<&EndpointPoint> for Volume {
     fn from(p: &EndpointPoint) -> Volume {
         Volume {
-            t: p.t,
+            t: p.t.ms(),
             total: p.requests,
             errors: p.errors,
             p95_ms: p.p95_ms,
@@ -106,7 +107,7 @@ impl From<&EndpointPoint> for Volume {
 impl From<&ProviderPoint> for Volume {
     fn from(p: &ProviderPoint) -> Volume {
         Volume {
-            t: p.t,
+            t: p.t.ms(),
             total: p.calls,
             errors: p.errors,
             p95_ms: p.p95_ms,
@@ -137,7 +138,7 @@ fn volume_table(points: &[Volume], total: &str) -> ChartTable {
         .iter()
         .map(|p| {
             vec![
-                instant(p.t),
+                instant(EpochMillis(p.t)),
                 p.total.to_string(),
                 p.errors.to_string(),
                 millis(p.p95_ms),
@@ -191,7 +192,7 @@ pub fn requests_chart(points: &[RequestPoint], bucket_ms: i64) -> Chart {
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
-                .data(labels(points.iter().map(|p| p.t), bucket_ms)),
+                .data(labels(points.iter().map(|p| p.t.ms()), bucket_ms)),
         )
         .y_axis(Axis::new().type_(AxisType::Value).min_interval(1))
         .series(
@@ -270,7 +271,7 @@ pub fn stacked_costs_chart(names: &[String], points: &[CostPoint], bucket_ms: i6
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
-                .data(labels(points.iter().map(|p| p.t), bucket_ms)),
+                .data(labels(points.iter().map(|p| p.t.ms()), bucket_ms)),
         )
         .y_axis(Axis::new().type_(AxisType::Value).name("USD"));
     for (i, model) in names.iter().enumerate() {
@@ -307,7 +308,7 @@ pub fn latency_chart(points: &[LatencyPoint], bucket_ms: i64) -> Chart {
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
-                .data(labels(points.iter().map(|p| p.t), bucket_ms)),
+                .data(labels(points.iter().map(|p| p.t.ms()), bucket_ms)),
         )
         .y_axis(Axis::new().type_(AxisType::Value).name("ms"))
         .series(line("p50", LineStyleType::Solid, |p| p.p50))
@@ -386,12 +387,12 @@ mod tests {
     fn requests_chart_stacks_ok_and_errors_per_bucket() {
         let points = vec![
             RequestPoint {
-                t: 0,
+                t: EpochMillis(0),
                 ok: 7,
                 errors: 1,
             },
             RequestPoint {
-                t: HOUR,
+                t: EpochMillis(HOUR),
                 ok: 0,
                 errors: 4,
             },
@@ -410,7 +411,7 @@ mod tests {
         let costs = CostSeries {
             models: vec!["gpt-4o".into(), "other".into()],
             points: vec![CostPoint {
-                t: 0,
+                t: EpochMillis(0),
                 cost_micros: vec![Micros(1_500_000), Micros(250_000)],
             }],
         };
@@ -423,7 +424,7 @@ mod tests {
     #[test]
     fn every_chart_has_a_table_of_its_figures() {
         let requests = requests_table(&[RequestPoint {
-            t: HOUR,
+            t: EpochMillis(HOUR),
             ok: 7,
             errors: 1,
         }]);
@@ -432,14 +433,14 @@ mod tests {
         let costs = costs_table(&CostSeries {
             models: vec!["gpt-4o".into(), "other".into()],
             points: vec![CostPoint {
-                t: 0,
+                t: EpochMillis(0),
                 cost_micros: vec![Micros(1_500_000), Micros::ZERO],
             }],
         });
         assert_eq!(costs.columns, ["Bucket", "gpt-4o", "other"]);
         assert_eq!(costs.rows, [["1970-01-01 00:00 UTC", "$1.50", "$0"]]);
         let latency = latency_table(&[LatencyPoint {
-            t: 0,
+            t: EpochMillis(0),
             p50: Some(120.0),
             p95: Some(1500.0),
             p99: None,
@@ -456,13 +457,13 @@ mod tests {
     fn an_endpoint_chart_has_requests_errors_and_its_p95_on_a_second_axis() {
         let points = vec![
             EndpointPoint {
-                t: 0,
+                t: EpochMillis(0),
                 requests: 5,
                 errors: 2,
                 p95_ms: Some(812.34),
             },
             EndpointPoint {
-                t: HOUR,
+                t: EpochMillis(HOUR),
                 requests: 0,
                 errors: 0,
                 p95_ms: None,

@@ -9,7 +9,7 @@ use crate::components::charts;
 use crate::format::{change, compact_count, millis, money, percent};
 use crate::report::{DashboardReport, SummaryFigures};
 use crate::threats::threat_label;
-use crate::units::Micros;
+use crate::units::{EpochMillis, Micros};
 
 /// One summary figure with its change against the previous period.
 #[component]
@@ -99,7 +99,7 @@ pub fn ReportCards(report: DashboardReport) -> impl IntoView {
         .unwrap_or(0)
         .max(1);
     let providers_card = view! {
-        <ProvidersCard card=r.providers.clone() range=r.range.clone() start=r.start end=r.end />
+        <ProvidersCard card=r.providers.clone() range=r.range.clone() start=r.start.ms() end=r.end.ms() />
     };
 
     view! {
@@ -359,7 +359,7 @@ fn ProvidersCard(
                                             {if p.service.is_empty() {
                                                 view! { <span>{crate::providers::display_name(&p.service)}</span> }.into_any()
                                             } else {
-                                                view! { <a href=crate::pages::providers::explorer_href(&p.service, start, end)>{p.service.clone()}</a> }.into_any()
+                                                view! { <a href=crate::pages::providers::explorer_href(&p.service, EpochMillis(start), EpochMillis(end))>{p.service.clone()}</a> }.into_any()
                                             }}
                                         </th>
                                         <td class="num" title=p.calls.to_string()>{compact_count(p.calls)}</td>

@@ -11,6 +11,7 @@ use charming::{
 use crate::components::charts::{ChartTable, ERROR_COLOR, SERIES_COLORS, base, labels};
 use crate::format::instant;
 use crate::security::{AUTH_EVENT_TYPES, AuthPoint, DailyPoint};
+use crate::units::EpochMillis;
 
 /// The table of [`auth_events_chart`]: per bucket, the events of each type and the failed ones.
 pub fn auth_events_table(points: &[AuthPoint]) -> ChartTable {
@@ -21,7 +22,7 @@ pub fn auth_events_table(points: &[AuthPoint]) -> ChartTable {
     table.rows = points
         .iter()
         .map(|p| {
-            std::iter::once(instant(p.t))
+            std::iter::once(instant(EpochMillis(p.t.ms())))
                 .chain(p.counts().iter().map(i64::to_string))
                 .chain(std::iter::once(p.failures.to_string()))
                 .collect()
@@ -43,7 +44,7 @@ pub fn auth_events_chart(points: &[AuthPoint], bucket_ms: i64) -> Chart {
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
-                .data(labels(points.iter().map(|p| p.t), bucket_ms)),
+                .data(labels(points.iter().map(|p| p.t.ms()), bucket_ms)),
         )
         .y_axis(Axis::new().type_(AxisType::Value).min_interval(1));
     for (i, (_, label)) in AUTH_EVENT_TYPES.iter().enumerate() {
@@ -65,7 +66,11 @@ pub fn daily_table(days: &[DailyPoint]) -> ChartTable {
         .iter()
         .map(|d| {
             vec![
-                crate::components::charts::bucket_label(d.day, crate::time::DAY_MS, days.len()),
+                crate::components::charts::bucket_label(
+                    d.day.ms(),
+                    crate::time::DAY_MS,
+                    days.len(),
+                ),
                 d.active_users.to_string(),
                 d.signups.to_string(),
             ]
@@ -89,7 +94,7 @@ pub fn daily_chart(days: &[DailyPoint]) -> Chart {
         .x_axis(
             Axis::new()
                 .type_(AxisType::Category)
-                .data(labels(days.iter().map(|d| d.day), crate::time::DAY_MS)),
+                .data(labels(days.iter().map(|d| d.day.ms()), crate::time::DAY_MS)),
         )
         .y_axis(Axis::new().type_(AxisType::Value).min_interval(1))
         .series(
@@ -114,14 +119,14 @@ mod tests {
     fn events_stack_by_type_and_failures_are_a_line() {
         let points = vec![
             AuthPoint {
-                t: 0,
+                t: EpochMillis(0),
                 login: 3,
                 login_failed: 2,
                 failures: 2,
                 ..AuthPoint::default()
             },
             AuthPoint {
-                t: HOUR,
+                t: EpochMillis(HOUR),
                 signup: 1,
                 ..AuthPoint::default()
             },
@@ -146,7 +151,7 @@ mod tests {
     #[test]
     fn days_show_active_users_and_signups() {
         let days = [DailyPoint {
-            day: 0,
+            day: EpochMillis(0),
             active_users: 4,
             signups: 1,
         }];

@@ -10,6 +10,7 @@ use crate::components::report_cards::ReportCards;
 use crate::components::security_cards::SignInsCard;
 use crate::format::{ago, clock_time};
 use crate::range::RangeKind;
+use crate::units::EpochMillis;
 
 /// How often the dashboard refreshes itself; `?refresh=N` (seconds) overrides it.
 const REFRESH_SECONDS: u64 = 30;
@@ -38,7 +39,7 @@ pub fn DashboardPage() -> impl IntoView {
     let generated_at = RwSignal::new(None::<i64>);
     Effect::new(move |_| {
         if let Some(Ok(r)) = report.get() {
-            generated_at.set(Some(r.generated_at));
+            generated_at.set(Some(r.generated_at.ms()));
         }
     });
     let now = clock();
@@ -52,7 +53,7 @@ pub fn DashboardPage() -> impl IntoView {
     let announced = move || {
         generated_at
             .get()
-            .map(|at| format!("Updated {}", clock_time(at)))
+            .map(|at| format!("Updated {}", clock_time(EpochMillis(at))))
     };
     let current = Signal::derive(move || {
         range.with(|(r, _, _)| r.as_deref().and_then(RangeKind::parse).unwrap_or_default())

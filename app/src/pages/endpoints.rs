@@ -12,7 +12,7 @@ use crate::components::ranked_view::{RankedQuery, RankedView, SortHeader};
 use crate::endpoints::{EndpointRow, EndpointSort, EndpointsReport};
 use crate::format::{compact_count, millis, money, money_exact, percent};
 use crate::query::href;
-use crate::units::Micros;
+use crate::units::{EpochMillis, Micros};
 
 /// The view's URL: the range, the sort and `?endpoint=`, whose requests the chart shows.
 const VIEW: RankedView = RankedView {
@@ -142,7 +142,13 @@ fn sort_header(column: EndpointSort, sort: EndpointSort, query: &RankedQuery) ->
 }
 
 #[component]
-fn Row(row: EndpointRow, chosen: bool, query: RankedQuery, start: i64, end: i64) -> impl IntoView {
+fn Row(
+    row: EndpointRow,
+    chosen: bool,
+    query: RankedQuery,
+    start: EpochMillis,
+    end: EpochMillis,
+) -> impl IntoView {
     let requests_href = explorer_href(&row.endpoint, start, end);
     let chart_href = VIEW.href(&query, query.sort.as_deref(), Some(&row.endpoint));
     let name = row.endpoint.clone();
@@ -177,7 +183,7 @@ fn Row(row: EndpointRow, chosen: bool, query: RankedQuery, start: i64, end: i64)
 }
 
 /// The requests explorer filtered to `endpoint` and the range's instants.
-pub fn explorer_href(endpoint: &str, start: i64, end: i64) -> String {
+pub fn explorer_href(endpoint: &str, start: EpochMillis, end: EpochMillis) -> String {
     let (since, until) = (start.to_string(), end.to_string());
     href(
         "/requests",

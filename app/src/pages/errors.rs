@@ -11,6 +11,7 @@ use crate::components::report_cards::Tile;
 use crate::errors::{ErrorGroupRow, ErrorSort, ErrorsReport, Share};
 use crate::format::{compact_count, instant, percent};
 use crate::query::href;
+use crate::units::EpochMillis;
 
 /// What the URL says: the dashboard's range parameters and the sort.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -192,7 +193,7 @@ fn shares<K: std::fmt::Display>(shares: &[Share<K>], more: usize) -> String {
 }
 
 #[component]
-fn Row(row: ErrorGroupRow, start: i64, end: i64) -> impl IntoView {
+fn Row(row: ErrorGroupRow, start: EpochMillis, end: EpochMillis) -> impl IntoView {
     let requests_href = explorer_href(&row.fingerprint, start, end);
     let title = format!(
         "The requests of this group in the range ({})",
@@ -220,7 +221,7 @@ fn Row(row: ErrorGroupRow, start: i64, end: i64) -> impl IntoView {
 }
 
 /// The requests explorer filtered to the group `fingerprint` and the range's instants.
-pub fn explorer_href(fingerprint: &str, start: i64, end: i64) -> String {
+pub fn explorer_href(fingerprint: &str, start: EpochMillis, end: EpochMillis) -> String {
     let (since, until) = (start.to_string(), end.to_string());
     href(
         "/requests",

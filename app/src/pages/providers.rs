@@ -12,6 +12,7 @@ use crate::components::ranked_view::{RankedQuery, RankedView, SortHeader};
 use crate::format::{compact_count, millis, money_exact, percent};
 use crate::providers::{ProviderRow, ProviderSort, ProvidersReport, display_name};
 use crate::query::href;
+use crate::units::EpochMillis;
 
 /// The view's URL: the range, the sort and `?provider=`, whose calls the chart shows.
 const VIEW: RankedView = RankedView {
@@ -168,7 +169,13 @@ fn sort_header(column: ProviderSort, sort: ProviderSort, query: &RankedQuery) ->
 }
 
 #[component]
-fn Row(row: ProviderRow, chosen: bool, query: RankedQuery, start: i64, end: i64) -> impl IntoView {
+fn Row(
+    row: ProviderRow,
+    chosen: bool,
+    query: RankedQuery,
+    start: EpochMillis,
+    end: EpochMillis,
+) -> impl IntoView {
     let name = display_name(&row.service);
     // Calls without a provider cannot be picked out in the explorer's URL.
     let calls_href = (!row.service.is_empty()).then(|| explorer_href(&row.service, start, end));
@@ -211,7 +218,12 @@ fn Row(row: ProviderRow, chosen: bool, query: RankedQuery, start: i64, end: i64)
 
 /// `path` with the explorer's query for the calls to `service` (every provider when
 /// `None`) within the range's instants.
-fn with_calls_query(path: &str, service: Option<&str>, start: i64, end: i64) -> String {
+fn with_calls_query(
+    path: &str,
+    service: Option<&str>,
+    start: EpochMillis,
+    end: EpochMillis,
+) -> String {
     let (since, until) = (start.to_string(), end.to_string());
     href(
         path,
@@ -226,11 +238,11 @@ fn with_calls_query(path: &str, service: Option<&str>, start: i64, end: i64) -> 
 }
 
 /// The requests explorer filtered to the calls to `service` in the range.
-pub fn explorer_href(service: &str, start: i64, end: i64) -> String {
+pub fn explorer_href(service: &str, start: EpochMillis, end: EpochMillis) -> String {
     with_calls_query("/requests", Some(service), start, end)
 }
 
 /// The CSV export of the calls to `service` (every provider when `None`) in the range.
-fn export_href(service: Option<&str>, start: i64, end: i64) -> String {
+fn export_href(service: Option<&str>, start: EpochMillis, end: EpochMillis) -> String {
     with_calls_query("/api/v1/export/requests.csv", service, start, end)
 }

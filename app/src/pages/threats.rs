@@ -12,6 +12,7 @@ use crate::format::{compact_count, instant};
 use crate::threats::{
     SEVERITIES, ThreatListRow, ThreatPage, ThreatQuery, ThreatSelection, ThreatType, threat_label,
 };
+use crate::units::EpochMillis;
 
 /// `/threats`: the filterable list of threats, with bulk Resolve and Reopen of the
 /// ticked rows or of everything matching the filter (admins only).
@@ -73,7 +74,7 @@ pub fn ThreatsPage() -> impl IntoView {
     let act = move |resolve: bool| {
         let chosen = if selection.all_matching.get_untracked() {
             let now = chrono::Utc::now().timestamp_millis();
-            match query.get_untracked().resolve(now) {
+            match query.get_untracked().resolve(EpochMillis(now)) {
                 Ok((filter, _)) => ThreatSelection::Matching(filter),
                 Err(e) => {
                     message.text.set(Some(Err(e.to_string())));

@@ -2,7 +2,7 @@
 //! threats and alerts of a range of buckets, each decoded by column name.
 
 use sightline_app::report::{AlertRow, ThreatRow};
-use sightline_app::units::Micros;
+use sightline_app::units::{EpochMillis, Micros};
 use sightline_tracker::wire::Severity;
 use sqlx::FromRow;
 
@@ -17,7 +17,7 @@ use crate::store::{Store, StoreError};
 pub struct TrafficBucket {
     /// The range's start in its totals (which select no bucket).
     #[sqlx(default)]
-    pub bucket_start: i64,
+    pub bucket_start: EpochMillis,
     #[sqlx(flatten)]
     pub sums: Sums,
     pub sessions_started: i64,
@@ -27,7 +27,7 @@ pub struct TrafficBucket {
 /// One row of `model_usage_stats`.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct ModelUsage {
-    pub day: i64,
+    pub day: EpochMillis,
     pub model_name: String,
     pub requests: i64,
     pub successes: i64,
@@ -46,7 +46,7 @@ pub struct ModelUsage {
 pub struct LatencyBin {
     /// The bucket's start; 0 in a range's merged histogram.
     #[sqlx(default)]
-    pub bucket_start: i64,
+    pub bucket_start: EpochMillis,
     pub bin: i32,
     pub requests: i64,
 }
@@ -54,7 +54,7 @@ pub struct LatencyBin {
 /// The bins holding a bucket's p50, p95 and p99 (kept at ingest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, FromRow)]
 pub struct QuantileBins {
-    pub bucket_start: i64,
+    pub bucket_start: EpochMillis,
     pub p50_bin: i32,
     pub p95_bin: i32,
     pub p99_bin: i32,
@@ -120,7 +120,7 @@ struct AlertRecord {
     title: String,
     description: String,
     endpoint: Option<String>,
-    fired_at: i64,
+    fired_at: EpochMillis,
 }
 
 impl From<AlertRecord> for AlertRow {
@@ -214,7 +214,7 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(TrafficBucket {
-            bucket_start: buckets.start,
+            bucket_start: EpochMillis(buckets.start),
             ..totals
         })
     }
@@ -353,7 +353,11 @@ impl Store {
     }
 
     /// Threats raised in `[start, end)` that are still open.
-    pub async fn open_threats_raised(&self, start: i64, end: i64) -> Result<i64, StoreError> {
+    pub async fn open_threats_raised(
+        &self,
+        start: EpochMillis,
+        end: EpochMillis,
+    ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM threat_log WHERE resolved = FALSE AND created_at >= $1 AND created_at < $2",
         )
@@ -377,8 +381,8 @@ impl Store {
     /// Threats raised in `[start, end)` by severity, open or resolved since.
     pub async fn threats_raised_by_severity(
         &self,
-        start: i64,
-        end: i64,
+        start: EpochMillis,
+        end: EpochMillis,
     ) -> Result<Vec<SeverityCount>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT severity, COUNT(*) AS threats FROM threat_log \
@@ -405,8 +409,8 @@ impl Store {
     /// first `limit` of them, oldest first.
     pub async fn alerts_fired_between(
         &self,
-        start: i64,
-        end: i64,
+        start: EpochMillis,
+        end: EpochMillis,
         limit: i64,
     ) -> Result<(i64, Vec<AlertRow>), StoreError> {
         let fired: i64 = sqlx::query_scalar(

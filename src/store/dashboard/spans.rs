@@ -22,8 +22,8 @@ impl From<&TimeRange> for Buckets {
     fn from(r: &TimeRange) -> Buckets {
         Buckets {
             grain: r.bucket_ms,
-            start: r.start,
-            end: r.end,
+            start: r.start.ms(),
+            end: r.end.ms(),
         }
     }
 }
@@ -40,9 +40,9 @@ impl Buckets {
     /// The spans that cover these buckets: an hourly range with whole UTC days inside
     /// it reads those days at the daily grain and only its ragged ends hourly.
     fn spans(self) -> Vec<Buckets> {
-        use sightline_app::time::{DAY_MS, HOUR_MS, floor_to};
-        let first_day = floor_to(self.start + DAY_MS - 1, DAY_MS);
-        let last_day = floor_to(self.end, DAY_MS);
+        use sightline_app::time::{DAY_MS, HOUR_MS, floor_ms};
+        let first_day = floor_ms(self.start + DAY_MS - 1, DAY_MS);
+        let last_day = floor_ms(self.end, DAY_MS);
         if self.grain == HOUR_MS && last_day > first_day {
             let span = |grain, start, end| Buckets { grain, start, end };
             vec![

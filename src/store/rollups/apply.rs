@@ -320,7 +320,7 @@ pub(in crate::store) async fn add_feedback_rating(
     let rows = crate::rollup::GRAINS
         .iter()
         .map(|&g| {
-            let mut keys = bucket_keys((g, sightline_app::time::floor_to(created_at, g)));
+            let mut keys = bucket_keys((g, sightline_app::time::floor_ms(created_at, g)));
             keys.push(Key::Int(i64::from(rating)));
             (keys, vec![delta])
         })

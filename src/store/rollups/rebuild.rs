@@ -267,7 +267,7 @@ impl Store {
             .await?;
         Ok(match (oldest_rollup, oldest_raw) {
             (Some(r), Some(raw))
-                if r < sightline_app::time::floor_to(raw, sightline_app::time::HOUR_MS) =>
+                if r < sightline_app::time::floor_ms(raw, sightline_app::time::HOUR_MS) =>
             {
                 Some(r)
             }
