@@ -4,6 +4,8 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use sightline_app::format::instant;
+use sightline_app::units::EpochMillis;
 
 use crate::Error;
 use crate::auth::password;
@@ -108,7 +110,7 @@ pub async fn prune(config: &Config, args: &PruneArgs) -> Result<(), Error> {
         "{verb} {} requests and {} auth events older than {days} days (before {}) in {:.1} s; rollups kept",
         report.requests,
         report.auth_events,
-        format_instant(cutoff),
+        instant(EpochMillis(cutoff)),
         started.elapsed().as_secs_f64(),
     );
     println!(
@@ -219,12 +221,9 @@ pub async fn api_key(config: &Config, command: ApiKeyCommand) -> Result<(), Erro
                     k.prefix,
                     k.name,
                     scope_list(&k.scopes),
-                    k.last_used_at
-                        .map_or("never".to_string(), |t| format_instant(t.ms())),
-                    k.revoked_at.map_or("active".to_string(), |t| format!(
-                        "revoked {}",
-                        format_instant(t.ms())
-                    ))
+                    k.last_used_at.map_or("never".to_string(), instant),
+                    k.revoked_at
+                        .map_or("active".to_string(), |t| format!("revoked {}", instant(t)))
                 );
             }
         }
@@ -256,13 +255,6 @@ fn scope_list(scopes: &[Scope]) -> String {
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(",")
-}
-
-fn format_instant(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    )
 }
 
 pub async fn price(config: &Config, command: PriceCommand) -> Result<(), Error> {
