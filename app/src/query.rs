@@ -70,6 +70,28 @@ pub fn param(value: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A parameter from a closed set: `None` when absent or blank, else what `parse` makes
+/// of it; a value `parse` does not know is [`QueryError::Unknown`], listing `choices`
+/// when they are given.
+pub fn choice<T>(
+    name: &'static str,
+    value: &Option<String>,
+    parse: impl FnOnce(&str) -> Option<T>,
+    choices: Option<&str>,
+) -> Result<Option<T>, QueryError> {
+    let Some(value) = param(value) else {
+        return Ok(None);
+    };
+    match parse(&value) {
+        Some(t) => Ok(Some(t)),
+        None => Err(QueryError::Unknown {
+            name,
+            value,
+            choices: choices.map(str::to_owned),
+        }),
+    }
+}
+
 /// Which end of a span an instant parameter names: a date as a start is its UTC
 /// midnight, as an end the next midnight (so an end date is inclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

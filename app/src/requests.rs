@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::input::InputError;
 use crate::paging::Page;
 use crate::query::QueryError;
-use crate::query::{Edge, in_bounds, optional_instant, param, range_start};
+use crate::query::{Edge, choice, in_bounds, optional_instant, param, range_start};
 use crate::units::{EpochMillis, Micros};
 
 /// Rows a page of the explorer shows.
@@ -400,19 +400,13 @@ impl RequestQuery {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        let status = match param(&self.status) {
-            None => None,
-            Some(s) => Some(StatusClass::parse(&s).ok_or_else(|| {
-                QueryError::unknown("status class", &s, "2xx, 3xx, 4xx, 5xx or errors")
-            })?),
-        };
-        let kind = match param(&self.kind) {
-            None => None,
-            Some(k) => Some(
-                Kind::parse(&k)
-                    .ok_or_else(|| QueryError::unknown("kind", &k, "api or external"))?,
-            ),
-        };
+        let status = choice(
+            "status class",
+            &self.status,
+            StatusClass::parse,
+            Some("2xx, 3xx, 4xx, 5xx or errors"),
+        )?;
+        let kind = choice("kind", &self.kind, Kind::parse, Some("api or external"))?;
         let country = match param(&self.country) {
             None => None,
             Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
@@ -427,11 +421,13 @@ impl RequestQuery {
                 return Err(QueryError::ErrorGroup(g.chars().take(40).collect()));
             }
         };
-        let sort = match param(&self.sort) {
-            None => RequestSort::Time,
-            Some(s) => RequestSort::parse(&s)
-                .ok_or_else(|| QueryError::unknown("sort", &s, "time, latency or cost"))?,
-        };
+        let sort = choice(
+            "sort",
+            &self.sort,
+            RequestSort::parse,
+            Some("time, latency or cost"),
+        )?
+        .unwrap_or(RequestSort::Time);
         let after = match param(&self.after) {
             None => None,
             Some(a) => Some(

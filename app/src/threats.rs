@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::paging::Cursor;
 use crate::query::QueryError;
-use crate::query::{param, range_start};
+use crate::query::{choice, param, range_start};
 use crate::report::ThreatRow;
 use crate::units::EpochMillis;
 
@@ -114,24 +114,8 @@ pub struct ThreatQuery {
 impl ThreatQuery {
     /// The filter and cursor it means at `now`; an error names the bad parameter.
     pub fn resolve(&self, now: EpochMillis) -> Result<(ThreatFilter, Option<Cursor>), QueryError> {
-        let threat_type = param(&self.threat_type)
-            .map(|t| {
-                ThreatType::parse(&t).ok_or(QueryError::Unknown {
-                    name: "threat type",
-                    value: t,
-                    choices: None,
-                })
-            })
-            .transpose()?;
-        let severity = param(&self.severity)
-            .map(|s| {
-                Severity::parse(&s).ok_or(QueryError::Unknown {
-                    name: "severity",
-                    value: s,
-                    choices: None,
-                })
-            })
-            .transpose()?;
+        let threat_type = choice("threat type", &self.threat_type, ThreatType::parse, None)?;
+        let severity = choice("severity", &self.severity, Severity::parse, None)?;
         let state = match param(&self.state).as_deref() {
             None | Some("open") => ThreatState::Open,
             Some("resolved") => ThreatState::Resolved,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::paging::Page;
 use crate::query::QueryError;
-use crate::query::{in_bounds, param};
+use crate::query::{choice, in_bounds, param};
 use crate::sessions::SessionRow;
 use crate::units::{EpochMillis, Micros};
 
@@ -148,11 +148,13 @@ impl UserQuery {
         &self,
         now: EpochMillis,
     ) -> Result<(UserFilter, Option<UserCursor>), QueryError> {
-        let sort = match param(&self.sort) {
-            None => UserSort::Cost,
-            Some(s) => UserSort::parse(&s)
-                .ok_or_else(|| QueryError::unknown("sort", &s, "cost, requests or last_seen"))?,
-        };
+        let sort = choice(
+            "sort",
+            &self.sort,
+            UserSort::parse,
+            Some("cost, requests or last_seen"),
+        )?
+        .unwrap_or(UserSort::Cost);
         let after = match param(&self.after) {
             None => None,
             Some(a) => Some(
