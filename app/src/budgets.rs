@@ -195,7 +195,7 @@ impl BudgetUse {
         if self.limit_micros <= Micros::ZERO {
             return 0.0;
         }
-        self.spent_micros.usd() * 100.0 / self.limit_micros.usd()
+        self.spent_micros.micros() as f64 * 100.0 / self.limit_micros.micros() as f64
     }
 
     /// The highest threshold reached (80 or 100), if any. Exact: integer arithmetic.

@@ -138,7 +138,7 @@ pub async fn build(store: &Store, period: DigestPeriod) -> Result<Digest, StoreE
         change: FigureChanges {
             requests: change(current.requests, previous.requests),
             errors: change(current.errors, previous.errors),
-            cost: format::change(current.cost_micros.usd(), previous.cost_micros.usd()),
+            cost: change(current.cost_micros.micros(), previous.cost_micros.micros()),
         },
         current: DigestFigures::of(&current),
         previous: DigestFigures::of(&previous),

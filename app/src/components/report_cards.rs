@@ -61,7 +61,7 @@ fn SummaryCard(current: SummaryFigures, previous: SummaryFigures) -> impl IntoVi
             <Tile label="p95 latency" test_id="summary-p95-latency" exact=format!("{:?}", c.p95_latency_ms)
                 shown=millis(c.p95_latency_ms) change_text=change(f(c.p95_latency_ms), f(p.p95_latency_ms)) rise_is_bad=true />
             <Tile label="Cost" test_id="summary-cost" exact=c.cost_micros.to_string()
-                shown=money(c.cost_micros) change_text=change(c.cost_micros.usd(), p.cost_micros.usd()) rise_is_bad=true />
+                shown=money(c.cost_micros) change_text=change(c.cost_micros.micros() as f64, p.cost_micros.micros() as f64) rise_is_bad=true />
             <Tile label="Tokens" test_id="summary-tokens" exact=c.tokens.to_string()
                 shown=compact_count(c.tokens) change_text=change(c.tokens as f64, p.tokens as f64) />
             <Tile label="Active users" test_id="summary-active-users" exact=c.active_users.to_string()
