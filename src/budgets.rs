@@ -282,8 +282,7 @@ impl Budgets {
                 known_month: None,
             };
             loop {
-                let now = chrono::Utc::now().timestamp_millis();
-                if let Err(e) = check.run(EpochMillis(now)).await {
+                if let Err(e) = check.run(EpochMillis::now()).await {
                     tracing::warn!(error = %e, "budget check failed; trying again shortly");
                 }
                 tokio::select! {

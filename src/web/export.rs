@@ -95,7 +95,11 @@ enum Export {
 
 impl Export {
     /// The export `file` names, filtered by `params` as its view would be at `now`.
-    fn parse(file: &str, params: &HashMap<String, String>, now: i64) -> Result<Export, ApiError> {
+    fn parse(
+        file: &str,
+        params: &HashMap<String, String>,
+        now: EpochMillis,
+    ) -> Result<Export, ApiError> {
         let get = |name: &str| params.get(name).cloned();
         let export = match file {
             "requests.csv" => {
@@ -117,9 +121,7 @@ impl Export {
                     sort: get("sort"),
                     after: None,
                 };
-                query
-                    .resolve(EpochMillis(now))
-                    .map(|(f, _)| Export::Requests(f))
+                query.resolve(now).map(|(f, _)| Export::Requests(f))
             }
             "threats.csv" => {
                 let query = ThreatQuery {
@@ -130,21 +132,19 @@ impl Export {
                     search: get("q"),
                     after: None,
                 };
-                query
-                    .resolve(EpochMillis(now))
-                    .map(|(f, _)| Export::Threats(f))
+                query.resolve(now).map(|(f, _)| Export::Threats(f))
             }
             "feedback.csv" => FeedbackQuery {
                 range: get("range"),
                 request_id: get("request_id"),
             }
-            .resolve(EpochMillis(now))
+            .resolve(now)
             .map(Export::Feedback),
             "sessions.csv" => SessionQuery {
                 range: get("range"),
                 user: get("user"),
             }
-            .resolve(EpochMillis(now))
+            .resolve(now)
             .map(Export::Sessions),
             "auth_events.csv" => SecurityQuery {
                 range: get("range"),
@@ -154,14 +154,14 @@ impl Export {
                 user: get("user"),
                 ip: get("ip"),
             }
-            .resolve_export(EpochMillis(now))
+            .resolve_export(now)
             .map(Export::AuthEvents),
             "audit.csv" => audit_filter(params, now).map(Export::Audit),
             "errors.csv" => TimeRange::from_query(
                 get("range").as_deref(),
                 get("start").as_deref(),
                 get("end").as_deref(),
-                EpochMillis(now),
+                now,
             )
             .and_then(|range| Ok(Export::Errors(range, ErrorSort::from_param(&get("sort"))?))),
             other => {
@@ -203,24 +203,14 @@ impl Export {
 /// or an RFC 3339 time, within the bounds of every instant).
 fn audit_filter(
     params: &HashMap<String, String>,
-    now: i64,
+    now: EpochMillis,
 ) -> Result<AuditFilter, sightline_app::query::QueryError> {
     use sightline_app::query::{Edge, optional_instant};
     AuditFilter {
         action: params.get("action").cloned(),
         actor: params.get("actor").cloned(),
-        since: optional_instant(
-            "since",
-            &params.get("since").cloned(),
-            Edge::Start,
-            EpochMillis(now),
-        )?,
-        until: optional_instant(
-            "until",
-            &params.get("until").cloned(),
-            Edge::End,
-            EpochMillis(now),
-        )?,
+        since: optional_instant("since", &params.get("since").cloned(), Edge::Start, now)?,
+        until: optional_instant("until", &params.get("until").cloned(), Edge::End, now)?,
         before_id: None,
     }
     .validated()
@@ -233,7 +223,7 @@ async fn export(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let now = chrono::Utc::now();
-    let export = Export::parse(&file, &params, now.timestamp_millis())?;
+    let export = Export::parse(&file, &params, EpochMillis(now.timestamp_millis()))?;
     if let (Export::Audit(_), Reader::Account(user)) = (&export, &reader)
         && !user.is_admin()
     {

@@ -11,7 +11,6 @@ use charming::{
 use crate::components::charts::{ChartTable, ERROR_COLOR, SERIES_COLORS, base, labels};
 use crate::format::instant;
 use crate::security::{AUTH_EVENT_TYPES, AuthPoint, DailyPoint};
-use crate::units::EpochMillis;
 
 /// The table of [`auth_events_chart`]: per bucket, the events of each type and the failed ones.
 pub fn auth_events_table(points: &[AuthPoint]) -> ChartTable {
@@ -22,7 +21,7 @@ pub fn auth_events_table(points: &[AuthPoint]) -> ChartTable {
     table.rows = points
         .iter()
         .map(|p| {
-            std::iter::once(instant(EpochMillis(p.t.ms())))
+            std::iter::once(instant(p.t))
                 .chain(p.counts().iter().map(i64::to_string))
                 .chain(std::iter::once(p.failures.to_string()))
                 .collect()
@@ -112,6 +111,7 @@ pub fn daily_chart(days: &[DailyPoint]) -> Chart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::EpochMillis;
 
     const HOUR: i64 = 3_600_000;
 
