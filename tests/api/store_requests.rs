@@ -4,6 +4,12 @@ use crate::common;
 
 const HOUR: i64 = 3_600_000;
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+/// The rollup rows of the first hour from T0.
+const FIRST_HOUR: Buckets = Buckets {
+    grain: HOUR,
+    start: T0,
+    end: T0 + HOUR,
+};
 
 use common::fixture::request;
 use sightline::store::Buckets;
@@ -88,30 +94,14 @@ storage_test!(
         let counts = db.store.request_counts(T0, T0 + HOUR, HOUR).await.unwrap();
         assert_eq!((counts[0].ok, counts[0].errors), (4, 1));
         // Rollups: the same five requests, one failed.
-        let traffic = db
-            .store
-            .traffic(Buckets {
-                grain: HOUR,
-                start: T0,
-                end: T0 + HOUR,
-            })
-            .await
-            .unwrap();
+        let traffic = db.store.traffic(FIRST_HOUR).await.unwrap();
         let requests: i64 = traffic.iter().map(|b| b.sums.requests).sum();
         let errors: i64 = traffic.iter().map(|b| b.sums.errors).sum();
         assert_eq!((requests, errors), (5, 1));
         // A whole batch of duplicates stores and counts nothing.
         let again = db.store.record_requests(&batch).await.unwrap();
         assert_eq!(again, vec![false; 6]);
-        let traffic = db
-            .store
-            .traffic(Buckets {
-                grain: HOUR,
-                start: T0,
-                end: T0 + HOUR,
-            })
-            .await
-            .unwrap();
+        let traffic = db.store.traffic(FIRST_HOUR).await.unwrap();
         assert_eq!(traffic.iter().map(|b| b.sums.requests).sum::<i64>(), 5);
     }
 );

@@ -15,6 +15,12 @@ const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+/// The rollup rows of the first hour from T0.
+const FIRST_HOUR: Buckets = Buckets {
+    grain: HOUR,
+    start: T0,
+    end: T0 + HOUR,
+};
 
 #[allow(clippy::too_many_arguments)]
 fn row(
@@ -632,15 +638,7 @@ storage_test!(
         );
         assert_eq!(db.store.record_requests(&[c1]).await.unwrap(), vec![false]);
 
-        let traffic = db
-            .store
-            .traffic(Buckets {
-                grain: HOUR,
-                start: T0,
-                end: T0 + HOUR,
-            })
-            .await
-            .unwrap();
+        let traffic = db.store.traffic(FIRST_HOUR).await.unwrap();
         assert_eq!(
             traffic[0].sums,
             Sums {
@@ -655,15 +653,7 @@ storage_test!(
                 cost_micros: Micros(28_750),
             }
         );
-        let models = db
-            .store
-            .model_totals(Buckets {
-                grain: HOUR,
-                start: T0,
-                end: T0 + HOUR,
-            })
-            .await
-            .unwrap();
+        let models = db.store.model_totals(FIRST_HOUR).await.unwrap();
         let parts: Vec<(&str, i64, i64, i64)> = models
             .iter()
             .map(|m| {
