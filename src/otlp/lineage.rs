@@ -2,7 +2,9 @@
 //! its nearest SERVER ancestor in the same trace. Spans of a trace arrive in any order
 //! and in several exports, so the walk up from a span ends in one of three ways: at a
 //! server span, at a root (no server above: never counted), or at a span not seen yet
-//! (ask again when more of the trace arrives).
+//! (ask again when more of the trace arrives). A server span whose request is stored
+//! needs no stored link of its own: its request id (`<trace>-<span>`) finds it, so the
+//! store looks the missing spans of a walk up among the stored server requests.
 
 use std::collections::HashMap;
 
@@ -22,13 +24,16 @@ pub enum Ancestor<'a> {
     Server(&'a str),
     /// There is none: the walk reached a root.
     None,
-    /// A span on the way up has not arrived yet.
-    NotYetKnown,
+    /// A span on the way up, by its span id, is not among the spans given.
+    Missing(&'a str),
 }
 
 /// The nearest server ancestor of a span whose parent is `parent`, among the `spans`
 /// of its trace (by span id). A cycle in malformed data ends the walk as `None`.
-pub fn nearest_server<'a>(parent: Option<&str>, spans: &'a HashMap<String, Link>) -> Ancestor<'a> {
+pub fn nearest_server<'a>(
+    parent: Option<&'a str>,
+    spans: &'a HashMap<String, Link>,
+) -> Ancestor<'a> {
     let mut current = parent;
     // Each step visits a distinct span unless the trace has a cycle.
     for _ in 0..=spans.len() {
@@ -36,7 +41,7 @@ pub fn nearest_server<'a>(parent: Option<&str>, spans: &'a HashMap<String, Link>
             return Ancestor::None;
         };
         let Some(link) = spans.get(id) else {
-            return Ancestor::NotYetKnown;
+            return Ancestor::Missing(id);
         };
         if let Some(request) = &link.server_request {
             return Ancestor::Server(request);
@@ -88,7 +93,10 @@ mod tests {
         assert_eq!(nearest_server(Some("step"), &spans), Ancestor::None);
         assert_eq!(nearest_server(None, &spans), Ancestor::None);
         let spans = trace(&[("step", Some("not-yet-exported"), None)]);
-        assert_eq!(nearest_server(Some("step"), &spans), Ancestor::NotYetKnown);
+        assert_eq!(
+            nearest_server(Some("step"), &spans),
+            Ancestor::Missing("not-yet-exported")
+        );
     }
 
     #[test]

@@ -77,11 +77,7 @@ impl Store {
         let merged: Vec<Option<NewRequest>> = group
             .iter()
             .flat_map(|w| w.requests.iter())
-            .map(|r| {
-                (!settled.before_insert.is_empty())
-                    .then(|| settled.merged(r))
-                    .flatten()
-            })
+            .map(|r| settled.has_merges().then(|| settled.merged(r)).flatten())
             .collect();
         // As stored: with the IP policy's form of each address.
         let stored: Vec<std::borrow::Cow<'_, NewRequest>> = group
@@ -92,6 +88,7 @@ impl Store {
             .collect();
         let all: Vec<&NewRequest> = stored.iter().map(|r| r.as_ref()).collect();
         let fresh = requests::record_requests_in(&mut tx, &all, self.kind).await?;
+        settled.inserted(&all, &fresh);
         otlp_spans::count_pending_in(&mut tx, &spans, settled).await?;
         let mut written = Vec::with_capacity(group.len());
         let mut offset = 0;

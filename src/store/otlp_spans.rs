@@ -1,6 +1,8 @@
 //! `otlp_span`: the spans of OTLP trace exports, kept so that a GenAI span's model,
 //! tokens and cost also count on the request of its nearest SERVER ancestor in the same
-//! trace (see `otlp::lineage` for the walk). A provider span is counted on its ancestor
+//! trace (see `otlp::lineage` for the walk). Every span but a server span with a stored
+//! request keeps a link here; a server span's request (`<trace>-<span>`, `kind` api)
+//! is its link. A provider span is counted on its ancestor
 //! exactly once: when both are known, in whichever export completes the chain, its
 //! `counted_on` is set in the same transaction that adds its usage to the server's
 //! request row and to every rollup, session, user and model stat that request counts in.
@@ -96,23 +98,49 @@ struct Pending {
 /// What storing a batch's spans settled before its requests are stored.
 #[derive(Debug, Default)]
 pub(super) struct Settled {
-    /// Usage of GenAI spans counted on a server span of the same batch, both new: added
-    /// to that server request's row before it is inserted.
-    pub before_insert: HashMap<String, Vec<SpanUsage>>,
+    /// Usage of new GenAI spans counted on a server span of the same batch: added to
+    /// that server request's row before it is inserted.
+    before_insert: HashMap<String, Vec<SpanUsage>>,
+    /// Usage added to a row of the batch, until its insert says whether the row was new.
+    merged: HashMap<String, Vec<SpanUsage>>,
     /// Usage of new GenAI spans counted on a server request stored earlier.
     after_insert: BTreeMap<String, Vec<SpanUsage>>,
 }
 
 impl Settled {
+    /// Whether any row of the batch is to carry usage of this batch's GenAI spans.
+    pub fn has_merges(&self) -> bool {
+        !self.before_insert.is_empty()
+    }
+
     /// `row` with the usage counted on it in this batch (the first row of each id only:
     /// a repeat in the batch is a duplicate).
     pub fn merged(&mut self, row: &NewRequest) -> Option<NewRequest> {
         let usages = self.before_insert.remove(&row.request_id)?;
-        match with_usage(row, &usages) {
-            Some(new) => Some(new),
-            None => {
-                overflow(&row.request_id);
-                None
+        let Some(new) = with_usage(row, &usages) else {
+            overflow(&row.request_id);
+            return None;
+        };
+        self.merged.insert(row.request_id.clone(), usages);
+        Some(new)
+    }
+
+    /// After the batch's rows are inserted (`fresh` says which were new): usage merged
+    /// into a row that was stored already (its server span exported again, now with a
+    /// new GenAI span beneath) is added to the stored row instead.
+    pub fn inserted(&mut self, rows: &[&NewRequest], fresh: &[bool]) {
+        if self.merged.is_empty() {
+            return;
+        }
+        for (row, fresh) in rows.iter().zip(fresh) {
+            // The first row of an id is the one merged; a repeat finds nothing left.
+            if let Some(usages) = self.merged.remove(&row.request_id)
+                && !fresh
+            {
+                self.after_insert
+                    .entry(row.request_id.clone())
+                    .or_default()
+                    .extend(usages);
             }
         }
     }
@@ -122,10 +150,11 @@ fn overflow(request_id: &str) {
     tracing::error!(%request_id, "GenAI usage beneath this request overflows its totals: not added");
 }
 
-/// Stores `spans` (a span already stored is kept as it was), on the caller's write
-/// transaction, before the batch's requests. A new GenAI span whose server ancestor is
-/// in the batch too is counted on it at once: marked in its own insert, its usage
-/// returned to be added to the server's row (new) or its stored row (a re-export).
+/// Stores the links of `spans` (a span already stored is kept as it was), on the
+/// caller's write transaction, before the batch's requests. A server span whose request
+/// is in the batch keeps no link: its request id is its link. A new GenAI span whose
+/// server ancestor is in the batch too is counted on it at once: marked in its own
+/// insert, its usage returned to be added to the server's row.
 pub(super) async fn insert_spans_in(
     conn: &mut AnyConnection,
     spans: &[&NewSpan],
@@ -147,50 +176,34 @@ pub(super) async fn insert_spans_in(
             .or_default()
             .insert(s.span_id.clone(), link);
     }
-    let counted_on: Vec<Option<&str>> = spans
+    let links: Vec<(&NewSpan, Option<&str>)> = spans
         .iter()
+        .filter(|s| s.role != SpanRole::Server)
         .map(|s| {
-            if s.role != SpanRole::Provider {
-                return None;
-            }
-            let tree = trees.get(s.trace_id.as_str())?;
-            match lineage::nearest_server(s.parent_span_id.as_deref(), tree) {
-                Ancestor::Server(request_id) => Some(request_id),
-                _ => None,
-            }
+            let counted_on = (s.role == SpanRole::Provider)
+                .then(|| trees.get(s.trace_id.as_str()))
+                .flatten()
+                .and_then(|tree| {
+                    match lineage::nearest_server(s.parent_span_id.as_deref(), tree) {
+                        Ancestor::Server(request_id) => Some(request_id),
+                        _ => None,
+                    }
+                });
+            (*s, counted_on)
         })
         .collect();
-    let mut fresh = insert_spans(conn, spans, &counted_on, kind).await?;
-    let server_spans: HashMap<&str, (&str, &str)> = spans
-        .iter()
-        .filter(|s| s.role == SpanRole::Server)
-        .filter_map(|s| {
-            Some((
-                s.request_id.as_deref()?,
-                (s.trace_id.as_str(), s.span_id.as_str()),
-            ))
-        })
-        .collect();
-    let server_fresh: HashSet<(String, String)> = server_spans
-        .values()
-        .filter(|(t, s)| fresh.contains(&(t.to_string(), s.to_string())))
-        .map(|(t, s)| (t.to_string(), s.to_string()))
-        .collect();
-    for (s, target) in spans.iter().zip(counted_on) {
+    let mut fresh = insert_spans(conn, &links, kind).await?;
+    for (s, target) in links {
         let Some(target) = target else { continue };
         // Only the insert that stored the span counts it; a repeat or re-export does not.
         if !fresh.remove(&(s.trace_id.clone(), s.span_id.clone())) {
             continue;
         }
-        let server_is_new = server_spans
-            .get(target)
-            .is_some_and(|(t, sp)| server_fresh.contains(&(t.to_string(), sp.to_string())));
-        let into = if server_is_new {
-            settled.before_insert.entry(target.to_string()).or_default()
-        } else {
-            settled.after_insert.entry(target.to_string()).or_default()
-        };
-        into.push(s.usage.clone());
+        settled
+            .before_insert
+            .entry(target.to_string())
+            .or_default()
+            .push(s.usage.clone());
     }
     Ok(settled)
 }
@@ -205,19 +218,44 @@ pub(super) async fn count_pending_in(
 ) -> Result<(), StoreError> {
     let mut additions = settled.after_insert;
     if spans.is_empty() {
-        return Ok(());
+        return add_usage(conn, additions).await;
     }
     let traces: Vec<&str> = distinct(spans.iter().map(|s| s.trace_id.as_str()));
     let pending = pending_in(conn, &traces).await?;
     if pending.is_empty() {
         return add_usage(conn, additions).await;
     }
-    let links = links_of(conn, &distinct(pending.iter().map(|p| p.trace_id.as_str()))).await?;
+    let mut links = links_of(conn, &distinct(pending.iter().map(|p| p.trace_id.as_str()))).await?;
+    // Spans the walks did not find among the links may be server spans, which keep no
+    // link: their requests are looked up by id.
+    let empty = HashMap::new();
+    let missing: Vec<String> = pending
+        .iter()
+        .filter_map(|p| {
+            let trace = links.get(&p.trace_id).unwrap_or(&empty);
+            match lineage::nearest_server(p.parent_span_id.as_deref(), trace) {
+                Ancestor::Missing(span) => Some(format!("{}-{span}", p.trace_id)),
+                _ => None,
+            }
+        })
+        .collect();
+    for request_id in
+        server_requests_among(conn, &distinct(missing.iter().map(String::as_str))).await?
+    {
+        let Some((trace, span)) = request_id.split_once('-') else {
+            continue;
+        };
+        let (trace, span) = (trace.to_string(), span.to_string());
+        let link = Link {
+            parent: None,
+            server_request: Some(request_id),
+        };
+        links.entry(trace).or_default().insert(span, link);
+    }
 
     // Usage to add per server request, in span order (the first model named wins).
     let mut orphans = Vec::new();
     for p in pending {
-        let empty = HashMap::new();
         let trace = links.get(&p.trace_id).unwrap_or(&empty);
         match lineage::nearest_server(p.parent_span_id.as_deref(), trace) {
             Ancestor::Server(request_id) => {
@@ -229,11 +267,34 @@ pub(super) async fn count_pending_in(
                 }
             }
             Ancestor::None => orphans.push(p.id),
-            Ancestor::NotYetKnown => {}
+            Ancestor::Missing(_) => {}
         }
     }
     mark_orphans(conn, &orphans).await?;
     add_usage(conn, additions).await
+}
+
+/// Which of `request_ids` are stored requests the platform served (`kind` api): the
+/// server spans among the spans a walk up did not find.
+async fn server_requests_among(
+    conn: &mut AnyConnection,
+    request_ids: &[&str],
+) -> Result<Vec<String>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in request_ids.chunks(IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT request_id FROM request_log WHERE kind = 'api' AND request_id IN {}",
+            values_placeholders(conn, 1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.push(row.try_get("request_id")?);
+        }
+    }
+    Ok(found)
 }
 
 fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
@@ -252,15 +313,11 @@ struct InsertedSpan {
 /// when it is known; the (trace, span) ids of those inserted.
 async fn insert_spans(
     conn: &mut AnyConnection,
-    spans: &[&NewSpan],
-    counted_on: &[Option<&str>],
+    spans: &[(&NewSpan, Option<&str>)],
     kind: DbKind,
 ) -> Result<HashSet<(String, String)>, StoreError> {
     let mut inserted = HashSet::new();
-    for (chunk, counted) in spans
-        .chunks(SPANS_PER_STATEMENT)
-        .zip(counted_on.chunks(SPANS_PER_STATEMENT))
-    {
+    for chunk in spans.chunks(SPANS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO otlp_span (trace_id, span_id, parent_span_id, role, request_id, \
                 model_name, prompt_tokens, completion_tokens, cache_read_tokens, \
@@ -270,7 +327,7 @@ async fn insert_spans(
         );
         // As for request rows: NULL-able columns would fix a cached statement's types.
         let mut query = sqlx::query(&sql).persistent(kind == DbKind::Sqlite);
-        for (s, counted) in chunk.iter().zip(counted) {
+        for (s, counted) in chunk {
             query = query
                 .bind(&s.trace_id)
                 .bind(&s.span_id)
