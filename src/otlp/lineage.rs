@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use crate::store::{NewSpan, SpanRole};
+
 /// A stored span, as the walk needs it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Link {
@@ -49,6 +51,38 @@ pub fn nearest_server<'a>(
         current = link.parent.as_deref();
     }
     Ancestor::None
+}
+
+/// Counts each GenAI span of one export on its nearest server ancestor when that is in
+/// the export too (the usual case: an SDK exports a trace's spans together), by setting
+/// its `counted_on`. The others are settled by the store against what it has kept.
+pub fn count_within(spans: &mut [NewSpan]) {
+    let mut trees: HashMap<&str, HashMap<String, Link>> = HashMap::new();
+    for s in spans.iter() {
+        let link = Link {
+            parent: s.parent_span_id.clone(),
+            server_request: s.request_id.clone().filter(|_| s.role == SpanRole::Server),
+        };
+        trees
+            .entry(s.trace_id.as_str())
+            .or_default()
+            .insert(s.span_id.clone(), link);
+    }
+    let counted_on: Vec<Option<String>> = spans
+        .iter()
+        .map(|s| {
+            let tree = trees
+                .get(s.trace_id.as_str())
+                .filter(|_| s.role == SpanRole::Provider)?;
+            match nearest_server(s.parent_span_id.as_deref(), tree) {
+                Ancestor::Server(request_id) => Some(request_id.to_string()),
+                _ => None,
+            }
+        })
+        .collect();
+    for (s, counted_on) in spans.iter_mut().zip(counted_on) {
+        s.counted_on = counted_on;
+    }
 }
 
 #[cfg(test)]

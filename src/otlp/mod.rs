@@ -159,6 +159,7 @@ pub fn prepare(
             index += 1;
         }
     }
+    lineage::count_within(&mut out.write.spans);
     out
 }
 
@@ -179,6 +180,7 @@ fn add_span(
         request_id: None,
         role: SpanRole::Other,
         usage: SpanUsage::default(),
+        counted_on: None,
         created_at: created_at.clamp(0, horizon.now),
         trace_id: ids.trace_id.clone(),
         span_id: ids.span_id.clone(),

@@ -84,6 +84,9 @@ pub struct NewSpan {
     /// The request a server or provider span became.
     pub request_id: Option<String>,
     pub usage: SpanUsage,
+    /// For a GenAI span whose nearest server ancestor came in the same export: that
+    /// server's request id (`otlp::lineage::count_within`).
+    pub counted_on: Option<String>,
     pub created_at: i64,
 }
 
@@ -153,7 +156,7 @@ fn overflow(request_id: &str) {
 /// Stores the links of `spans` (a span already stored is kept as it was), on the
 /// caller's write transaction, before the batch's requests. A server span whose request
 /// is in the batch keeps no link: its request id is its link. A new GenAI span whose
-/// server ancestor is in the batch too is counted on it at once: marked in its own
+/// server ancestor came in the same export is counted on it at once: marked in its own
 /// insert, its usage returned to be added to the server's row.
 pub(super) async fn insert_spans_in(
     conn: &mut AnyConnection,
@@ -164,33 +167,10 @@ pub(super) async fn insert_spans_in(
     if spans.is_empty() {
         return Ok(settled);
     }
-    // The batch's own trees, by trace and span id.
-    let mut trees: HashMap<&str, HashMap<String, Link>> = HashMap::new();
-    for s in spans {
-        let link = Link {
-            parent: s.parent_span_id.clone(),
-            server_request: s.request_id.clone().filter(|_| s.role == SpanRole::Server),
-        };
-        trees
-            .entry(s.trace_id.as_str())
-            .or_default()
-            .insert(s.span_id.clone(), link);
-    }
     let links: Vec<(&NewSpan, Option<&str>)> = spans
         .iter()
         .filter(|s| s.role != SpanRole::Server)
-        .map(|s| {
-            let counted_on = (s.role == SpanRole::Provider)
-                .then(|| trees.get(s.trace_id.as_str()))
-                .flatten()
-                .and_then(|tree| {
-                    match lineage::nearest_server(s.parent_span_id.as_deref(), tree) {
-                        Ancestor::Server(request_id) => Some(request_id),
-                        _ => None,
-                    }
-                });
-            (*s, counted_on)
-        })
+        .map(|s| (*s, s.counted_on.as_deref()))
         .collect();
     let mut fresh = insert_spans(conn, &links, kind).await?;
     for (s, target) in links {
@@ -297,9 +277,12 @@ async fn server_requests_among(
     Ok(found)
 }
 
+/// Each of `ids` once, sorted: on the writer's path, and cheaper than hashing each id.
 fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut seen = HashSet::new();
-    ids.filter(|id| seen.insert(*id)).collect()
+    let mut ids: Vec<&str> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The ids an insert of spans returns.
