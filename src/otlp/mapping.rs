@@ -84,6 +84,10 @@ pub const PROMPT: &[&str] = &[
 /// events such as `gen_ai.user.message`).
 const EVENT_PROMPT: &[&str] = &["gen_ai.prompt", "gen_ai.input.messages", "content"];
 
+/// Most characters of a span name or service name kept in a request's metadata (two of
+/// them, escaped, and a span id stay under its 8 KiB limit).
+const NAME_CHARS: usize = 512;
+
 /// What one span is to Sightline.
 #[derive(Debug, PartialEq)]
 pub enum SpanEvent {
@@ -295,14 +299,24 @@ fn error_text(s: &Span) -> Option<String> {
 /// (whose request, `<trace id>-<parent span id>`, is the one that made a provider call)
 /// and the resource's `service.name`. The trace and span ids are in the request id.
 fn metadata(ids: &SpanIds, s: &Span, service_name: Option<&str>) -> serde_json::Value {
-    let mut m = json!({ "otel.span_name": s.name });
+    // Cut so that the metadata always fits its limit: the parent span id in it is how a
+    // later export walks up through this span's request.
+    let mut m = json!({ "otel.span_name": cut(&s.name) });
     if let Some(parent) = &ids.parent_span_id {
         m["otel.parent_span_id"] = json!(parent);
     }
     if let Some(service) = service_name {
-        m["service.name"] = json!(service);
+        m["service.name"] = json!(cut(service));
     }
     m
+}
+
+/// `text` cut to [`NAME_CHARS`] characters.
+fn cut(text: &str) -> &str {
+    match text.char_indices().nth(NAME_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 fn prompt_text(a: Attributes<'_>, events: &[span::Event]) -> Option<String> {

@@ -1,14 +1,17 @@
-//! `otlp_span`: the spans of OTLP trace exports, kept so that a GenAI span's model,
-//! tokens and cost also count on the request of its nearest SERVER ancestor in the same
-//! trace (see `otlp::lineage` for the walk). Every span but a server span with a stored
-//! request keeps a link here; a server span's request (`<trace>-<span>`, `kind` api)
-//! is its link. A provider span is counted on its ancestor
-//! exactly once: when both are known, in whichever export completes the chain, its
-//! `counted_on` is set in the same transaction that adds its usage to the server's
-//! request row and to every rollup, session, user and model stat that request counts in.
-//! When both are new in the same batch (the usual case: an SDK exports a trace's spans
-//! together), the usage is added to the server's row before it is inserted, so its
-//! rollups are written once, with no correction.
+//! The parent/child rule of OTLP traces in the store: a GenAI span's model, tokens and
+//! cost also count on the request of its nearest SERVER ancestor in the same trace (see
+//! `otlp::lineage` for the walk), exactly once, in whichever export completes the chain,
+//! in the same transaction that adds its usage to the server's request row and to every
+//! rollup, session, user and model stat that request counts in.
+//!
+//! When both are in one export (the usual case: an SDK exports a trace's spans
+//! together), the export already knows (`NewSpan::counted_on`): the usage is added to the
+//! server's row before it is inserted, so its rollups are written once, and neither span
+//! keeps a link, as their requests are their links (`<trace>-<span>`; a GenAI span's
+//! parent is in its request's metadata). Only the spans a later export may need to walk
+//! through or settle are kept in `otlp_span`: GenAI spans still waiting for their server
+//! span (`counted_on` is set when they are counted, or to '' when their trace has no
+//! server span above them), and spans that became no request.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -16,14 +19,15 @@ use sightline_app::units::Micros;
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::requests::{REQUEST_SELECT, request_from_row};
-use super::{DbKind, NewRequest, StoreError, values_placeholders};
+use super::{DbKind, NewRequest, StoreError, anonymize, values_placeholders};
 use crate::otlp::lineage::{self, Ancestor, Link};
+use crate::privacy::IpAnonymize;
 
 /// Most ids in one `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 500;
 /// Rows per INSERT.
 const SPANS_PER_STATEMENT: usize = 400;
-const SPAN_COLUMNS: usize = 14;
+const SPAN_COLUMNS: usize = 13;
 
 /// What a span became.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,19 +102,52 @@ struct Pending {
     usage: SpanUsage,
 }
 
-/// What storing a batch's spans settled before its requests are stored.
+/// A GenAI span of the batch counted on the server span above it in its own export:
+/// its request id and usage.
+type Merge = (String, SpanUsage);
+
+/// The GenAI spans of a batch counted within their own export, from before the batch's
+/// requests are inserted until the insert says which of them were new.
 #[derive(Debug, Default)]
 pub(super) struct Settled {
-    /// Usage of new GenAI spans counted on a server span of the same batch: added to
-    /// that server request's row before it is inserted.
-    before_insert: HashMap<String, Vec<SpanUsage>>,
-    /// Usage added to a row of the batch, until its insert says whether the row was new.
-    merged: HashMap<String, Vec<SpanUsage>>,
+    /// By the server request they count on: added to that row before it is inserted.
+    before_insert: HashMap<String, Vec<Merge>>,
+    /// Added to a row of the batch, until its insert says whether the rows were new.
+    merged: HashMap<String, Vec<Merge>>,
+}
+
+/// What the insert of a batch's requests left to do for the usage of its GenAI spans.
+#[derive(Debug, Default)]
+pub(super) struct Reconciled {
     /// Usage of new GenAI spans counted on a server request stored earlier.
     after_insert: BTreeMap<String, Vec<SpanUsage>>,
+    /// Server rows inserted with the usage of a GenAI span that was no longer new (a
+    /// re-export): the row as inserted and as it should be.
+    corrections: Vec<(NewRequest, NewRequest)>,
 }
 
 impl Settled {
+    /// The GenAI spans of `spans` that their export counted on a server span above
+    /// them (`NewSpan::counted_on`), each span once.
+    pub fn of(spans: &[&NewSpan]) -> Settled {
+        let mut settled = Settled::default();
+        let mut seen = HashSet::new();
+        for s in spans.iter().filter(|s| s.role == SpanRole::Provider) {
+            let (Some(target), Some(request_id)) = (&s.counted_on, &s.request_id) else {
+                continue;
+            };
+            if seen.insert(request_id.as_str()) {
+                let merge = (request_id.clone(), s.usage.clone());
+                settled
+                    .before_insert
+                    .entry(target.clone())
+                    .or_default()
+                    .push(merge);
+            }
+        }
+        settled
+    }
+
     /// Whether any row of the batch is to carry usage of this batch's GenAI spans.
     pub fn has_merges(&self) -> bool {
         !self.before_insert.is_empty()
@@ -119,33 +156,66 @@ impl Settled {
     /// `row` with the usage counted on it in this batch (the first row of each id only:
     /// a repeat in the batch is a duplicate).
     pub fn merged(&mut self, row: &NewRequest) -> Option<NewRequest> {
-        let usages = self.before_insert.remove(&row.request_id)?;
-        let Some(new) = with_usage(row, &usages) else {
+        let merges = self.before_insert.remove(&row.request_id)?;
+        let usages: Vec<&SpanUsage> = merges.iter().map(|(_, u)| u).collect();
+        let Some(new) = with_usage(row, usages) else {
             overflow(&row.request_id);
             return None;
         };
-        self.merged.insert(row.request_id.clone(), usages);
+        self.merged.insert(row.request_id.clone(), merges);
         Some(new)
     }
 
-    /// After the batch's rows are inserted (`fresh` says which were new): usage merged
-    /// into a row that was stored already (its server span exported again, now with a
-    /// new GenAI span beneath) is added to the stored row instead.
-    pub fn inserted(&mut self, rows: &[&NewRequest], fresh: &[bool]) {
+    /// After the batch's rows are inserted (`inserted` as stored, `originals` as given,
+    /// `fresh` which were new). A GenAI span counts only if its own request was new
+    /// (else it was counted when it first came). Usage merged into a server row that was
+    /// stored already (its span exported again, now with a new GenAI span beneath) is
+    /// added to the stored row instead; a new server row that took a repeated GenAI
+    /// span's usage is corrected.
+    pub fn inserted(
+        mut self,
+        inserted: &[&NewRequest],
+        originals: &[&NewRequest],
+        fresh: &[bool],
+        ip_anonymize: IpAnonymize,
+    ) -> Reconciled {
+        let mut out = Reconciled::default();
         if self.merged.is_empty() {
-            return;
+            return out;
         }
-        for (row, fresh) in rows.iter().zip(fresh) {
+        let repeated: HashSet<&str> = inserted
+            .iter()
+            .zip(fresh)
+            .filter(|(_, fresh)| !**fresh)
+            .map(|(r, _)| r.request_id.as_str())
+            .collect();
+        for ((row, original), fresh) in inserted.iter().zip(originals).zip(fresh) {
             // The first row of an id is the one merged; a repeat finds nothing left.
-            if let Some(usages) = self.merged.remove(&row.request_id)
-                && !fresh
-            {
-                self.after_insert
-                    .entry(row.request_id.clone())
-                    .or_default()
-                    .extend(usages);
+            let Some(merges) = self.merged.remove(&row.request_id) else {
+                continue;
+            };
+            let all = merges.len();
+            let counted: Vec<SpanUsage> = merges
+                .into_iter()
+                .filter(|(call, _)| !repeated.contains(call.as_str()))
+                .map(|(_, usage)| usage)
+                .collect();
+            if !fresh {
+                if !counted.is_empty() {
+                    out.after_insert
+                        .entry(row.request_id.clone())
+                        .or_default()
+                        .extend(counted);
+                }
+            } else if counted.len() < all {
+                let original = anonymize::one(ip_anonymize, *original);
+                match with_usage(&original, &counted) {
+                    Some(right) => out.corrections.push(((*row).clone(), right)),
+                    None => overflow(&row.request_id),
+                }
             }
         }
+        out
     }
 }
 
@@ -153,84 +223,90 @@ fn overflow(request_id: &str) {
     tracing::error!(%request_id, "GenAI usage beneath this request overflows its totals: not added");
 }
 
-/// Stores the links of `spans` (a span already stored is kept as it was), on the
-/// caller's write transaction, before the batch's requests. A server span whose request
-/// is in the batch keeps no link: its request id is its link. A new GenAI span whose
-/// server ancestor came in the same export is counted on it at once: marked in its own
-/// insert, its usage returned to be added to the server's row.
-pub(super) async fn insert_spans_in(
+/// After the batch's requests are stored (`fresh` says which were new), on the caller's
+/// write transaction: applies what the insert left to do for the usage counted within
+/// each export, stores the links the parent/child rule needs later, and counts every
+/// still pending GenAI span of the touched traces whose server ancestor is now known
+/// (or marks it as having none).
+///
+/// Links: a server span's request (`<trace>-<span>`, `kind` api) is its link, and so is
+/// the request of a GenAI span counted within its export (`kind` external, its parent
+/// in the metadata's `otel.parent_span_id`); every other span (a GenAI span still
+/// waiting for its server, any other span) is kept in `otlp_span`, once. A GenAI span
+/// whose request is a repeat was counted when it first came: it is not stored again.
+pub(super) async fn settle_in(
     conn: &mut AnyConnection,
     spans: &[&NewSpan],
+    requests: &[&NewRequest],
+    fresh: &[bool],
+    reconciled: Reconciled,
     kind: DbKind,
-) -> Result<Settled, StoreError> {
-    let mut settled = Settled::default();
-    if spans.is_empty() {
-        return Ok(settled);
-    }
-    let links: Vec<(&NewSpan, Option<&str>)> = spans
-        .iter()
-        .filter(|s| s.role != SpanRole::Server)
-        .map(|s| (*s, s.counted_on.as_deref()))
-        .collect();
-    let mut fresh = insert_spans(conn, &links, kind).await?;
-    for (s, target) in links {
-        let Some(target) = target else { continue };
-        // Only the insert that stored the span counts it; a repeat or re-export does not.
-        if !fresh.remove(&(s.trace_id.clone(), s.span_id.clone())) {
-            continue;
-        }
-        settled
-            .before_insert
-            .entry(target.to_string())
-            .or_default()
-            .push(s.usage.clone());
-    }
-    Ok(settled)
-}
-
-/// After the batch's requests are stored: adds the usage settled on requests stored
-/// earlier, and counts every still pending GenAI span of the touched traces whose
-/// server ancestor is now known (or marks it as having none).
-pub(super) async fn count_pending_in(
-    conn: &mut AnyConnection,
-    spans: &[&NewSpan],
-    settled: Settled,
 ) -> Result<(), StoreError> {
-    let mut additions = settled.after_insert;
+    let Reconciled {
+        after_insert: mut additions,
+        corrections,
+    } = reconciled;
+    update_usage(conn, corrections).await?;
     if spans.is_empty() {
         return add_usage(conn, additions).await;
     }
+    let repeated: HashSet<&str> = requests
+        .iter()
+        .zip(fresh)
+        .filter(|(_, fresh)| !**fresh)
+        .map(|(r, _)| r.request_id.as_str())
+        .collect();
+    let links: Vec<&NewSpan> = spans
+        .iter()
+        .filter(|s| match s.role {
+            SpanRole::Server => false,
+            SpanRole::Other => true,
+            SpanRole::Provider => {
+                s.counted_on.is_none()
+                    && s.request_id
+                        .as_deref()
+                        .is_some_and(|id| !repeated.contains(id))
+            }
+        })
+        .copied()
+        .collect();
+    insert_links(conn, &links, kind).await?;
+
     let traces: Vec<&str> = distinct(spans.iter().map(|s| s.trace_id.as_str()));
     let pending = pending_in(conn, &traces).await?;
     if pending.is_empty() {
         return add_usage(conn, additions).await;
     }
     let mut links = links_of(conn, &distinct(pending.iter().map(|p| p.trace_id.as_str()))).await?;
-    // Spans the walks did not find among the links may be server spans, which keep no
-    // link: their requests are looked up by id.
+    // Spans a walk does not find among the links may be server spans or counted GenAI
+    // spans, which keep none: their requests are looked up by id, round after round
+    // while a walk goes further up.
     let empty = HashMap::new();
-    let missing: Vec<String> = pending
-        .iter()
-        .filter_map(|p| {
-            let trace = links.get(&p.trace_id).unwrap_or(&empty);
-            match lineage::nearest_server(p.parent_span_id.as_deref(), trace) {
-                Ancestor::Missing(span) => Some(format!("{}-{span}", p.trace_id)),
-                _ => None,
-            }
-        })
-        .collect();
-    for request_id in
-        server_requests_among(conn, &distinct(missing.iter().map(String::as_str))).await?
-    {
-        let Some((trace, span)) = request_id.split_once('-') else {
-            continue;
-        };
-        let (trace, span) = (trace.to_string(), span.to_string());
-        let link = Link {
-            parent: None,
-            server_request: Some(request_id),
-        };
-        links.entry(trace).or_default().insert(span, link);
+    let mut looked_up: HashSet<String> = HashSet::new();
+    loop {
+        let missing: Vec<String> = pending
+            .iter()
+            .filter_map(|p| {
+                let trace = links.get(&p.trace_id).unwrap_or(&empty);
+                match lineage::nearest_server(p.parent_span_id.as_deref(), trace) {
+                    Ancestor::Missing(span) => Some(format!("{}-{span}", p.trace_id)),
+                    _ => None,
+                }
+            })
+            .filter(|id| !looked_up.contains(id))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        let missing = distinct(missing.iter().map(String::as_str));
+        for (request_id, link) in request_links(conn, &missing).await? {
+            let Some((trace, span)) = request_id.split_once('-') else {
+                continue;
+            };
+            let (trace, span) = (trace.to_string(), span.to_string());
+            links.entry(trace).or_default().insert(span, link);
+        }
+        looked_up.extend(missing.into_iter().map(str::to_string));
     }
 
     // Usage to add per server request, in span order (the first model named wins).
@@ -254,16 +330,25 @@ pub(super) async fn count_pending_in(
     add_usage(conn, additions).await
 }
 
-/// Which of `request_ids` are stored requests the platform served (`kind` api): the
-/// server spans among the spans a walk up did not find.
-async fn server_requests_among(
+/// A stored request read as a link of its trace.
+#[derive(sqlx::FromRow)]
+struct RequestLink {
+    request_id: String,
+    kind: String,
+    metadata: Option<String>,
+}
+
+/// The stored requests among `request_ids` as links: a request the platform served
+/// (`kind` api) is a server span; a provider call (`kind` external) is a GenAI span,
+/// whose parent its metadata names.
+async fn request_links(
     conn: &mut AnyConnection,
     request_ids: &[&str],
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<(String, Link)>, StoreError> {
     let mut found = Vec::new();
     for chunk in request_ids.chunks(IDS_PER_STATEMENT) {
         let sql = format!(
-            "SELECT request_id FROM request_log WHERE kind = 'api' AND request_id IN {}",
+            "SELECT request_id, kind, metadata FROM request_log WHERE request_id IN {}",
             values_placeholders(conn, 1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
@@ -271,10 +356,28 @@ async fn server_requests_among(
             query = query.bind(*id);
         }
         for row in query.fetch_all(&mut *conn).await? {
-            found.push(row.try_get("request_id")?);
+            let r = RequestLink::from_row(&row)?;
+            let link = if r.kind == "api" {
+                Link {
+                    parent: None,
+                    server_request: Some(r.request_id.clone()),
+                }
+            } else {
+                Link {
+                    parent: r.metadata.as_deref().and_then(parent_span_of),
+                    server_request: None,
+                }
+            };
+            found.push((r.request_id, link));
         }
     }
     Ok(found)
+}
+
+/// The parent span id an OTLP request's metadata names.
+fn parent_span_of(metadata: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(metadata).ok()?;
+    Some(value.get("otel.parent_span_id")?.as_str()?.to_string())
 }
 
 /// Each of `ids` once, sorted: on the writer's path, and cheaper than hashing each id.
@@ -285,32 +388,23 @@ fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     ids
 }
 
-/// The ids an insert of spans returns.
-#[derive(sqlx::FromRow)]
-struct InsertedSpan {
-    trace_id: String,
-    span_id: String,
-}
-
-/// Inserts the spans not stored yet, the GenAI ones with the request they count on
-/// when it is known; the (trace, span) ids of those inserted.
-async fn insert_spans(
+/// Inserts the links not stored yet (a link already stored is kept as it was).
+async fn insert_links(
     conn: &mut AnyConnection,
-    spans: &[(&NewSpan, Option<&str>)],
+    spans: &[&NewSpan],
     kind: DbKind,
-) -> Result<HashSet<(String, String)>, StoreError> {
-    let mut inserted = HashSet::new();
+) -> Result<(), StoreError> {
     for chunk in spans.chunks(SPANS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO otlp_span (trace_id, span_id, parent_span_id, role, request_id, \
                 model_name, prompt_tokens, completion_tokens, cache_read_tokens, \
-                cache_write_tokens, reasoning_tokens, cost_micros, counted_on, created_at) \
-             VALUES {} ON CONFLICT (trace_id, span_id) DO NOTHING RETURNING trace_id, span_id",
+                cache_write_tokens, reasoning_tokens, cost_micros, created_at) \
+             VALUES {} ON CONFLICT (trace_id, span_id) DO NOTHING",
             values_placeholders(conn, chunk.len(), SPAN_COLUMNS)
         );
         // As for request rows: NULL-able columns would fix a cached statement's types.
         let mut query = sqlx::query(&sql).persistent(kind == DbKind::Sqlite);
-        for (s, counted) in chunk {
+        for s in chunk {
             query = query
                 .bind(&s.trace_id)
                 .bind(&s.span_id)
@@ -324,15 +418,11 @@ async fn insert_spans(
                 .bind(s.usage.cache_write_tokens)
                 .bind(s.usage.reasoning_tokens)
                 .bind(s.usage.cost_micros)
-                .bind(*counted)
                 .bind(s.created_at);
         }
-        for row in query.fetch_all(&mut *conn).await? {
-            let id = InsertedSpan::from_row(&row)?;
-            inserted.insert((id.trace_id, id.span_id));
-        }
+        query.execute(&mut *conn).await?;
     }
-    Ok(inserted)
+    Ok(())
 }
 
 /// The provider spans of `traces` not yet counted, oldest first.
@@ -459,10 +549,21 @@ async fn add_usage(
         let Some(usages) = additions.get(&old.request_id) else {
             continue;
         };
-        let Some(new) = with_usage(&old, usages) else {
-            overflow(&old.request_id);
-            continue;
-        };
+        match with_usage(&old, usages) {
+            Some(new) => changes.push((old, new)),
+            None => overflow(&old.request_id),
+        }
+    }
+    update_usage(conn, changes).await
+}
+
+/// Writes each request's new usage (`old` → `new`) to its stored row, and the
+/// difference to everything derived from it.
+async fn update_usage(
+    conn: &mut AnyConnection,
+    changes: Vec<(NewRequest, NewRequest)>,
+) -> Result<(), StoreError> {
+    for (_, new) in &changes {
         sqlx::query(
             "UPDATE request_log SET model_name = $1, prompt_tokens = $2, \
                 completion_tokens = $3, cache_read_tokens = $4, cache_write_tokens = $5, \
@@ -479,14 +580,16 @@ async fn add_usage(
         .persistent(false)
         .execute(&mut *conn)
         .await?;
-        changes.push((old, new));
     }
     super::rollups::apply_changes(conn, &changes).await
 }
 
 /// `old` with `usages` added: tokens and cost summed (checked), the model kept, or
 /// the first one named beneath it. `None` if a sum overflows.
-fn with_usage(old: &NewRequest, usages: &[SpanUsage]) -> Option<NewRequest> {
+fn with_usage<'u>(
+    old: &NewRequest,
+    usages: impl IntoIterator<Item = &'u SpanUsage>,
+) -> Option<NewRequest> {
     let mut new = old.clone();
     for u in usages {
         new.prompt_tokens = new.prompt_tokens.checked_add(u.prompt_tokens)?;

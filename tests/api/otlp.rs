@@ -170,6 +170,7 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
         ("proto", "parents-first", "0x3000"),
         ("json", "together", "0x4000"),
         ("proto", "parents-then-together", "0x5000"),
+        ("json", "children-then-together", "0x6000"),
     ];
     for (protocol, order, base) in runs {
         run_python(
@@ -183,7 +184,7 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
         let base = u64::from_str_radix(&base[2..], 16).unwrap();
         assert_sdk_traces(&db, base, 2).await;
     }
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM request_log").await, 20);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM request_log").await, 24);
     let once = db.store.derived_snapshot().await.unwrap();
 
     // A re-export of the same spans, in the other encoding and order: duplicates only.
@@ -199,7 +200,7 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
         "export_spans.py",
         &["proto", "2", &start, "children-first", "0x2000"],
     );
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM request_log").await, 20);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM request_log").await, 24);
     assert_eq!(db.store.derived_snapshot().await.unwrap(), once);
     for (_, _, base) in runs {
         let base = u64::from_str_radix(&base[2..], 16).unwrap();
@@ -213,7 +214,7 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
             "SELECT CAST(SUM(cost_micros) AS BIGINT) FROM model_usage_stats"
         )
         .await,
-        10 * 7_500
+        12 * 7_500
     );
     assert_eq!(
         count(
@@ -221,7 +222,7 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
             "SELECT CAST(SUM(requests) AS BIGINT) FROM model_usage_stats WHERE model_name = 'gpt-4o-2024-08-06'"
         )
         .await,
-        10
+        12
     );
     assert_eq!(
         count(
@@ -229,11 +230,11 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
             "SELECT CAST(SUM(prompt_tokens) AS BIGINT) FROM rollup_traffic WHERE bucket_ms = 3600000"
         )
         .await,
-        10 * 1000
+        12 * 1000
     );
     assert_eq!(
         count(&db, "SELECT CAST(SUM(requests) AS BIGINT) FROM rollup_service WHERE service = 'openai' AND bucket_ms = 3600000").await,
-        10
+        12
     );
     assert_eq!(
         count(
@@ -250,7 +251,7 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
             "SELECT tokens FROM tracked_user WHERE user_id = 'user-1'"
         )
         .await,
-        5 * 1500
+        6 * 1500
     );
     assert_eq!(
         count(
@@ -258,7 +259,7 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
             "SELECT CAST(SUM(cost_micros) AS BIGINT) FROM user_session WHERE user_id = 'user-0'"
         )
         .await,
-        5 * 7_500
+        6 * 7_500
     );
     assert_eq!(
         metadata(&db, &id(0x1001, 0x101)).await,
@@ -274,14 +275,15 @@ async fn sdk_exports_become_requests_once(backend: Backend) {
     db.store.rebuild_rollups(|_, _| {}).await.unwrap();
     assert_eq!(db.store.derived_snapshot().await.unwrap(), once);
 
-    // Each GenAI span's link is kept once (a server span's request is its link: the
-    // parents-first runs found their servers by request id), and pruned with the raw
+    // Only the GenAI spans that had to wait for their server span keep a link (the
+    // calls of children-first, parents-first and children-then-together; a server
+    // span's request, and a counted call's, are their links), pruned with the raw
     // requests.
     let later = chrono::Utc::now().timestamp_millis() + HOUR;
     let report = sightline::jobs::retention::prune(&db.store, later, Default::default())
         .await
         .unwrap();
-    assert_eq!((report.requests, report.trace_spans), (20, 10));
+    assert_eq!((report.requests, report.trace_spans), (24, 6));
     drop(server);
     db.drop_database().await;
 }
@@ -817,4 +819,62 @@ async fn cached_and_reasoning_tokens_count_on_the_call_and_the_request_above_on_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_and_reasoning_tokens_count_on_the_call_and_the_request_above_on_postgres() {
     cached_and_reasoning_tokens_count_on_the_call_and_the_request_above(Backend::Postgres).await;
+}
+
+/// An agent's GenAI span counted with its server span in one export, and a model call
+/// beneath the agent span exported later: the call still counts on the server request
+/// (the walk goes up through the agent span's request), once.
+async fn a_later_call_beneath_a_counted_genai_span_counts_on_the_server(backend: Backend) {
+    let db = TestDb::unmigrated(backend).await;
+    let server = TestServer::start(&db.url);
+    let key = ingest_key(&db).await;
+    let http = reqwest::Client::new();
+    let post = |spans: Vec<Span>| {
+        http.post(server.url("/v1/traces"))
+            .header("content-type", "application/x-protobuf")
+            .bearer_auth(&key)
+            .body(export_of(spans))
+            .send()
+    };
+    let t = (chrono::Utc::now().timestamp_millis() as u64 - 60_000) * 1_000_000;
+    let usage = |input: i64, output: i64| {
+        vec![
+            ("gen_ai.provider.name", Value::StringValue("openai".into())),
+            ("gen_ai.usage.input_tokens", Value::IntValue(input)),
+            ("gen_ai.usage.output_tokens", Value::IntValue(output)),
+        ]
+    };
+    let agent = genai_span(9, 2, 1, t, &usage(100, 10));
+    let call = genai_span(9, 3, 2, t, &usage(1_000, 200));
+    let trace = 0x0909_0909_0909_0909_0909_0909_0909_0909;
+    let above = id(trace, 0x0101_0101_0101_0101);
+
+    for _ in 0..2 {
+        let reply = post(vec![server_span(9, 1, t, 200), agent.clone()]).await;
+        assert_eq!(reply.unwrap().status(), 200);
+    }
+    assert_eq!(tokens(&db, &above).await, (100, 10, 0, 0, 0));
+    for _ in 0..2 {
+        assert_eq!(post(vec![call.clone()]).await.unwrap().status(), 200);
+    }
+    assert_eq!(tokens(&db, &above).await, (1_100, 210, 0, 0, 0));
+    assert_eq!(
+        tokens(&db, &id(trace, 0x0303_0303_0303_0303)).await,
+        (1_000, 200, 0, 0, 0)
+    );
+    let once = db.store.derived_snapshot().await.unwrap();
+    db.store.rebuild_rollups(|_, _| {}).await.unwrap();
+    assert_eq!(db.store.derived_snapshot().await.unwrap(), once);
+    drop(server);
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_call_beneath_a_counted_genai_span_counts_on_the_server_on_sqlite() {
+    a_later_call_beneath_a_counted_genai_span_counts_on_the_server(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_call_beneath_a_counted_genai_span_counts_on_the_server_on_postgres() {
+    a_later_call_beneath_a_counted_genai_span_counts_on_the_server(Backend::Postgres).await;
 }

@@ -9,7 +9,8 @@ GenAI CLIENT span beneath it (an OpenAI chat call). Ids are deterministic (a cus
 IdGenerator), so running the script twice exports the very same spans. The spans are
 sent in one export (`together`), or in two: every GenAI span first and the server spans
 in a later export (`children-first`), or the other way round (`parents-first`), or the
-server spans and then every span again (`parents-then-together`). Exits 1 if the exporter
+server spans and then every span again (`parents-then-together`), or the GenAI spans and
+then every span again (`children-then-together`). Exits 1 if the exporter
 reports a failed export.
 """
 
@@ -101,6 +102,8 @@ def main():
         "parents-first": [servers, calls],
         # The server spans, then the whole traces again (a retry that also has the rest).
         "parents-then-together": [servers, list(spans)],
+        # The calls, then the whole traces again: the calls are repeats by then.
+        "children-then-together": [calls, list(spans)],
     }[order]
     out = exporter(protocol)
     for batch in batches:
