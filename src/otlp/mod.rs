@@ -8,6 +8,7 @@ mod attributes;
 pub mod lineage;
 pub mod mapping;
 
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -160,7 +161,46 @@ pub fn prepare(
         }
     }
     lineage::count_within(&mut out.write.spans);
+    add_usage_within(&mut out.write);
     out
+}
+
+/// Adds the usage of each GenAI span counted within the export to its server request's
+/// row (the first of its id), each span once. The store takes back what a repeated span
+/// added (`store::otlp_spans`).
+fn add_usage_within(write: &mut IngestWrite) {
+    let IngestWrite {
+        requests, spans, ..
+    } = write;
+    let mut rows: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in requests.iter().enumerate() {
+        rows.entry(r.request_id.as_str()).or_insert(i);
+    }
+    let mut targets: Vec<(usize, usize)> = Vec::new();
+    let mut counted: HashSet<&str> = HashSet::new();
+    for (i, s) in spans.iter().enumerate() {
+        let (Some(server), Some(call)) = (&s.counted_on, &s.request_id) else {
+            continue;
+        };
+        match rows.get(server.as_str()) {
+            Some(row) if counted.insert(call.as_str()) => targets.push((i, *row)),
+            _ => {}
+        }
+    }
+    let targets: HashMap<usize, usize> = targets.into_iter().collect();
+    for (i, s) in spans.iter_mut().enumerate() {
+        if s.counted_on.is_none() {
+            continue;
+        }
+        let added = targets
+            .get(&i)
+            .is_some_and(|row| crate::store::add_usage_to(&mut requests[*row], &s.usage));
+        if !added {
+            // A repeat of a span counted above, or usage that would overflow the row's
+            // totals: left to the store, which counts it once (or logs the overflow).
+            s.counted_on = None;
+        }
+    }
 }
 
 fn add_span(
@@ -203,9 +243,8 @@ fn add_span(
                 if let Some(row) = out.write.requests.last() {
                     link.role = role;
                     link.request_id = Some(row.request_id.clone());
-                    if role == SpanRole::Provider {
-                        link.usage = SpanUsage::of(row);
-                    }
+                    // A server span's own usage, before its calls' is added to the row.
+                    link.usage = SpanUsage::of(row);
                 }
             }
             Err(why) => out.rejected.push((index, why.to_string())),

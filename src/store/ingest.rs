@@ -71,24 +71,15 @@ impl Store {
         group: &[&IngestWrite],
     ) -> Result<Vec<IngestWritten>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let spans: Vec<&NewSpan> = group.iter().flat_map(|w| w.spans.iter()).collect();
-        let mut settled = otlp_spans::Settled::of(&spans);
-        let originals: Vec<&NewRequest> = group.iter().flat_map(|w| w.requests.iter()).collect();
-        // Server requests that carry the usage of GenAI spans of their own export.
-        let merged: Vec<Option<NewRequest>> = originals
-            .iter()
-            .map(|r| settled.has_merges().then(|| settled.merged(r)).flatten())
-            .collect();
         // As stored: with the IP policy's form of each address.
-        let stored: Vec<std::borrow::Cow<'_, NewRequest>> = originals
+        let stored: Vec<std::borrow::Cow<'_, NewRequest>> = group
             .iter()
-            .zip(&merged)
-            .map(|(r, m)| anonymize::one(self.ip_anonymize, m.as_ref().unwrap_or(r)))
+            .flat_map(|w| w.requests.iter())
+            .map(|r| anonymize::one(self.ip_anonymize, r))
             .collect();
         let all: Vec<&NewRequest> = stored.iter().map(|r| r.as_ref()).collect();
         let fresh = requests::record_requests_in(&mut tx, &all, self.kind).await?;
-        let reconciled = settled.inserted(&all, &originals, &fresh, self.ip_anonymize);
-        otlp_spans::settle_in(&mut tx, &spans, &all, &fresh, reconciled, self.kind).await?;
+        otlp_spans::settle_in(&mut tx, group, &all, &fresh, self.kind).await?;
         let mut written = Vec::with_capacity(group.len());
         let mut offset = 0;
         for w in group {

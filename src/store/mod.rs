@@ -57,7 +57,7 @@ pub use export::{
 pub use feedback::{FeedbackOutcome, NewFeedback};
 pub use ingest::{IngestWrite, IngestWritten, Inspected};
 pub use operations::{ActivityCounts, RowCounts};
-pub use otlp_spans::{NewSpan, SpanRole, SpanUsage};
+pub use otlp_spans::{NewSpan, SpanRole, SpanUsage, add_usage_to};
 pub use raw_cards::{RawBucket, RawCards, RawCountry, RawModel, RawUserCost};
 pub use request_copy::{request_copy_binary, request_copy_statement};
 pub use requests::{BucketCounts, NewRequest, REQUEST_INSERT_COLUMNS, bind_request};

@@ -19,9 +19,8 @@ use sightline_app::units::Micros;
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::requests::{REQUEST_SELECT, request_from_row};
-use super::{DbKind, NewRequest, StoreError, anonymize, values_placeholders};
+use super::{DbKind, IngestWrite, NewRequest, StoreError, values_placeholders};
 use crate::otlp::lineage::{self, Ancestor, Link};
-use crate::privacy::IpAnonymize;
 
 /// Most ids in one `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 500;
@@ -102,120 +101,109 @@ struct Pending {
     usage: SpanUsage,
 }
 
-/// A GenAI span of the batch counted on the server span above it in its own export:
-/// its request id and usage.
-type Merge = (String, SpanUsage);
-
-/// The GenAI spans of a batch counted within their own export, from before the batch's
-/// requests are inserted until the insert says which of them were new.
+/// What the insert of a batch's requests left to do for the usage its exports counted
+/// within themselves (added to the server rows before the writer saw them).
 #[derive(Debug, Default)]
-pub(super) struct Settled {
-    /// By the server request they count on: added to that row before it is inserted.
-    before_insert: HashMap<String, Vec<Merge>>,
-    /// Added to a row of the batch, until its insert says whether the rows were new.
-    merged: HashMap<String, Vec<Merge>>,
-}
-
-/// What the insert of a batch's requests left to do for the usage of its GenAI spans.
-#[derive(Debug, Default)]
-pub(super) struct Reconciled {
+struct Reconciled {
     /// Usage of new GenAI spans counted on a server request stored earlier.
     after_insert: BTreeMap<String, Vec<SpanUsage>>,
-    /// Server rows inserted with the usage of a GenAI span that was no longer new (a
-    /// re-export): the row as inserted and as it should be.
+    /// Server rows inserted with the usage of a GenAI span that was not to count there
+    /// (a repeat, or counted elsewhere in the batch): the row as inserted and as it
+    /// should be.
     corrections: Vec<(NewRequest, NewRequest)>,
+    /// GenAI spans counted within an export, by request id.
+    counted: HashSet<String>,
 }
 
-impl Settled {
-    /// The GenAI spans of `spans` that their export counted on a server span above
-    /// them (`NewSpan::counted_on`), each span once.
-    pub fn of(spans: &[&NewSpan]) -> Settled {
-        let mut settled = Settled::default();
-        let mut seen = HashSet::new();
-        for s in spans.iter().filter(|s| s.role == SpanRole::Provider) {
-            let (Some(target), Some(request_id)) = (&s.counted_on, &s.request_id) else {
-                continue;
-            };
-            if seen.insert(request_id.as_str()) {
-                let merge = (request_id.clone(), s.usage.clone());
-                settled
-                    .before_insert
-                    .entry(target.clone())
-                    .or_default()
-                    .push(merge);
+/// Settles the usage each export of `group` counted within itself against what the
+/// insert found (`stored`: the group's rows as inserted, `fresh`: which were new). A
+/// GenAI span counts once, and only if its request was new (else it counted when it
+/// first came): on the first server row it was added to. A server row stored already
+/// (its span exported again, now with a new GenAI span beneath) gets the usage added
+/// to its stored row; a new server row that took usage it should not have is corrected.
+fn reconcile(group: &[&IngestWrite], stored: &[&NewRequest], fresh: &[bool]) -> Reconciled {
+    let mut out = Reconciled::default();
+    let new_ids: HashSet<&str> = stored
+        .iter()
+        .zip(fresh)
+        .filter(|(_, fresh)| **fresh)
+        .map(|(r, _)| r.request_id.as_str())
+        .collect();
+    let mut offset = 0;
+    for w in group {
+        let rows = stored[offset..offset + w.requests.len()]
+            .iter()
+            .zip(&fresh[offset..]);
+        offset += w.requests.len();
+        let mut merges: HashMap<&str, Vec<&NewSpan>> = HashMap::new();
+        let mut own: HashMap<&str, &SpanUsage> = HashMap::new();
+        for s in &w.spans {
+            match (s.role, &s.counted_on, &s.request_id) {
+                (SpanRole::Provider, Some(server), Some(_)) => {
+                    merges.entry(server.as_str()).or_default().push(s)
+                }
+                (SpanRole::Server, _, Some(id)) => {
+                    own.entry(id.as_str()).or_insert(&s.usage);
+                }
+                _ => {}
             }
         }
-        settled
-    }
-
-    /// Whether any row of the batch is to carry usage of this batch's GenAI spans.
-    pub fn has_merges(&self) -> bool {
-        !self.before_insert.is_empty()
-    }
-
-    /// `row` with the usage counted on it in this batch (the first row of each id only:
-    /// a repeat in the batch is a duplicate).
-    pub fn merged(&mut self, row: &NewRequest) -> Option<NewRequest> {
-        let merges = self.before_insert.remove(&row.request_id)?;
-        let usages: Vec<&SpanUsage> = merges.iter().map(|(_, u)| u).collect();
-        let Some(new) = with_usage(row, usages) else {
-            overflow(&row.request_id);
-            return None;
-        };
-        self.merged.insert(row.request_id.clone(), merges);
-        Some(new)
-    }
-
-    /// After the batch's rows are inserted (`inserted` as stored, `originals` as given,
-    /// `fresh` which were new). A GenAI span counts only if its own request was new
-    /// (else it was counted when it first came). Usage merged into a server row that was
-    /// stored already (its span exported again, now with a new GenAI span beneath) is
-    /// added to the stored row instead; a new server row that took a repeated GenAI
-    /// span's usage is corrected.
-    pub fn inserted(
-        mut self,
-        inserted: &[&NewRequest],
-        originals: &[&NewRequest],
-        fresh: &[bool],
-        ip_anonymize: IpAnonymize,
-    ) -> Reconciled {
-        let mut out = Reconciled::default();
-        if self.merged.is_empty() {
-            return out;
-        }
-        let repeated: HashSet<&str> = inserted
-            .iter()
-            .zip(fresh)
-            .filter(|(_, fresh)| !**fresh)
-            .map(|(r, _)| r.request_id.as_str())
-            .collect();
-        for ((row, original), fresh) in inserted.iter().zip(originals).zip(fresh) {
-            // The first row of an id is the one merged; a repeat finds nothing left.
-            let Some(merges) = self.merged.remove(&row.request_id) else {
+        for (row, fresh) in rows {
+            // An export adds the usage to the first row of the server's id only.
+            let Some(calls) = merges.remove(row.request_id.as_str()) else {
                 continue;
             };
-            let all = merges.len();
-            let counted: Vec<SpanUsage> = merges
-                .into_iter()
-                .filter(|(call, _)| !repeated.contains(call.as_str()))
-                .map(|(_, usage)| usage)
-                .collect();
+            let mut kept: Vec<SpanUsage> = Vec::new();
+            let mut all_kept = true;
+            for call in calls {
+                let id = call.request_id.as_deref().unwrap_or_default();
+                if new_ids.contains(id) && out.counted.insert(id.to_string()) {
+                    kept.push(call.usage.clone());
+                } else {
+                    all_kept = false;
+                }
+            }
             if !fresh {
-                if !counted.is_empty() {
+                if !kept.is_empty() {
                     out.after_insert
                         .entry(row.request_id.clone())
                         .or_default()
-                        .extend(counted);
+                        .extend(kept);
                 }
-            } else if counted.len() < all {
-                let original = anonymize::one(ip_anonymize, *original);
-                match with_usage(&original, &counted) {
+            } else if !all_kept {
+                let mut right = (*row).clone();
+                set_usage(&mut right, own.get(row.request_id.as_str()).copied());
+                match with_usage(&right, &kept) {
                     Some(right) => out.corrections.push(((*row).clone(), right)),
                     None => overflow(&row.request_id),
                 }
             }
         }
-        out
+    }
+    out
+}
+
+/// `row`'s usage replaced by `usage` (none: no model, no tokens, no cost).
+fn set_usage(row: &mut NewRequest, usage: Option<&SpanUsage>) {
+    let usage = usage.cloned().unwrap_or_default();
+    row.model_name = usage.model_name;
+    row.prompt_tokens = usage.prompt_tokens;
+    row.completion_tokens = usage.completion_tokens;
+    row.cache_read_tokens = usage.cache_read_tokens;
+    row.cache_write_tokens = usage.cache_write_tokens;
+    row.reasoning_tokens = usage.reasoning_tokens;
+    row.cost_micros = usage.cost_micros;
+}
+
+/// Adds `usage` to `row` (tokens and cost checked; the model kept, or the usage's),
+/// all or nothing; false if a sum overflows.
+pub fn add_usage_to(row: &mut NewRequest, usage: &SpanUsage) -> bool {
+    match with_usage(row, [usage]) {
+        Some(new) => {
+            *row = new;
+            true
+        }
+        None => false,
     }
 }
 
@@ -223,11 +211,11 @@ fn overflow(request_id: &str) {
     tracing::error!(%request_id, "GenAI usage beneath this request overflows its totals: not added");
 }
 
-/// After the batch's requests are stored (`fresh` says which were new), on the caller's
-/// write transaction: applies what the insert left to do for the usage counted within
-/// each export, stores the links the parent/child rule needs later, and counts every
-/// still pending GenAI span of the touched traces whose server ancestor is now known
-/// (or marks it as having none).
+/// After the requests of `group` are stored (`stored` as inserted, `fresh` which were
+/// new), on the caller's write transaction: settles the usage counted within each
+/// export ([`reconcile`], only when some row was not new), stores the links the
+/// parent/child rule needs later, and counts every still pending GenAI span of the
+/// touched traces whose server ancestor is now known (or marks it as having none).
 ///
 /// Links: a server span's request (`<trace>-<span>`, `kind` api) is its link, and so is
 /// the request of a GenAI span counted within its export (`kind` external, its parent
@@ -236,36 +224,47 @@ fn overflow(request_id: &str) {
 /// whose request is a repeat was counted when it first came: it is not stored again.
 pub(super) async fn settle_in(
     conn: &mut AnyConnection,
-    spans: &[&NewSpan],
-    requests: &[&NewRequest],
+    group: &[&IngestWrite],
+    stored: &[&NewRequest],
     fresh: &[bool],
-    reconciled: Reconciled,
     kind: DbKind,
 ) -> Result<(), StoreError> {
+    let spans: Vec<&NewSpan> = group.iter().flat_map(|w| w.spans.iter()).collect();
+    if spans.is_empty() {
+        return Ok(());
+    }
+    // Every row new (the usual case): every export's additions stand as inserted.
+    let all_new = fresh.iter().all(|f| *f);
+    let reconciled = if all_new {
+        Reconciled::default()
+    } else {
+        reconcile(group, stored, fresh)
+    };
     let Reconciled {
         after_insert: mut additions,
         corrections,
+        counted,
     } = reconciled;
     update_usage(conn, corrections).await?;
-    if spans.is_empty() {
-        return add_usage(conn, additions).await;
-    }
-    let repeated: HashSet<&str> = requests
-        .iter()
-        .zip(fresh)
-        .filter(|(_, fresh)| !**fresh)
-        .map(|(r, _)| r.request_id.as_str())
-        .collect();
+    let new_ids: HashSet<&str> = if all_new {
+        HashSet::new()
+    } else {
+        stored
+            .iter()
+            .zip(fresh)
+            .filter(|(_, fresh)| **fresh)
+            .map(|(r, _)| r.request_id.as_str())
+            .collect()
+    };
     let links: Vec<&NewSpan> = spans
         .iter()
         .filter(|s| match s.role {
             SpanRole::Server => false,
             SpanRole::Other => true,
             SpanRole::Provider => {
+                let id = s.request_id.as_deref().unwrap_or_default();
                 s.counted_on.is_none()
-                    && s.request_id
-                        .as_deref()
-                        .is_some_and(|id| !repeated.contains(id))
+                    && (all_new || (new_ids.contains(id) && !counted.contains(id)))
             }
         })
         .copied()

@@ -878,3 +878,74 @@ async fn a_later_call_beneath_a_counted_genai_span_counts_on_the_server_on_sqlit
 async fn a_later_call_beneath_a_counted_genai_span_counts_on_the_server_on_postgres() {
     a_later_call_beneath_a_counted_genai_span_counts_on_the_server(Backend::Postgres).await;
 }
+
+/// Exports that the writer commits together (one group, as concurrent exports are):
+/// a call exported alone and again with its server span, and two exports of one server
+/// span with a different call each. Every call counts once on the server request.
+async fn concurrent_exports_in_one_commit_count_each_call_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let t = (chrono::Utc::now().timestamp_millis() as u64 - 60_000) * 1_000_000;
+    let horizon = sightline::ingest::Horizon {
+        now: chrono::Utc::now().timestamp_millis(),
+        retention_days: None,
+        pruned_before: None,
+    };
+    let prices = sightline::pricing::PriceTable::defaults();
+    let prepared = |spans: Vec<Span>| {
+        let export =
+            sightline::otlp::decode(&export_of(spans), sightline::otlp::Encoding::Protobuf)
+                .unwrap();
+        sightline::otlp::prepare(&export, &horizon, &prices).write
+    };
+    let usage = |input: i64| {
+        vec![
+            ("gen_ai.provider.name", Value::StringValue("openai".into())),
+            ("gen_ai.usage.input_tokens", Value::IntValue(input)),
+        ]
+    };
+    let call = |trace: u8, span: u8, input: i64| genai_span(trace, span, 1, t, &usage(input));
+
+    // Trace 10: the call alone, and in the same commit the call with its server span.
+    let alone = prepared(vec![call(10, 2, 100)]);
+    let together = prepared(vec![server_span(10, 1, t, 200), call(10, 2, 100)]);
+    // Trace 11: the server span twice, with a different call in each export.
+    let first = prepared(vec![server_span(11, 1, t, 200), call(11, 2, 1_000)]);
+    let second = prepared(vec![server_span(11, 1, t, 200), call(11, 3, 20)]);
+    db.store
+        .write_ingest_group(&[&alone, &together, &first, &second])
+        .await
+        .unwrap();
+
+    let server = |trace: u128| {
+        id(
+            trace * 0x0101_0101_0101_0101_0101_0101_0101_0101,
+            0x0101_0101_0101_0101,
+        )
+    };
+    assert_eq!(tokens(&db, &server(10)).await.0, 100);
+    assert_eq!(tokens(&db, &server(11)).await.0, 1_020);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM request_log").await, 5);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM otlp_span WHERE counted_on IS NULL"
+        )
+        .await,
+        0,
+        "no call left waiting"
+    );
+    let once = db.store.derived_snapshot().await.unwrap();
+    db.store.rebuild_rollups(|_, _| {}).await.unwrap();
+    assert_eq!(db.store.derived_snapshot().await.unwrap(), once);
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_exports_in_one_commit_count_each_call_once_on_sqlite() {
+    concurrent_exports_in_one_commit_count_each_call_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_exports_in_one_commit_count_each_call_once_on_postgres() {
+    concurrent_exports_in_one_commit_count_each_call_once(Backend::Postgres).await;
+}
