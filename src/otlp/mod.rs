@@ -250,7 +250,7 @@ fn add_span(
             Err(why) => out.rejected.push((index, why.to_string())),
         }
     }
-    // Every span with usable ids is a link of its trace, even one whose request was
+    // Every span with usable ids is part of its trace's tree, even one whose request was
     // rejected: its children still reach the server span above it.
     out.write.spans.push(link);
 }

@@ -77,7 +77,8 @@ impl SpanUsage {
     }
 }
 
-/// A span about to be stored. Ids are lowercase hex.
+/// A span of an export, as the parent/child rule reads it (the store keeps a link for
+/// some: see `settle_in`). Ids are lowercase hex.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewSpan {
     pub trace_id: String,
