@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sightline_app::units::Micros;
+use sightline_tracker::wire::RequestKind;
 use sqlx::{AnyConnection, FromRow, Row};
 
 use super::requests::{REQUEST_SELECT, request_from_row};
@@ -117,19 +118,19 @@ struct Reconciled {
 }
 
 /// Settles the usage each export of `group` counted within itself against what the
-/// insert found (`stored`: the group's rows as inserted, `fresh`: which were new). A
+/// insert found (`stored`: the group's rows as inserted, `fresh`: which were new,
+/// `new_ids`: the request ids the insert stored for the first time). A
 /// GenAI span counts once, and only if its request was new (else it counted when it
 /// first came): on the first server row it was added to. A server row stored already
 /// (its span exported again, now with a new GenAI span beneath) gets the usage added
 /// to its stored row; a new server row that took usage it should not have is corrected.
-fn reconcile(group: &[&IngestWrite], stored: &[&NewRequest], fresh: &[bool]) -> Reconciled {
+fn reconcile(
+    group: &[&IngestWrite],
+    stored: &[&NewRequest],
+    fresh: &[bool],
+    new_ids: &HashSet<&str>,
+) -> Reconciled {
     let mut out = Reconciled::default();
-    let new_ids: HashSet<&str> = stored
-        .iter()
-        .zip(fresh)
-        .filter(|(_, fresh)| **fresh)
-        .map(|(r, _)| r.request_id.as_str())
-        .collect();
     let mut offset = 0;
     for w in group {
         let rows = stored[offset..offset + w.requests.len()]
@@ -236,17 +237,6 @@ pub(super) async fn settle_in(
     }
     // Every row new (the usual case): every export's additions stand as inserted.
     let all_new = fresh.iter().all(|f| *f);
-    let reconciled = if all_new {
-        Reconciled::default()
-    } else {
-        reconcile(group, stored, fresh)
-    };
-    let Reconciled {
-        after_insert: mut additions,
-        corrections,
-        counted,
-    } = reconciled;
-    update_usage(conn, corrections).await?;
     let new_ids: HashSet<&str> = if all_new {
         HashSet::new()
     } else {
@@ -257,6 +247,17 @@ pub(super) async fn settle_in(
             .map(|(r, _)| r.request_id.as_str())
             .collect()
     };
+    let reconciled = if all_new {
+        Reconciled::default()
+    } else {
+        reconcile(group, stored, fresh, &new_ids)
+    };
+    let Reconciled {
+        after_insert: mut additions,
+        corrections,
+        counted,
+    } = reconciled;
+    update_usage(conn, corrections).await?;
     let links: Vec<&NewSpan> = spans
         .iter()
         .filter(|s| match s.role {
@@ -357,7 +358,7 @@ async fn request_links(
         }
         for row in query.fetch_all(&mut *conn).await? {
             let r = RequestLink::from_row(&row)?;
-            let link = if r.kind == "api" {
+            let link = if RequestKind::parse(&r.kind) == Some(RequestKind::Api) {
                 Link {
                     parent: None,
                     server_request: Some(r.request_id.clone()),
