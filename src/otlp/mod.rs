@@ -176,25 +176,24 @@ fn add_usage_within(write: &mut IngestWrite) {
     for (i, r) in requests.iter().enumerate() {
         rows.entry(r.request_id.as_str()).or_insert(i);
     }
-    let mut targets: Vec<(usize, usize)> = Vec::new();
+    // The row each span's usage goes to: the first span of each call id only.
     let mut counted: HashSet<&str> = HashSet::new();
-    for (i, s) in spans.iter().enumerate() {
-        let (Some(server), Some(call)) = (&s.counted_on, &s.request_id) else {
-            continue;
-        };
-        match rows.get(server.as_str()) {
-            Some(row) if counted.insert(call.as_str()) => targets.push((i, *row)),
-            _ => {}
-        }
-    }
-    let targets: HashMap<usize, usize> = targets.into_iter().collect();
-    for (i, s) in spans.iter_mut().enumerate() {
+    let targets: Vec<Option<usize>> = spans
+        .iter()
+        .map(|s| {
+            let (Some(server), Some(call)) = (&s.counted_on, &s.request_id) else {
+                return None;
+            };
+            let row = *rows.get(server.as_str())?;
+            counted.insert(call.as_str()).then_some(row)
+        })
+        .collect();
+    for (s, target) in spans.iter_mut().zip(targets) {
         if s.counted_on.is_none() {
             continue;
         }
-        let added = targets
-            .get(&i)
-            .is_some_and(|row| crate::store::add_usage_to(&mut requests[*row], &s.usage));
+        let added =
+            target.is_some_and(|row| crate::store::add_usage_to(&mut requests[row], &s.usage));
         if !added {
             // A repeat of a span counted above, or usage that would overflow the row's
             // totals: left to the store, which counts it once (or logs the overflow).
