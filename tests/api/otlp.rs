@@ -466,6 +466,26 @@ fn export_of(spans: Vec<Span>) -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// Posts `spans` to `/v1/traces` as one protobuf export, with ingest key `key`.
+async fn post_export(
+    server: &TestServer,
+    key: &str,
+    spans: Vec<Span>,
+) -> reqwest::Result<reqwest::Response> {
+    reqwest::Client::new()
+        .post(server.url("/v1/traces"))
+        .header("content-type", "application/x-protobuf")
+        .bearer_auth(key)
+        .body(export_of(spans))
+        .send()
+        .await
+}
+
+/// A minute ago, in nanoseconds since the epoch: a span start within the horizon.
+fn minute_ago_ns() -> u64 {
+    (chrono::Utc::now().timestamp_millis() as u64 - 60_000) * 1_000_000
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(bytes).unwrap();
@@ -490,7 +510,7 @@ async fn bad_and_partial_exports_get_otlp_answers(backend: Backend) {
         }
         req.send()
     };
-    let t = (chrono::Utc::now().timestamp_millis() as u64 - 60_000) * 1_000_000;
+    let t = minute_ago_ns();
     let proto = "application/x-protobuf";
 
     // Gzipped protobuf with legacy HTTP names: stored, the route from the path.
@@ -713,15 +733,8 @@ async fn cached_and_reasoning_tokens_count_on_the_call_and_the_request_above(bac
     let db = TestDb::unmigrated(backend).await;
     let server = TestServer::start(&db.url);
     let key = ingest_key(&db).await;
-    let http = reqwest::Client::new();
-    let post = |spans: Vec<Span>| {
-        http.post(server.url("/v1/traces"))
-            .header("content-type", "application/x-protobuf")
-            .bearer_auth(&key)
-            .body(export_of(spans))
-            .send()
-    };
-    let t = (chrono::Utc::now().timestamp_millis() as u64 - 60_000) * 1_000_000;
+    let post = |spans: Vec<Span>| post_export(&server, &key, spans);
+    let t = minute_ago_ns();
     let int = Value::IntValue;
     let text = |s: &str| Value::StringValue(s.into());
 
@@ -828,15 +841,8 @@ async fn a_later_call_beneath_a_counted_genai_span_counts_on_the_server(backend:
     let db = TestDb::unmigrated(backend).await;
     let server = TestServer::start(&db.url);
     let key = ingest_key(&db).await;
-    let http = reqwest::Client::new();
-    let post = |spans: Vec<Span>| {
-        http.post(server.url("/v1/traces"))
-            .header("content-type", "application/x-protobuf")
-            .bearer_auth(&key)
-            .body(export_of(spans))
-            .send()
-    };
-    let t = (chrono::Utc::now().timestamp_millis() as u64 - 60_000) * 1_000_000;
+    let post = |spans: Vec<Span>| post_export(&server, &key, spans);
+    let t = minute_ago_ns();
     let usage = |input: i64, output: i64| {
         vec![
             ("gen_ai.provider.name", Value::StringValue("openai".into())),
@@ -884,7 +890,7 @@ async fn a_later_call_beneath_a_counted_genai_span_counts_on_the_server_on_postg
 /// span with a different call each. Every call counts once on the server request.
 async fn concurrent_exports_in_one_commit_count_each_call_once(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let t = (chrono::Utc::now().timestamp_millis() as u64 - 60_000) * 1_000_000;
+    let t = minute_ago_ns();
     let horizon = sightline::ingest::Horizon {
         now: chrono::Utc::now().timestamp_millis(),
         retention_days: None,
